@@ -1,0 +1,44 @@
+/** Machine-readable error codes of the API (`code` beside `error:1` and `message`). */
+export type ApiErrorCode =
+  | 'invalid_token'
+  | 'invalid_credentials'
+  | 'validation'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+const HTTP_STATUS: Record<ApiErrorCode, number> = {
+  invalid_token: 401,
+  invalid_credentials: 401,
+  validation: 400,
+  not_found: 404,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** An error a client can act on; rendered as `{"error":1,"message":...,"code":...}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  static validation(message: string): ApiError {
+    return new ApiError('validation', message);
+  }
+
+  static notFound(message: string): ApiError {
+    return new ApiError('not_found', message);
+  }
+}

@@ -1,0 +1,85 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
+import { ApiError, ApiErrorCode } from './api-error';
+
+/** The SmsGateway24 surface answers errors with HTTP 200: its clients read `error`, not the status. */
+const COMPAT_PREFIX = '/getdata/';
+
+const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
+  400: 'validation',
+  401: 'invalid_token',
+  404: 'not_found',
+  405: 'validation',
+  413: 'payload_too_large',
+  415: 'validation',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** Every error leaves as `{"error":1,"message":...,"code":...}` — never a stack trace. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiErrors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const error = this.toApiError(exception, request);
+    const compat = (request.url ?? '').startsWith(COMPAT_PREFIX);
+    // 503 is kept on the compatible surface too: a client must not mistake "retry" for a final answer.
+    const status = compat && error.code !== 'unavailable' ? 200 : error.httpStatus;
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send({
+      error: 1,
+      message: error.message,
+      code: error.code,
+    });
+  }
+
+  private toApiError(exception: unknown, request: FastifyRequest): ApiError {
+    if (exception instanceof ApiError) return exception;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status === 404) return ApiError.notFound(`no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
+      const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'validation' : 'internal');
+      return new ApiError(code, httpMessage(exception));
+    }
+    if (isDependencyFailure(exception)) {
+      this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
+      return new ApiError('unavailable', 'temporarily unavailable, retry');
+    }
+    const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return new ApiError(CODE_BY_STATUS[statusCode] ?? 'validation', (exception as Error).message);
+    }
+    this.logger.error({ err: exception }, 'unexpected error');
+    return new ApiError('internal', 'internal error; it has been logged');
+  }
+}
+
+function httpMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/** PostgreSQL or Redis away: the client should retry, nothing was written. */
+function isDependencyFailure(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  if (exception instanceof QueryFailedError) {
+    const code = (exception as QueryFailedError & { code?: string }).code ?? '';
+    // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources
+    return /^(08|57P|53)/.test(code);
+  }
+  const code = (exception as Error & { code?: string }).code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|ECONNREFUSED/i.test(
+      exception.message,
+    )
+  );
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { secretMatches } from '@smsfleet/auth';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { DEVICE_PROTOCOL_VERSION, DeviceConnectError, DeviceSettings } from '@smsfleet/contracts';
+
+/** A phone that proved who it is in the handshake. */
+export interface DeviceIdentity {
+  deviceId: number;
+  userId: number;
+  settings: DeviceSettings;
+}
+
+export class DeviceRejected extends Error {}
+
+/** Checks a phone's handshake (`auth: { deviceId, secret, protocol }`) against the stored secret hash. */
+@Injectable()
+export class DeviceAuthenticator {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async authenticate(auth: unknown): Promise<DeviceIdentity> {
+    const { deviceId, secret, protocol } = (auth ?? {}) as Record<string, unknown>;
+    if (protocol !== undefined && protocol !== DEVICE_PROTOCOL_VERSION && protocol !== String(DEVICE_PROTOCOL_VERSION)) {
+      throw new DeviceRejected(DeviceConnectError.unsupportedProtocol);
+    }
+    const id = typeof deviceId === 'string' && /^\d+$/.test(deviceId) ? Number(deviceId) : deviceId;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 2_147_483_647) {
+      throw new DeviceRejected(DeviceConnectError.unauthorized);
+    }
+    if (typeof secret !== 'string' || secret.length === 0 || secret.length > 200) {
+      throw new DeviceRejected(DeviceConnectError.unauthorized);
+    }
+    const rows: Array<{ user_id: number; secret_hash: string; delay_between_sms: number; send_window: number | null }> =
+      await this.db.query(`SELECT user_id, secret_hash, delay_between_sms, send_window FROM devices WHERE id = $1`, [id]);
+    const device = rows[0];
+    if (!device || !secretMatches(secret, device.secret_hash)) throw new DeviceRejected(DeviceConnectError.unauthorized);
+    return {
+      deviceId: id,
+      userId: device.user_id,
+      settings: {
+        delaybetweeneachsms: device.delay_between_sms,
+        window: device.send_window ?? this.config.devices.defaultWindow,
+      },
+    };
+  }
+}

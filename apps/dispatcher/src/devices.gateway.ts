@@ -1,0 +1,84 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { DEVICE_NAMESPACE, DeviceEvent, DeviceConnectError, HelloAck, HelloPayload, StatusAck } from '@smsfleet/contracts';
+import { DeviceAuthenticator, DeviceIdentity, DeviceRejected } from './device-authenticator.service';
+import { DeviceProfileService } from './device-profile.service';
+import { DeviceSessions } from './device-sessions.service';
+import { InvalidReport, StatusIntakeService } from './status-intake.service';
+
+interface DeviceSocketData {
+  identity: DeviceIdentity;
+}
+type DeviceSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, DeviceSocketData>;
+
+/** The phones' socket.io namespace (docs/device-protocol.md): authenticates, then hands each phone to its session. */
+@WebSocketGateway({ namespace: DEVICE_NAMESPACE, transports: ['websocket'], pingInterval: 20_000, pingTimeout: 20_000 })
+export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(DevicesGateway.name);
+
+  constructor(
+    private readonly authenticator: DeviceAuthenticator,
+    private readonly sessions: DeviceSessions,
+    private readonly profiles: DeviceProfileService,
+    private readonly statusIntake: StatusIntakeService,
+  ) {}
+
+  afterInit(namespace: Namespace): void {
+    // Refused in the handshake: an unauthenticated socket never reaches the handlers.
+    namespace.use((socket, next) => {
+      this.authenticator
+        .authenticate(socket.handshake.auth)
+        .then((identity) => {
+          (socket as DeviceSocket).data.identity = identity;
+          next();
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof DeviceRejected)) this.logger.warn({ err: error }, 'device authentication failed');
+          next(new Error(error instanceof DeviceRejected ? error.message : DeviceConnectError.unauthorized));
+        });
+    });
+  }
+
+  async handleConnection(socket: DeviceSocket): Promise<void> {
+    const { identity } = socket.data;
+    this.logger.log({ deviceId: identity.deviceId }, 'phone connected');
+    await this.sessions.open(socket as unknown as Socket, identity);
+    await this.profiles.touch(identity.deviceId).catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
+  }
+
+  async handleDisconnect(socket: DeviceSocket): Promise<void> {
+    const identity = socket.data.identity;
+    if (!identity) return;
+    this.logger.log({ deviceId: identity.deviceId }, 'phone disconnected');
+    await this.sessions.close(socket as unknown as Socket, identity.deviceId);
+    await this.profiles.touch(identity.deviceId).catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
+  }
+
+  @SubscribeMessage(DeviceEvent.hello)
+  async hello(@ConnectedSocket() socket: DeviceSocket, @MessageBody() payload: HelloPayload): Promise<HelloAck> {
+    const { identity } = socket.data;
+    await this.profiles.recordHello(identity.deviceId, payload ?? {});
+    return { ok: true, settings: identity.settings };
+  }
+
+  @SubscribeMessage(DeviceEvent.status)
+  async status(@ConnectedSocket() socket: DeviceSocket, @MessageBody() payload: unknown): Promise<StatusAck> {
+    try {
+      await this.statusIntake.accept(socket.data.identity.deviceId, payload);
+      return { ok: true };
+    } catch (error) {
+      if (error instanceof InvalidReport) return { ok: false, error: error.message };
+      this.logger.warn({ err: error }, 'status report not queued; the phone will retry');
+      return { ok: false, error: 'temporarily unavailable, retry' };
+    }
+  }
+}

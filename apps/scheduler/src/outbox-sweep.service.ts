@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { SimSlot } from '@smsfleet/contracts';
+import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
+
+const SWEEP_BATCH = 1_000;
+/** Messages younger than this are still being enqueued by the API that accepted them. */
+const API_GRACE_SECONDS = 2;
+
+interface OutboxRow {
+  id: number;
+  device_id: number;
+  sendto: string;
+  body: string;
+  sim: number;
+  urgent: boolean;
+  time_to_send: Date;
+  valid_until: Date;
+}
+
+/**
+ * PostgreSQL is the outbox: every accepted message without `enqueued_at` whose time is within the horizon
+ * is put into its device queue — far-future schedules as they come near, and messages whose API died (or
+ * whose Redis was away) between commit and enqueue. Rows are claimed with SKIP LOCKED, so replicas share
+ * the work without sending anything twice.
+ */
+@Injectable()
+export class OutboxSweepService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxSweepService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly enqueuer: MessageEnqueuer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.sweepUntilEmpty()
+        .catch((error: Error) => this.logger.warn({ err: error }, 'outbox sweep failed; retrying'))
+        .finally(() => this.schedule(this.config.scheduler.sweepIntervalMs));
+    }, ms);
+  }
+
+  private async sweepUntilEmpty(): Promise<void> {
+    while (!this.stopped && (await this.sweepOnce()) === SWEEP_BATCH);
+  }
+
+  /** Enqueues one batch of due outbox rows; returns how many it took. */
+  async sweepOnce(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const rows: OutboxRow[] = await tx.query(
+        `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
+           FROM messages
+          WHERE enqueued_at IS NULL AND status = 1
+            AND time_to_send <= now() + make_interval(secs => $1)
+            AND created_at < now() - make_interval(secs => $2)
+          ORDER BY time_to_send
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED`,
+        [this.config.scheduler.horizonSeconds, API_GRACE_SECONDS, SWEEP_BATCH],
+      );
+      if (rows.length === 0) return 0;
+      await this.enqueuer.enqueue(rows.map(toEnqueueable), tx);
+      this.logger.log({ count: rows.length }, 'outbox rows enqueued');
+      return rows.length;
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
+
+function toEnqueueable(row: OutboxRow): EnqueueableMessage {
+  return {
+    id: row.id,
+    deviceId: row.device_id,
+    sendto: row.sendto,
+    body: row.body,
+    sim: row.sim as SimSlot,
+    urgent: row.urgent,
+    timeToSend: row.time_to_send,
+    validUntil: row.valid_until,
+  };
+}

@@ -1,0 +1,25 @@
+import { Inject, OnModuleInit } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { StatusQueue, StatusReportJob } from '@smsfleet/contracts';
+import { StatusWriter } from './status-writer.service';
+
+/** Consumes the `status` queue; many jobs run at once so that the writer can batch them. */
+@Processor(StatusQueue.name, { concurrency: 200, maxStalledCount: 1_000, lockDuration: 30_000, stalledInterval: 15_000 })
+export class StatusProcessor extends WorkerHost implements OnModuleInit {
+  constructor(
+    private readonly writer: StatusWriter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.worker.concurrency = Math.max(this.config.status.batchSize, 1);
+  }
+
+  process(job: Job<StatusReportJob>): Promise<void> {
+    return this.writer.submit(job.data);
+  }
+}

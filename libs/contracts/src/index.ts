@@ -1,0 +1,5 @@
+export * from './message-status';
+export * from './sim-slot';
+export * from './queues';
+export * from './jobs';
+export * from './socket-events';

@@ -1,0 +1,27 @@
+import { SimSlot } from './sim-slot';
+
+/** A message waiting in a device queue: everything the dispatcher needs to emit it without a database read. */
+export interface SendSmsJob {
+  messageId: number;
+  sendto: string;
+  body: string;
+  sim: SimSlot;
+  urgent: boolean;
+  /** Epoch milliseconds after which the message must not be handed to a phone. */
+  validUntil: number;
+}
+
+/** One status change of one message, as it travels to the status service. */
+export interface StatusReport {
+  messageId: number;
+  status: number;
+  /** ISO-8601, the moment the change happened (the phone's clock for phone reports). */
+  at: string;
+  error?: string;
+}
+
+/** A job on the status queue: reports of one device, checked against that device when written. */
+export interface StatusReportJob {
+  deviceId: number;
+  reports: StatusReport[];
+}

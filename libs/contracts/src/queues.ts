@@ -1,0 +1,15 @@
+/** Every queue smsfleet produces to, named once. BullMQ forbids ':' in queue names. */
+export const DeviceQueue = {
+  name: (deviceId: number): string => `device-${deviceId}`,
+  /** Job ids may not be plain integers in BullMQ. */
+  jobId: (messageId: number): string => `m${messageId}`,
+  messageIdOf: (jobId: string): number => Number(jobId.slice(1)),
+} as const;
+
+export const StatusQueue = { name: 'status' } as const;
+
+/** BullMQ priorities: lower runs first; every job gets one, or unprioritised jobs would jump the line. */
+export const JobPriority = { urgent: 1, normal: 2 } as const;
+
+/** Redis pub/sub channel on which producers tell dispatchers that a device has new work. */
+export const workSignalChannel = (prefix: string): string => `${prefix}:work-signal`;

@@ -1,0 +1,45 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { SimInfo } from '@smsfleet/contracts';
+
+@Entity({ name: 'devices' })
+@Index('devices_user_id_id', ['userId', 'id'])
+export class DeviceEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ name: 'user_id', type: 'int' })
+  userId!: number;
+
+  @Column({ type: 'varchar', length: 255, default: '' })
+  title!: string;
+
+  /** SHA-256 of the device secret. */
+  @Column({ name: 'secret_hash', type: 'char', length: 64 })
+  secretHash!: string;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  imei!: string | null;
+
+  @Column({ name: 'serial_number', type: 'varchar', length: 128, nullable: true })
+  serialNumber!: string | null;
+
+  @Column({ name: 'app_version', type: 'varchar', length: 64, nullable: true })
+  appVersion!: string | null;
+
+  @Column({ name: 'sim_info', type: 'jsonb', default: () => `'[]'::jsonb` })
+  simInfo!: SimInfo[];
+
+  /** Seconds between two messages sent to this phone (0 = no pacing). */
+  @Column({ name: 'delay_between_sms', type: 'int', default: 0 })
+  delayBetweenSms!: number;
+
+  /** Messages that may be on the phone unacknowledged at once (null = the server default). */
+  @Column({ name: 'send_window', type: 'int', nullable: true })
+  sendWindow!: number | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true })
+  lastSeenAt!: Date | null;
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { dataSourceOptions } from './data-source-options';
+import { ENTITIES } from './entities';
+
+/** The PostgreSQL connection and repositories of every entity, for any app. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.databaseUrl, process.env.SMSFLEET_APP ?? 'app'),
+        retryAttempts: 3,
+        retryDelay: 1_000,
+      }),
+    }),
+    TypeOrmModule.forFeature(ENTITIES),
+  ],
+  exports: [TypeOrmModule],
+})
+export class PersistenceModule {}

@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { DeviceQueue, JobPriority, SendSmsJob, SimSlot } from '@smsfleet/contracts';
+import { DeviceQueues } from './device-queues';
+import { WorkSignal } from './work-signal';
+
+/** A stored message, as much of it as a device queue needs. */
+export interface EnqueueableMessage {
+  id: number;
+  deviceId: number;
+  sendto: string;
+  body: string;
+  sim: SimSlot;
+  urgent: boolean;
+  timeToSend: Date;
+  validUntil: Date;
+}
+
+/**
+ * Moves stored messages into their device queues (one addBulk per device) and records that they are
+ * there. The job id derives from the message id, so adding a message that is still queued is a no-op.
+ */
+@Injectable()
+export class MessageEnqueuer {
+  constructor(
+    private readonly queues: DeviceQueues,
+    private readonly signal: WorkSignal,
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Whether a message due at `timeToSend` belongs in Redis now (else the scheduler promotes it later). */
+  withinHorizon(timeToSend: Date, now = Date.now()): boolean {
+    return timeToSend.getTime() <= now + this.config.scheduler.horizonSeconds * 1_000;
+  }
+
+  async enqueue(messages: EnqueueableMessage[], tx: EntityManager = this.db.manager): Promise<void> {
+    if (messages.length === 0) return;
+    const now = Date.now();
+    const byDevice = new Map<number, EnqueueableMessage[]>();
+    for (const message of messages) {
+      const list = byDevice.get(message.deviceId) ?? [];
+      list.push(message);
+      byDevice.set(message.deviceId, list);
+    }
+    await Promise.all(
+      [...byDevice].map(([deviceId, list]) =>
+        this.queues.queue(deviceId).addBulk(
+          list.map((message) => ({
+            name: 'sms',
+            data: toJob(message),
+            opts: {
+              jobId: DeviceQueue.jobId(message.id),
+              priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
+              delay: Math.max(0, message.timeToSend.getTime() - now),
+              removeOnComplete: true,
+              removeOnFail: true,
+            },
+          })),
+        ),
+      ),
+    );
+    await tx.query(`UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`, [
+      messages.map((message) => message.id),
+    ]);
+    await this.signal.publish(byDevice.keys());
+  }
+}
+
+function toJob(message: EnqueueableMessage): SendSmsJob {
+  return {
+    messageId: message.id,
+    sendto: message.sendto,
+    body: message.body,
+    sim: message.sim,
+    urgent: message.urgent,
+    validUntil: message.validUntil.getTime(),
+  };
+}

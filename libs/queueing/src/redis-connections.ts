@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import IORedis, { Redis, RedisOptions } from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+
+/**
+ * The Redis connections of one process. BullMQ queues and non-blocking workers share `shared`;
+ * pub/sub needs a connection of its own. The URL's logical database number is honoured by ioredis.
+ */
+@Injectable()
+export class RedisConnections implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnections.name);
+  readonly shared: Redis;
+  private subscriber?: Redis;
+  private checkedEviction = false;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.shared = this.create('shared');
+  }
+
+  create(purpose: string, extra: RedisOptions = {}): Redis {
+    const client = new IORedis(this.config.redisUrl, {
+      // Required by BullMQ for connections that workers use; commands wait for a reconnect instead of failing.
+      maxRetriesPerRequest: null,
+      connectionName: `smsfleet:${process.env.SMSFLEET_APP ?? 'app'}:${purpose}`,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      ...extra,
+    });
+    client.on('error', (error: Error) => this.logger.warn(`redis (${purpose}): ${error.message}`));
+    client.once('ready', () => void this.warnUnlessNoEviction(client));
+    return client;
+  }
+
+  subscriberConnection(): Redis {
+    this.subscriber ??= this.create('subscriber');
+    return this.subscriber;
+  }
+
+  /** Evicting keys would silently drop queued messages: say so loudly at start-up. */
+  private async warnUnlessNoEviction(client: Redis): Promise<void> {
+    if (this.checkedEviction) return;
+    this.checkedEviction = true;
+    try {
+      const reply = (await client.config('GET', 'maxmemory-policy')) as string[];
+      const policy = reply[1];
+      if (policy !== 'noeviction') {
+        this.logger.error(
+          `Redis maxmemory-policy is "${policy}": set it to "noeviction", or Redis may drop queued messages under memory pressure`,
+        );
+      }
+    } catch (error) {
+      this.logger.warn(`could not read Redis maxmemory-policy (${(error as Error).message}); make sure it is "noeviction"`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.shared.quit(), this.subscriber?.quit()]);
+  }
+}

@@ -1,0 +1,25 @@
+/** The phone ledger (RELIABILITY.md): every `sms` event received, and every real send after de-duplication. */
+export interface ReceivedSms {
+  id: number;
+  deviceId: number;
+  at: number;
+  repeat: boolean;
+  urgent: boolean;
+}
+
+export class PhoneLedger {
+  readonly received: ReceivedSms[] = [];
+  /** Message id → how many times it went "to radio" (must be 1). */
+  readonly sends = new Map<number, number>();
+  reported = 0;
+
+  get repeats(): number {
+    return this.received.filter((entry) => entry.repeat).length;
+  }
+
+  get duplicateSends(): number {
+    let duplicates = 0;
+    for (const count of this.sends.values()) duplicates += count - 1;
+    return duplicates;
+  }
+}

@@ -1,0 +1,138 @@
+import { io, Socket } from 'socket.io-client';
+import {
+  DEVICE_NAMESPACE,
+  DEVICE_PROTOCOL_VERSION,
+  DeviceEvent,
+  MessageStatus,
+  SmsAck,
+  SmsPayload,
+  StatusAck,
+  StatusPayload,
+} from '@smsfleet/contracts';
+import { PhoneLedger } from './phone-ledger';
+
+export interface PhoneBehaviour {
+  /** How long "sending" takes before the phone reports 6 (ms). */
+  sendDelayMs: number;
+  /** How long until the delivery report (7 or 8) after sending (ms). */
+  deliveryDelayMs: number;
+  /** Share (0–1) of messages that fail with 9 instead of being sent. */
+  failureShare: number;
+}
+
+export interface PhoneCredentials {
+  deviceId: number;
+  secret: string;
+}
+
+const REPORT_RETRY_MS = 1_000;
+const REPORT_ACK_TIMEOUT_MS = 5_000;
+
+/**
+ * A fake Android phone speaking the real protocol: authenticates in the handshake, says hello, accepts
+ * `sms` events (de-duplicating by id, as real phones must), "sends" them and reports 6 then 7 — retrying
+ * each report until the server acknowledges it.
+ */
+export class SimulatedPhone {
+  private socket?: Socket;
+  private readonly accepted = new Set<number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    readonly credentials: PhoneCredentials,
+    private readonly dispatcherUrl: string,
+    private readonly behaviour: PhoneBehaviour,
+    private readonly ledger: PhoneLedger,
+  ) {}
+
+  get deviceId(): number {
+    return this.credentials.deviceId;
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /** Resolves once connected (and hello acknowledged); rejects with the server's reason if refused. */
+  connect(): Promise<void> {
+    this.stopped = false;
+    const socket = io(`${this.dispatcherUrl}${DEVICE_NAMESPACE}`, {
+      transports: ['websocket'],
+      auth: { deviceId: this.credentials.deviceId, secret: this.credentials.secret, protocol: DEVICE_PROTOCOL_VERSION },
+      reconnectionDelay: 200,
+      reconnectionDelayMax: 2_000,
+    });
+    this.socket = socket;
+    socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) => this.onSms(payload, ack));
+    socket.on('connect', () => {
+      socket.emit(DeviceEvent.hello, { appversion: 'simulator-1', siminfo: [{ Slot: 0, CarrierName: 'Sim' }] });
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (error: Error) => {
+        if (!socket.connected && !socket.active) reject(error);
+        else if (error.message === 'unauthorized' || error.message === 'unsupported protocol') {
+          socket.disconnect();
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** Drops the connection (as a phone losing its network would); `connect()` again to come back. */
+  disconnect(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.socket?.disconnect();
+    this.socket?.removeAllListeners();
+  }
+
+  private onSms(payload: SmsPayload, ack: (answer: SmsAck) => void): void {
+    const repeat = this.accepted.has(payload.id);
+    this.ledger.received.push({ id: payload.id, deviceId: this.deviceId, at: Date.now(), repeat, urgent: payload.urgent });
+    ack({ accepted: true });
+    if (repeat) return;
+    this.accepted.add(payload.id);
+    this.later(this.behaviour.sendDelayMs, () => {
+      if (Math.random() < this.behaviour.failureShare) {
+        this.report({ id: payload.id, status: MessageStatus.GenericFailure, at: new Date().toISOString(), error: 'simulated failure' });
+        return;
+      }
+      this.ledger.sends.set(payload.id, (this.ledger.sends.get(payload.id) ?? 0) + 1);
+      this.report({ id: payload.id, status: MessageStatus.SentByPhone, at: new Date().toISOString() });
+      this.later(this.behaviour.deliveryDelayMs, () =>
+        this.report({ id: payload.id, status: MessageStatus.Delivered, at: new Date().toISOString() }),
+      );
+    });
+  }
+
+  /** Reports are retried until acknowledged (DEVICE-PROTOCOL.md §4). */
+  private report(status: StatusPayload): void {
+    if (this.stopped || !this.socket) return;
+    const socket = this.socket;
+    const retry = () => this.later(REPORT_RETRY_MS, () => this.report(status));
+    if (!socket.connected) {
+      retry();
+      return;
+    }
+    socket
+      .timeout(REPORT_ACK_TIMEOUT_MS)
+      .emitWithAck(DeviceEvent.status, status)
+      .then((answer: StatusAck) => {
+        if (answer?.ok) this.ledger.reported++;
+        else retry();
+      })
+      .catch(retry);
+  }
+
+  private later(ms: number, action: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+}
