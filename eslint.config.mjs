@@ -16,4 +16,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  { files: ['scripts/**/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

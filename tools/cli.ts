@@ -27,13 +27,22 @@ async function main(): Promise<void> {
   if (!command || !['user:create', 'user:password', 'token:show', 'token:rotate'].includes(command)) {
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
+  const app = await NestFactory.createApplicationContext(CliModule, {
+    logger: ['error'],
+    abortOnError: false,
+  });
   try {
     const accounts = app.get(AccountService);
     const email = requireOption(options, 'email');
     if (command === 'user:create') {
       const account = await accounts.createUser(email, requireOption(options, 'password'));
-      console.log(JSON.stringify({ id: account.id, email: account.email, token: await accounts.currentToken(account.id) }));
+      console.log(
+        JSON.stringify({
+          id: account.id,
+          email: account.email,
+          token: await accounts.currentToken(account.id),
+        }),
+      );
       return;
     }
     const user = await accounts.findByEmail(email);

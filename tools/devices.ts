@@ -12,11 +12,18 @@ const USAGE = `usage: npm run devices -- --count N --email E --password P [optio
   --failure-share X     share of messages that fail, 0–1 (default 0)
   --state FILE          where phone credentials are kept for reuse (default .smsfleet/devices-<email>.json)`;
 
-function number(options: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
+function number(
+  options: Map<string, string>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = options.get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
   return value;
 }
 
@@ -25,7 +32,9 @@ async function main(): Promise<void> {
   const email = requireOption(options, 'email');
   const password = requireOption(options, 'password');
   const count = number(options, 'count', 5, 1, 20_000);
-  const statePath = resolve(options.get('state') ?? `.smsfleet/devices-${email.replace(/[^a-z0-9@._-]/gi, '_')}.json`);
+  const statePath = resolve(
+    options.get('state') ?? `.smsfleet/devices-${email.replace(/[^a-z0-9@._-]/gi, '_')}.json`,
+  );
   const known: PhoneCredentials[] = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : [];
   const fleet = new SimulatedFleet({
     apiUrl: options.get('api') ?? process.env.API_URL ?? 'http://127.0.0.1:3000',
@@ -60,6 +69,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof UsageError ? `${error.message}\n${USAGE}` : `devices: ${(error as Error).message}`);
+  console.error(
+    error instanceof UsageError ? `${error.message}\n${USAGE}` : `devices: ${(error as Error).message}`,
+  );
   process.exit(1);
 });

@@ -10,13 +10,29 @@ export interface FleetOptions {
 }
 
 /** Registers a phone for an account over the public HTTP endpoint. */
-export async function registerPhone(apiUrl: string, email: string, password: string, title: string): Promise<PhoneCredentials> {
+export async function registerPhone(
+  apiUrl: string,
+  email: string,
+  password: string,
+  title: string,
+): Promise<PhoneCredentials> {
   const response = await fetch(`${apiUrl}/v1/devices/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, pass: password, title, appversion: 'simulator-1', siminfo: [{ Slot: 0, CarrierName: 'Sim' }] }),
+    body: JSON.stringify({
+      email,
+      pass: password,
+      title,
+      appversion: 'simulator-1',
+      siminfo: [{ Slot: 0, CarrierName: 'Sim' }],
+    }),
   });
-  const answer = (await response.json()) as { error: number; message: string; device_id: number; device_secret: string };
+  const answer = (await response.json()) as {
+    error: number;
+    message: string;
+    device_id: number;
+    device_secret: string;
+  };
   if (answer.error !== 0) throw new Error(`registration refused: ${answer.message}`);
   return { deviceId: answer.device_id, secret: answer.device_secret };
 }
@@ -33,11 +49,18 @@ export class SimulatedFleet {
     const credentials = known.slice(0, count);
     while (credentials.length < count) {
       credentials.push(
-        await registerPhone(this.options.apiUrl, this.options.email, this.options.password, `simulated phone ${credentials.length + 1}`),
+        await registerPhone(
+          this.options.apiUrl,
+          this.options.email,
+          this.options.password,
+          `simulated phone ${credentials.length + 1}`,
+        ),
       );
     }
     for (const entry of credentials) {
-      this.phones.push(new SimulatedPhone(entry, this.options.dispatcherUrl, this.options.behaviour, this.ledger));
+      this.phones.push(
+        new SimulatedPhone(entry, this.options.dispatcherUrl, this.options.behaviour, this.ledger),
+      );
     }
     return credentials;
   }

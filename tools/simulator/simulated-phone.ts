@@ -59,14 +59,23 @@ export class SimulatedPhone {
     this.stopped = false;
     const socket = io(`${this.dispatcherUrl}${DEVICE_NAMESPACE}`, {
       transports: ['websocket'],
-      auth: { deviceId: this.credentials.deviceId, secret: this.credentials.secret, protocol: DEVICE_PROTOCOL_VERSION },
+      auth: {
+        deviceId: this.credentials.deviceId,
+        secret: this.credentials.secret,
+        protocol: DEVICE_PROTOCOL_VERSION,
+      },
       reconnectionDelay: 200,
       reconnectionDelayMax: 2_000,
     });
     this.socket = socket;
-    socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) => this.onSms(payload, ack));
+    socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
+      this.onSms(payload, ack),
+    );
     socket.on('connect', () => {
-      socket.emit(DeviceEvent.hello, { appversion: 'simulator-1', siminfo: [{ Slot: 0, CarrierName: 'Sim' }] });
+      socket.emit(DeviceEvent.hello, {
+        appversion: 'simulator-1',
+        siminfo: [{ Slot: 0, CarrierName: 'Sim' }],
+      });
     });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -91,13 +100,24 @@ export class SimulatedPhone {
 
   private onSms(payload: SmsPayload, ack: (answer: SmsAck) => void): void {
     const repeat = this.accepted.has(payload.id);
-    this.ledger.received.push({ id: payload.id, deviceId: this.deviceId, at: Date.now(), repeat, urgent: payload.urgent });
+    this.ledger.received.push({
+      id: payload.id,
+      deviceId: this.deviceId,
+      at: Date.now(),
+      repeat,
+      urgent: payload.urgent,
+    });
     ack({ accepted: true });
     if (repeat) return;
     this.accepted.add(payload.id);
     this.later(this.behaviour.sendDelayMs, () => {
       if (Math.random() < this.behaviour.failureShare) {
-        this.report({ id: payload.id, status: MessageStatus.GenericFailure, at: new Date().toISOString(), error: 'simulated failure' });
+        this.report({
+          id: payload.id,
+          status: MessageStatus.GenericFailure,
+          at: new Date().toISOString(),
+          error: 'simulated failure',
+        });
         return;
       }
       this.ledger.sends.set(payload.id, (this.ledger.sends.get(payload.id) ?? 0) + 1);

@@ -13,7 +13,14 @@ import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
 
 @Module({
-  imports: [ConfigModule, LoggingModule.forApp('api'), PersistenceModule, QueueingModule, AuthModule, HealthModule],
+  imports: [
+    ConfigModule,
+    LoggingModule.forApp('api'),
+    PersistenceModule,
+    QueueingModule,
+    AuthModule,
+    HealthModule,
+  ],
   controllers: [TokenController, MessagesController, DeviceRegistrationController],
   providers: [CallerService, MessageIntakeService, MessageStatusService, DeviceRegistrationService],
 })

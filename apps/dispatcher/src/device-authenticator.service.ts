@@ -24,7 +24,11 @@ export class DeviceAuthenticator {
 
   async authenticate(auth: unknown): Promise<DeviceIdentity> {
     const { deviceId, secret, protocol } = (auth ?? {}) as Record<string, unknown>;
-    if (protocol !== undefined && protocol !== DEVICE_PROTOCOL_VERSION && protocol !== String(DEVICE_PROTOCOL_VERSION)) {
+    if (
+      protocol !== undefined &&
+      protocol !== DEVICE_PROTOCOL_VERSION &&
+      protocol !== String(DEVICE_PROTOCOL_VERSION)
+    ) {
       throw new DeviceRejected(DeviceConnectError.unsupportedProtocol);
     }
     const id = typeof deviceId === 'string' && /^\d+$/.test(deviceId) ? Number(deviceId) : deviceId;
@@ -34,10 +38,18 @@ export class DeviceAuthenticator {
     if (typeof secret !== 'string' || secret.length === 0 || secret.length > 200) {
       throw new DeviceRejected(DeviceConnectError.unauthorized);
     }
-    const rows: Array<{ user_id: number; secret_hash: string; delay_between_sms: number; send_window: number | null }> =
-      await this.db.query(`SELECT user_id, secret_hash, delay_between_sms, send_window FROM devices WHERE id = $1`, [id]);
+    const rows: Array<{
+      user_id: number;
+      secret_hash: string;
+      delay_between_sms: number;
+      send_window: number | null;
+    }> = await this.db.query(
+      `SELECT user_id, secret_hash, delay_between_sms, send_window FROM devices WHERE id = $1`,
+      [id],
+    );
     const device = rows[0];
-    if (!device || !secretMatches(secret, device.secret_hash)) throw new DeviceRejected(DeviceConnectError.unauthorized);
+    if (!device || !secretMatches(secret, device.secret_hash))
+      throw new DeviceRejected(DeviceConnectError.unauthorized);
     return {
       deviceId: id,
       userId: device.user_id,

@@ -30,7 +30,8 @@ function sanitiseSimInfo(items: unknown[]): SimInfo[] {
     const sim = item as Record<string, unknown>;
     const slot = Number(sim.Slot);
     if (!Number.isInteger(slot) || slot < 0 || slot > 5) return [];
-    const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 64) : undefined);
+    const text = (value: unknown) =>
+      typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 64) : undefined;
     return [
       {
         Slot: slot,

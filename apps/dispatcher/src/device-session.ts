@@ -54,7 +54,9 @@ export class DeviceSession {
 
   start(): void {
     // Jobs left active by a dead dispatcher go back to wait once their lock expires.
-    void this.worker.startStalledCheckTimer().catch((error: Error) => this.warn(error, 'stalled check failed'));
+    void this.worker
+      .startStalledCheckTimer()
+      .catch((error: Error) => this.warn(error, 'stalled check failed'));
     this.wake();
   }
 
@@ -115,7 +117,12 @@ export class DeviceSession {
     this.inFlight.set(job.id as string, entry);
     const data = job.data;
     if (data.validUntil < Date.now()) {
-      void this.finish(entry, { messageId: data.messageId, status: MessageStatus.Expired, at: new Date().toISOString(), error: 'validity ended before the message reached a phone' });
+      void this.finish(entry, {
+        messageId: data.messageId,
+        status: MessageStatus.Expired,
+        at: new Date().toISOString(),
+        error: 'validity ended before the message reached a phone',
+      });
       return;
     }
     const payload: SmsPayload = {
@@ -128,7 +135,11 @@ export class DeviceSession {
     };
     this.socket
       .timeout(this.context.ackTimeoutMs)
-      .emit(DeviceEvent.sms, payload, (error: Error | null, ack: SmsAck | undefined) => void this.onAck(entry, error, ack));
+      .emit(
+        DeviceEvent.sms,
+        payload,
+        (error: Error | null, ack: SmsAck | undefined) => void this.onAck(entry, error, ack),
+      );
   }
 
   private async onAck(entry: InFlight, error: Error | null, ack: SmsAck | undefined): Promise<void> {
@@ -146,8 +157,16 @@ export class DeviceSession {
     if (ack !== null && typeof ack === 'object' && ack.accepted === true) {
       await this.finish(entry, { messageId, status: MessageStatus.TakenFromServer, at });
     } else {
-      const reason = ack && typeof ack === 'object' && 'reason' in ack && typeof ack.reason === 'string' ? ack.reason : 'malformed ack';
-      await this.finish(entry, { messageId, status: MessageStatus.RejectedByPhone, at, error: reason.slice(0, 500) });
+      const reason =
+        ack && typeof ack === 'object' && 'reason' in ack && typeof ack.reason === 'string'
+          ? ack.reason
+          : 'malformed ack';
+      await this.finish(entry, {
+        messageId,
+        status: MessageStatus.RejectedByPhone,
+        at,
+        error: reason.slice(0, 500),
+      });
     }
   }
 

@@ -9,7 +9,14 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { DEVICE_NAMESPACE, DeviceEvent, DeviceConnectError, HelloAck, HelloPayload, StatusAck } from '@smsfleet/contracts';
+import {
+  DEVICE_NAMESPACE,
+  DeviceEvent,
+  DeviceConnectError,
+  HelloAck,
+  HelloPayload,
+  StatusAck,
+} from '@smsfleet/contracts';
 import { DeviceAuthenticator, DeviceIdentity, DeviceRejected } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
@@ -18,10 +25,20 @@ import { InvalidReport, StatusIntakeService } from './status-intake.service';
 interface DeviceSocketData {
   identity: DeviceIdentity;
 }
-type DeviceSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, DeviceSocketData>;
+type DeviceSocket = Socket<
+  Record<string, never>,
+  Record<string, never>,
+  Record<string, never>,
+  DeviceSocketData
+>;
 
 /** The phones' socket.io namespace (docs/device-protocol.md): authenticates, then hands each phone to its session. */
-@WebSocketGateway({ namespace: DEVICE_NAMESPACE, transports: ['websocket'], pingInterval: 20_000, pingTimeout: 20_000 })
+@WebSocketGateway({
+  namespace: DEVICE_NAMESPACE,
+  transports: ['websocket'],
+  pingInterval: 20_000,
+  pingTimeout: 20_000,
+})
 export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(DevicesGateway.name);
 
@@ -42,7 +59,8 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
           next();
         })
         .catch((error: unknown) => {
-          if (!(error instanceof DeviceRejected)) this.logger.warn({ err: error }, 'device authentication failed');
+          if (!(error instanceof DeviceRejected))
+            this.logger.warn({ err: error }, 'device authentication failed');
           next(new Error(error instanceof DeviceRejected ? error.message : DeviceConnectError.unauthorized));
         });
     });
@@ -52,7 +70,9 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     const { identity } = socket.data;
     this.logger.log({ deviceId: identity.deviceId }, 'phone connected');
     await this.sessions.open(socket as unknown as Socket, identity);
-    await this.profiles.touch(identity.deviceId).catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
+    await this.profiles
+      .touch(identity.deviceId)
+      .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
   }
 
   async handleDisconnect(socket: DeviceSocket): Promise<void> {
@@ -60,11 +80,16 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     if (!identity) return;
     this.logger.log({ deviceId: identity.deviceId }, 'phone disconnected');
     await this.sessions.close(socket as unknown as Socket, identity.deviceId);
-    await this.profiles.touch(identity.deviceId).catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
+    await this.profiles
+      .touch(identity.deviceId)
+      .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
   }
 
   @SubscribeMessage(DeviceEvent.hello)
-  async hello(@ConnectedSocket() socket: DeviceSocket, @MessageBody() payload: HelloPayload): Promise<HelloAck> {
+  async hello(
+    @ConnectedSocket() socket: DeviceSocket,
+    @MessageBody() payload: HelloPayload,
+  ): Promise<HelloAck> {
     const { identity } = socket.data;
     await this.profiles.recordHello(identity.deviceId, payload ?? {});
     return { ok: true, settings: identity.settings };

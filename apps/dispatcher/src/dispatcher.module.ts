@@ -10,7 +10,13 @@ import { DevicesGateway } from './devices.gateway';
 import { StatusIntakeService } from './status-intake.service';
 
 @Module({
-  imports: [ConfigModule, LoggingModule.forApp('dispatcher'), PersistenceModule, QueueingModule, HealthModule],
+  imports: [
+    ConfigModule,
+    LoggingModule.forApp('dispatcher'),
+    PersistenceModule,
+    QueueingModule,
+    HealthModule,
+  ],
   providers: [DevicesGateway, DeviceAuthenticator, DeviceSessions, DeviceProfileService, StatusIntakeService],
 })
 export class DispatcherModule {}

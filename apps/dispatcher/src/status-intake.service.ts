@@ -22,17 +22,23 @@ export class StatusIntakeService {
 export function parseReports(payload: unknown): StatusReport[] {
   const items = Array.isArray(payload) ? payload : [payload];
   if (items.length === 0) throw new InvalidReport('no reports');
-  if (items.length > MAX_REPORTS_PER_EVENT) throw new InvalidReport(`at most ${MAX_REPORTS_PER_EVENT} reports per event`);
+  if (items.length > MAX_REPORTS_PER_EVENT)
+    throw new InvalidReport(`at most ${MAX_REPORTS_PER_EVENT} reports per event`);
   return items.map((item: unknown, index) => {
-    if (item === null || typeof item !== 'object') throw new InvalidReport(`report ${index} must be an object`);
+    if (item === null || typeof item !== 'object')
+      throw new InvalidReport(`report ${index} must be an object`);
     const { id, status, at, error } = item as Record<string, unknown>;
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw new InvalidReport(`report ${index}: id must be a message id`);
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
+      throw new InvalidReport(`report ${index}: id must be a message id`);
     if (typeof status !== 'number' || !PHONE_REPORTABLE_STATUSES.has(status)) {
-      throw new InvalidReport(`report ${index}: status must be one of ${[...PHONE_REPORTABLE_STATUSES].join(', ')}`);
+      throw new InvalidReport(
+        `report ${index}: status must be one of ${[...PHONE_REPORTABLE_STATUSES].join(', ')}`,
+      );
     }
     const when = typeof at === 'string' ? new Date(at) : new Date(NaN);
     if (Number.isNaN(when.getTime())) throw new InvalidReport(`report ${index}: at must be an ISO-8601 time`);
-    if (error !== undefined && error !== null && typeof error !== 'string') throw new InvalidReport(`report ${index}: error must be text`);
+    if (error !== undefined && error !== null && typeof error !== 'string')
+      throw new InvalidReport(`report ${index}: error must be text`);
     return {
       messageId: id,
       status,

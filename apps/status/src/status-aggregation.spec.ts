@@ -9,7 +9,13 @@ describe('aggregateReports', () => {
       { messageId: 5, deviceId: 1, status: 7, at: at(2) },
       { messageId: 5, deviceId: 1, status: 6, at: at(1) },
     ]);
-    expect(change).toMatchObject({ status: 7, takenAt: at(0), sentAt: at(1), deliveredAt: at(2), failedAt: null });
+    expect(change).toMatchObject({
+      status: 7,
+      takenAt: at(0),
+      sentAt: at(1),
+      deliveredAt: at(2),
+      failedAt: null,
+    });
   });
 
   it('records a failure with its reason and time', () => {

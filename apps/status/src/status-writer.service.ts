@@ -32,7 +32,11 @@ export class StatusWriter {
   /** Resolves once the job's reports are committed. */
   submit(job: StatusReportJob): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ reports: job.reports.map((report) => ({ ...report, deviceId: job.deviceId })), resolve, reject });
+      this.waiting.push({
+        reports: job.reports.map((report) => ({ ...report, deviceId: job.deviceId })),
+        resolve,
+        reject,
+      });
       this.waitingReports += job.reports.length;
       if (this.waitingReports >= this.config.status.batchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.config.status.batchWaitMs);
@@ -51,7 +55,10 @@ export class StatusWriter {
         await this.write(batch.flatMap((entry) => entry.reports));
         for (const entry of batch) entry.resolve();
       } catch (error) {
-        this.logger.warn({ err: error, jobs: batch.length }, 'status batch not written; its jobs will be retried');
+        this.logger.warn(
+          { err: error, jobs: batch.length },
+          'status batch not written; its jobs will be retried',
+        );
         for (const entry of batch) entry.reject(error);
       }
     });

@@ -6,7 +6,12 @@ import { StatusQueue, StatusReportJob } from '@smsfleet/contracts';
 import { StatusWriter } from './status-writer.service';
 
 /** Consumes the `status` queue; many jobs run at once so that the writer can batch them. */
-@Processor(StatusQueue.name, { concurrency: 200, maxStalledCount: 1_000, lockDuration: 30_000, stalledInterval: 15_000 })
+@Processor(StatusQueue.name, {
+  concurrency: 200,
+  maxStalledCount: 1_000,
+  lockDuration: 30_000,
+  stalledInterval: 15_000,
+})
 export class StatusProcessor extends WorkerHost implements OnModuleInit {
   constructor(
     private readonly writer: StatusWriter,

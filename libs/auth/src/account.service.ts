@@ -68,7 +68,9 @@ export class AccountService {
     if (password.length < MIN_PASSWORD_LENGTH) {
       throw new Error(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
     }
-    await this.db.getRepository(UserEntity).update({ id: userId }, { passwordHash: await this.hasher.hash(password) });
+    await this.db
+      .getRepository(UserEntity)
+      .update({ id: userId }, { passwordHash: await this.hasher.hash(password) });
   }
 
   /** The account's current token: the same on every call until it is rotated. */

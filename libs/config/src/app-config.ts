@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
 
-const DEV_TOKEN_SECRET = 'smsfleet-development-secret-change-me';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The whole validated configuration, read once from the environment at start-up. */
@@ -17,8 +16,11 @@ export interface AppConfig {
   dispatcher: { host: string; port: number; nodeId: string; ackTimeoutMs: number; idlePollMs: number };
   scheduler: { host: string; port: number; horizonSeconds: number; sweepIntervalMs: number };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
-  /** Server secret from which API tokens are derived (so gettoken can hand out the same token again). */
-  tokenSecret: string;
+  /**
+   * Server secret from which API tokens are derived (so gettoken can hand out the same token again).
+   * Unset: a random secret generated for this installation by the first migration is used.
+   */
+  tokenSecret?: string;
   messages: { validitySeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
 }
@@ -27,9 +29,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const read = new EnvReader(env);
   const nodeEnv = read.string('NODE_ENV', 'development');
   const tokenSecret = read.optionalString('TOKEN_SECRET');
-  if (nodeEnv === 'production' && !tokenSecret) {
-    throw new ConfigError('TOKEN_SECRET', 'must be set in production (a long random string)');
-  }
   if (tokenSecret !== undefined && tokenSecret.length < 16) {
     throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
   }
@@ -37,7 +36,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   return {
     nodeEnv,
-    databaseUrl: read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', ['postgres:', 'postgresql:']),
+    databaseUrl: read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [
+      'postgres:',
+      'postgresql:',
+    ]),
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
@@ -61,7 +63,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: read.int('STATUS_BATCH_SIZE', 500, 1, 10_000),
       batchWaitMs: read.int('STATUS_BATCH_WAIT_MS', 20, 0, 5_000),
     },
-    tokenSecret: tokenSecret ?? DEV_TOKEN_SECRET,
+    tokenSecret,
     messages: {
       validitySeconds: read.int('MESSAGE_VALIDITY_SECONDS', 86_400, 60, 30 * 86_400),
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),

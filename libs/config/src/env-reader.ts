@@ -24,7 +24,8 @@ export class EnvReader {
     if (value === undefined) return fallback;
     if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `must be a whole number (got "${value}")`);
     const parsed = Number(value);
-    if (parsed < min || parsed > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${parsed})`);
+    if (parsed < min || parsed > max)
+      throw new ConfigError(name, `must be between ${min} and ${max} (got ${parsed})`);
     return parsed;
   }
 

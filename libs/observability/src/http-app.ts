@@ -12,7 +12,10 @@ export interface HttpAppOptions {
 }
 
 /** Builds and starts one of our apps on Fastify, with JSON logs and SIGTERM/SIGINT handled by Nest. */
-export async function startHttpApp(module: Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
+export async function startHttpApp(
+  module: Type<unknown>,
+  options: HttpAppOptions,
+): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
     new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 }),

@@ -6,7 +6,8 @@ import { dataSourceOptions } from './data-source-options';
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`database name "${name}" must be letters, digits, _ or -`);
+  if (!/^[A-Za-z0-9_-]+$/.test(name))
+    throw new Error(`database name "${name}" must be letters, digits, _ or -`);
   url.pathname = '/postgres';
   const admin = new Client({ connectionString: url.toString() });
   await admin.connect();

@@ -12,7 +12,11 @@ export const DEVICE_JOB_LOCK_MS = 30_000;
  * fetch (window and pace), so a node's Redis connections do not grow with its phones.
  */
 const nonBlockingBackend: BackendFactory<RedisQueueBackend> = (name, opts, options) =>
-  getDefaultBackendFactory<RedisQueueBackend>()(name, opts, { ...options, blocking: false, withBlockingConnection: false });
+  getDefaultBackendFactory<RedisQueueBackend>()(name, opts, {
+    ...options,
+    blocking: false,
+    withBlockingConnection: false,
+  });
 
 /** The per-device BullMQ queues: producers (api, scheduler) and the dispatcher's manual workers. */
 @Injectable()

@@ -62,9 +62,10 @@ export class MessageEnqueuer {
         ),
       ),
     );
-    await tx.query(`UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`, [
-      messages.map((message) => message.id),
-    ]);
+    await tx.query(
+      `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
+      [messages.map((message) => message.id)],
+    );
     await this.signal.publish(byDevice.keys());
   }
 }

@@ -48,7 +48,9 @@ export class RedisConnections implements OnApplicationShutdown {
         );
       }
     } catch (error) {
-      this.logger.warn(`could not read Redis maxmemory-policy (${(error as Error).message}); make sure it is "noeviction"`);
+      this.logger.warn(
+        `could not read Redis maxmemory-policy (${(error as Error).message}); make sure it is "noeviction"`,
+      );
     }
   }
 

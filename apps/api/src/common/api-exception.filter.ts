@@ -40,7 +40,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) return exception;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status === 404) return ApiError.notFound(`no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
+      if (status === 404)
+        return ApiError.notFound(`no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
       const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'validation' : 'internal');
       return new ApiError(code, httpMessage(exception));
     }

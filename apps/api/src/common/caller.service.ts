@@ -15,7 +15,11 @@ export class CallerService {
       throw new ApiError('invalid_token', 'token is required (get one with gettoken)');
     }
     const account = await this.accounts.accountForToken(token.trim());
-    if (!account) throw new ApiError('invalid_token', 'Token is invalid or has been rotated; get the current one with gettoken');
+    if (!account)
+      throw new ApiError(
+        'invalid_token',
+        'Token is invalid or has been rotated; get the current one with gettoken',
+      );
     return account;
   }
 

@@ -27,7 +27,8 @@ export class RequestParams {
   }
 
   private merge(source: unknown, from: ParamSource): void {
-    if (source === null || typeof source !== 'object' || Array.isArray(source) || Buffer.isBuffer(source)) return;
+    if (source === null || typeof source !== 'object' || Array.isArray(source) || Buffer.isBuffer(source))
+      return;
     for (const [key, value] of Object.entries(source as Bag)) {
       if (value === undefined) continue;
       this.values.set(key, { value, source: from });
@@ -54,7 +55,8 @@ export class RequestParams {
     const { value } = found;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     if (typeof value !== 'string') throw ApiError.validation(`${name} must be a single text value`);
-    if (value.length > maxLength) throw ApiError.validation(`${name} is too long (${value.length} characters, at most ${maxLength})`);
+    if (value.length > maxLength)
+      throw ApiError.validation(`${name} is too long (${value.length} characters, at most ${maxLength})`);
     if (value.includes('\u0000')) throw ApiError.validation(`${name} may not contain NUL characters`);
     return value;
   }
@@ -74,8 +76,10 @@ export class RequestParams {
     else if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) parsed = Number(value);
     else if (typeof value === 'string' && value.trim() === '') return undefined;
     else throw ApiError.validation(`${name} must be a whole number (got ${describe(value)})`);
-    if (!Number.isSafeInteger(parsed)) throw ApiError.validation(`${name} must be a whole number (got ${describe(value)})`);
-    if (parsed < min || parsed > max) throw ApiError.validation(`${name} must be between ${min} and ${max} (got ${parsed})`);
+    if (!Number.isSafeInteger(parsed))
+      throw ApiError.validation(`${name} must be a whole number (got ${describe(value)})`);
+    if (parsed < min || parsed > max)
+      throw ApiError.validation(`${name} must be between ${min} and ${max} (got ${parsed})`);
     return parsed;
   }
 

@@ -11,14 +11,17 @@ export function parseSimInfo(raw: unknown): SimInfo[] {
     try {
       value = JSON.parse(raw);
     } catch {
-      throw ApiError.validation('siminfo must be a JSON array of {Slot, IccId, Number, Roaming, CountryIso, CarrierName}');
+      throw ApiError.validation(
+        'siminfo must be a JSON array of {Slot, IccId, Number, Roaming, CountryIso, CarrierName}',
+      );
     }
   }
   if (!Array.isArray(value) || value.length > MAX_SLOTS) {
     throw ApiError.validation(`siminfo must be an array of at most ${MAX_SLOTS} SIM descriptions`);
   }
   return value.map((item: unknown, index) => {
-    if (item === null || typeof item !== 'object') throw ApiError.validation(`siminfo[${index}] must be an object`);
+    if (item === null || typeof item !== 'object')
+      throw ApiError.validation(`siminfo[${index}] must be an object`);
     const sim = item as Record<string, unknown>;
     const slot = typeof sim.Slot === 'string' ? Number(sim.Slot) : sim.Slot;
     if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot > 5) {
@@ -37,7 +40,8 @@ export function parseSimInfo(raw: unknown): SimInfo[] {
 
 function text(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw ApiError.validation(`${field} must be text`);
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw ApiError.validation(`${field} must be text`);
   const result = String(value);
   if (result.length > 64) throw ApiError.validation(`${field} is too long (at most 64 characters)`);
   return result;

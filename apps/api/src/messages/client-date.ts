@@ -1,7 +1,13 @@
 import { DateTime } from 'luxon';
 import { ApiError } from '../common/api-error';
 
-const FORMATS = ['yyyy-MM-dd HH:mm:ss', "yyyy-MM-dd'T'HH:mm:ss", 'yyyy-MM-dd HH:mm', "yyyy-MM-dd'T'HH:mm", 'yyyy-MM-dd'];
+const FORMATS = [
+  'yyyy-MM-dd HH:mm:ss',
+  "yyyy-MM-dd'T'HH:mm:ss",
+  'yyyy-MM-dd HH:mm',
+  "yyyy-MM-dd'T'HH:mm",
+  'yyyy-MM-dd',
+];
 
 /**
  * Reads a client's date (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS`) in the given IANA zone.
@@ -17,7 +23,9 @@ export function parseClientDate(value: string, zone: string, field: string): Dat
       return parsed.toJSDate();
     }
   }
-  throw ApiError.validation(`${field} must be a date like 2026-05-29 17:21:27 (got ${JSON.stringify(text.slice(0, 40))})`);
+  throw ApiError.validation(
+    `${field} must be a date like 2026-05-29 17:21:27 (got ${JSON.stringify(text.slice(0, 40))})`,
+  );
 }
 
 /** When a message is due: a time in the past, or none, means now. */

@@ -82,7 +82,10 @@ export class MessageIntakeService {
   }
 
   private async assertOwnDevice(account: Account, deviceId: number): Promise<void> {
-    const found: unknown[] = await this.db.query(`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, [deviceId, account.id]);
+    const found: unknown[] = await this.db.query(`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, [
+      deviceId,
+      account.id,
+    ]);
     if (found.length === 0) throw ApiError.notFound(`device_id ${deviceId} not found among your devices`);
   }
 
@@ -92,12 +95,18 @@ export class MessageIntakeService {
       await Promise.race([
         this.enqueuer.enqueue(messages),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new Error(`no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`)),
+            ENQUEUE_TIMEOUT_MS,
+          );
         }),
       ]);
     } catch (error) {
       // Stored and acknowledged: the scheduler's outbox sweep enqueues what has no enqueued_at.
-      this.logger.warn({ messageIds: messages.map((m) => m.id), err: error }, 'enqueue failed; left to the outbox sweep');
+      this.logger.warn(
+        { messageIds: messages.map((m) => m.id), err: error },
+        'enqueue failed; left to the outbox sweep',
+      );
     } finally {
       clearTimeout(timer);
     }

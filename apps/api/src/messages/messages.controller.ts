@@ -44,8 +44,17 @@ export class MessagesController {
   @HttpCode(200)
   async getSmsStatus(@Params() params: RequestParams, @Req() request: FastifyRequest) {
     const account = await this.caller.byToken(params, request);
-    const view = await this.statuses.statusOf(account, params.requiredInt(['sms_id', 'id'], 1, Number.MAX_SAFE_INTEGER));
-    return { error: 0, message: 'Ok', sms_id: view.smsId, status: view.status, status_description: view.title };
+    const view = await this.statuses.statusOf(
+      account,
+      params.requiredInt(['sms_id', 'id'], 1, Number.MAX_SAFE_INTEGER),
+    );
+    return {
+      error: 0,
+      message: 'Ok',
+      sms_id: view.smsId,
+      status: view.status,
+      status_description: view.title,
+    };
   }
 
   private saved(ids: number[]) {
@@ -68,7 +77,8 @@ export class MessagesController {
       sim: sim as SimSlot,
       urgent: params.flag('urgent', false),
       customerId: params.optionalInt(['customerid', 'customerId', 'customer_id'], 0, Number.MAX_SAFE_INTEGER),
-      timeToSend: timeText === undefined ? undefined : parseClientDate(timeText, account.timezone, 'timetosend'),
+      timeToSend:
+        timeText === undefined ? undefined : parseClientDate(timeText, account.timezone, 'timetosend'),
     };
   }
 }

@@ -3,7 +3,9 @@ import { parseRecipients } from './recipients';
 
 describe('parseRecipients', () => {
   it('keeps one number as written and normalises it for search', () => {
-    expect(parseRecipients('+49 157 52982212', false)).toEqual([{ sendto: '+49 157 52982212', phone: '+4915752982212' }]);
+    expect(parseRecipients('+49 157 52982212', false)).toEqual([
+      { sendto: '+49 157 52982212', phone: '+4915752982212' },
+    ]);
   });
 
   it('splits several numbers on commas', () => {

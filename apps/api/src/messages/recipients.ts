@@ -8,7 +8,7 @@ export interface Recipient {
 }
 
 export const MAX_RECIPIENTS_PER_REQUEST = 1_000;
-const FORMATTING = /[\s\-().\/]/g;
+const FORMATTING = /[\s\-()./]/g;
 const PHONE = /^\+?\d{3,17}$/;
 
 /**
@@ -19,17 +19,23 @@ const PHONE = /^\+?\d{3,17}$/;
 export function parseRecipients(raw: string, fromQueryString: boolean): Recipient[] {
   const parts = raw.split(',');
   if (parts.length > MAX_RECIPIENTS_PER_REQUEST) {
-    throw ApiError.validation(`sendto has ${parts.length} numbers; at most ${MAX_RECIPIENTS_PER_REQUEST} per request`);
+    throw ApiError.validation(
+      `sendto has ${parts.length} numbers; at most ${MAX_RECIPIENTS_PER_REQUEST} per request`,
+    );
   }
   const recipients = parts.map((part, index) => {
     const restored = fromQueryString && /^ \d/.test(part) ? `+${part.slice(1)}` : part;
     const sendto = restored.trim();
     if (sendto === '') {
-      throw ApiError.validation(parts.length === 1 ? 'sendto is required' : `sendto has an empty number at position ${index + 1}`);
+      throw ApiError.validation(
+        parts.length === 1 ? 'sendto is required' : `sendto has an empty number at position ${index + 1}`,
+      );
     }
     const phone = sendto.replace(FORMATTING, '').replace(/^00(?=\d)/, '+');
     if (!PHONE.test(phone)) {
-      throw ApiError.validation(`sendto "${sendto.slice(0, 40)}" is not a phone number (digits, optionally a leading +)`);
+      throw ApiError.validation(
+        `sendto "${sendto.slice(0, 40)}" is not a phone number (digits, optionally a leading +)`,
+      );
     }
     if (sendto.length > 64) throw ApiError.validation(`sendto "${sendto.slice(0, 40)}…" is too long`);
     return { sendto, phone };

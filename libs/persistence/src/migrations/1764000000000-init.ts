@@ -4,6 +4,17 @@ export class Init1764000000000 implements MigrationInterface {
   name = 'Init1764000000000';
 
   async up(db: QueryRunner): Promise<void> {
+    // Secrets of this installation, generated here so that no two installations share one.
+    await db.query(`
+      CREATE TABLE instance_secrets (
+        name varchar(64) PRIMARY KEY,
+        value text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await db.query(
+      `INSERT INTO instance_secrets (name, value)
+       VALUES ('api_token', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))`,
+    );
     await db.query(`
       CREATE TABLE users (
         id serial PRIMARY KEY,
@@ -21,7 +32,9 @@ export class Init1764000000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         revoked_at timestamptz
       )`);
-    await db.query(`CREATE UNIQUE INDEX api_tokens_one_active_per_user ON api_tokens (user_id) WHERE revoked_at IS NULL`);
+    await db.query(
+      `CREATE UNIQUE INDEX api_tokens_one_active_per_user ON api_tokens (user_id) WHERE revoked_at IS NULL`,
+    );
     await db.query(`
       CREATE TABLE devices (
         id serial PRIMARY KEY,
@@ -67,9 +80,13 @@ export class Init1764000000000 implements MigrationInterface {
     await db.query(`CREATE INDEX messages_user_status ON messages (user_id, status, id)`);
     await db.query(`CREATE INDEX messages_user_created ON messages (user_id, created_at)`);
     await db.query(`CREATE INDEX messages_user_phone ON messages (user_id, phone)`);
-    await db.query(`CREATE INDEX messages_user_customer ON messages (user_id, customer_id) WHERE customer_id IS NOT NULL`);
+    await db.query(
+      `CREATE INDEX messages_user_customer ON messages (user_id, customer_id) WHERE customer_id IS NOT NULL`,
+    );
     // The outbox: accepted, not yet in a queue (scheduled for later, or the API died before enqueueing).
-    await db.query(`CREATE INDEX messages_outbox ON messages (time_to_send) WHERE enqueued_at IS NULL AND status = 1`);
+    await db.query(
+      `CREATE INDEX messages_outbox ON messages (time_to_send) WHERE enqueued_at IS NULL AND status = 1`,
+    );
     await db.query(`
       CREATE TABLE message_events (
         id bigserial PRIMARY KEY,
@@ -102,5 +119,6 @@ export class Init1764000000000 implements MigrationInterface {
     await db.query(`DROP TABLE devices`);
     await db.query(`DROP TABLE api_tokens`);
     await db.query(`DROP TABLE users`);
+    await db.query(`DROP TABLE instance_secrets`);
   }
 }

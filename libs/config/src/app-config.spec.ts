@@ -1,0 +1,36 @@
+import { loadConfig } from './app-config';
+import { ConfigError } from './config-error';
+
+describe('loadConfig', () => {
+  it('has defaults for the local machine', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/smsfleet');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
+    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.dispatcher.port).toBe(3001);
+  });
+
+  it.each([
+    [{ API_PORT: 'abc' }, 'API_PORT', /whole number/],
+    [{ API_PORT: '70000' }, 'API_PORT', /between 0 and 65535/],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL', /must be a URL/],
+    [{ REDIS_URL: 'http://127.0.0.1' }, 'REDIS_URL', /must use redis: or rediss:/],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
+    [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX', /may not contain/],
+    [{ TOKEN_SECRET: 'short' }, 'TOKEN_SECRET', /at least 16/],
+  ])('rejects %j naming %s', (env, variable, problem) => {
+    let caught: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as ConfigError).message).toMatch(problem);
+  });
+
+  it('keeps the Redis database number of the URL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/5' }).redisUrl).toBe('redis://127.0.0.1:6379/5');
+  });
+});

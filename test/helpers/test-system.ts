@@ -1,0 +1,192 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { dropDatabase, runMigrations } from '@smsfleet/persistence';
+import { freePort } from './free-port';
+import { waitFor } from './wait-for';
+
+export type AppName = 'api' | 'scheduler' | 'dispatcher' | 'status';
+
+const ROOT = join(__dirname, '..', '..');
+const ALIASES = join(ROOT, 'scripts', 'register-aliases.js');
+const ENTRY: Record<AppName, string> = {
+  api: 'dist/apps/api/src/main.js',
+  scheduler: 'dist/apps/scheduler/src/main.js',
+  dispatcher: 'dist/apps/dispatcher/src/main.js',
+  status: 'dist/apps/status/src/main.js',
+};
+
+const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+export interface Account {
+  email: string;
+  password: string;
+  token: string;
+}
+
+/**
+ * The real system for one test file: its own PostgreSQL database and Redis key prefix, the compiled apps as
+ * separate processes (so tests can kill them), and helpers to talk to them. Never touches the demo's data.
+ */
+export class TestSystem {
+  readonly id = randomBytes(4).toString('hex');
+  readonly databaseUrl: string;
+  readonly redisPrefix = `smsfleet-test-${this.id}`;
+  readonly ports = {} as Record<AppName, number>;
+  readonly processes = new Map<AppName, ChildProcess>();
+  readonly logDir = join(tmpdir(), `smsfleet-test-${this.id}`);
+  private pg?: Client;
+  private redisClient?: IORedis;
+
+  constructor(private readonly extraEnv: Record<string, string> = {}) {
+    const url = new URL(BASE_DATABASE_URL);
+    url.pathname = `/smsfleet_test_${this.id}`;
+    this.databaseUrl = url.toString();
+  }
+
+  static async start(
+    apps: AppName[] = ['api', 'scheduler', 'dispatcher', 'status'],
+    env: Record<string, string> = {},
+  ): Promise<TestSystem> {
+    const system = new TestSystem(env);
+    await runMigrations(system.databaseUrl);
+    for (const app of ['api', 'scheduler', 'dispatcher', 'status'] as AppName[])
+      system.ports[app] = await freePort();
+    mkdirSync(system.logDir, { recursive: true });
+    await Promise.all(apps.map((app) => system.startApp(app)));
+    return system;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.ports.api}`;
+  }
+
+  get dispatcherUrl(): string {
+    return `http://127.0.0.1:${this.ports.dispatcher}`;
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      DATABASE_URL: this.databaseUrl,
+      REDIS_URL,
+      REDIS_PREFIX: this.redisPrefix,
+      API_PORT: String(this.ports.api),
+      DISPATCHER_PORT: String(this.ports.dispatcher),
+      SCHEDULER_PORT: String(this.ports.scheduler),
+      STATUS_PORT: String(this.ports.status),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      DISPATCH_IDLE_POLL_MS: '250',
+      ...this.extraEnv,
+    };
+  }
+
+  async startApp(app: AppName): Promise<void> {
+    const log = createWriteStream(join(this.logDir, `${app}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['-r', ALIASES, join(ROOT, ENTRY[app])], {
+      cwd: ROOT,
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.processes.set(app, child);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) =>
+        reject(new Error(`${app} exited with ${code} during start-up; see ${this.logDir}/${app}.log`)),
+      ),
+    );
+    await Promise.race([
+      waitFor(
+        `${app} health`,
+        async () => (await fetch(`http://127.0.0.1:${this.ports[app]}/health/live`)).ok,
+        30_000,
+      ),
+      exited,
+    ]);
+    exited.catch(() => undefined);
+  }
+
+  /** SIGKILL, no goodbye: what a crash looks like. */
+  kill(app: AppName): void {
+    this.processes.get(app)?.kill('SIGKILL');
+    this.processes.delete(app);
+  }
+
+  async stopApp(app: AppName, timeoutMs = 10_000): Promise<void> {
+    const child = this.processes.get(app);
+    if (!child || child.exitCode !== null) return;
+    this.processes.delete(app);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Runs the account CLI against this system's database and returns the new account with its token. */
+  createAccount(
+    email = `user-${randomBytes(3).toString('hex')}@example.com`,
+    password = 'correct horse battery',
+  ): Account {
+    const result = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        ALIASES,
+        join(ROOT, 'dist/tools/cli.js'),
+        'user:create',
+        '--email',
+        email,
+        '--password',
+        password,
+      ],
+      {
+        cwd: ROOT,
+        env: this.env(),
+        encoding: 'utf8',
+      },
+    );
+    if (result.status !== 0) throw new Error(`user:create failed: ${result.stderr}`);
+    const { token } = JSON.parse(result.stdout.trim().split('\n').pop() as string) as { token: string };
+    return { email, password, token };
+  }
+
+  async db(): Promise<Client> {
+    if (!this.pg) {
+      this.pg = new Client({ connectionString: this.databaseUrl });
+      await this.pg.connect();
+    }
+    return this.pg;
+  }
+
+  async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await (await this.db()).query(sql, params)).rows as T[];
+  }
+
+  redis(): IORedis {
+    this.redisClient ??= new IORedis(REDIS_URL, { maxRetriesPerRequest: 3 });
+    return this.redisClient;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((app) => this.stopApp(app)));
+    await this.pg?.end().catch(() => undefined);
+    await dropDatabase(this.databaseUrl).catch(() => undefined);
+    const redis = this.redis();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.redisPrefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.quit();
+  }
+}

@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AppConfig, loadConfig, runMain } from '@smsfleet/config';
+import { statusTitle } from '@smsfleet/contracts';
+import { runMigrations } from '@smsfleet/persistence';
+import { SimulatedFleet } from './simulator/fleet';
+import { PhoneCredentials } from './simulator/simulated-phone';
+import { APP_NAMES, AppSupervisor } from './supervisor/app-supervisor';
+
+const ROOT = join(__dirname, '..', '..');
+const STATE_DIR = resolve(process.env.SMSFLEET_STATE_DIR ?? join(ROOT, '.smsfleet'));
+const DEMO_EMAIL = process.env.DEMO_EMAIL ?? 'demo@smsfleet.local';
+const DEMO_PASSWORD = process.env.DEMO_PASSWORD ?? 'demo-password';
+const PHONES = 3;
+const once = process.argv.includes('--once');
+
+function step(text: string): void {
+  console.log(`\n▸ ${text}`);
+}
+
+/** Creates the demo account through the real CLI; an existing account is fine. */
+function ensureDemoAccount(): void {
+  const result = spawnSync(
+    process.execPath,
+    ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/cli.js'), 'user:create', '--email', DEMO_EMAIL, '--password', DEMO_PASSWORD],
+    { env: process.env, encoding: 'utf8' },
+  );
+  if (result.status === 3) console.log(`  account ${DEMO_EMAIL} exists`);
+  else if (result.status === 0) console.log(`  created account ${DEMO_EMAIL} (password: ${DEMO_PASSWORD})`);
+  else throw new Error(`could not create the demo account: ${result.stderr.trim()}`);
+}
+
+async function call(apiUrl: string, method: string, params: Record<string, string | number>): Promise<Record<string, unknown>> {
+  const response = await fetch(`${apiUrl}/getdata/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (body.error !== 0) throw new Error(`${method}: ${String(body.message)}`);
+  return body;
+}
+
+async function sendDemoMessages(apiUrl: string, token: string, devices: number[]): Promise<Map<number, string>> {
+  const sent = new Map<number, string>();
+  const single = await call(apiUrl, 'addsms', { token, sendto: '+4915752982212', body: 'Hello from smsfleet', device_id: devices[0] });
+  sent.set(single.sms_id as number, `single message via phone ${devices[0]}`);
+  const several = await call(apiUrl, 'addsms', { token, sendto: '+4915752982213,+4915752982214,+4915752982215', body: 'One request, three recipients', device_id: devices[1] });
+  for (const id of several.sms_ids as number[]) sent.set(id, `multi-recipient via phone ${devices[1]}`);
+  const urgent = await call(apiUrl, 'addsms', { token, sendto: '+4915752982216', body: 'Your code is 482913', device_id: devices[2], urgent: 1 });
+  sent.set(urgent.sms_id as number, `urgent OTP via phone ${devices[2]}`);
+  const inFive = new Date(Date.now() + 5_000).toISOString().slice(0, 19).replace('T', ' ');
+  const scheduled = await call(apiUrl, 'addsms', { token, sendto: '+4915752982217', body: 'Scheduled five seconds ahead', device_id: devices[0], timetosend: inFive });
+  sent.set(scheduled.sms_id as number, `scheduled for ${inFive} UTC`);
+  return sent;
+}
+
+async function followUntilDelivered(apiUrl: string, token: string, sent: Map<number, string>): Promise<void> {
+  const last = new Map<number, number>();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    for (const [id, label] of sent) {
+      const answer = await call(apiUrl, 'getsmsstatus', { token, sms_id: id });
+      const status = answer.status as number;
+      if (last.get(id) !== status) {
+        last.set(id, status);
+        console.log(`  sms ${id} → ${status} ${statusTitle(status)}   (${label})`);
+      }
+    }
+    if ([...last.values()].every((status) => status === 7) && last.size === sent.size) return;
+    await new Promise((done) => setTimeout(done, 300));
+  }
+  throw new Error('the demo messages did not all reach status 7 within a minute; see the logs');
+}
+
+function printSummary(config: AppConfig, token: string, devices: number[], logDir: string): void {
+  const apiUrl = `http://${config.api.host}:${config.api.port}`;
+  console.log(`
+smsfleet is running.
+  API             ${apiUrl}/getdata/…   (SmsGateway24-compatible)
+  dispatcher      http://${config.dispatcher.host}:${config.dispatcher.port}/devices   (socket.io, for phones)
+  health          ${apiUrl}/health/ready
+  account         ${DEMO_EMAIL} / ${DEMO_PASSWORD}
+  token           ${token}
+  phones          ${devices.join(', ')} (simulated, connected)
+  logs            ${logDir}/<app>.log (JSON)
+
+Try it:
+  curl "${apiUrl}/getdata/addsms?token=${token}&sendto=%2B4915752982299&body=hi&device_id=${devices[0]}"
+  curl "${apiUrl}/getdata/getsmsstatus?token=${token}&sms_id=<id>"
+
+Ctrl-C stops everything.`);
+}
+
+runMain('demo', async () => {
+  const config = loadConfig();
+  const apiUrl = `http://${config.api.host}:${config.api.port}`;
+  const logDir = join(STATE_DIR, 'logs');
+  mkdirSync(logDir, { recursive: true });
+
+  step(`database ${new URL(config.databaseUrl).pathname.slice(1)}: applying migrations`);
+  const ran = await runMigrations(config.databaseUrl);
+  console.log(ran.length ? `  applied ${ran.join(', ')}` : '  up to date');
+  ensureDemoAccount();
+
+  step('starting api, scheduler, dispatcher and status as separate processes');
+  const supervisor = new AppSupervisor(process.env, logDir);
+  const ports = { api: config.api.port, scheduler: config.scheduler.port, dispatcher: config.dispatcher.port, status: config.status.port };
+  for (const name of APP_NAMES) supervisor.start(name, ports[name]);
+  let fleet: SimulatedFleet | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    fleet?.stop();
+    await supervisor.stopAll();
+    console.log('stopped.');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  try {
+    await supervisor.waitUntilLive();
+  } catch (error) {
+    await supervisor.stopAll();
+    throw new Error(`${(error as Error).message}. Is another smsfleet already using ports ${Object.values(ports).join(', ')}?`);
+  }
+  supervisor.onUnexpectedExit((app, code) => {
+    if (stopping) return;
+    console.error(`\n${app.name} exited unexpectedly (code ${code}); see ${logDir}/${app.name}.log`);
+    void stop(1);
+  });
+  console.log(`  all four are live (logs in ${logDir})`);
+
+  step(`connecting ${PHONES} simulated phones`);
+  const statePath = join(STATE_DIR, 'demo-devices.json');
+  const known: PhoneCredentials[] = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : [];
+  const fleetOptions = {
+    apiUrl,
+    dispatcherUrl: `http://${config.dispatcher.host}:${config.dispatcher.port}`,
+    email: DEMO_EMAIL,
+    password: DEMO_PASSWORD,
+    behaviour: { sendDelayMs: 400, deliveryDelayMs: 600, failureShare: 0 },
+  };
+  fleet = new SimulatedFleet(fleetOptions);
+  let credentials = await fleet.provision(PHONES, known);
+  try {
+    await fleet.connectAll();
+  } catch {
+    // Phones remembered from another database: register fresh ones.
+    fleet.stop();
+    fleet = new SimulatedFleet(fleetOptions);
+    credentials = await fleet.provision(PHONES);
+    await fleet.connectAll();
+  }
+  writeFileSync(statePath, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  const devices = credentials.map((c) => c.deviceId);
+  console.log(`  phones ${devices.join(', ')} connected`);
+
+  step('sending messages through the public API and following them to status 7 (Delivered)');
+  const token = (await call(apiUrl, 'gettoken', { email: DEMO_EMAIL, pass: DEMO_PASSWORD })).token as string;
+  const sent = await sendDemoMessages(apiUrl, token, devices);
+  await followUntilDelivered(apiUrl, token, sent);
+  console.log(`  all ${sent.size} messages delivered`);
+
+  printSummary(config, token, devices, logDir);
+  if (once) await stop(0);
+});
