@@ -20,11 +20,15 @@ describe('npm run demo', () => {
   });
 
   it('migrates, starts the four apps and phones, shows messages reaching status 7, and stops cleanly on Ctrl-C', async () => {
-    const demo = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/demo.js')], {
-      cwd: ROOT,
-      env: { ...system.env(), SMSFLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'smsfleet-demo-')) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const demo = spawn(
+      process.execPath,
+      ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/demo.js')],
+      {
+        cwd: ROOT,
+        env: { ...system.env(), SMSFLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'smsfleet-demo-')) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -39,7 +43,9 @@ describe('npm run demo', () => {
     expect(output).toMatch(/token\s+[0-9a-f]{64}/);
     expect(output).toMatch(/phones\s+\d+, \d+, \d+/);
     expect(output).toContain(`http://127.0.0.1:${system.ports.api}/getdata/`);
-    const [{ delivered }] = await system.query<{ delivered: number }>('SELECT count(*)::int AS delivered FROM messages WHERE status = 7');
+    const [{ delivered }] = await system.query<{ delivered: number }>(
+      'SELECT count(*)::int AS delivered FROM messages WHERE status = 7',
+    );
     expect(delivered).toBe(6);
 
     demo.kill('SIGINT');

@@ -23,7 +23,16 @@ function step(text: string): void {
 function ensureDemoAccount(): void {
   const result = spawnSync(
     process.execPath,
-    ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/cli.js'), 'user:create', '--email', DEMO_EMAIL, '--password', DEMO_PASSWORD],
+    [
+      '-r',
+      join(ROOT, 'scripts/register-aliases.js'),
+      join(ROOT, 'dist/tools/cli.js'),
+      'user:create',
+      '--email',
+      DEMO_EMAIL,
+      '--password',
+      DEMO_PASSWORD,
+    ],
     { env: process.env, encoding: 'utf8' },
   );
   if (result.status === 3) console.log(`  account ${DEMO_EMAIL} exists`);
@@ -31,7 +40,11 @@ function ensureDemoAccount(): void {
   else throw new Error(`could not create the demo account: ${result.stderr.trim()}`);
 }
 
-async function call(apiUrl: string, method: string, params: Record<string, string | number>): Promise<Record<string, unknown>> {
+async function call(
+  apiUrl: string,
+  method: string,
+  params: Record<string, string | number>,
+): Promise<Record<string, unknown>> {
   const response = await fetch(`${apiUrl}/getdata/${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -42,16 +55,42 @@ async function call(apiUrl: string, method: string, params: Record<string, strin
   return body;
 }
 
-async function sendDemoMessages(apiUrl: string, token: string, devices: number[]): Promise<Map<number, string>> {
+async function sendDemoMessages(
+  apiUrl: string,
+  token: string,
+  devices: number[],
+): Promise<Map<number, string>> {
   const sent = new Map<number, string>();
-  const single = await call(apiUrl, 'addsms', { token, sendto: '+4915752982212', body: 'Hello from smsfleet', device_id: devices[0] });
+  const single = await call(apiUrl, 'addsms', {
+    token,
+    sendto: '+4915752982212',
+    body: 'Hello from smsfleet',
+    device_id: devices[0],
+  });
   sent.set(single.sms_id as number, `single message via phone ${devices[0]}`);
-  const several = await call(apiUrl, 'addsms', { token, sendto: '+4915752982213,+4915752982214,+4915752982215', body: 'One request, three recipients', device_id: devices[1] });
+  const several = await call(apiUrl, 'addsms', {
+    token,
+    sendto: '+4915752982213,+4915752982214,+4915752982215',
+    body: 'One request, three recipients',
+    device_id: devices[1],
+  });
   for (const id of several.sms_ids as number[]) sent.set(id, `multi-recipient via phone ${devices[1]}`);
-  const urgent = await call(apiUrl, 'addsms', { token, sendto: '+4915752982216', body: 'Your code is 482913', device_id: devices[2], urgent: 1 });
+  const urgent = await call(apiUrl, 'addsms', {
+    token,
+    sendto: '+4915752982216',
+    body: 'Your code is 482913',
+    device_id: devices[2],
+    urgent: 1,
+  });
   sent.set(urgent.sms_id as number, `urgent OTP via phone ${devices[2]}`);
   const inFive = new Date(Date.now() + 5_000).toISOString().slice(0, 19).replace('T', ' ');
-  const scheduled = await call(apiUrl, 'addsms', { token, sendto: '+4915752982217', body: 'Scheduled five seconds ahead', device_id: devices[0], timetosend: inFive });
+  const scheduled = await call(apiUrl, 'addsms', {
+    token,
+    sendto: '+4915752982217',
+    body: 'Scheduled five seconds ahead',
+    device_id: devices[0],
+    timetosend: inFive,
+  });
   sent.set(scheduled.sms_id as number, `scheduled for ${inFive} UTC`);
   return sent;
 }
@@ -106,7 +145,12 @@ runMain('demo', async () => {
 
   step('starting api, scheduler, dispatcher and status as separate processes');
   const supervisor = new AppSupervisor(process.env, logDir);
-  const ports = { api: config.api.port, scheduler: config.scheduler.port, dispatcher: config.dispatcher.port, status: config.status.port };
+  const ports = {
+    api: config.api.port,
+    scheduler: config.scheduler.port,
+    dispatcher: config.dispatcher.port,
+    status: config.status.port,
+  };
   for (const name of APP_NAMES) supervisor.start(name, ports[name]);
   let fleet: SimulatedFleet | undefined;
   let stopping = false;
@@ -125,7 +169,9 @@ runMain('demo', async () => {
     await supervisor.waitUntilLive();
   } catch (error) {
     await supervisor.stopAll();
-    throw new Error(`${(error as Error).message}. Is another smsfleet already using ports ${Object.values(ports).join(', ')}?`);
+    throw new Error(
+      `${(error as Error).message}. Is another smsfleet already using ports ${Object.values(ports).join(', ')}?`,
+    );
   }
   supervisor.onUnexpectedExit((app, code) => {
     if (stopping) return;

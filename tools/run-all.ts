@@ -7,7 +7,12 @@ runMain('start', async () => {
   const config = loadConfig();
   await runMigrations(config.databaseUrl);
   const supervisor = new AppSupervisor(process.env);
-  const ports = { api: config.api.port, scheduler: config.scheduler.port, dispatcher: config.dispatcher.port, status: config.status.port };
+  const ports = {
+    api: config.api.port,
+    scheduler: config.scheduler.port,
+    dispatcher: config.dispatcher.port,
+    status: config.status.port,
+  };
   for (const name of APP_NAMES) supervisor.start(name, ports[name]);
   let stopping = false;
   const stop = async (code: number) => {

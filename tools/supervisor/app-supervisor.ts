@@ -53,7 +53,9 @@ export class AppSupervisor {
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {
           if (app.process.exitCode !== null) {
-            throw new Error(`${app.name} exited with code ${app.process.exitCode}${this.logDir ? ` (see ${join(this.logDir, `${app.name}.log`)})` : ''}`);
+            throw new Error(
+              `${app.name} exited with code ${app.process.exitCode}${this.logDir ? ` (see ${join(this.logDir, `${app.name}.log`)})` : ''}`,
+            );
           }
           try {
             if ((await fetch(`http://127.0.0.1:${app.port}/health/live`)).ok) return;

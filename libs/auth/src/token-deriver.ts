@@ -23,8 +23,11 @@ export class TokenDeriver implements OnModuleInit {
       this.secret = this.config.tokenSecret;
       return;
     }
-    const rows: Array<{ value: string }> = await this.db.query(`SELECT value FROM instance_secrets WHERE name = 'api_token'`);
-    if (!rows[0]) throw new Error('no API token secret: run the migrations (npm run migration:run) or set TOKEN_SECRET');
+    const rows: Array<{ value: string }> = await this.db.query(
+      `SELECT value FROM instance_secrets WHERE name = 'api_token'`,
+    );
+    if (!rows[0])
+      throw new Error('no API token secret: run the migrations (npm run migration:run) or set TOKEN_SECRET');
     this.secret = rows[0].value;
   }
 
