@@ -83,6 +83,15 @@ describe('the whole message path (API → PostgreSQL → BullMQ → dispatcher �
         [smsId],
       );
       expect(history.map((event) => event.status)).toEqual([2, 6, 7]);
+
+      // Online state lives in Redis (no database write per heartbeat) and ends with the connection.
+      const presenceKey = `${system.redisPrefix}:presence:${phone.deviceId}`;
+      expect(await system.redis().exists(presenceKey)).toBe(1);
+      phones.stop();
+      await waitFor('presence cleared', async () => (await system.redis().exists(presenceKey)) === 0, 10_000);
+      expect(Number(await system.redis().get(`${presenceKey}:last-seen`))).toBeGreaterThan(
+        Date.now() - 60_000,
+      );
     } finally {
       phones.stop();
     }

@@ -2,9 +2,17 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { StatusReport } from '@smsfleet/contracts';
-import { DeviceQueues, RedisConnections, StatusQueueProducer, WorkSignal } from '@smsfleet/queueing';
+import {
+  DevicePresence,
+  DeviceQueues,
+  RedisConnections,
+  StatusQueueProducer,
+  WorkSignal,
+} from '@smsfleet/queueing';
 import { DeviceIdentity } from './device-authenticator.service';
 import { DeviceSession, SessionContext } from './device-session';
+
+const PRESENCE_REFRESH_MS = 30_000;
 
 /** The phones connected to this node, one session each (a newer connection of a phone replaces the older). */
 @Injectable()
@@ -12,11 +20,13 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeviceSessions.name);
   private readonly sessions = new Map<number, DeviceSession>();
   private readonly context: SessionContext;
+  private presenceTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly queues: DeviceQueues,
     private readonly redis: RedisConnections,
     private readonly signal: WorkSignal,
+    private readonly presence: DevicePresence,
     statusQueue: StatusQueueProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -38,6 +48,24 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       for (const deviceId of WorkSignal.parse(message)) this.sessions.get(deviceId)?.wake();
     });
     await subscriber.subscribe(this.signal.channel);
+    // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
+    this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
+  }
+
+  private async refreshPresence(): Promise<void> {
+    const nodeId = this.config.dispatcher.nodeId;
+    await Promise.all(
+      [...this.sessions.keys()].map((deviceId) =>
+        this.presence
+          .markOnline(deviceId, nodeId)
+          .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not refreshed')),
+      ),
+    );
+  }
+
+  /** A sign of life from the phone (an event): it is online and seen now. */
+  async seen(deviceId: number): Promise<void> {
+    await this.presence.markOnline(deviceId, this.config.dispatcher.nodeId);
   }
 
   get count(): number {
@@ -63,6 +91,11 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     );
     this.sessions.set(identity.deviceId, session);
     session.start();
+    await this.presence
+      .markOnline(identity.deviceId, this.config.dispatcher.nodeId)
+      .catch((error: Error) =>
+        this.logger.warn({ err: error, deviceId: identity.deviceId }, 'presence not recorded'),
+      );
   }
 
   async close(socket: Socket, deviceId: number): Promise<void> {
@@ -70,9 +103,13 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     if (!session || session.socket !== socket) return;
     this.sessions.delete(deviceId);
     await session.close();
+    await this.presence
+      .markOffline(deviceId, this.config.dispatcher.nodeId)
+      .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared'));
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.presenceTimer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((session) => session.close()));

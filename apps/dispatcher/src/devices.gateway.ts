@@ -91,13 +91,17 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     @MessageBody() payload: HelloPayload,
   ): Promise<HelloAck> {
     const { identity } = socket.data;
-    await this.profiles.recordHello(identity.deviceId, payload ?? {});
+    await Promise.all([
+      this.profiles.recordHello(identity.deviceId, payload ?? {}),
+      this.sessions.seen(identity.deviceId),
+    ]);
     return { ok: true, settings: identity.settings };
   }
 
   @SubscribeMessage(DeviceEvent.status)
   async status(@ConnectedSocket() socket: DeviceSocket, @MessageBody() payload: unknown): Promise<StatusAck> {
     try {
+      void this.sessions.seen(socket.data.identity.deviceId).catch(() => undefined);
       await this.statusIntake.accept(socket.data.identity.deviceId, payload);
       return { ok: true };
     } catch (error) {

@@ -3,3 +3,4 @@ export * from './sim-slot';
 export * from './queues';
 export * from './jobs';
 export * from './socket-events';
+export * from './presence';

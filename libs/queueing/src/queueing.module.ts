@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PersistenceModule } from '@smsfleet/persistence';
+import { DevicePresence } from './device-presence';
 import { DeviceQueues } from './device-queues';
 import { MessageEnqueuer } from './message-enqueuer';
 import { RedisConnections } from './redis-connections';
@@ -8,7 +9,14 @@ import { WorkSignal } from './work-signal';
 
 @Module({
   imports: [PersistenceModule],
-  providers: [RedisConnections, DeviceQueues, WorkSignal, MessageEnqueuer, StatusQueueProducer],
-  exports: [RedisConnections, DeviceQueues, WorkSignal, MessageEnqueuer, StatusQueueProducer],
+  providers: [
+    RedisConnections,
+    DevicePresence,
+    DeviceQueues,
+    WorkSignal,
+    MessageEnqueuer,
+    StatusQueueProducer,
+  ],
+  exports: [RedisConnections, DevicePresence, DeviceQueues, WorkSignal, MessageEnqueuer, StatusQueueProducer],
 })
 export class QueueingModule {}
