@@ -4,6 +4,7 @@ import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
+import { BULK_BODY_LIMIT, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
 
 process.env.SMSFLEET_APP ??= 'api';
 
@@ -12,9 +13,16 @@ runMain('api', async () => {
   await startHttpApp(ApiModule, {
     host: config.api.host,
     port: config.api.port,
-    bodyLimit: 16 * 1_048_576,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     configure: async (app) => {
       app.useGlobalFilters(new ApiExceptionFilter());
+      // Large bodies on the bulk route only; registered before Nest adds its routes.
+      app
+        .getHttpAdapter()
+        .getInstance()
+        .addHook('onRoute', (route) => {
+          if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = BULK_BODY_LIMIT;
+        });
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart, {
         attachFieldsToBody: 'keyValues',

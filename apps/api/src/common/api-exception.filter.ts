@@ -33,6 +33,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       error: 1,
       message: error.message,
       code: error.code,
+      ...(error.items ? { errors: error.items } : {}),
     });
   }
 

@@ -26,6 +26,14 @@ export class RequestParams {
     this.merge(body, 'body');
   }
 
+  /** These parameters with more fields on top (they win), e.g. those inside a `datajson` wrapper. */
+  extend(values: Record<string, unknown>): RequestParams {
+    const extended = new RequestParams(undefined, undefined);
+    for (const [key, value] of this.values) extended.values.set(key, value);
+    extended.merge(values, 'body');
+    return extended;
+  }
+
   private merge(source: unknown, from: ParamSource): void {
     if (source === null || typeof source !== 'object' || Array.isArray(source) || Buffer.isBuffer(source))
       return;

@@ -1,20 +1,17 @@
-import { All, Controller, HttpCode, Req } from '@nestjs/common';
+import { All, Controller, HttpCode, Inject, Req } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import { isSimSlot, SimSlot } from '@smsfleet/contracts';
-import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { Inject } from '@nestjs/common';
-import { ApiError } from '../common/api-error';
 import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { parseClientDate } from './client-date';
-import { MessageIntakeService, NewMessages } from './message-intake.service';
+import { BULK_BODY_LIMIT } from '../common/route-limits';
+import { readBulkItems, unwrapBulkRequest } from './bulk-request';
+import { MessageIntakeService } from './message-intake.service';
+import { readMessageFields } from './message-fields';
 import { MessageStatusService } from './message-status.service';
-import { parseRecipients } from './recipients';
 
 const SAVED = 'Sms has been saved successfully';
-const MAX_ID = 2_147_483_647;
 
 @Controller('getdata')
 export class MessagesController {
@@ -29,7 +26,8 @@ export class MessagesController {
   @HttpCode(200)
   async addSms(@Params() params: RequestParams, @Req() request: FastifyRequest) {
     const account = await this.caller.byTokenOrCredentials(params, request);
-    return this.saved(await this.intake.accept(account, this.readNewMessages(params, account)));
+    const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength);
+    return this.saved(await this.intake.accept(account, fields));
   }
 
   /** The original service's path for sending with email + pass. */
@@ -37,7 +35,20 @@ export class MessagesController {
   @HttpCode(200)
   async smsToSend(@Params() params: RequestParams) {
     const account = await this.caller.byCredentials(params);
-    return this.saved(await this.intake.accept(account, this.readNewMessages(params, account)));
+    const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength);
+    return this.saved(await this.intake.accept(account, fields));
+  }
+
+  /** Bulk: up to 10,000 messages, all stored or none. Multipart fields may be as large as the body limit. */
+  @All('addalotofsms')
+  @HttpCode(200)
+  @RouteConfig({ multipartOptions: { limits: { fieldSize: BULK_BODY_LIMIT, fields: 20 } } })
+  async addALotOfSms(@Params() raw: RequestParams, @Req() request: FastifyRequest) {
+    const { params, items } = unwrapBulkRequest(raw);
+    const account = await this.caller.byTokenOrCredentials(params, request);
+    const messages = readBulkItems(items, account.timezone, this.config.messages.maxBodyLength);
+    const ids = await this.intake.acceptMany(account, messages);
+    return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
   }
 
   @All('getsmsstatus')
@@ -61,24 +72,5 @@ export class MessagesController {
     return ids.length === 1
       ? { error: 0, sms_id: ids[0], message: SAVED }
       : { error: 0, sms_id: ids[0], sms_ids: ids, message: SAVED };
-  }
-
-  private readNewMessages(params: RequestParams, account: Account): NewMessages {
-    const deviceId = params.requiredInt(['device_id', 'deviceid'], 1, MAX_ID);
-    const sendto = params.get('sendto');
-    const rawSendto = params.requiredString('sendto', 64 * 1_000);
-    const sim = params.optionalInt('sim', 0, 5) ?? 0;
-    if (!isSimSlot(sim)) throw ApiError.validation(`sim must be 0–5 (got ${sim})`);
-    const timeText = params.optionalString(['timetosend', 'time_to_send'], 40);
-    return {
-      deviceId,
-      recipients: parseRecipients(rawSendto, sendto?.source === 'query'),
-      body: params.requiredString('body', this.config.messages.maxBodyLength),
-      sim: sim as SimSlot,
-      urgent: params.flag('urgent', false),
-      customerId: params.optionalInt(['customerid', 'customerId', 'customer_id'], 0, Number.MAX_SAFE_INTEGER),
-      timeToSend:
-        timeText === undefined ? undefined : parseClientDate(timeText, account.timezone, 'timetosend'),
-    };
   }
 }
