@@ -8,6 +8,10 @@ import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
+import { DeviceViewsService } from './devices/device-views.service';
+import { DevicesController } from './devices/devices.controller';
+import { MessageListController } from './messages/message-list.controller';
+import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
@@ -21,7 +25,20 @@ import { MessagesController } from './messages/messages.controller';
     AuthModule,
     HealthModule,
   ],
-  controllers: [TokenController, MessagesController, DeviceRegistrationController],
-  providers: [CallerService, MessageIntakeService, MessageStatusService, DeviceRegistrationService],
+  controllers: [
+    TokenController,
+    MessagesController,
+    MessageListController,
+    DevicesController,
+    DeviceRegistrationController,
+  ],
+  providers: [
+    CallerService,
+    MessageIntakeService,
+    MessageStatusService,
+    MessageListService,
+    DeviceRegistrationService,
+    DeviceViewsService,
+  ],
 })
 export class ApiModule {}

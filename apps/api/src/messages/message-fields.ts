@@ -8,7 +8,11 @@ import { parseRecipients } from './recipients';
 const MAX_ID = 2_147_483_647;
 
 /** Reads the fields of one message (addsms, or one addalotofsms item); the first bad field throws. */
-export function readMessageFields(params: RequestParams, timezone: string, maxBodyLength: number): NewMessages {
+export function readMessageFields(
+  params: RequestParams,
+  timezone: string,
+  maxBodyLength: number,
+): NewMessages {
   const deviceId = params.requiredInt(['device_id', 'deviceid', 'deviceId'], 1, MAX_ID);
   const sendto = params.get('sendto');
   const rawSendto = params.requiredString('sendto', 64 * 1_000);

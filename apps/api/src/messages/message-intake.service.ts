@@ -64,7 +64,13 @@ export class MessageIntakeService {
     if (foreign.size > 0) {
       const details = messages.flatMap((message, index) =>
         foreign.has(message.deviceId)
-          ? [{ index, field: 'device_id', message: `device_id ${message.deviceId} not found among your devices` }]
+          ? [
+              {
+                index,
+                field: 'device_id',
+                message: `device_id ${message.deviceId} not found among your devices`,
+              },
+            ]
           : [],
       );
       throw new ApiError('not_found', describeItemErrors(details), details);
@@ -152,7 +158,10 @@ export class MessageIntakeService {
     } catch (error) {
       // Stored and acknowledged: the scheduler's outbox sweep enqueues what has no enqueued_at.
       this.logger.warn(
-        { messageIds: messages.length > 50 ? `${messages.length} messages` : messages.map((m) => m.id), err: error },
+        {
+          messageIds: messages.length > 50 ? `${messages.length} messages` : messages.map((m) => m.id),
+          err: error,
+        },
         'enqueue failed; left to the outbox sweep',
       );
     } finally {

@@ -31,8 +31,8 @@ export function parseRecipients(raw: string, fromQueryString: boolean): Recipien
         parts.length === 1 ? 'sendto is required' : `sendto has an empty number at position ${index + 1}`,
       );
     }
-    const phone = sendto.replace(FORMATTING, '').replace(/^00(?=\d)/, '+');
-    if (!PHONE.test(phone)) {
+    const phone = normalisePhone(sendto);
+    if (phone === undefined) {
       throw ApiError.validation(
         `sendto "${sendto.slice(0, 40)}" is not a phone number (digits, optionally a leading +)`,
       );
@@ -41,4 +41,17 @@ export function parseRecipients(raw: string, fromQueryString: boolean): Recipien
     return { sendto, phone };
   });
   return recipients;
+}
+
+/**
+ * The search form of a number: formatting removed, an international `00` prefix written as `+`
+ * ("+49 157 52982212" and "0049157-52982212" → "+4915752982212"). National numbers stay national: there
+ * is no country to resolve them against. Undefined when it is not a number.
+ */
+export function normalisePhone(text: string): string | undefined {
+  const phone = text
+    .trim()
+    .replace(FORMATTING, '')
+    .replace(/^00(?=\d)/, '+');
+  return PHONE.test(phone) ? phone : undefined;
 }

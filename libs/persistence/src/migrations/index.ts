@@ -1,4 +1,5 @@
 import { Init1764000000000 } from './1764000000000-init';
+import { ContactsAndNewsletters1764100000000 } from './1764100000000-contacts-and-newsletters';
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Init1764000000000];
+export const MIGRATIONS = [Init1764000000000, ContactsAndNewsletters1764100000000];
