@@ -71,8 +71,9 @@ describe('addalotofsms', () => {
       });
       await expectStoredInOrder(answer.body.sms_ids as number[], tag, 10_000);
       console.log(`addalotofsms 10,000 items over ${encoding}: ${Math.round(elapsed)} ms`);
-      // Measured 1.0–1.4 s here (insert ≈ 250 ms, addBulk ≈ 650 ms); the bound leaves room for a busy machine.
-      expect(elapsed).toBeLessThan(3_000);
+      // Measured 1.0–1.4 s on a quiet machine (see the report); the bound here only catches a hang or a
+      // regression by a multiple, since other suites share the two cores.
+      expect(elapsed).toBeLessThan(6_000);
     });
   });
 
