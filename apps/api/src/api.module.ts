@@ -6,6 +6,10 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
+import { ContactsController } from './contacts/contacts.controller';
+import { ContactsService } from './contacts/contacts.service';
+import { NewsletterService } from './newsletters/newsletter.service';
+import { NewslettersController } from './newsletters/newsletters.controller';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
 import { DeviceViewsService } from './devices/device-views.service';
@@ -30,6 +34,8 @@ import { MessagesController } from './messages/messages.controller';
     MessagesController,
     MessageListController,
     DevicesController,
+    ContactsController,
+    NewslettersController,
     DeviceRegistrationController,
   ],
   providers: [
@@ -39,6 +45,8 @@ import { MessagesController } from './messages/messages.controller';
     MessageListService,
     DeviceRegistrationService,
     DeviceViewsService,
+    ContactsService,
+    NewsletterService,
   ],
 })
 export class ApiModule {}

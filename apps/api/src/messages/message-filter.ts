@@ -3,7 +3,7 @@ import { ApiError } from '../common/api-error';
 import { CallerZone, parseCallerZone } from '../common/caller-zone';
 import { RequestParams } from '../common/request-params';
 import { parseClientDate } from './client-date';
-import { normalisePhone } from './recipients';
+import { normalisePhone } from '@smsfleet/contracts';
 
 export const DEFAULT_LIST_LIMIT = 1_000;
 export const MAX_LIST_LIMIT = 10_000;

@@ -1,3 +1,4 @@
+import { normalisePhone } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 
 export interface Recipient {
@@ -8,8 +9,6 @@ export interface Recipient {
 }
 
 export const MAX_RECIPIENTS_PER_REQUEST = 1_000;
-const FORMATTING = /[\s\-()./]/g;
-const PHONE = /^\+?\d{3,17}$/;
 
 /**
  * Splits `sendto` on commas into recipients. In a GET query an unencoded `+` arrives as a space, and
@@ -41,17 +40,4 @@ export function parseRecipients(raw: string, fromQueryString: boolean): Recipien
     return { sendto, phone };
   });
   return recipients;
-}
-
-/**
- * The search form of a number: formatting removed, an international `00` prefix written as `+`
- * ("+49 157 52982212" and "0049157-52982212" → "+4915752982212"). National numbers stay national: there
- * is no country to resolve them against. Undefined when it is not a number.
- */
-export function normalisePhone(text: string): string | undefined {
-  const phone = text
-    .trim()
-    .replace(FORMATTING, '')
-    .replace(/^00(?=\d)/, '+');
-  return PHONE.test(phone) ? phone : undefined;
 }

@@ -1,5 +1,6 @@
 import { Init1764000000000 } from './1764000000000-init';
 import { ContactsAndNewsletters1764100000000 } from './1764100000000-contacts-and-newsletters';
+import { IncomingOnce1764100100000 } from './1764100100000-incoming-once';
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Init1764000000000, ContactsAndNewsletters1764100000000];
+export const MIGRATIONS = [Init1764000000000, ContactsAndNewsletters1764100000000, IncomingOnce1764100100000];
