@@ -10,6 +10,9 @@ import { ContactsController } from './contacts/contacts.controller';
 import { ContactsService } from './contacts/contacts.service';
 import { NewsletterService } from './newsletters/newsletter.service';
 import { NewslettersController } from './newsletters/newsletters.controller';
+import { fileStorageProvider } from './uploads/file-storage.provider';
+import { FilesController } from './uploads/files.controller';
+import { ImageUploadService } from './uploads/image-upload.service';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
 import { DeviceViewsService } from './devices/device-views.service';
@@ -36,6 +39,7 @@ import { MessagesController } from './messages/messages.controller';
     DevicesController,
     ContactsController,
     NewslettersController,
+    FilesController,
     DeviceRegistrationController,
   ],
   providers: [
@@ -47,6 +51,8 @@ import { MessagesController } from './messages/messages.controller';
     DeviceViewsService,
     ContactsService,
     NewsletterService,
+    ImageUploadService,
+    fileStorageProvider,
   ],
 })
 export class ApiModule {}

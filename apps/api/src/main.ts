@@ -26,7 +26,7 @@ runMain('api', async () => {
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart, {
         attachFieldsToBody: 'keyValues',
-        limits: { fileSize: 5 * 1_048_576, files: 1, fields: 200 },
+        limits: { fileSize: config.uploads.maxBytes, files: 1, fields: 200 },
       });
     },
   });

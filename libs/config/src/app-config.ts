@@ -23,6 +23,30 @@ export interface AppConfig {
   tokenSecret?: string;
   messages: { validitySeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
+  uploads: UploadsConfig;
+}
+
+/** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
+export interface UploadsConfig {
+  maxBytes: number;
+  driver: 'local' | 's3';
+  /** Local driver: the directory the API stores and serves files from. */
+  localDir: string;
+  /** Base URL of the API as recipients reach it; local files are served under `<publicUrl>/files/`. */
+  publicUrl: string;
+  s3?: S3Config;
+}
+
+export interface S3Config {
+  bucket: string;
+  region: string;
+  /** S3-compatible services (MinIO, R2, …); unset: AWS. */
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+  /** Base URL under which objects are public (e.g. a CDN); the key is appended. */
+  publicUrl: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -33,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
   }
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
+  const api = { host: read.string('API_HOST', '127.0.0.1'), port: read.port('API_PORT', 3000) };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   return {
     nodeEnv,
@@ -43,7 +68,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
-    api: { host: read.string('API_HOST', '127.0.0.1'), port: read.port('API_PORT', 3000) },
+    api,
     dispatcher: {
       host: read.string('DISPATCHER_HOST', '127.0.0.1'),
       port: read.port('DISPATCHER_PORT', 3001),
@@ -69,5 +94,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    uploads: readUploads(read, `http://${api.host}:${api.port}`),
   };
+}
+
+function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
+  const driver = read.oneOf('STORAGE_DRIVER', 'local', ['local', 's3'] as const);
+  const publicUrl = stripSlash(read.url('PUBLIC_URL', apiUrl, ['http:', 'https:']));
+  const uploads: UploadsConfig = {
+    maxBytes: read.int('UPLOAD_MAX_BYTES', 5 * 1_048_576, 1_024, 100 * 1_048_576),
+    driver,
+    localDir: read.string('UPLOAD_DIR', '.smsfleet/uploads'),
+    publicUrl,
+  };
+  if (driver === 's3') {
+    const bucket = read.optionalString('S3_BUCKET');
+    if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER is s3');
+    const region = read.string('S3_REGION', 'us-east-1');
+    const endpoint = read.optionalString('S3_ENDPOINT');
+    if (endpoint !== undefined) read.url('S3_ENDPOINT', endpoint, ['http:', 'https:']);
+    const forcePathStyle = read.flag('S3_FORCE_PATH_STYLE', endpoint !== undefined);
+    const defaultPublic =
+      endpoint !== undefined
+        ? `${stripSlash(endpoint)}/${bucket}`
+        : `https://${bucket}.s3.${region}.amazonaws.com`;
+    uploads.s3 = {
+      bucket,
+      region,
+      endpoint,
+      accessKeyId: read.optionalString('S3_ACCESS_KEY_ID'),
+      secretAccessKey: read.optionalString('S3_SECRET_ACCESS_KEY'),
+      forcePathStyle,
+      publicUrl: stripSlash(read.url('S3_PUBLIC_URL', defaultPublic, ['http:', 'https:'])),
+    };
+  }
+  return uploads;
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }

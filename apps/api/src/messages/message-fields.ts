@@ -7,11 +7,15 @@ import { parseRecipients } from './recipients';
 
 const MAX_ID = 2_147_483_647;
 
-/** Reads the fields of one message (addsms, or one addalotofsms item); the first bad field throws. */
+/**
+ * Reads the fields of one message (addsms, or one addalotofsms item); the first bad field throws.
+ * With `bodyFromFile` the body may be absent: an uploaded image's URL becomes the body.
+ */
 export function readMessageFields(
   params: RequestParams,
   timezone: string,
   maxBodyLength: number,
+  bodyFromFile = false,
 ): NewMessages {
   const deviceId = params.requiredInt(['device_id', 'deviceid', 'deviceId'], 1, MAX_ID);
   const sendto = params.get('sendto');
@@ -22,7 +26,9 @@ export function readMessageFields(
   return {
     deviceId,
     recipients: parseRecipients(rawSendto, sendto?.source === 'query'),
-    body: params.requiredString('body', maxBodyLength),
+    body: bodyFromFile
+      ? (params.optionalString('body', maxBodyLength) ?? '')
+      : params.requiredString('body', maxBodyLength),
     sim: sim as SimSlot,
     urgent: params.flag('urgent', false),
     customerId: params.optionalInt(['customerid', 'customerId', 'customer_id'], 0, Number.MAX_SAFE_INTEGER),

@@ -1,11 +1,13 @@
 import { All, Controller, HttpCode, Inject, Req } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
+import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { BULK_BODY_LIMIT } from '../common/route-limits';
+import { ImageUploadService } from '../uploads/image-upload.service';
 import { readBulkItems, unwrapBulkRequest } from './bulk-request';
 import { BULK_ANSWER_BUDGET_MS, MessageIntakeService } from './message-intake.service';
 import { readMessageFields } from './message-fields';
@@ -19,24 +21,21 @@ export class MessagesController {
     private readonly caller: CallerService,
     private readonly intake: MessageIntakeService,
     private readonly statuses: MessageStatusService,
+    private readonly images: ImageUploadService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @All('addsms')
   @HttpCode(200)
   async addSms(@Params() params: RequestParams, @Req() request: FastifyRequest) {
-    const account = await this.caller.byTokenOrCredentials(params, request);
-    const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength);
-    return this.saved(await this.intake.accept(account, fields));
+    return this.addOne(await this.caller.byTokenOrCredentials(params, request), params);
   }
 
   /** The original service's path for sending with email + pass. */
   @All('smstosend')
   @HttpCode(200)
   async smsToSend(@Params() params: RequestParams) {
-    const account = await this.caller.byCredentials(params);
-    const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength);
-    return this.saved(await this.intake.accept(account, fields));
+    return this.addOne(await this.caller.byCredentials(params), params);
   }
 
   /** Bulk: up to 10,000 messages, all stored or none. Multipart fields may be as large as the body limit. */
@@ -67,6 +66,15 @@ export class MessagesController {
       status: view.status,
       status_description: view.title,
     };
+  }
+
+  /** With a `file`, the stored image's public URL becomes the body (after every other field is checked). */
+  private async addOne(account: Account, params: RequestParams) {
+    const file = params.get('file');
+    const image = file === undefined ? undefined : this.images.check(file.value);
+    const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength, !!image);
+    if (image) fields.body = await this.images.store(image);
+    return this.saved(await this.intake.accept(account, fields));
   }
 
   private saved(ids: number[]) {
