@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import multipart from '@fastify/multipart';
+import { SwaggerModule } from '@nestjs/swagger';
 import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
+import { openApiDocument } from './openapi/openapi-document';
 import { BULK_BODY_LIMIT, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
 
 process.env.SMSFLEET_APP ??= 'api';
+const API_VERSION = '1.0.0';
 
 runMain('api', async () => {
   const config = loadConfig();
@@ -27,6 +30,10 @@ runMain('api', async () => {
       await app.register(multipart, {
         attachFieldsToBody: 'keyValues',
         limits: { fileSize: config.uploads.maxBytes, files: 1, fields: 200 },
+      });
+      // The UI at /docs, the description itself at /docs-json.
+      SwaggerModule.setup('docs', app, openApiDocument(API_VERSION), {
+        jsonDocumentUrl: 'docs-json',
       });
     },
   });

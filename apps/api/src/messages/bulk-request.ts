@@ -9,10 +9,9 @@ export const MAX_BULK_ITEMS = 10_000;
 /**
  * `addalotofsms` arrives as a `datajson` field holding `{"token":…,"smsdata":[…]}` (a JSON string, or an
  * object in a JSON body), or as that object itself as the JSON body (the npm client). Returns the
- * parameters with the wrapper's fields merged in (so `token` is found inside it) and the raw items.
+ * parameters with the wrapper's fields merged in, so that `token` is found inside it.
  */
-export function unwrapBulkRequest(params: RequestParams): { params: RequestParams; items: unknown[] } {
-  let merged = params;
+export function unwrapDatajson(params: RequestParams): RequestParams {
   const wrapper = params.get('datajson');
   if (wrapper !== undefined) {
     let value = wrapper.value;
@@ -25,9 +24,14 @@ export function unwrapBulkRequest(params: RequestParams): { params: RequestParam
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value))
       throw ApiError.validation('datajson must be a JSON object {"token":"…","smsdata":[…]}');
-    merged = params.extend(value as Record<string, unknown>);
+    return params.extend(value as Record<string, unknown>);
   }
-  let items = merged.get('smsdata')?.value;
+  return params;
+}
+
+/** The raw items of `smsdata` (a list, or a list as JSON text in a form). */
+export function readSmsData(params: RequestParams): unknown[] {
+  let items = params.get('smsdata')?.value;
   if (items === undefined) throw ApiError.validation('datajson (or smsdata) is required');
   if (typeof items === 'string') {
     try {
@@ -40,7 +44,7 @@ export function unwrapBulkRequest(params: RequestParams): { params: RequestParam
   if (items.length === 0) throw ApiError.validation('smsdata is empty');
   if (items.length > MAX_BULK_ITEMS)
     throw ApiError.validation(`smsdata has ${items.length} items; at most ${MAX_BULK_ITEMS} per request`);
-  return { params: merged, items };
+  return items;
 }
 
 /** Every item validated; all-or-nothing: any bad item rejects the request, naming each bad one. */

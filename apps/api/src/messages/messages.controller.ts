@@ -8,7 +8,7 @@ import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { BULK_BODY_LIMIT } from '../common/route-limits';
 import { ImageUploadService } from '../uploads/image-upload.service';
-import { readBulkItems, unwrapBulkRequest } from './bulk-request';
+import { readBulkItems, readSmsData, unwrapDatajson } from './bulk-request';
 import { BULK_ANSWER_BUDGET_MS, MessageIntakeService } from './message-intake.service';
 import { readMessageFields } from './message-fields';
 import { MessageStatusService } from './message-status.service';
@@ -44,8 +44,9 @@ export class MessagesController {
   @RouteConfig({ multipartOptions: { limits: { fieldSize: BULK_BODY_LIMIT, fields: 20 } } })
   async addALotOfSms(@Params() raw: RequestParams, @Req() request: FastifyRequest) {
     const answerBy = performance.now() + BULK_ANSWER_BUDGET_MS;
-    const { params, items } = unwrapBulkRequest(raw);
+    const params = unwrapDatajson(raw);
     const account = await this.caller.byTokenOrCredentials(params, request);
+    const items = readSmsData(params);
     const messages = readBulkItems(items, account.timezone, this.config.messages.maxBodyLength);
     const ids = await this.intake.acceptMany(account, messages, answerBy);
     return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
