@@ -1,5 +1,5 @@
 import { registerPhone } from '../tools/simulator/fleet';
-import { getdata } from './helpers/api-client';
+import { ENCODINGS, getdata } from './helpers/api-client';
 import { Account, TestSystem } from './helpers/test-system';
 
 const METHODS = [
@@ -38,6 +38,48 @@ describe('API contract', () => {
   });
 
   describe('transport', () => {
+    describe.each(ENCODINGS)('over %s', (encoding) => {
+      it('gettoken answers the current token', async () => {
+        const answer = await getdata(
+          system.apiUrl,
+          'gettoken',
+          { email: alice.email, pass: alice.password },
+          encoding,
+        );
+        expect(answer).toEqual({ status: 200, body: { error: 0, message: 'OK', token: alice.token } });
+      });
+
+      it('smstosend sends with email and pass; getsmsstatus reads it back', async () => {
+        const sent = await getdata(
+          system.apiUrl,
+          'smstosend',
+          {
+            email: alice.email,
+            pass: alice.password,
+            sendto: '+4915752982212',
+            body: 'hi',
+            device_id: aliceDevice,
+          },
+          encoding,
+        );
+        expect(sent.body).toEqual({
+          error: 0,
+          sms_id: expect.any(Number),
+          message: 'Sms has been saved successfully',
+        });
+        const status = await getdata(
+          system.apiUrl,
+          'getsmsstatus',
+          { token: alice.token, sms_id: String(sent.body.sms_id) },
+          encoding,
+        );
+        expect(status).toEqual({
+          status: 200,
+          body: { error: 0, message: 'Ok', sms_id: sent.body.sms_id, status: 1, status_description: 'New' },
+        });
+      });
+    });
+
     it('takes the token from Authorization: Bearer', async () => {
       const response = await fetch(`${system.apiUrl}/getdata/getalldevices`, {
         headers: { authorization: `Bearer ${alice.token}` },

@@ -204,6 +204,23 @@ describe('addalotofsms', () => {
     });
   });
 
+  it('caps the messages, not only the items (an item may hold several numbers)', async () => {
+    const numbers = Array.from({ length: 1_000 }, (_, i) => `+49157${String(i).padStart(7, '0')}`).join(',');
+    const smsdata = Array.from({ length: 11 }, () => ({
+      sendto: numbers,
+      body: 'x',
+      device_id: aliceDevice,
+    }));
+    const before = await messageCount();
+    const answer = await postJson(system.apiUrl, 'addalotofsms', { token: alice.token, smsdata });
+    expect(answer.body).toMatchObject({
+      error: 1,
+      code: 'validation',
+      message: 'smsdata makes 11000 messages; at most 10000 per request',
+    });
+    expect(await messageCount()).toBe(before);
+  });
+
   it('rejects a missing or foreign token inside datajson', async () => {
     const smsdata = items(1, 'tok');
     expect(

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { SimInfo } from '@smsfleet/contracts';
-import { DevicePresence } from '@smsfleet/queueing';
+import { DevicePresence, DevicePresenceView } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 
 /** A device as getalldevices and getdevicestatus show it: stored profile plus live presence. */
@@ -54,7 +54,7 @@ export class DeviceViewsService {
   }
 
   private async views(rows: DeviceRow[]): Promise<DeviceView[]> {
-    const presence = await this.presence.lookup(rows.map((row) => row.id));
+    const presence = await this.livePresence(rows.map((row) => row.id));
     return rows.map((row) => {
       const live = presence.get(row.id);
       // Redis has the freshest time (heartbeats); PostgreSQL keeps it across a Redis loss.
@@ -73,6 +73,26 @@ export class DeviceViewsService {
       };
     });
   }
+
+  private async livePresence(deviceIds: number[]): Promise<Map<number, DevicePresenceView>> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.presence.lookup(deviceIds),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ApiError('unavailable', 'temporarily unavailable, retry')),
+            PRESENCE_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
+
+/** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
+const PRESENCE_TIMEOUT_MS = 1_000;
 
 const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, created_at, last_seen_at FROM devices`;

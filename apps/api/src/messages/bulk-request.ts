@@ -65,6 +65,11 @@ export function readBulkItems(items: unknown[], timezone: string, maxBodyLength:
     }
   });
   if (errors.length > 0) throw new ApiError('validation', describeItemErrors(errors), errors);
+  // Items may hold several numbers each: the cap is on messages, not only on items.
+  if (messages.length > MAX_BULK_ITEMS)
+    throw ApiError.validation(
+      `smsdata makes ${messages.length} messages; at most ${MAX_BULK_ITEMS} per request`,
+    );
   return messages;
 }
 

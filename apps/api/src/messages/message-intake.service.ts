@@ -80,7 +80,10 @@ export class MessageIntakeService {
       );
       throw new ApiError('not_found', describeItemErrors(details), details);
     }
-    return this.store(account, messages, answerBy);
+    const started = performance.now();
+    const ids = await this.store(account, messages, answerBy);
+    this.logger.log({ count: ids.length, ms: Math.round(performance.now() - started) }, 'bulk accepted');
+    return ids;
   }
 
   /** `answerBy` (a performance.now() time) caps how long the request waits for the queues. */

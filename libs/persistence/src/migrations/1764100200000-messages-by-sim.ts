@@ -9,7 +9,9 @@ export class MessagesBySim1764100200000 implements MigrationInterface {
   transaction = false;
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS messages_user_sim ON messages (user_id, sim, id)`);
+    await db.query(
+      `CREATE INDEX CONCURRENTLY IF NOT EXISTS messages_user_sim ON messages (user_id, sim, id)`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {
