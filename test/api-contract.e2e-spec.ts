@@ -164,7 +164,15 @@ describe('API contract', () => {
     it('serves the UI at /docs', async () => {
       const response = await fetch(`${system.apiUrl}/docs`);
       expect(response.status).toBe(200);
-      expect(await response.text()).toMatch(/swagger/i);
+      const html = await response.text();
+      expect(html).toMatch(/swagger/i);
+      // Its assets load too (served through @fastify/static).
+      const scripts = [...html.matchAll(/src="([^"]+\.js)"/g)].map((m) => m[1]);
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const src of scripts) {
+        const asset = await fetch(new URL(src, `${system.apiUrl}/docs`));
+        expect([src, asset.status]).toEqual([src, 200]);
+      }
     });
 
     it('describes every method, GET and POST, with examples', async () => {
