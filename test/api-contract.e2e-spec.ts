@@ -160,6 +160,76 @@ describe('API contract', () => {
     );
   });
 
+  describe('hostile input', () => {
+    const post = async (method: string, body: string, type: string) => {
+      const response = await fetch(`${system.apiUrl}/getdata/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
+    it.each([
+      [
+        'savetag',
+        () => `token=${alice.token}&title=a&title=b`,
+        'application/x-www-form-urlencoded',
+        /title must be a single text value/,
+      ],
+      [
+        'savetag',
+        () => JSON.stringify({ token: alice.token, title: { a: 1 } }),
+        'application/json',
+        /title must be a single text value/,
+      ],
+      ['savetag', () => JSON.stringify({ token: alice.token, title: 'a\u0000b' }), 'application/json', /NUL/],
+      [
+        'getallsms',
+        () => JSON.stringify({ token: alice.token, limit: [1, 2] }),
+        'application/json',
+        /limit must be a whole number/,
+      ],
+      [
+        'getallsms',
+        () => JSON.stringify({ token: alice.token, begindate: '9999-99-99' }),
+        'application/json',
+        /begindate must be a date/,
+      ],
+      [
+        'savecontact',
+        () => JSON.stringify({ token: alice.token, phone: '+49157', ctag_id: 1e30 }),
+        'application/json',
+        /ctag_id must be a whole number/,
+      ],
+      [
+        'savepaket',
+        () => `{"token":"${alice.token}","__proto__":{"x":1}}`,
+        'application/json',
+        /not valid JSON/,
+      ],
+      ['getalldevices', () => '{"token": ', 'application/json', /JSON/i],
+      ['savetag', () => 'token=x', 'text/xml', /unsupported media type|content type/i],
+    ])('%s answers error 1 with HTTP 200 for %#', async (method, body, type, message) => {
+      const answer = await post(method, body(), type);
+      expect(answer).toEqual({
+        status: 200,
+        body: { error: 1, code: 'validation', message: expect.stringMatching(message) },
+      });
+    });
+
+    it('stores unicode as it came and keeps __proto__ in a bulk item harmless', async () => {
+      const datajson = `{"token":"${alice.token}","smsdata":[{"sendto":"+4915752982212","body":"héllo 👋 مرحبا","device_id":${aliceDevice},"__proto__":{"admin":true}}]}`;
+      const answer = await getdata(system.apiUrl, 'addalotofsms', { datajson }, 'form');
+      expect(answer.body).toMatchObject({ error: 0, count: 1 });
+      const [row] = await system.query(`SELECT body FROM messages WHERE id = $1`, [
+        (answer.body.sms_ids as number[])[0],
+      ]);
+      expect(row).toEqual({ body: 'héllo 👋 مرحبا' });
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    });
+  });
+
   describe('OpenAPI', () => {
     it('serves the UI at /docs', async () => {
       const response = await fetch(`${system.apiUrl}/docs`);
