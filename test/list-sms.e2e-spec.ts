@@ -132,6 +132,7 @@ describe('getallsms', () => {
       ['customerId (alias)', () => ({ customerId: '77' }), () => [ids.b, ids.d]],
       ['phone in E.164', () => ({ phone: '+4915752982212' }), () => [ids.a, ids.d]],
       ['phone written with 00 and spaces', () => ({ phone: '0049 157 52982212' }), () => [ids.a, ids.d]],
+      ['phone with a national (0) inside', () => ({ phone: '+49 (0)157 52982212' }), () => [ids.a, ids.d]],
       ['phone as dialled nationally', () => ({ phone: '015752982213' }), () => [ids.b]],
       ['begindate (inclusive)', () => ({ begindate: '2026-03-02 00:30:00' }), () => [ids.c, ids.d]],
       ['enddate as a day (the whole day)', () => ({ enddate: '2026-03-01' }), () => [ids.a, ids.b]],
