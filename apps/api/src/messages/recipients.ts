@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-error';
 export interface Recipient {
   /** As the client wrote it (trimmed, with a `+` restored). */
   sendto: string;
-  /** Digits with the leading `+` kept: the form stored for search by phone. */
+  /** The search form (E.164 for international numbers, see normalisePhone). */
   phone: string;
 }
 
