@@ -131,6 +131,18 @@ describe('addalotofsms', () => {
     ]);
   });
 
+  it('restores a + sent unencoded inside datajson in a GET query string', async () => {
+    const json = JSON.stringify({
+      smsdata: [{ sendto: '+4915752982299', body: 'plus', device_id: aliceDevice }],
+    });
+    const query = `token=${alice.token}&datajson=${encodeURIComponent(json).replace(/%2B/g, '+')}`;
+    const answer = (await (await fetch(`${system.apiUrl}/getdata/addalotofsms?${query}`)).json()) as {
+      sms_ids: number[];
+    };
+    const rows = await system.query(`SELECT sendto, phone FROM messages WHERE id = $1`, [answer.sms_ids[0]]);
+    expect(rows).toEqual([{ sendto: '+4915752982299', phone: '+4915752982299' }]);
+  });
+
   it('rejects the whole request when any item is bad, naming every bad item by index and field', async () => {
     const smsdata: unknown[] = items(50, 'bad');
     smsdata[3] = { ...(smsdata[3] as object), sendto: 'call me' };

@@ -18,17 +18,25 @@ describe('addalotofsms request', () => {
       ),
     );
     expect(params.optionalString('token', 100)).toBe('inner');
-    expect(readSmsData(params)).toHaveLength(1);
+    expect(readSmsData(params).items).toHaveLength(1);
   });
 
   it('takes the object itself as the body, and smsdata as JSON text in a form', () => {
-    expect(readSmsData(unwrapDatajson(new RequestParams({}, { smsdata: [item(), item()] })))).toHaveLength(2);
-    expect(readSmsData(new RequestParams({}, { smsdata: JSON.stringify([item()]) }))).toHaveLength(1);
+    expect(
+      readSmsData(unwrapDatajson(new RequestParams({}, { smsdata: [item(), item()] }))).items,
+    ).toHaveLength(2);
+    expect(readSmsData(new RequestParams({}, { smsdata: JSON.stringify([item()]) })).items).toHaveLength(1);
   });
 
   it('reads every item, flattening several numbers, in order', () => {
     const messages = readBulkItems(
-      [item({ sendto: '+4915700000001,+4915700000002', sim: '1', urgent: 'true', customerId: '5' }), item()],
+      {
+        items: [
+          item({ sendto: '+4915700000001,+4915700000002', sim: '1', urgent: 'true', customerId: '5' }),
+          item(),
+        ],
+        fromQueryString: false,
+      },
       'UTC',
       100,
     );
@@ -43,7 +51,10 @@ describe('addalotofsms request', () => {
     let caught: ApiError | undefined;
     try {
       readBulkItems(
-        [item(), item({ body: 'x'.repeat(101) }), null, item({ device_id: 'abc', sim: 9 })],
+        {
+          items: [item(), item({ body: 'x'.repeat(101) }), null, item({ device_id: 'abc', sim: 9 })],
+          fromQueryString: false,
+        },
         'UTC',
         100,
       );
@@ -63,7 +74,7 @@ describe('addalotofsms request', () => {
     let caught: ApiError | undefined;
     try {
       readBulkItems(
-        Array.from({ length: 500 }, () => item({ sendto: 'x' })),
+        { items: Array.from({ length: 500 }, () => item({ sendto: 'x' })), fromQueryString: false },
         'UTC',
         100,
       );
@@ -72,5 +83,16 @@ describe('addalotofsms request', () => {
     }
     expect(caught?.items).toHaveLength(500);
     expect(caught?.message).toMatch(/; and 480 more$/);
+  });
+
+  it('restores a + that a GET query string turned into a space inside datajson', () => {
+    const params = unwrapDatajson(
+      new RequestParams(
+        { datajson: '{"smsdata":[{"sendto":" 4915752982212","body":"x","device_id":1}]}' },
+        undefined,
+      ),
+    );
+    const [message] = readBulkItems(readSmsData(params), 'UTC', 100);
+    expect(message.recipient).toEqual({ sendto: '+4915752982212', phone: '+4915752982212' });
   });
 });

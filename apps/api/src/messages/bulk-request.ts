@@ -24,14 +24,21 @@ export function unwrapDatajson(params: RequestParams): RequestParams {
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value))
       throw ApiError.validation('datajson must be a JSON object {"token":"…","smsdata":[…]}');
-    return params.extend(value as Record<string, unknown>);
+    return params.extend(value as Record<string, unknown>, wrapper.source);
   }
   return params;
 }
 
+export interface SmsData {
+  items: unknown[];
+  /** The items came in a GET query string, where an unencoded `+` became a space. */
+  fromQueryString: boolean;
+}
+
 /** The raw items of `smsdata` (a list, or a list as JSON text in a form). */
-export function readSmsData(params: RequestParams): unknown[] {
-  let items = params.get('smsdata')?.value;
+export function readSmsData(params: RequestParams): SmsData {
+  const found = params.get('smsdata');
+  let items = found?.value;
   if (items === undefined) throw ApiError.validation('datajson (or smsdata) is required');
   if (typeof items === 'string') {
     try {
@@ -44,11 +51,15 @@ export function readSmsData(params: RequestParams): unknown[] {
   if (items.length === 0) throw ApiError.validation('smsdata is empty');
   if (items.length > MAX_BULK_ITEMS)
     throw ApiError.validation(`smsdata has ${items.length} items; at most ${MAX_BULK_ITEMS} per request`);
-  return items;
+  return { items, fromQueryString: found?.source === 'query' };
 }
 
 /** Every item validated; all-or-nothing: any bad item rejects the request, naming each bad one. */
-export function readBulkItems(items: unknown[], timezone: string, maxBodyLength: number): NewMessage[] {
+export function readBulkItems(
+  { items, fromQueryString }: SmsData,
+  timezone: string,
+  maxBodyLength: number,
+): NewMessage[] {
   const errors: ItemError[] = [];
   const messages: NewMessage[] = [];
   items.forEach((item, index) => {
@@ -57,7 +68,10 @@ export function readBulkItems(items: unknown[], timezone: string, maxBodyLength:
       return;
     }
     try {
-      const fields = readMessageFields(new RequestParams(undefined, item), timezone, maxBodyLength);
+      const itemParams = fromQueryString
+        ? new RequestParams(item, undefined)
+        : new RequestParams(undefined, item);
+      const fields = readMessageFields(itemParams, timezone, maxBodyLength);
       for (const recipient of fields.recipients) messages.push({ ...fields, recipient });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

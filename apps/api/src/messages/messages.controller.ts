@@ -46,8 +46,7 @@ export class MessagesController {
     const answerBy = performance.now() + BULK_ANSWER_BUDGET_MS;
     const params = unwrapDatajson(raw);
     const account = await this.caller.byTokenOrCredentials(params, request);
-    const items = readSmsData(params);
-    const messages = readBulkItems(items, account.timezone, this.config.messages.maxBodyLength);
+    const messages = readBulkItems(readSmsData(params), account.timezone, this.config.messages.maxBodyLength);
     const ids = await this.intake.acceptMany(account, messages, answerBy);
     return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
   }
