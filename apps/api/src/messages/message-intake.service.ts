@@ -35,7 +35,8 @@ export interface NewMessage {
 /** How long a request waits for Redis before leaving its messages to the scheduler's outbox sweep. */
 const ENQUEUE_TIMEOUT_MS = 2_000;
 /**
- * A bulk request answers by this long after it arrived, whatever Redis does: clients time out at 2 s.
+ * A bulk request answers about this long after it arrived (plus the insert, if that alone takes longer),
+ * whatever Redis does: clients time out at 2 s.
  * Enqueueing that is not done by then goes on after the answer (and the outbox sweep is the safety net).
  */
 export const BULK_ANSWER_BUDGET_MS = 1_300;
