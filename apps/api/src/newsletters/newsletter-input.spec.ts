@@ -1,6 +1,5 @@
 import { ApiError } from '../common/api-error';
-import { parseNewsletterTime } from './newsletter-time';
-import { parseTagIds } from './newsletters.controller';
+import { parseNewsletterTime, parseTagIds } from './newsletter-input';
 
 describe('parseNewsletterTime', () => {
   it.each([

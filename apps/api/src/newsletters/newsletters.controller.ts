@@ -6,11 +6,10 @@ import { ApiError } from '../common/api-error';
 import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { parseNewsletterTime } from './newsletter-time';
+import { parseNewsletterTime, parseTagIds } from './newsletter-input';
 import { NewsletterService } from './newsletter.service';
 
 const MAX_ID = 2_147_483_647;
-const MAX_TAGS = 1_000;
 
 @Controller('getdata')
 export class NewslettersController {
@@ -40,18 +39,4 @@ export class NewslettersController {
     });
     return { error: 0, message: 'OK', paket_id: id, paket: id };
   }
-}
-
-/** "12,13,14" → [12, 13, 14], each once. */
-export function parseTagIds(text: string): number[] {
-  const parts = text.split(',').map((part) => part.trim());
-  if (parts.length > MAX_TAGS) throw ApiError.validation(`tags has ${parts.length} ids; at most ${MAX_TAGS}`);
-  const ids = parts.map((part) => {
-    if (!/^\d{1,10}$/.test(part) || Number(part) < 1 || Number(part) > MAX_ID)
-      throw ApiError.validation(
-        `tags must be tag ids separated by commas, like 12,13,14 (got ${JSON.stringify(part.slice(0, 20))})`,
-      );
-    return Number(part);
-  });
-  return [...new Set(ids)];
 }

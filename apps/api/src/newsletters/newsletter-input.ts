@@ -2,6 +2,8 @@ import { DateTime, Zone } from 'luxon';
 import { ApiError } from '../common/api-error';
 import { parseClientDate } from '../messages/client-date';
 
+const MAX_ID = 2_147_483_647;
+const MAX_TAGS = 1_000;
 const EUROPEAN_FORMATS = ['d.M.yyyy H:mm:ss', 'd.M.yyyy H:mm', 'd.M.yyyy'];
 
 /**
@@ -24,4 +26,18 @@ export function parseNewsletterTime(value: string | undefined, zone: string | Zo
       `time_to_send must be a date like 29.05.2026 17:21:27 (or 0 for now; got ${JSON.stringify(text.slice(0, 40))})`,
     );
   }
+}
+
+/** "12,13,14" → [12, 13, 14], each once. */
+export function parseTagIds(text: string): number[] {
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.length > MAX_TAGS) throw ApiError.validation(`tags has ${parts.length} ids; at most ${MAX_TAGS}`);
+  const ids = parts.map((part) => {
+    if (!/^\d{1,10}$/.test(part) || Number(part) < 1 || Number(part) > MAX_ID)
+      throw ApiError.validation(
+        `tags must be tag ids separated by commas, like 12,13,14 (got ${JSON.stringify(part.slice(0, 20))})`,
+      );
+    return Number(part);
+  });
+  return [...new Set(ids)];
 }
