@@ -39,7 +39,7 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
  * whatever Redis does: clients time out at 2 s.
  * Enqueueing that is not done by then goes on after the answer (and the outbox sweep is the safety net).
  */
-export const BULK_ANSWER_BUDGET_MS = 1_300;
+export const BULK_ANSWER_BUDGET_MS = 1_000;
 
 /**
  * Accepts messages: one INSERT for all messages of a request (all or nothing), then the device queues.
