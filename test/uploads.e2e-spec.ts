@@ -88,7 +88,7 @@ describe('addsms with an image (local storage)', () => {
     expect(await state()).toEqual(before);
   });
 
-  it('rejects `file` sent as a text field, and stores nothing when another field is bad', async () => {
+  it('rejects `file` sent as a text field, and stores nothing when another field or the device is bad', async () => {
     const before = await state();
     const text = await getdata(
       system.apiUrl,
@@ -108,6 +108,11 @@ describe('addsms with an image (local storage)', () => {
     });
     const bad = await addsms({ data: IMAGES.gif, name: 'a.gif', type: 'image/gif' }, { sim: 9 });
     expect(bad).toMatchObject({ error: 1, code: 'validation', message: expect.stringMatching(/sim/) });
+    const unknownDevice = await addsms(
+      { data: IMAGES.gif, name: 'a.gif', type: 'image/gif' },
+      { device_id: 999_999 },
+    );
+    expect(unknownDevice).toMatchObject({ error: 1, code: 'not_found' });
     expect(await state()).toEqual(before);
   });
 

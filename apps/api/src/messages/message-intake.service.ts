@@ -140,7 +140,7 @@ export class MessageIntakeService {
     return ids;
   }
 
-  private async assertOwnDevices(account: Account, deviceIds: number[]): Promise<void> {
+  async assertOwnDevices(account: Account, deviceIds: number[]): Promise<void> {
     const foreign = await this.foreignDevices(account, deviceIds);
     if (foreign.size > 0)
       throw ApiError.notFound(`device_id ${[...foreign][0]} not found among your devices`);

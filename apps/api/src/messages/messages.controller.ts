@@ -78,7 +78,11 @@ export class MessagesController {
     const file = params.get('file');
     const image = file === undefined ? undefined : this.images.check(file.value);
     const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength, !!image);
-    if (image) fields.body = await this.images.store(image);
+    if (image) {
+      // Checked before storing, so that a refused request leaves no file behind.
+      await this.intake.assertOwnDevices(account, [fields.deviceId]);
+      fields.body = await this.images.store(image);
+    }
     return this.saved(await this.intake.accept(account, fields));
   }
 
