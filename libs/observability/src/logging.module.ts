@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { IncomingMessage } from 'node:http';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -17,6 +18,12 @@ export const REDACTED_PATHS = [
   'secret',
   'pass',
   'password',
+  // one level down too (a job's data, an auth object, a socket handshake)
+  '*.body',
+  '*.token',
+  '*.secret',
+  '*.pass',
+  '*.password',
 ];
 
 /** Structured JSON logs (pino), one line per request with its id; the level comes from LOG_LEVEL. */
@@ -31,7 +38,12 @@ export class LoggingModule {
           useFactory: (config: AppConfig) => ({
             pinoHttp: {
               level: config.logLevel,
-              base: { app: appName, pid: process.pid },
+              // nodeId names this process in every line (the dispatcher's node id is also its lease owner).
+              base: {
+                app: appName,
+                pid: process.pid,
+                nodeId: appName === 'dispatcher' ? config.dispatcher.nodeId : `${hostname()}-${process.pid}`,
+              },
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               genReqId: (req: IncomingMessage) => {
                 const given = req.headers['x-request-id'];
@@ -45,7 +57,10 @@ export class LoggingModule {
                   path: req.url.split('?')[0],
                 }),
               },
-              autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+              // Probes and scrapes every few seconds would drown the log.
+              autoLogging: {
+                ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|\?|$)/.test(req.url ?? ''),
+              },
             },
           }),
         }),
