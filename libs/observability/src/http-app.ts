@@ -1,9 +1,10 @@
-import { Type } from '@nestjs/common';
+import { Logger as NestLogger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Readiness } from './health/readiness.service';
+import { requestId } from './logging.module';
 import { instrumentHttp } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics.service';
 
@@ -22,13 +23,18 @@ export async function startHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 });
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, genReqId: requestId });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   instrumentHttp(adapter.getInstance(), app.get(Metrics));
+  // The request id goes back to the caller, who can quote it when asking about a request.
+  adapter.getInstance().addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    return payload;
+  });
   handleShutdownSignals(app);
   await options.configure?.(app);
   await app.listen(options.port, options.host);
@@ -43,7 +49,7 @@ export async function startHttpApp(
 function handleShutdownSignals(app: NestFastifyApplication): void {
   const readiness = app.get(Readiness);
   const drainMs = app.get<AppConfig>(APP_CONFIG).readinessDrainMs;
-  const logger = app.get(Logger);
+  const logger = new NestLogger('Shutdown');
   const onSignal = (signal: NodeJS.Signals) => {
     if (readiness.isShuttingDown) return;
     readiness.markShuttingDown();

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -19,7 +19,7 @@ export type ReadinessCheck = () => Promise<void>;
  * else stops, so load balancers take the instance out first).
  */
 @Injectable()
-export class Readiness {
+export class Readiness implements OnModuleInit {
   private readonly extra = new Map<string, ReadinessCheck>();
   private shuttingDown = false;
   private migratedAt = 0;
@@ -31,6 +31,13 @@ export class Readiness {
     private readonly redis: RedisConnections,
     private readonly metrics: Metrics,
   ) {}
+
+  /** Each scrape re-runs the checks, so smsfleet_ready is current even where nothing probes /health. */
+  onModuleInit(): void {
+    this.metrics.onScrape(async () => {
+      await this.check();
+    });
+  }
 
   register(name: string, check: ReadinessCheck): void {
     this.extra.set(name, check);

@@ -150,7 +150,8 @@ export class Metrics {
 
   constructor() {
     this.registry.setDefaultLabels({ app: process.env.SMSFLEET_APP ?? 'app' });
-    collectDefaultMetrics({ register: this.registry, prefix: 'smsfleet_process_' });
+    // Standard names (process_*, nodejs_*), as the usual Node.js dashboards expect them.
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /** Registers work to run before each scrape (e.g. reading queue depths). */
