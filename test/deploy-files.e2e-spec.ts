@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig } from '@smsfleet/config';
+import { Metrics } from '@smsfleet/observability';
 import {
   Container,
   Manifest,
@@ -244,5 +245,104 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
     );
     for (const name of backends)
       expect(overlay.some((o) => o.kind === 'Service' && o.metadata.name === name)).toBe(true);
+  });
+});
+
+describe('alert rules and the Grafana dashboard use only metrics the apps export', () => {
+  const registry = new Metrics().registry;
+  /** Series names and their labels, as a scrape shows them (histograms as _bucket, _sum, _count). */
+  const exported = new Map<string, Set<string>>();
+  for (const metric of registry.getMetricsAsArray() as unknown as Array<{
+    name: string;
+    labelNames?: string[];
+    constructor: { name: string };
+  }>) {
+    const labels = new Set([...(metric.labelNames ?? []), 'app', 'instance', 'job']);
+    const names =
+      metric.constructor.name === 'Histogram'
+        ? ['_bucket', '_sum', '_count'].map((suffix) => `${metric.name}${suffix}`)
+        : [metric.name];
+    for (const name of names)
+      exported.set(name, metric.constructor.name === 'Histogram' ? new Set([...labels, 'le']) : labels);
+  }
+  exported.set('up', new Set(['job', 'instance']));
+
+  /** Every metric an expression names, with the label keys it matches on. */
+  function check(expr: string, where: string): string[] {
+    const problems: string[] = [];
+    for (const [, name, matchers] of expr.matchAll(
+      /\b((?:smsfleet|process|nodejs)_[a-z0-9_]+|up)\b(?:\{([^}]*)\})?/g,
+    )) {
+      const labels = exported.get(name);
+      if (!labels) {
+        problems.push(`${where}: ${name} is not exported`);
+        continue;
+      }
+      for (const [, key] of (matchers ?? '').matchAll(/([a-z_]+)\s*(?:=~|!~|!=|=)/g))
+        if (!labels.has(key)) problems.push(`${where}: ${name} has no label ${key}`);
+    }
+    return problems;
+  }
+
+  const operations = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
+  const anchors = new Set(
+    [...operations.matchAll(/^#+ (.+)$/gm)].map(([, title]) =>
+      title
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+
+  it('alerts: well formed, known metrics and labels, a severity, a runbook section that exists', () => {
+    const file = parse(readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8')) as {
+      groups: Array<{ name: string; rules: Array<Record<string, Yaml>> }>;
+    };
+    const rules = file.groups.flatMap((group) => group.rules);
+    const names = rules.map((rule) => rule.alert as string);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'SmsfleetBacklogAge',
+        'SmsfleetAccountWithoutPhone',
+        'SmsfleetDispatcherWithoutPhones',
+        'SmsfleetNotReady',
+        'SmsfleetExpiriesRising',
+      ]),
+    );
+    expect(new Set(names).size).toBe(names.length);
+    const problems = rules.flatMap((rule) => {
+      const where = rule.alert as string;
+      const found = check(rule.expr as string, where);
+      if (!/^\d+[smh]$/.test(rule.for)) found.push(`${where}: "for" missing`);
+      if (!['warning', 'critical'].includes(rule.labels?.severity)) found.push(`${where}: severity`);
+      if (!rule.annotations?.summary || !rule.annotations?.description) found.push(`${where}: annotations`);
+      const anchor = /^docs\/operations\.md#(.+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
+      if (!anchor || !anchors.has(anchor)) found.push(`${where}: runbook ${rule.annotations?.runbook_url}`);
+      const open = (rule.expr.match(/\(/g) ?? []).length;
+      if (open !== (rule.expr.match(/\)/g) ?? []).length) found.push(`${where}: unbalanced parentheses`);
+      return found;
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('dashboard: valid JSON, unique panel ids, every query on exported metrics', () => {
+    const dashboard = JSON.parse(
+      readFileSync(join(ROOT, 'deploy/grafana/smsfleet-dashboard.json'), 'utf8'),
+    ) as {
+      uid: string;
+      panels: Array<{ id: number; title: string; type: string; targets?: Array<{ expr: string }> }>;
+    };
+    expect(dashboard.uid).toBe('smsfleet-overview');
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const queries = dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })),
+    );
+    expect(queries.length).toBeGreaterThan(20);
+    expect(queries.flatMap(({ title, expr }) => check(expr, title))).toEqual([]);
+    // Every metric of ours appears on the dashboard.
+    const shown = queries.map((q) => q.expr).join('\n');
+    const ours = [...exported.keys()].filter((n) => n.startsWith('smsfleet_') && !/_(sum|count)$/.test(n));
+    expect(ours.filter((name) => !shown.includes(name.replace(/_bucket$/, '')))).toEqual([]);
   });
 });
