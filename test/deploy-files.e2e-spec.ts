@@ -47,6 +47,8 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     depends_on?: Record<string, { condition: string }>;
     healthcheck?: { test: string[] };
     restart?: string;
+    profiles?: string[];
+    volumes?: string[];
   }
   const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
     services: Record<string, ComposeService>;
@@ -54,9 +56,15 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
   /** `${NAME:-default}` as compose resolves it with NAME unset. */
   const interpolate = (value: string) =>
     String(value).replace(/\$\{[A-Z_]+(?::?-([^}]*))?\}/g, (_, d) => d ?? '');
+  /** A service's environment as its container sees it. */
+  const serviceEnv = (name: string) =>
+    Object.fromEntries(
+      Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, interpolate(v)]),
+    );
 
   it('has PostgreSQL, Redis (AOF, noeviction), a migrate step and the four apps', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...APPS, 'migrate', 'postgres', 'redis'].sort());
+    const always = Object.keys(compose.services).filter((name) => !compose.services[name].profiles);
+    expect(always.sort()).toEqual([...APPS, 'migrate', 'postgres', 'redis'].sort());
     const redis = compose.services.redis.command?.join(' ') ?? '';
     expect(redis).toMatch(/--appendonly yes/);
     expect(redis).toMatch(/--maxmemory-policy noeviction/);
@@ -69,12 +77,32 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     expect(migrate.restart).toBe('no');
   });
 
+  it('the monitoring profile scrapes every app on its port and loads the alert rules', () => {
+    const prometheus = compose.services.prometheus;
+    expect(prometheus.profiles).toEqual(['monitoring']);
+    for (const volume of prometheus.volumes ?? []) {
+      const source = volume.split(':')[0];
+      if (source.startsWith('./')) expect(existsSync(join(ROOT, source))).toBe(true);
+    }
+    const config = parse(readFileSync(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const mounted = (prometheus.volumes ?? []).map((v) => v.split(':')[1]);
+    for (const file of config.rule_files) expect(mounted).toContain(file);
+    const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    for (const app of APPS) {
+      const port = loadConfig(serviceEnv(app))[app].port;
+      expect(targets).toContain(`${app}:${port}`);
+    }
+    // The TargetDown alert matches the job by name.
+    expect(config.scrape_configs.map((job) => job.job_name)).toContain('smsfleet');
+  });
+
   it.each(APPS)('%s: command, environment, port, health check and start order', (app) => {
     const service = compose.services[app];
     expect(service.command).toEqual(appCommand(app));
-    const env = Object.fromEntries(
-      Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(v)]),
-    );
+    const env = serviceEnv(app);
     const unknown = Object.keys(env).filter((name) => !VARIABLES.has(name));
     expect(unknown).toEqual([]);
     // The values pass the apps' own validation (a typo in a value fails here, not at start-up).

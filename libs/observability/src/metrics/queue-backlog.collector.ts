@@ -71,6 +71,8 @@ export class QueueBacklogCollector implements OnModuleInit {
   }
 
   private async deviceBacklogs(): Promise<DeviceBacklog[]> {
+    // While disconnected, the pipeline would wait in the offline queue: keep the last values instead.
+    if (this.redis.shared.status !== 'ready') throw new Error(`redis is ${this.redis.shared.status}`);
     const devices: Array<{ id: number; user_id: number }> = await this.db.query(
       'SELECT id, user_id FROM devices',
     );
