@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppName, TestSystem } from './helpers/test-system';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { waitFor } from './helpers/wait-for';
@@ -82,6 +84,15 @@ describe('health: readiness follows PostgreSQL and Redis (through TCP proxies th
 
     await postgres.heal();
     await waitFor('all apps ready again', () => allApps(system, (r) => r.status === 200), UP_WITHIN_MS, 250);
+
+    // One log line per transition, not one per failing probe.
+    const lines = readFileSync(join(system.logDir, 'api.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"context":"Readiness"'))
+      .map((line) => JSON.parse(line) as { msg: string; level: number; failing?: Record<string, string> });
+    expect(lines.map((l) => l.msg)).toEqual(['not ready', 'ready again']);
+    expect(lines[0].level).toBe(40);
+    expect(Object.keys(lines[0].failing ?? {})).toEqual(['postgres']);
   });
 
   it('Redis down → every app not ready within seconds; back → ready again', async () => {

@@ -13,7 +13,8 @@ import { Readiness } from './readiness.service';
 @Global()
 @Module({
   imports: [
-    TerminusModule.forRoot({ errorLogStyle: 'json' }),
+    // Readiness logs its own transitions (one structured line each), not every failing probe.
+    TerminusModule.forRoot({ logger: false }),
     MetricsModule,
     PersistenceModule,
     QueueingModule,

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -20,7 +20,9 @@ export type ReadinessCheck = () => Promise<void>;
  */
 @Injectable()
 export class Readiness implements OnModuleInit {
+  private readonly logger = new Logger(Readiness.name);
   private readonly extra = new Map<string, ReadinessCheck>();
+  private wasReady?: boolean;
   private shuttingDown = false;
   private migratedAt = 0;
 
@@ -91,6 +93,20 @@ export class Readiness implements OnModuleInit {
     this.metrics.ready.set(ok ? 1 : 0);
     for (const [name, detail] of Object.entries(result.details))
       this.metrics.dependencyUp.set({ check: name }, detail.status === 'up' ? 1 : 0);
+    // One line per change, not per probe: an outage seen by probes every few seconds stays readable.
+    if (ok === this.wasReady) return;
+    const first = this.wasReady === undefined;
+    this.wasReady = ok;
+    if (ok) {
+      if (!first) this.logger.log('ready again');
+      return;
+    }
+    const failing = Object.fromEntries(
+      Object.entries(result.details)
+        .filter(([, detail]) => detail.status !== 'up')
+        .map(([name, detail]) => [name, (detail as { message?: string }).message ?? detail.status]),
+    );
+    this.logger.warn({ failing }, 'not ready');
   }
 
   private assertNotShuttingDown(): void {
