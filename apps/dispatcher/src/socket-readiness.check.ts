@@ -27,6 +27,7 @@ export class SocketReadinessCheck implements OnModuleInit {
     const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     const socket = io(`http://${target.includes(':') ? `[${target}]` : target}:${port}${DEVICE_NAMESPACE}`, {
       transports: ['websocket'],
+      forceNew: true, // never a cached manager: each probe is one fresh handshake
       reconnection: false,
       timeout: PROBE_TIMEOUT_MS,
       auth: {},
