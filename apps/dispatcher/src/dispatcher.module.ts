@@ -8,6 +8,7 @@ import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
 import { IncomingSmsService } from './incoming-sms.service';
+import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 
 @Module({
@@ -25,6 +26,7 @@ import { StatusIntakeService } from './status-intake.service';
     DeviceProfileService,
     StatusIntakeService,
     IncomingSmsService,
+    SocketReadinessCheck,
   ],
 })
 export class DispatcherModule {}

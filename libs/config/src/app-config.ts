@@ -23,6 +23,8 @@ export interface AppConfig {
   tokenSecret?: string;
   messages: { validitySeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
+  /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
+  readinessDrainMs: number;
   uploads: UploadsConfig;
 }
 
@@ -49,8 +51,10 @@ export interface S3Config {
   publicUrl: string;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const read = new EnvReader(env);
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  read = new EnvReader(env),
+): AppConfig {
   const nodeEnv = read.string('NODE_ENV', 'development');
   const tokenSecret = read.optionalString('TOKEN_SECRET');
   if (tokenSecret !== undefined && tokenSecret.length < 16) {
@@ -94,40 +98,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
   };
 }
 
 function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
   const driver = read.oneOf('STORAGE_DRIVER', 'local', ['local', 's3'] as const);
-  const publicUrl = stripSlash(read.url('PUBLIC_URL', apiUrl, ['http:', 'https:']));
   const uploads: UploadsConfig = {
     maxBytes: read.int('UPLOAD_MAX_BYTES', 5 * 1_048_576, 1_024, 100 * 1_048_576),
     driver,
     localDir: read.string('UPLOAD_DIR', '.smsfleet/uploads'),
-    publicUrl,
+    publicUrl: stripSlash(read.url('PUBLIC_URL', apiUrl, ['http:', 'https:'])),
   };
-  if (driver === 's3') {
-    const bucket = read.optionalString('S3_BUCKET');
-    if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER is s3');
-    const region = read.string('S3_REGION', 'us-east-1');
-    const endpoint = read.optionalString('S3_ENDPOINT');
-    if (endpoint !== undefined) read.url('S3_ENDPOINT', endpoint, ['http:', 'https:']);
-    const forcePathStyle = read.flag('S3_FORCE_PATH_STYLE', endpoint !== undefined);
-    const defaultPublic =
-      endpoint !== undefined
-        ? `${stripSlash(endpoint)}/${bucket}`
-        : `https://${bucket}.s3.${region}.amazonaws.com`;
-    uploads.s3 = {
-      bucket,
-      region,
-      endpoint,
-      accessKeyId: read.optionalString('S3_ACCESS_KEY_ID'),
-      secretAccessKey: read.optionalString('S3_SECRET_ACCESS_KEY'),
-      forcePathStyle,
-      publicUrl: stripSlash(read.url('S3_PUBLIC_URL', defaultPublic, ['http:', 'https:'])),
-    };
-  }
+  // Read whatever the driver, so that configVariables() lists them too.
+  const bucket = read.optionalString('S3_BUCKET');
+  const region = read.string('S3_REGION', 'us-east-1');
+  const endpoint = read.optionalString('S3_ENDPOINT');
+  const accessKeyId = read.optionalString('S3_ACCESS_KEY_ID');
+  const secretAccessKey = read.optionalString('S3_SECRET_ACCESS_KEY');
+  const forcePathStyle = read.flag('S3_FORCE_PATH_STYLE', endpoint !== undefined);
+  const publicBase = read.optionalString('S3_PUBLIC_URL');
+  if (driver !== 's3') return uploads;
+  if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER is s3');
+  if (endpoint !== undefined) read.url('S3_ENDPOINT', endpoint, ['http:', 'https:']);
+  const defaultPublic =
+    endpoint !== undefined
+      ? `${stripSlash(endpoint)}/${bucket}`
+      : `https://${bucket}.s3.${region}.amazonaws.com`;
+  uploads.s3 = {
+    bucket,
+    region,
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle,
+    publicUrl: stripSlash(read.url('S3_PUBLIC_URL', publicBase ?? defaultPublic, ['http:', 'https:'])),
+  };
   return uploads;
 }
 

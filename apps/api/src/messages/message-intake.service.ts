@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 import { describeItemErrors } from '../common/item-errors';
@@ -54,6 +55,7 @@ export class MessageIntakeService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly enqueuer: MessageEnqueuer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async accept(account: Account, input: NewMessages): Promise<number[]> {
@@ -81,15 +83,13 @@ export class MessageIntakeService {
       );
       throw new ApiError('not_found', describeItemErrors(details), details);
     }
-    const started = performance.now();
-    const ids = await this.store(account, messages, answerBy);
-    this.logger.log({ count: ids.length, ms: Math.round(performance.now() - started) }, 'bulk accepted');
-    return ids;
+    return this.store(account, messages, answerBy);
   }
 
   /** `answerBy` (a performance.now() time) caps how long the request waits for the queues. */
   private async store(account: Account, messages: NewMessage[], answerBy?: number): Promise<number[]> {
     const now = new Date();
+    const started = now.getTime();
     const validityMs = this.config.messages.validitySeconds * 1_000;
     const due = messages.map((message) => dueTime(message.timeToSend, now));
     const rows: Array<{ id: number }> = await this.db.query(
@@ -137,6 +137,20 @@ export class MessageIntakeService {
         ? ENQUEUE_TIMEOUT_MS
         : Math.max(0, Math.min(ENQUEUE_TIMEOUT_MS, answerBy - performance.now()));
     await this.enqueueOrLeaveToSweep(queueable, waitMs);
+    this.metrics.messagesAccepted.inc(ids.length);
+    this.metrics.intakeDuration.observe(Metrics.secondsSince(started));
+    const devices = new Set(messages.map((m) => m.deviceId));
+    this.logger.log(
+      {
+        userId: account.id,
+        ...(devices.size === 1 ? { deviceId: messages[0].deviceId } : { devices: devices.size }),
+        count: ids.length,
+        firstMessageId: ids[0],
+        lastMessageId: ids.at(-1),
+        ms: Date.now() - started,
+      },
+      'messages accepted',
+    );
     return ids;
   }
 
