@@ -3,6 +3,7 @@ import {
   DEVICE_NAMESPACE,
   DEVICE_PROTOCOL_VERSION,
   DeviceEvent,
+  DeviceSettings,
   MessageStatus,
   SmsAck,
   SmsPayload,
@@ -38,10 +39,12 @@ export class SimulatedPhone {
   private readonly accepted = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** Every `settings` event the server pushed, in order. */
+  readonly settingsReceived: DeviceSettings[] = [];
 
   constructor(
     readonly credentials: PhoneCredentials,
-    private readonly dispatcherUrl: string,
+    private dispatcherUrl: string,
     private readonly behaviour: PhoneBehaviour,
     private readonly ledger: PhoneLedger,
   ) {}
@@ -71,6 +74,7 @@ export class SimulatedPhone {
     socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
       this.onSms(payload, ack),
     );
+    socket.on(DeviceEvent.settings, (settings: DeviceSettings) => this.settingsReceived.push(settings));
     socket.on('connect', () => {
       socket.emit(DeviceEvent.hello, {
         appversion: 'simulator-1',
@@ -87,6 +91,18 @@ export class SimulatedPhone {
         }
       });
     });
+  }
+
+  /**
+   * Moves to another dispatcher node (as a phone behind a load balancer would after a reconnect), keeping
+   * what it has accepted and the reports it still owes.
+   */
+  async moveTo(dispatcherUrl: string): Promise<void> {
+    const old = this.socket;
+    old?.removeAllListeners();
+    old?.disconnect();
+    this.dispatcherUrl = dispatcherUrl;
+    await this.connect();
   }
 
   /** Drops the connection (as a phone losing its network would); `connect()` again to come back. */

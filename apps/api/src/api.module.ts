@@ -8,6 +8,8 @@ import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
+import { DeviceSettingsController } from './devices/device-settings.controller';
+import { DeviceSettingsService } from './devices/device-settings.service';
 import { MessageIntakeService } from './messages/message-intake.service';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
@@ -21,7 +23,13 @@ import { MessagesController } from './messages/messages.controller';
     AuthModule,
     HealthModule,
   ],
-  controllers: [TokenController, MessagesController, DeviceRegistrationController],
-  providers: [CallerService, MessageIntakeService, MessageStatusService, DeviceRegistrationService],
+  controllers: [TokenController, MessagesController, DeviceRegistrationController, DeviceSettingsController],
+  providers: [
+    CallerService,
+    MessageIntakeService,
+    MessageStatusService,
+    DeviceRegistrationService,
+    DeviceSettingsService,
+  ],
 })
 export class ApiModule {}

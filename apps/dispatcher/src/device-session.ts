@@ -1,4 +1,5 @@
 import { Job, Worker } from 'bullmq';
+import { nextDelayedAt } from '@smsfleet/queueing';
 import type { Socket } from 'socket.io';
 import {
   DeviceEvent,
@@ -15,6 +16,8 @@ export interface SessionContext {
   ackTimeoutMs: number;
   idlePollMs: number;
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
+  /** Puts back jobs a previous owner of the device's queue left active; before the first fetch. */
+  reclaim(deviceId: number): Promise<number>;
   log: { warn(object: object, message: string): void; debug(object: object, message: string): void };
 }
 
@@ -30,7 +33,8 @@ interface InFlight {
  */
 export class DeviceSession {
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly token: string;
+  /** Lock token of this session's jobs, and the owner name in the device's lease. */
+  readonly token: string;
   private pumping = false;
   private wakeRequested = false;
   private closed = false;
@@ -52,16 +56,36 @@ export class DeviceSession {
     return this.inFlight.size;
   }
 
-  start(): void {
-    // Jobs left active by a dead dispatcher go back to wait once their lock expires.
+  /** Called once this session holds the device's lease. */
+  async start(): Promise<void> {
+    // Backstop: jobs whose lock expired go back to wait even if nobody reclaims them.
     void this.worker
       .startStalledCheckTimer()
       .catch((error: Error) => this.warn(error, 'stalled check failed'));
+    try {
+      const reclaimed = await this.context.reclaim(this.deviceId);
+      if (reclaimed > 0)
+        this.context.log.debug({ deviceId: this.deviceId, reclaimed }, 'took back jobs of a previous owner');
+    } catch (error) {
+      this.warn(
+        error as Error,
+        'could not reclaim jobs of a previous owner; they return when their lock expires',
+      );
+    }
     this.wake();
   }
 
+  get currentSettings(): DeviceSettings {
+    return this.settings;
+  }
+
+  /** New pace or window, from now on; the phone is told as well. */
   updateSettings(settings: DeviceSettings): void {
+    const previousDelayMs = this.settings.delaybetweeneachsms * 1_000;
     this.settings = settings;
+    // A shorter delay applies to the next message already.
+    this.nextSendAt += settings.delaybetweeneachsms * 1_000 - previousDelayMs;
+    this.socket.emit(DeviceEvent.settings, settings);
     this.wake();
   }
 
@@ -88,7 +112,12 @@ export class DeviceSession {
             break;
           }
           const job = await this.worker.getNextJob(this.token, { block: false });
-          if (!job) break;
+          if (!job) {
+            // Wake exactly when the next scheduled message is due, not at the next idle poll.
+            const dueAt = nextDelayedAt(this.worker);
+            if (dueAt > 0) retryIn = Math.min(retryIn, dueAt - Date.now());
+            break;
+          }
           if (this.closed) {
             await this.requeue(job);
             break;

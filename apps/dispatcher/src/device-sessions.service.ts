@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { StatusReport } from '@smsfleet/contracts';
+import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
 import {
+  DEVICE_LEASE_RENEW_MS,
+  DeviceLeases,
   DevicePresence,
   DeviceQueues,
+  DeviceSettingsSignal,
   RedisConnections,
   StatusQueueProducer,
   WorkSignal,
@@ -14,18 +17,25 @@ import { DeviceSession, SessionContext } from './device-session';
 
 const PRESENCE_REFRESH_MS = 30_000;
 
-/** The phones connected to this node, one session each (a newer connection of a phone replaces the older). */
+/**
+ * The phones connected to this node, one session each. A session consumes its device's queue only while
+ * it holds the device's lease: a newer connection of the phone, here or on another node, takes the lease
+ * and the older session ends at once.
+ */
 @Injectable()
 export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeviceSessions.name);
   private readonly sessions = new Map<number, DeviceSession>();
   private readonly context: SessionContext;
   private presenceTimer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly queues: DeviceQueues,
     private readonly redis: RedisConnections,
     private readonly signal: WorkSignal,
+    private readonly settingsSignal: DeviceSettingsSignal,
+    private readonly leases: DeviceLeases,
     private readonly presence: DevicePresence,
     statusQueue: StatusQueueProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,6 +44,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
       idlePollMs: config.dispatcher.idlePollMs,
       report: (deviceId: number, reports: StatusReport[]) => statusQueue.add({ deviceId, reports }),
+      reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       log: {
         warn: (object, message) => this.logger.warn(object, message),
         debug: (object, message) => this.logger.debug(object, message),
@@ -44,12 +55,27 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     const subscriber = this.redis.subscriberConnection();
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.signal.channel) return;
-      for (const deviceId of WorkSignal.parse(message)) this.sessions.get(deviceId)?.wake();
+      if (channel === this.signal.channel) {
+        for (const deviceId of WorkSignal.parse(message)) this.sessions.get(deviceId)?.wake();
+      } else if (channel === this.settingsSignal.channel) {
+        const change = DeviceSettingsSignal.parse(message);
+        if (change) this.applySettings(change.deviceId, change.settings);
+      } else if (channel === this.leases.channel) {
+        const taken = DeviceLeases.parse(message);
+        if (taken) void this.yieldUnlessOwner(taken.deviceId);
+      }
     });
-    await subscriber.subscribe(this.signal.channel);
+    await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
     // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
     this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), DEVICE_LEASE_RENEW_MS);
+  }
+
+  private applySettings(deviceId: number, settings: DeviceSettings): void {
+    const session = this.sessions.get(deviceId);
+    if (!session) return;
+    this.logger.log({ deviceId, settings }, 'device settings changed');
+    session.updateSettings(settings);
   }
 
   private async refreshPresence(): Promise<void> {
@@ -63,6 +89,31 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  private async renewLeases(): Promise<void> {
+    try {
+      const lost = await this.leases.renew(
+        [...this.sessions.values()].map((session) => ({ deviceId: session.deviceId, owner: session.token })),
+      );
+      for (const deviceId of lost) await this.yieldUnlessOwner(deviceId);
+    } catch (error) {
+      // Redis unreachable: keep serving; BullMQ locks still keep each job with one consumer.
+      this.logger.warn({ err: error }, 'device leases not renewed');
+    }
+  }
+
+  /** Another connection owns the device now: end ours (handing its unacknowledged messages back). */
+  private async yieldUnlessOwner(deviceId: number): Promise<void> {
+    const session = this.sessions.get(deviceId);
+    if (!session) return;
+    // The key decides, not the announcement: an older announcement may arrive after our own take.
+    const owner = await this.leases.owner(deviceId).catch(() => session.token);
+    if (owner === session.token || this.sessions.get(deviceId) !== session) return;
+    this.sessions.delete(deviceId);
+    this.logger.log({ deviceId }, 'phone is served by a newer connection; ending this session');
+    await session.close();
+    session.socket.disconnect(true);
+  }
+
   /** A sign of life from the phone (an event): it is online and seen now. */
   async seen(deviceId: number): Promise<void> {
     await this.presence.markOnline(deviceId, this.config.dispatcher.nodeId);
@@ -70,6 +121,11 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
 
   get count(): number {
     return this.sessions.size;
+  }
+
+  /** Current settings of a connected phone's session (they may have changed since the handshake). */
+  settingsOf(deviceId: number): DeviceSettings | undefined {
+    return this.sessions.get(deviceId)?.currentSettings;
   }
 
   async open(socket: Socket, identity: DeviceIdentity): Promise<void> {
@@ -90,7 +146,19 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       this.config.dispatcher.nodeId,
     );
     this.sessions.set(identity.deviceId, session);
-    session.start();
+    try {
+      await this.leases.take(identity.deviceId, session.token);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, deviceId: identity.deviceId },
+        'lease not taken; phone asked to reconnect',
+      );
+      this.sessions.delete(identity.deviceId);
+      socket.disconnect(true);
+      await session.close();
+      return;
+    }
+    await session.start();
     await this.presence
       .markOnline(identity.deviceId, this.config.dispatcher.nodeId)
       .catch((error: Error) =>
@@ -103,15 +171,28 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     if (!session || session.socket !== socket) return;
     this.sessions.delete(deviceId);
     await session.close();
-    await this.presence
-      .markOffline(deviceId, this.config.dispatcher.nodeId)
-      .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared'));
+    await Promise.all([
+      this.leases
+        .release(deviceId, session.token)
+        .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'lease not released')),
+      this.presence
+        .markOffline(deviceId, this.config.dispatcher.nodeId)
+        .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared')),
+    ]);
   }
 
+  /** SIGTERM: stop fetching, hand every unacknowledged message back, release the leases. */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
+    clearInterval(this.leaseTimer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(all.map((session) => session.close()));
+    await Promise.all(
+      all.map(async (session) => {
+        await session.close();
+        await this.leases.release(session.deviceId, session.token).catch(() => undefined);
+        session.socket.disconnect(true);
+      }),
+    );
   }
 }

@@ -14,14 +14,20 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   api: { host: string; port: number };
   dispatcher: { host: string; port: number; nodeId: string; ackTimeoutMs: number; idlePollMs: number };
-  scheduler: { host: string; port: number; horizonSeconds: number; sweepIntervalMs: number };
+  scheduler: {
+    host: string;
+    port: number;
+    horizonSeconds: number;
+    sweepIntervalMs: number;
+    expiryIntervalMs: number;
+  };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
   /**
    * Server secret from which API tokens are derived (so gettoken can hand out the same token again).
    * Unset: a random secret generated for this installation by the first migration is used.
    */
   tokenSecret?: string;
-  messages: { validitySeconds: number; maxBodyLength: number };
+  messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
 }
 
@@ -56,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: read.port('SCHEDULER_PORT', 3002),
       horizonSeconds: read.int('SCHEDULE_HORIZON_SECONDS', 600, 1, 86_400),
       sweepIntervalMs: read.int('SCHEDULER_SWEEP_INTERVAL_MS', 1_000, 50, 60_000),
+      expiryIntervalMs: read.int('SCHEDULER_EXPIRY_INTERVAL_MS', 5_000, 100, 600_000),
     },
     status: {
       host: read.string('STATUS_HOST', '127.0.0.1'),
@@ -66,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenSecret,
     messages: {
       validitySeconds: read.int('MESSAGE_VALIDITY_SECONDS', 86_400, 60, 30 * 86_400),
+      reportTimeoutSeconds: read.int('MESSAGE_REPORT_TIMEOUT_SECONDS', 86_400, 60, 30 * 86_400),
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },

@@ -1,0 +1,86 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { SimSlot } from '@smsfleet/contracts';
+import { MessageEnqueuer } from './message-enqueuer';
+
+const RECONCILE_BATCH = 1_000;
+
+export interface ReconcileResult {
+  /** Messages (re-)added to their device queues; jobs still present were left as they were. */
+  enqueued: number;
+  /** Far-future messages handed back to the scheduler's outbox (they were in Redis as delayed jobs). */
+  returnedToOutbox: number;
+}
+
+interface PendingRow {
+  id: string;
+  device_id: number;
+  sendto: string;
+  body: string;
+  sim: number;
+  urgent: boolean;
+  time_to_send: Date;
+  valid_until: Date;
+}
+
+/**
+ * Rebuilds every device queue from PostgreSQL (after Redis lost its data): each message not yet taken by a
+ * phone, still valid and due within the horizon, goes back into its queue. The row state decides, never
+ * the job id alone: a job id is free again once its job was removed, so "not in Redis" means nothing.
+ * Adding a message whose job still exists is a no-op, so running this on a healthy system is harmless.
+ */
+@Injectable()
+export class QueueReconciler {
+  private readonly logger = new Logger(QueueReconciler.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly enqueuer: MessageEnqueuer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async reconcile(): Promise<ReconcileResult> {
+    const horizon = this.config.scheduler.horizonSeconds;
+    const returned: unknown[] = await this.db.query(
+      `UPDATE messages SET enqueued_at = NULL
+        WHERE status IN (1, 3) AND enqueued_at IS NOT NULL
+          AND time_to_send > now() + make_interval(secs => $1)
+       RETURNING id`,
+      [horizon],
+    );
+    let enqueued = 0;
+    let after = '0';
+    for (;;) {
+      const rows: PendingRow[] = await this.db.query(
+        `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
+           FROM messages
+          WHERE id > $1 AND status IN (1, 3) AND valid_until > now()
+            AND time_to_send <= now() + make_interval(secs => $2)
+          ORDER BY id
+          LIMIT $3`,
+        [after, horizon, RECONCILE_BATCH],
+      );
+      if (rows.length === 0) break;
+      // Ascending ids per device keep first-in-first-out among equal priorities.
+      await this.enqueuer.enqueue(
+        rows.map((row) => ({
+          id: Number(row.id),
+          deviceId: row.device_id,
+          sendto: row.sendto,
+          body: row.body,
+          sim: row.sim as SimSlot,
+          urgent: row.urgent,
+          timeToSend: row.time_to_send,
+          validUntil: row.valid_until,
+        })),
+      );
+      enqueued += rows.length;
+      after = rows[rows.length - 1].id;
+    }
+    const result = { enqueued, returnedToOutbox: returned.length };
+    this.logger.log(result, 'device queues reconciled from PostgreSQL');
+    return result;
+  }
+}
