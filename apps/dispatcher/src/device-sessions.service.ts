@@ -9,11 +9,11 @@ import {
   DeviceQueues,
   DeviceSettingsSignal,
   RedisConnections,
-  StatusQueueProducer,
   WorkSignal,
 } from '@smsfleet/queueing';
 import { DeviceIdentity } from './device-authenticator.service';
 import { DeviceSession, SessionContext } from './device-session';
+import { StatusReportBatcher } from './status-report-batcher.service';
 
 const PRESENCE_REFRESH_MS = 30_000;
 
@@ -37,13 +37,13 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     private readonly settingsSignal: DeviceSettingsSignal,
     private readonly leases: DeviceLeases,
     private readonly presence: DevicePresence,
-    statusQueue: StatusQueueProducer,
+    reports: StatusReportBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
       idlePollMs: config.dispatcher.idlePollMs,
-      report: (deviceId: number, reports: StatusReport[]) => statusQueue.add({ deviceId, reports }),
+      report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       log: {
         warn: (object, message) => this.logger.warn(object, message),

@@ -8,6 +8,7 @@ import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
 import { StatusIntakeService } from './status-intake.service';
+import { StatusReportBatcher } from './status-report-batcher.service';
 
 @Module({
   imports: [
@@ -17,6 +18,13 @@ import { StatusIntakeService } from './status-intake.service';
     QueueingModule,
     HealthModule,
   ],
-  providers: [DevicesGateway, DeviceAuthenticator, DeviceSessions, DeviceProfileService, StatusIntakeService],
+  providers: [
+    DevicesGateway,
+    DeviceAuthenticator,
+    DeviceSessions,
+    DeviceProfileService,
+    StatusIntakeService,
+    StatusReportBatcher,
+  ],
 })
 export class DispatcherModule {}
