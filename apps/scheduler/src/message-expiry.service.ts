@@ -71,9 +71,12 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
             LIMIT $6
             FOR UPDATE SKIP LOCKED
          )
-         UPDATE messages m SET status = due.final, status_error = due.error, failed_at = now(), updated_at = now()
-           FROM due WHERE m.id = due.id
-         RETURNING m.id, m.device_id, m.enqueued_at IS NOT NULL AS enqueued, due.error, due.final`,
+         , finalised AS (
+           UPDATE messages m SET status = due.final, status_error = due.error, failed_at = now(), updated_at = now()
+             FROM due WHERE m.id = due.id
+           RETURNING m.id, m.device_id, m.enqueued_at IS NOT NULL AS enqueued, due.error, due.final
+         )
+         SELECT * FROM finalised`,
         [
           graceSeconds,
           this.config.messages.reportTimeoutSeconds,

@@ -44,10 +44,12 @@ export class QueueReconciler {
   async reconcile(): Promise<ReconcileResult> {
     const horizon = this.config.scheduler.horizonSeconds;
     const returned: unknown[] = await this.db.query(
-      `UPDATE messages SET enqueued_at = NULL
-        WHERE status IN (1, 3) AND enqueued_at IS NOT NULL
-          AND time_to_send > now() + make_interval(secs => $1)
-       RETURNING id`,
+      `WITH returned AS (
+         UPDATE messages SET enqueued_at = NULL
+          WHERE status IN (1, 3) AND enqueued_at IS NOT NULL
+            AND time_to_send > now() + make_interval(secs => $1)
+         RETURNING id)
+       SELECT id FROM returned`,
       [horizon],
     );
     let enqueued = 0;

@@ -28,9 +28,12 @@ export class DeviceSettingsService {
 
   async update(account: Account, deviceId: number, change: DeviceSettingsChange): Promise<DeviceSettings> {
     const rows: Array<{ delay_between_sms: number; send_window: number | null }> = await this.db.query(
-      `UPDATE devices SET delay_between_sms = COALESCE($3, delay_between_sms), send_window = COALESCE($4, send_window)
-        WHERE id = $1 AND user_id = $2
-        RETURNING delay_between_sms, send_window`,
+      // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count].
+      `WITH updated AS (
+         UPDATE devices SET delay_between_sms = COALESCE($3, delay_between_sms), send_window = COALESCE($4, send_window)
+          WHERE id = $1 AND user_id = $2
+          RETURNING delay_between_sms, send_window)
+       SELECT * FROM updated`,
       [deviceId, account.id, change.delaybetweeneachsms ?? null, change.window ?? null],
     );
     if (rows.length === 0) throw ApiError.notFound(`device ${deviceId} not found among your devices`);
