@@ -19,6 +19,8 @@ export interface PhoneBehaviour {
   deliveryDelayMs: number;
   /** Share (0–1) of messages that fail with 9 instead of being sent. */
   failureShare: number;
+  /** How long the phone holds an `sms` before acknowledging it (ms); 0 or absent: at once. */
+  ackDelayMs?: number;
 }
 
 export interface PhoneCredentials {
@@ -123,7 +125,10 @@ export class SimulatedPhone {
       repeat,
       urgent: payload.urgent,
     });
-    ack({ accepted: true });
+    const ackDelay = this.behaviour.ackDelayMs ?? 0;
+    if (ackDelay > 0) this.later(ackDelay, () => ack({ accepted: true }));
+    else ack({ accepted: true });
+    // De-duplication by id: a repeat is acknowledged, never sent again.
     if (repeat) return;
     this.accepted.add(payload.id);
     this.later(this.behaviour.sendDelayMs, () => {
