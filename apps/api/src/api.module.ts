@@ -4,6 +4,7 @@ import { ConfigModule } from '@smsfleet/config';
 import { HealthModule, LoggingModule } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
+import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
@@ -22,6 +23,7 @@ import { MessagesController } from './messages/messages.controller';
     QueueingModule,
     AuthModule,
     HealthModule,
+    QueueDashboardModule,
   ],
   controllers: [TokenController, MessagesController, DeviceRegistrationController, DeviceSettingsController],
   providers: [

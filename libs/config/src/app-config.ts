@@ -29,6 +29,8 @@ export interface AppConfig {
   tokenSecret?: string;
   messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
+  /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
+  admin: { user: string; password?: string };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -37,6 +39,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const tokenSecret = read.optionalString('TOKEN_SECRET');
   if (tokenSecret !== undefined && tokenSecret.length < 16) {
     throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
+  }
+  const adminPassword = read.optionalString('ADMIN_PASSWORD');
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
   }
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
@@ -77,5 +83,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    admin: { user: read.string('ADMIN_USER', 'admin'), password: adminPassword },
   };
 }
