@@ -20,13 +20,13 @@ describe('dispatch: per-phone pacing and window, live settings, validity', () =>
     await system?.stop();
   });
 
-  function fleet(sendDelayMs = 5): SimulatedFleet {
+  function fleet(sendDelayMs = 5, ackDelayMs = 0): SimulatedFleet {
     return new SimulatedFleet({
       apiUrl: system.apiUrl,
       dispatcherUrl: system.dispatcherUrl,
       email: account.email,
       password: account.password,
-      behaviour: { sendDelayMs, deliveryDelayMs: 5, failureShare: 0 },
+      behaviour: { sendDelayMs, deliveryDelayMs: 5, failureShare: 0, ackDelayMs },
     });
   }
 
@@ -70,7 +70,7 @@ describe('dispatch: per-phone pacing and window, live settings, validity', () =>
       await waitFor('3 paced messages', () => received(phones, slow.deviceId).length >= 3, 15_000);
       const slowTimes = received(phones, slow.deviceId).map((entry) => entry.at);
       const gaps = slowTimes.slice(1).map((at, index) => at - slowTimes[index]);
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_950);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2_000);
       const fastTimes = received(phones, fast.deviceId).map((entry) => entry.at);
       expect(fastTimes).toHaveLength(200);
       // The fast phone had all 200 before the slow one was allowed its second.
@@ -97,6 +97,29 @@ describe('dispatch: per-phone pacing and window, live settings, validity', () =>
         [slow.deviceId],
       );
       expect(row).toEqual({ delay_between_sms: 0, send_window: 5 });
+    } finally {
+      phones.stop();
+    }
+  });
+
+  it('never has more than the window unacknowledged at a phone', async () => {
+    const ackDelayMs = 400;
+    const phones = fleet(5, ackDelayMs);
+    const [device] = await phones.provision(1);
+    await changeSettings(device.deviceId, { window: 3 });
+    await phones.connectAll();
+    try {
+      const ids = await send(device.deviceId, 12);
+      await waitFor('all twelve', () => received(phones, device.deviceId).length >= 12, 15_000);
+      const times = received(phones, device.deviceId).map((entry) => entry.at);
+      // A message is unacknowledged for ackDelayMs after it arrives: at most 3 inside any such span.
+      const mostAtOnce = Math.max(
+        ...times.map((at) => times.filter((other) => other <= at && other > at - ackDelayMs + 20).length),
+      );
+      expect(mostAtOnce).toBeLessThanOrEqual(3);
+      expect(times[11] - times[0]).toBeGreaterThanOrEqual(3 * ackDelayMs - 50);
+      expect(received(phones, device.deviceId).map((entry) => entry.id)).toEqual(ids);
+      reportFigure('window 3, phone acks after 400 ms', { mostAtOnce, twelveMs: times[11] - times[0] });
     } finally {
       phones.stop();
     }

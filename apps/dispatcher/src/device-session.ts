@@ -26,6 +26,13 @@ interface InFlight {
   settled: boolean;
 }
 
+/** Added to a phone's delay: network jitter must not bring two messages closer than it at the phone. */
+const PACE_JITTER_MARGIN_MS = 50;
+
+function paceMs(settings: DeviceSettings): number {
+  return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
+}
+
 /**
  * One connected phone: owns its device queue while connected and feeds it `sms` events, never more than
  * `window` unacknowledged and never two closer than `delaybetweeneachsms`. An acked message is reported
@@ -81,10 +88,10 @@ export class DeviceSession {
 
   /** New pace or window, from now on; the phone is told as well. */
   updateSettings(settings: DeviceSettings): void {
-    const previousDelayMs = this.settings.delaybetweeneachsms * 1_000;
+    const previousPaceMs = paceMs(this.settings);
     this.settings = settings;
     // A shorter delay applies to the next message already.
-    this.nextSendAt += settings.delaybetweeneachsms * 1_000 - previousDelayMs;
+    this.nextSendAt += paceMs(settings) - previousPaceMs;
     this.socket.emit(DeviceEvent.settings, settings);
     this.wake();
   }
@@ -122,7 +129,7 @@ export class DeviceSession {
             await this.requeue(job);
             break;
           }
-          this.nextSendAt = Date.now() + this.settings.delaybetweeneachsms * 1_000;
+          this.nextSendAt = Date.now() + paceMs(this.settings);
           this.dispatch(job);
         }
       } while (this.wakeRequested && !this.closed);
