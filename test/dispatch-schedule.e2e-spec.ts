@@ -1,6 +1,7 @@
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { clientTime, percentile, reportFigure } from './helpers/figures';
+import { freePort } from './helpers/free-port';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
@@ -172,6 +173,50 @@ describe('dispatch: priority under a backlog, schedule accuracy, far-future sche
         expect(percentile(lateness, 100)).toBeLessThan(1_000);
       }
       expect(phones.ledger.repeats).toBe(0);
+    } finally {
+      phones.stop();
+    }
+  });
+
+  it('sends what an api committed but could not enqueue before it was killed -9 (the outbox sweep)', async () => {
+    // This api reaches PostgreSQL but not Redis: a request commits, then waits for an enqueue that cannot
+    // happen — and the process dies right there.
+    await system.startApp('api', 'api-cut-off', { REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
+    const phones = fleet();
+    const [device] = await phones.provision(1);
+    await phones.connectAll();
+    try {
+      const request = getdata(
+        system.urlOf('api-cut-off'),
+        'addsms',
+        {
+          token: account.token,
+          sendto: Array.from({ length: 50 }, (_, n) => `+4915900000${String(n).padStart(3, '0')}`).join(','),
+          body: 'committed, never enqueued',
+          device_id: device.deviceId,
+        },
+        'form',
+      ).catch((error: Error) => error);
+      const rows = await waitFor('committed', async () => {
+        const found = await system.query<{ id: string; enqueued_at: Date | null }>(
+          'SELECT id, enqueued_at FROM messages WHERE device_id = $1',
+          [device.deviceId],
+        );
+        return found.length === 50 ? found : undefined;
+      });
+      expect(rows.every((row) => row.enqueued_at === null)).toBe(true);
+      const killedAt = Date.now();
+      await system.kill('api-cut-off');
+      // The client never got an answer (fetch's error comes from another realm: compare by message).
+      expect(await request).toMatchObject({ message: 'fetch failed' });
+      const ids = rows.map((row) => Number(row.id));
+      await waitFor('swept and delivered', () => receivedCount(phones, ids) === 50, 20_000);
+      const lastAt = Math.max(...phones.ledger.received.map((entry) => entry.at));
+      expect(phones.ledger.repeats).toBe(0);
+      reportFigure('api killed -9 between commit and enqueue', {
+        messages: 50,
+        atPhoneAfterKillMs: lastAt - killedAt,
+      });
     } finally {
       phones.stop();
     }
