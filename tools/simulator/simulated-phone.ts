@@ -41,6 +41,8 @@ export class SimulatedPhone {
   private readonly accepted = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** How often the server ended this phone's connection. */
+  serverDisconnects = 0;
   /** Every `settings` event the server pushed, in order. */
   readonly settingsReceived: DeviceSettings[] = [];
 
@@ -76,6 +78,9 @@ export class SimulatedPhone {
     socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
       this.onSms(payload, ack),
     );
+    socket.on('disconnect', (reason: string) => {
+      if (reason === 'io server disconnect') this.serverDisconnects++;
+    });
     socket.on(DeviceEvent.settings, (settings: DeviceSettings) => this.settingsReceived.push(settings));
     socket.on('connect', () => {
       socket.emit(DeviceEvent.hello, {

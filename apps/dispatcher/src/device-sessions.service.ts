@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
 import {
   DEVICE_LEASE_RENEW_MS,
+  DEVICE_LEASE_TTL_MS,
   DeviceLeases,
   DevicePresence,
   DeviceQueues,
@@ -16,6 +17,10 @@ import { DeviceSession, SessionContext } from './device-session';
 import { StatusReportBatcher } from './status-report-batcher.service';
 
 const PRESENCE_REFRESH_MS = 30_000;
+/** A phone whose lease cannot be taken this fast is asked to reconnect (perhaps to a healthier node). */
+const LEASE_TAKE_TIMEOUT_MS = 2_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * The phones connected to this node, one session each. A session consumes its device's queue only while
@@ -29,6 +34,8 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private readonly context: SessionContext;
   private presenceTimer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
+  private leasesConfirmedAt = Date.now();
 
   constructor(
     private readonly queues: DeviceQueues,
@@ -90,14 +97,36 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async renewLeases(): Promise<void> {
-    try {
-      const lost = await this.leases.renew(
-        [...this.sessions.values()].map((session) => ({ deviceId: session.deviceId, owner: session.token })),
+    // One renewal at a time: while Redis is away, commands wait in ioredis's offline queue.
+    if (!this.renewing) {
+      const leases = [...this.sessions.values()].map((session) => ({
+        deviceId: session.deviceId,
+        owner: session.token,
+      }));
+      this.renewing = this.leases
+        .renew(leases)
+        .then(async (lost) => {
+          this.leasesConfirmedAt = Date.now();
+          for (const deviceId of lost) await this.yieldUnlessOwner(deviceId);
+        })
+        .catch((error: Error) => this.logger.warn({ err: error }, 'device leases not renewed'))
+        .finally(() => (this.renewing = undefined));
+    }
+    await Promise.race([this.renewing, sleep(DEVICE_LEASE_RENEW_MS)]);
+    // Let go before the last confirmed lease could have expired (a check comes every renewal period).
+    if (
+      Date.now() - this.leasesConfirmedAt > DEVICE_LEASE_TTL_MS - DEVICE_LEASE_RENEW_MS &&
+      this.sessions.size > 0
+    ) {
+      // Cut off from Redis: we cannot fetch, and soon other nodes may own our phones. Let them go; they
+      // reconnect (behind the load balancer) to a node that can serve them.
+      this.logger.error(
+        { sessions: this.sessions.size },
+        'device leases not renewed in time (Redis unreachable?); disconnecting this node’s phones',
       );
-      for (const deviceId of lost) await this.yieldUnlessOwner(deviceId);
-    } catch (error) {
-      // Redis unreachable: keep serving; BullMQ locks still keep each job with one consumer.
-      this.logger.warn({ err: error }, 'device leases not renewed');
+      const all = [...this.sessions.values()];
+      this.sessions.clear();
+      for (const session of all) this.endSession(session);
     }
   }
 
@@ -110,8 +139,20 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     if (owner === session.token || this.sessions.get(deviceId) !== session) return;
     this.sessions.delete(deviceId);
     this.logger.log({ deviceId }, 'phone is served by a newer connection; ending this session');
-    await session.close();
+    this.endSession(session);
+  }
+
+  /**
+   * Disconnects first (that never waits for Redis), then hands the in-flight messages back in the
+   * background; if Redis is away, their locks expire or the next owner reclaims them.
+   */
+  private endSession(session: DeviceSession): void {
     session.socket.disconnect(true);
+    void session
+      .close()
+      .catch((error: Error) =>
+        this.logger.warn({ err: error, deviceId: session.deviceId }, 'session not closed'),
+      );
   }
 
   /** A sign of life from the phone (an event): it is online and seen now. */
@@ -147,15 +188,19 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     );
     this.sessions.set(identity.deviceId, session);
     try {
-      await this.leases.take(identity.deviceId, session.token);
+      await Promise.race([
+        this.leases.take(identity.deviceId, session.token),
+        sleep(LEASE_TAKE_TIMEOUT_MS).then(() => {
+          throw new Error(`no answer from Redis within ${LEASE_TAKE_TIMEOUT_MS} ms`);
+        }),
+      ]);
     } catch (error) {
       this.logger.warn(
         { err: error, deviceId: identity.deviceId },
         'lease not taken; phone asked to reconnect',
       );
       this.sessions.delete(identity.deviceId);
-      socket.disconnect(true);
-      await session.close();
+      this.endSession(session);
       return;
     }
     await session.start();

@@ -42,8 +42,19 @@ export class DeviceLeases {
     return deviceLeaseKey(this.config.redisPrefix, deviceId);
   }
 
+  /**
+   * Lease commands fail at once while Redis is not connected instead of waiting in ioredis's offline
+   * queue: a take or renewal that ran minutes later, on reconnection, could steal a phone's lease from
+   * the node that serves it now.
+   */
+  private assertConnected(): void {
+    if (this.redis.shared.status !== 'ready')
+      throw new Error(`redis not connected (${this.redis.shared.status})`);
+  }
+
   /** Takes the lease whoever holds it (the newer connection wins) and tells the other nodes. */
   async take(deviceId: number, owner: string): Promise<void> {
+    this.assertConnected();
     const announcement: DeviceLeaseTaken = { deviceId, owner };
     await this.redis.shared
       .multi()
@@ -55,6 +66,7 @@ export class DeviceLeases {
   /** Renews many leases in one round trip; returns the devices whose lease another owner holds now. */
   async renew(leases: Array<{ deviceId: number; owner: string }>): Promise<number[]> {
     if (leases.length === 0) return [];
+    this.assertConnected();
     const pipeline = this.redis.shared.pipeline();
     for (const { deviceId, owner } of leases)
       pipeline.eval(RENEW, 1, this.key(deviceId), owner, DEVICE_LEASE_TTL_MS);
