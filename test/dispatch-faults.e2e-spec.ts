@@ -2,7 +2,7 @@ import { SimulatedFleet } from '../tools/simulator/fleet';
 import { SimulatedPhone } from '../tools/simulator/simulated-phone';
 import { getdata } from './helpers/api-client';
 import { percentile, reportFigure } from './helpers/figures';
-import { Account, TestSystem } from './helpers/test-system';
+import { Account, AppName, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
 const FINAL_FAILURES = [8, 9, 10, 11, 12, 100, 101, 201, 202, 203];
@@ -245,12 +245,18 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
   });
 
   it('rebuilds the queues from PostgreSQL after this test’s Redis keys are deleted mid-run (reconcile)', async () => {
+    // Whatever the previous test left stopped runs again.
+    const instances: Array<[string, AppName]> = [
+      ['dispatcher', 'dispatcher'],
+      ['dispatcher-b', 'dispatcher'],
+      ['api', 'api'],
+      ['status', 'status'],
+      ['scheduler', 'scheduler'],
+    ];
     await Promise.all(
-      ['dispatcher', 'dispatcher-b', 'api', 'status', 'scheduler']
-        .filter((instance) => !system.processes.has(instance))
-        .map((instance) =>
-          system.startApp(instance.startsWith('dispatcher') ? 'dispatcher' : (instance as never), instance),
-        ),
+      instances
+        .filter(([instance]) => !system.processes.has(instance))
+        .map(([instance, app]) => system.startApp(app, instance)),
     );
     const phones = fleet();
     const devices = await phones.provision(4);
