@@ -26,6 +26,16 @@ interface InFlight {
   settled: boolean;
 }
 
+function isSendSmsJob(data: unknown): data is SendSmsJob {
+  const job = data as Partial<SendSmsJob> | undefined;
+  return (
+    typeof job?.messageId === 'number' &&
+    typeof job.validUntil === 'number' &&
+    typeof job.sendto === 'string' &&
+    typeof job.body === 'string'
+  );
+}
+
 /** Added to a phone's delay: network jitter must not bring two messages closer than it at the phone. */
 const PACE_JITTER_MARGIN_MS = 50;
 
@@ -129,6 +139,10 @@ export class DeviceSession {
             await this.requeue(job);
             break;
           }
+          if (!isSendSmsJob(job.data)) {
+            await this.discardBroken(job);
+            continue;
+          }
           this.nextSendAt = Date.now() + paceMs(this.settings);
           this.dispatch(job);
         }
@@ -218,6 +232,23 @@ export class DeviceSession {
     } finally {
       this.inFlight.delete(entry.job.id as string);
       this.wake();
+    }
+  }
+
+  /**
+   * A job whose data Redis lost (keys deleted while it moved): nothing to send. It goes away so that
+   * `reconcile`, which decides from PostgreSQL, can queue the message again.
+   */
+  private async discardBroken(job: Job<SendSmsJob>): Promise<void> {
+    this.context.log.warn(
+      { deviceId: this.deviceId, jobId: job.id },
+      'job without its data (Redis lost it); discarded, run reconcile to queue the message again',
+    );
+    try {
+      await job.moveToCompleted(undefined, this.token, false);
+      await job.remove();
+    } catch (error) {
+      this.warn(error as Error, 'could not discard a broken job');
     }
   }
 

@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { SimSlot } from '@smsfleet/contracts';
+import { DeviceQueue, SimSlot } from '@smsfleet/contracts';
+import { DeviceQueues } from './device-queues';
 import { MessageEnqueuer } from './message-enqueuer';
+import { RedisConnections } from './redis-connections';
 
 const RECONCILE_BATCH = 1_000;
 
@@ -12,6 +14,8 @@ export interface ReconcileResult {
   enqueued: number;
   /** Far-future messages handed back to the scheduler's outbox (they were in Redis as delayed jobs). */
   returnedToOutbox: number;
+  /** Half-lost jobs removed first (a hash without data, or in no list), so their messages could be added. */
+  brokenJobsRemoved: number;
 }
 
 interface PendingRow {
@@ -38,6 +42,8 @@ export class QueueReconciler {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly enqueuer: MessageEnqueuer,
+    private readonly queues: DeviceQueues,
+    private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -53,6 +59,7 @@ export class QueueReconciler {
       [horizon],
     );
     let enqueued = 0;
+    let brokenJobsRemoved = 0;
     let after = '0';
     for (;;) {
       const rows: PendingRow[] = await this.db.query(
@@ -65,6 +72,7 @@ export class QueueReconciler {
         [after, horizon, RECONCILE_BATCH],
       );
       if (rows.length === 0) break;
+      brokenJobsRemoved += await this.removeBrokenJobs(rows);
       // Ascending ids per device keep first-in-first-out among equal priorities.
       await this.enqueuer.enqueue(
         rows.map((row) => ({
@@ -81,8 +89,33 @@ export class QueueReconciler {
       enqueued += rows.length;
       after = rows[rows.length - 1].id;
     }
-    const result = { enqueued, returnedToOutbox: returned.length };
+    const result = { enqueued, returnedToOutbox: returned.length, brokenJobsRemoved };
     this.logger.log(result, 'device queues reconciled from PostgreSQL');
     return result;
+  }
+
+  /**
+   * Keys deleted while jobs moved leave half-jobs behind: a hash with a field or two but no data, or a
+   * whole hash in no list. Either would make the add below a no-op for ever; remove them first. A healthy
+   * job (waiting, delayed, or active under a live lock) is left alone.
+   */
+  private async removeBrokenJobs(rows: PendingRow[]): Promise<number> {
+    const pipeline = this.redis.shared.pipeline();
+    for (const row of rows) {
+      const key = this.queues.queue(row.device_id).toKey(DeviceQueue.jobId(Number(row.id)));
+      pipeline.exists(key).hexists(key, 'data');
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    let removed = 0;
+    for (const [index, row] of rows.entries()) {
+      const exists = replies[index * 2]?.[1] === 1;
+      if (!exists) continue;
+      const queue = this.queues.queue(row.device_id);
+      const jobId = DeviceQueue.jobId(Number(row.id));
+      const hasData = replies[index * 2 + 1]?.[1] === 1;
+      if (hasData && (await queue.getJobState(jobId)) !== 'unknown') continue;
+      removed += (await queue.remove(jobId)) === 1 ? 1 : 0;
+    }
+    return removed;
   }
 }
