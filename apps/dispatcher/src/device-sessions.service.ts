@@ -3,8 +3,6 @@ import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
 import {
-  DEVICE_LEASE_RENEW_MS,
-  DEVICE_LEASE_TTL_MS,
   DeviceLeases,
   DevicePresence,
   DeviceQueues,
@@ -13,6 +11,7 @@ import {
   WorkSignal,
 } from '@smsfleet/queueing';
 import { DeviceIdentity } from './device-authenticator.service';
+import { DeviceLeaseKeeper } from './device-lease-keeper';
 import { DeviceSession, SessionContext } from './device-session';
 import { StatusReportBatcher } from './status-report-batcher.service';
 
@@ -33,9 +32,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private readonly sessions = new Map<number, DeviceSession>();
   private readonly context: SessionContext;
   private presenceTimer?: NodeJS.Timeout;
-  private leaseTimer?: NodeJS.Timeout;
-  private renewing?: Promise<void>;
-  private leasesConfirmedAt = Date.now();
+  private readonly leaseKeeper: DeviceLeaseKeeper;
 
   constructor(
     private readonly queues: DeviceQueues,
@@ -57,6 +54,12 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
         debug: (object, message) => this.logger.debug(object, message),
       },
     };
+    this.leaseKeeper = new DeviceLeaseKeeper(leases, () => [...this.sessions.values()], {
+      lost: async (deviceIds) => {
+        for (const deviceId of deviceIds) await this.yieldUnlessOwner(deviceId);
+      },
+      cutOff: () => this.releaseAll(),
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -75,7 +78,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
     // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
     this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
-    this.leaseTimer = setInterval(() => void this.renewLeases(), DEVICE_LEASE_RENEW_MS);
+    this.leaseKeeper.start();
   }
 
   private applySettings(deviceId: number, settings: DeviceSettings): void {
@@ -96,38 +99,12 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  private async renewLeases(): Promise<void> {
-    // One renewal at a time: while Redis is away, commands wait in ioredis's offline queue.
-    if (!this.renewing) {
-      const leases = [...this.sessions.values()].map((session) => ({
-        deviceId: session.deviceId,
-        owner: session.token,
-      }));
-      this.renewing = this.leases
-        .renew(leases)
-        .then(async (lost) => {
-          this.leasesConfirmedAt = Date.now();
-          for (const deviceId of lost) await this.yieldUnlessOwner(deviceId);
-        })
-        .catch((error: Error) => this.logger.warn({ err: error }, 'device leases not renewed'))
-        .finally(() => (this.renewing = undefined));
-    }
-    await Promise.race([this.renewing, sleep(DEVICE_LEASE_RENEW_MS)]);
-    // Let go before the last confirmed lease could have expired (a check comes every renewal period).
-    if (
-      Date.now() - this.leasesConfirmedAt > DEVICE_LEASE_TTL_MS - DEVICE_LEASE_RENEW_MS &&
-      this.sessions.size > 0
-    ) {
-      // Cut off from Redis: we cannot fetch, and soon other nodes may own our phones. Let them go; they
-      // reconnect (behind the load balancer) to a node that can serve them.
-      this.logger.error(
-        { sessions: this.sessions.size },
-        'device leases not renewed in time (Redis unreachable?); disconnecting this node’s phones',
-      );
-      const all = [...this.sessions.values()];
-      this.sessions.clear();
-      for (const session of all) this.endSession(session);
-    }
+  /** Cut off from Redis: we cannot fetch, and soon other nodes may own our phones. Let them go. */
+  private releaseAll(): void {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    // They reconnect (behind the load balancer) to a node that can serve them.
+    for (const session of all) this.endSession(session);
   }
 
   /** Another connection owns the device now: end ours (handing its unacknowledged messages back). */
@@ -229,7 +206,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   /** SIGTERM: stop fetching, hand every unacknowledged message back, release the leases. */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
-    clearInterval(this.leaseTimer);
+    this.leaseKeeper.stop();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(
