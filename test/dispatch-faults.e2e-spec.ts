@@ -125,8 +125,8 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
     const phones = fleet();
     const devices = await phones.provision(8);
     const deviceIds = devices.map((device) => device.deviceId);
-    const urlA = system.urlOf('dispatcher');
-    const urlB = system.urlOf('dispatcher-b');
+    const urlA = system.url('dispatcher');
+    const urlB = system.url('dispatcher-b');
     const byDevice = new Map(phones.phones.map((phone) => [phone.deviceId, phone]));
     const phone = (index: number): SimulatedPhone => byDevice.get(deviceIds[index]) as SimulatedPhone;
     // Phones 0–3 on node A, 4–7 on node B.
@@ -262,9 +262,7 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
     const devices = await phones.provision(4);
     const deviceIds = devices.map((device) => device.deviceId);
     await Promise.all(
-      phones.phones.map((p, index) =>
-        index % 2 === 0 ? p.connect() : p.moveTo(system.urlOf('dispatcher-b')),
-      ),
+      phones.phones.map((p, index) => (index % 2 === 0 ? p.connect() : p.moveTo(system.url('dispatcher-b')))),
     );
     try {
       const accepted: number[] = [];

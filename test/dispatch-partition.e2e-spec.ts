@@ -13,16 +13,15 @@ describe('a dispatcher cut off from Redis', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start();
-    proxy = await TcpProxy.start(
-      Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379),
-    );
+    const redis = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    proxy = await TcpProxy.start(redis.hostname, Number(redis.port || 6379));
     await system.startApp('dispatcher', 'dispatcher-b', { REDIS_URL: `redis://127.0.0.1:${proxy.port}/0` });
     account = system.createAccount();
   });
 
   afterAll(async () => {
     await system?.stop();
-    await proxy?.close();
+    await proxy?.stop();
   });
 
   async function send(deviceId: number, count: number): Promise<number[]> {
@@ -39,7 +38,7 @@ describe('a dispatcher cut off from Redis', () => {
   it('lets its phones go once its leases cannot have been renewed; another node serves them; nothing twice', async () => {
     const phones = new SimulatedFleet({
       apiUrl: system.apiUrl,
-      dispatcherUrl: system.urlOf('dispatcher-b'),
+      dispatcherUrl: system.url('dispatcher-b'),
       email: account.email,
       password: account.password,
       behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 },
@@ -54,7 +53,7 @@ describe('a dispatcher cut off from Redis', () => {
       expect(await system.redis().get(leaseKey)).toMatch(/^dispatcher-b-/);
 
       const cutAt = Date.now();
-      proxy.cutOff();
+      await proxy.cut();
       const during = await send(device.deviceId, 5);
       await waitFor('node B lets the phone go', () => phone.serverDisconnects > 0, 25_000, 100);
       const releasedAfterMs = Date.now() - cutAt;
@@ -64,7 +63,7 @@ describe('a dispatcher cut off from Redis', () => {
       expect(await system.redis().get(leaseKey)).toMatch(/^dispatcher-/);
       expect(await system.redis().get(leaseKey)).not.toMatch(/^dispatcher-b-/);
 
-      proxy.heal();
+      await proxy.heal();
       // Node B reconnects; nothing it had queued while cut off may steal the phone back.
       await new Promise((resolve) => setTimeout(resolve, 4_000));
       const after = await send(device.deviceId, 5);

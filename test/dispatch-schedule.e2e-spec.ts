@@ -187,7 +187,7 @@ describe('dispatch: priority under a backlog, schedule accuracy, far-future sche
     await phones.connectAll();
     try {
       const request = getdata(
-        system.urlOf('api-cut-off'),
+        system.url('api-cut-off'),
         'addsms',
         {
           token: account.token,

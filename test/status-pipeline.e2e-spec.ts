@@ -116,7 +116,7 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     const onB: number[] = [];
     const first = await connect(system.dispatcherUrl, phone, (payload) => onA.push(payload.id));
     const firstClosed = new Promise<string>((resolve) => first.once('disconnect', resolve));
-    const second = await connect(system.urlOf('dispatcher-b'), phone, (payload) => onB.push(payload.id));
+    const second = await connect(system.url('dispatcher-b'), phone, (payload) => onB.push(payload.id));
     try {
       expect(await firstClosed).toBe('io server disconnect');
       const lease = await system.redis().get(`${system.redisPrefix}:lease:${phone.deviceId}`);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import {
   DeviceLeases,
   DevicePresence,
@@ -43,12 +44,14 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     private readonly presence: DevicePresence,
     reports: StatusReportBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
       idlePollMs: config.dispatcher.idlePollMs,
       report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
+      metrics,
       log: {
         warn: (object, message) => this.logger.warn(object, message),
         debug: (object, message) => this.logger.debug(object, message),
@@ -124,6 +127,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
    * background; if Redis is away, their locks expire or the next owner reclaims them.
    */
   private endSession(session: DeviceSession): void {
+    this.countOnline();
     session.socket.disconnect(true);
     void session
       .close()
@@ -180,6 +184,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       this.endSession(session);
       return;
     }
+    this.countOnline();
     await session.start();
     await this.presence
       .markOnline(identity.deviceId, this.config.dispatcher.nodeId)
@@ -192,6 +197,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     const session = this.sessions.get(deviceId);
     if (!session || session.socket !== socket) return;
     this.sessions.delete(deviceId);
+    this.countOnline();
     await session.close();
     await Promise.all([
       this.leases
@@ -203,12 +209,17 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     ]);
   }
 
+  private countOnline(): void {
+    this.metrics.phonesOnline.set({ node: this.config.dispatcher.nodeId }, this.sessions.size);
+  }
+
   /** SIGTERM: stop fetching, hand every unacknowledged message back, release the leases. */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
     this.leaseKeeper.stop();
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.countOnline();
     await Promise.all(
       all.map(async (session) => {
         await session.close();

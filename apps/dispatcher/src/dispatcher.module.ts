@@ -7,6 +7,7 @@ import { DeviceAuthenticator } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
+import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 import { StatusReportBatcher } from './status-report-batcher.service';
 
@@ -25,6 +26,7 @@ import { StatusReportBatcher } from './status-report-batcher.service';
     DeviceProfileService,
     StatusIntakeService,
     StatusReportBatcher,
+    SocketReadinessCheck,
   ],
 })
 export class DispatcherModule {}

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@smsfleet/config';
-import { HealthModule, LoggingModule } from '@smsfleet/observability';
+import { HealthModule, LoggingModule, QueueBacklogCollector } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { MessageExpiryService } from './message-expiry.service';
@@ -8,6 +8,7 @@ import { OutboxSweepService } from './outbox-sweep.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
-  providers: [OutboxSweepService, MessageExpiryService],
+  // The scheduler also reports the whole system's queue backlog at /metrics.
+  providers: [OutboxSweepService, MessageExpiryService, QueueBacklogCollector],
 })
 export class SchedulerModule {}

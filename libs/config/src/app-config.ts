@@ -29,12 +29,16 @@ export interface AppConfig {
   tokenSecret?: string;
   messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
+  /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
+  readinessDrainMs: number;
   /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
   admin: { user: string; password?: string };
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const read = new EnvReader(env);
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  read = new EnvReader(env),
+): AppConfig {
   const nodeEnv = read.string('NODE_ENV', 'development');
   const tokenSecret = read.optionalString('TOKEN_SECRET');
   if (tokenSecret !== undefined && tokenSecret.length < 16) {
@@ -83,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     admin: { user: read.string('ADMIN_USER', 'admin'), password: adminPassword },
   };
 }
