@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { SimulatedPhone } from '../tools/simulator/simulated-phone';
 import { getdata } from './helpers/api-client';
@@ -289,14 +290,41 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
         .hset(`${ghostKey}:m${ghostId}`, 'processedOn', String(Date.now()), 'ats', '1')
         .lpush(`${ghostKey}:active`, `m${ghostId}`)
         .exec();
+      // Residue that must go: a job for a message that does not exist, one for another device's message.
+      const strayQueue = new Queue(`device-${deviceIds[1]}`, {
+        connection: system.redis(),
+        prefix: system.redisPrefix,
+        skipVersionCheck: true,
+      });
+      const stray = {
+        sendto: '+4915700000000',
+        body: 'stray',
+        sim: 0,
+        urgent: false,
+        validUntil: Date.now() + 60_000,
+      };
+      await strayQueue.add(
+        'sms',
+        { ...stray, messageId: 999_999_999 },
+        { jobId: 'm999999999', priority: 2, delay: 60_000 },
+      );
+      await strayQueue.add(
+        'sms',
+        { ...stray, messageId: accepted[0] },
+        { jobId: `m${accepted[0]}`, priority: 2, delay: 60_000 },
+      );
       const reconcileStarted = Date.now();
       const result = JSON.parse(system.cli('reconcile').trim().split('\n').pop() as string) as {
         enqueued: number;
         brokenJobsRemoved: number;
+        orphanJobsRemoved: number;
       };
       const reconcileMs = Date.now() - reconcileStarted;
       expect(result.enqueued).toBeGreaterThan(0);
       expect(result.brokenJobsRemoved).toBe(1);
+      expect(result.orphanJobsRemoved).toBe(2);
+      expect(await strayQueue.getJob('m999999999')).toBeUndefined();
+      await strayQueue.close();
       // Every accepted message reaches a phone (after its de-duplication) exactly once.
       await waitFor(
         'all 1,000 at the phones',

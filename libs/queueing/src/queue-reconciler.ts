@@ -16,6 +16,8 @@ export interface ReconcileResult {
   returnedToOutbox: number;
   /** Half-lost jobs removed first (a hash without data, or in no list), so their messages could be added. */
   brokenJobsRemoved: number;
+  /** Waiting jobs of messages that are final, taken by a phone, or do not exist (RELIABILITY L6). */
+  orphanJobsRemoved: number;
 }
 
 interface PendingRow {
@@ -89,9 +91,40 @@ export class QueueReconciler {
       enqueued += rows.length;
       after = rows[rows.length - 1].id;
     }
-    const result = { enqueued, returnedToOutbox: returned.length, brokenJobsRemoved };
+    const orphanJobsRemoved = await this.removeOrphanJobs();
+    const result = { enqueued, returnedToOutbox: returned.length, brokenJobsRemoved, orphanJobsRemoved };
     this.logger.log(result, 'device queues reconciled from PostgreSQL');
     return result;
+  }
+
+  /**
+   * No queue residue: a waiting, prioritized or delayed job whose message is no longer waiting in
+   * PostgreSQL (final, already taken by its phone, gone, or of another device) is removed. Active jobs are
+   * left to the dispatcher holding them.
+   */
+  private async removeOrphanJobs(): Promise<number> {
+    const devices: Array<{ id: number }> = await this.db.query(`SELECT id FROM devices ORDER BY id`);
+    let removed = 0;
+    for (const { id: deviceId } of devices) {
+      const queue = this.queues.queue(deviceId);
+      const [waiting, prioritized, delayed] = await Promise.all([
+        this.redis.shared.lrange(queue.toKey('wait'), 0, -1),
+        this.redis.shared.zrange(queue.toKey('prioritized'), 0, -1),
+        this.redis.shared.zrange(queue.toKey('delayed'), 0, -1),
+      ]);
+      const jobIds = [...waiting, ...prioritized, ...delayed].filter((jobId) => /^m\d+$/.test(jobId));
+      for (let start = 0; start < jobIds.length; start += RECONCILE_BATCH) {
+        const chunk = jobIds.slice(start, start + RECONCILE_BATCH);
+        const pending: Array<{ id: string }> = await this.db.query(
+          `SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND device_id = $2 AND status IN (1, 3)`,
+          [chunk.map((jobId) => DeviceQueue.messageIdOf(jobId)), deviceId],
+        );
+        const keep = new Set(pending.map((row) => DeviceQueue.jobId(Number(row.id))));
+        for (const jobId of chunk.filter((candidate) => !keep.has(candidate)))
+          removed += (await queue.remove(jobId)) === 1 ? 1 : 0;
+      }
+    }
+    return removed;
   }
 
   /**
