@@ -4,17 +4,22 @@ import { NestFactory } from '@nestjs/core';
 import { AccountExistsError, AccountService, AuthModule } from '@smsfleet/auth';
 import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
+import { QueueingModule, QueueReconciler } from '@smsfleet/queueing';
 import { parseArgs, requireOption, UsageError } from './cli-args';
 
 @Module({ imports: [ConfigModule, PersistenceModule, AuthModule] })
 class CliModule {}
+
+@Module({ imports: [ConfigModule, PersistenceModule, QueueingModule] })
+class ReconcileModule {}
 
 const USAGE = `usage: npm run cli -- <command> [options]
   user:create    --email E --password P   create an account (prints its API token)
   user:password  --email E --password P   set a new password
   token:show     --email E                print the account's current API token
   token:rotate   --email E                revoke the token and issue a new one
-  migrate                                 apply pending database migrations`;
+  migrate                                 apply pending database migrations
+  reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)`;
 
 async function main(): Promise<void> {
   const { command, options } = parseArgs(process.argv.slice(2));
@@ -22,6 +27,18 @@ async function main(): Promise<void> {
   if (command === 'migrate') {
     const ran = await runMigrations(config.databaseUrl);
     console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date');
+    return;
+  }
+  if (command === 'reconcile') {
+    const app = await NestFactory.createApplicationContext(ReconcileModule, {
+      logger: ['error'],
+      abortOnError: false,
+    });
+    try {
+      console.log(JSON.stringify(await app.get(QueueReconciler).reconcile()));
+    } finally {
+      await app.close();
+    }
     return;
   }
   if (!command || !['user:create', 'user:password', 'token:show', 'token:rotate'].includes(command)) {

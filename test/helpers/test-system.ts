@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -40,8 +40,9 @@ export class TestSystem {
   readonly id = randomBytes(4).toString('hex');
   readonly databaseUrl: string;
   readonly redisPrefix = `smsfleet-test-${this.id}`;
-  readonly ports = {} as Record<AppName, number>;
-  readonly processes = new Map<AppName, ChildProcess>();
+  /** Port of each app instance ("dispatcher", or a second one such as "dispatcher-b"). */
+  readonly ports = {} as Record<string, number>;
+  readonly processes = new Map<string, ChildProcess>();
   readonly logDir = join(tmpdir(), `smsfleet-test-${this.id}`);
   private pg?: Client;
   private redisClient?: IORedis;
@@ -73,8 +74,9 @@ export class TestSystem {
     return `http://127.0.0.1:${this.ports.dispatcher}`;
   }
 
-  url(app: AppName): string {
-    return `http://127.0.0.1:${this.ports[app]}`;
+  /** Base URL of an app instance ("api", or a replica such as "dispatcher-b"). */
+  url(instance: string): string {
+    return `http://127.0.0.1:${this.ports[instance]}`;
   }
 
   env(): NodeJS.ProcessEnv {
@@ -95,25 +97,38 @@ export class TestSystem {
     };
   }
 
-  async startApp(app: AppName): Promise<void> {
-    const log = createWriteStream(join(this.logDir, `${app}.log`), { flags: 'a' });
+  /**
+   * Starts an app as a process. `instance` names a further replica (its own port, log and, for a
+   * dispatcher, node id); by default the instance is the app itself.
+   */
+  async startApp(app: AppName, instance: string = app, env: Record<string, string> = {}): Promise<void> {
+    this.ports[instance] ??= await freePort();
+    const log = createWriteStream(join(this.logDir, `${instance}.log`), { flags: 'a' });
+    const portVariable = `${app.toUpperCase()}_PORT`;
     const child = spawn(process.execPath, ['-r', ALIASES, join(ROOT, ENTRY[app])], {
       cwd: ROOT,
-      env: this.env(),
+      env: {
+        ...this.env(),
+        [portVariable]: String(this.ports[instance]),
+        DISPATCHER_NODE_ID: `${instance}-${this.id}`,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    this.processes.set(app, child);
+    this.processes.set(instance, child);
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code) =>
-        reject(new Error(`${app} exited with ${code} during start-up; see ${this.logDir}/${app}.log`)),
+        reject(
+          new Error(`${instance} exited with ${code} during start-up; see ${this.logDir}/${instance}.log`),
+        ),
       ),
     );
     await Promise.race([
       waitFor(
-        `${app} health`,
-        async () => (await fetch(`http://127.0.0.1:${this.ports[app]}/health/live`)).ok,
+        `${instance} health`,
+        async () => (await fetch(`http://127.0.0.1:${this.ports[instance]}/health/live`)).ok,
         30_000,
       ),
       exited,
@@ -121,21 +136,67 @@ export class TestSystem {
     exited.catch(() => undefined);
   }
 
-  /** SIGKILL, no goodbye: what a crash looks like. */
-  kill(app: AppName): void {
-    this.processes.get(app)?.kill('SIGKILL');
-    this.processes.delete(app);
+  /** SIGKILL, no goodbye: what a crash looks like. Resolves once the process is gone. */
+  async kill(instance: string): Promise<void> {
+    const child = this.processes.get(instance);
+    this.processes.delete(instance);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
   }
 
-  async stopApp(app: AppName, timeoutMs = 10_000): Promise<void> {
+  /** The log lines (JSON) an instance wrote so far. */
+  logLines(instance: string): Array<Record<string, unknown>> {
+    const text = existsSync(join(this.logDir, `${instance}.log`))
+      ? readFileSync(join(this.logDir, `${instance}.log`), 'utf8')
+      : '';
+    return text.split('\n').flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves with how long the process took to exit. */
+  async stopApp(app: string, timeoutMs = 10_000): Promise<number> {
     const child = this.processes.get(app);
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null) return 0;
     this.processes.delete(app);
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    const started = Date.now();
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;
     clearTimeout(timer);
+    return Date.now() - started;
+  }
+
+  /** Deletes this test's Redis keys (only its prefix: the Redis is shared) — Redis "lost its data". */
+  async flushRedis(): Promise<number> {
+    const redis = this.redis();
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.redisPrefix}:*`, 'COUNT', 1000);
+      if (keys.length) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    return deleted;
+  }
+
+  /** Runs the CLI with this system's environment; returns its stdout. */
+  cli(...args: string[]): string {
+    const result = spawnSync(process.execPath, ['-r', ALIASES, join(ROOT, 'dist/tools/cli.js'), ...args], {
+      cwd: ROOT,
+      env: this.env(),
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`cli ${args.join(' ')} failed: ${result.stderr}`);
+    return result.stdout;
   }
 
   /** Runs the account CLI against this system's database and returns the new account with its token. */

@@ -3,6 +3,7 @@ import {
   DEVICE_NAMESPACE,
   DEVICE_PROTOCOL_VERSION,
   DeviceEvent,
+  DeviceSettings,
   MessageStatus,
   SmsAck,
   SmsPayload,
@@ -18,6 +19,8 @@ export interface PhoneBehaviour {
   deliveryDelayMs: number;
   /** Share (0–1) of messages that fail with 9 instead of being sent. */
   failureShare: number;
+  /** How long the phone holds an `sms` before acknowledging it (ms); 0 or absent: at once. */
+  ackDelayMs?: number;
 }
 
 export interface PhoneCredentials {
@@ -38,10 +41,14 @@ export class SimulatedPhone {
   private readonly accepted = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** How often the server ended this phone's connection. */
+  serverDisconnects = 0;
+  /** Every `settings` event the server pushed, in order. */
+  readonly settingsReceived: DeviceSettings[] = [];
 
   constructor(
     readonly credentials: PhoneCredentials,
-    private readonly dispatcherUrl: string,
+    private dispatcherUrl: string,
     private readonly behaviour: PhoneBehaviour,
     private readonly ledger: PhoneLedger,
   ) {}
@@ -71,6 +78,10 @@ export class SimulatedPhone {
     socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
       this.onSms(payload, ack),
     );
+    socket.on('disconnect', (reason: string) => {
+      if (reason === 'io server disconnect') this.serverDisconnects++;
+    });
+    socket.on(DeviceEvent.settings, (settings: DeviceSettings) => this.settingsReceived.push(settings));
     socket.on('connect', () => {
       socket.emit(DeviceEvent.hello, {
         appversion: 'simulator-1',
@@ -87,6 +98,18 @@ export class SimulatedPhone {
         }
       });
     });
+  }
+
+  /**
+   * Moves to another dispatcher node (as a phone behind a load balancer would after a reconnect), keeping
+   * what it has accepted and the reports it still owes.
+   */
+  async moveTo(dispatcherUrl: string): Promise<void> {
+    const old = this.socket;
+    old?.removeAllListeners();
+    old?.disconnect();
+    this.dispatcherUrl = dispatcherUrl;
+    await this.connect();
   }
 
   /** Drops the connection (as a phone losing its network would); `connect()` again to come back. */
@@ -107,7 +130,10 @@ export class SimulatedPhone {
       repeat,
       urgent: payload.urgent,
     });
-    ack({ accepted: true });
+    const ackDelay = this.behaviour.ackDelayMs ?? 0;
+    if (ackDelay > 0) this.later(ackDelay, () => ack({ accepted: true }));
+    else ack({ accepted: true });
+    // De-duplication by id: a repeat is acknowledged, never sent again.
     if (repeat) return;
     this.accepted.add(payload.id);
     this.later(this.behaviour.sendDelayMs, () => {

@@ -4,6 +4,7 @@ import { ConfigModule } from '@smsfleet/config';
 import { HealthModule, LoggingModule } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
+import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
 import { ContactsController } from './contacts/contacts.controller';
@@ -15,6 +16,8 @@ import { FilesController } from './uploads/files.controller';
 import { ImageUploadService } from './uploads/image-upload.service';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
+import { DeviceSettingsController } from './devices/device-settings.controller';
+import { DeviceSettingsService } from './devices/device-settings.service';
 import { DeviceViewsService } from './devices/device-views.service';
 import { DevicesController } from './devices/devices.controller';
 import { MessageListController } from './messages/message-list.controller';
@@ -31,6 +34,7 @@ import { MessagesController } from './messages/messages.controller';
     QueueingModule,
     AuthModule,
     HealthModule,
+    QueueDashboardModule,
   ],
   controllers: [
     TokenController,
@@ -41,6 +45,7 @@ import { MessagesController } from './messages/messages.controller';
     NewslettersController,
     FilesController,
     DeviceRegistrationController,
+    DeviceSettingsController,
   ],
   providers: [
     CallerService,
@@ -48,6 +53,7 @@ import { MessagesController } from './messages/messages.controller';
     MessageStatusService,
     MessageListService,
     DeviceRegistrationService,
+    DeviceSettingsService,
     DeviceViewsService,
     ContactsService,
     NewsletterService,

@@ -1,4 +1,5 @@
 import { Job, Worker } from 'bullmq';
+import { nextDelayedAt } from '@smsfleet/queueing';
 import type { Socket } from 'socket.io';
 import {
   DeviceEvent,
@@ -16,6 +17,8 @@ export interface SessionContext {
   ackTimeoutMs: number;
   idlePollMs: number;
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
+  /** Puts back jobs a previous owner of the device's queue left active; before the first fetch. */
+  reclaim(deviceId: number): Promise<number>;
   metrics: Metrics;
   log: { warn(object: object, message: string): void; debug(object: object, message: string): void };
 }
@@ -25,6 +28,23 @@ interface InFlight {
   settled: boolean;
 }
 
+function isSendSmsJob(data: unknown): data is SendSmsJob {
+  const job = data as Partial<SendSmsJob> | undefined;
+  return (
+    typeof job?.messageId === 'number' &&
+    typeof job.validUntil === 'number' &&
+    typeof job.sendto === 'string' &&
+    typeof job.body === 'string'
+  );
+}
+
+/** Added to a phone's delay: network jitter must not bring two messages closer than it at the phone. */
+const PACE_JITTER_MARGIN_MS = 50;
+
+function paceMs(settings: DeviceSettings): number {
+  return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
+}
+
 /**
  * One connected phone: owns its device queue while connected and feeds it `sms` events, never more than
  * `window` unacknowledged and never two closer than `delaybetweeneachsms`. An acked message is reported
@@ -32,7 +52,8 @@ interface InFlight {
  */
 export class DeviceSession {
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly token: string;
+  /** Lock token of this session's jobs, and the owner name in the device's lease. */
+  readonly token: string;
   private pumping = false;
   private wakeRequested = false;
   private closed = false;
@@ -54,16 +75,36 @@ export class DeviceSession {
     return this.inFlight.size;
   }
 
-  start(): void {
-    // Jobs left active by a dead dispatcher go back to wait once their lock expires.
+  /** Called once this session holds the device's lease. */
+  async start(): Promise<void> {
+    // Backstop: jobs whose lock expired go back to wait even if nobody reclaims them.
     void this.worker
       .startStalledCheckTimer()
       .catch((error: Error) => this.warn(error, 'stalled check failed'));
+    try {
+      const reclaimed = await this.context.reclaim(this.deviceId);
+      if (reclaimed > 0)
+        this.context.log.debug({ deviceId: this.deviceId, reclaimed }, 'took back jobs of a previous owner');
+    } catch (error) {
+      this.warn(
+        error as Error,
+        'could not reclaim jobs of a previous owner; they return when their lock expires',
+      );
+    }
     this.wake();
   }
 
+  get currentSettings(): DeviceSettings {
+    return this.settings;
+  }
+
+  /** New pace or window, from now on; the phone is told as well. */
   updateSettings(settings: DeviceSettings): void {
+    const previousPaceMs = paceMs(this.settings);
     this.settings = settings;
+    // A shorter delay applies to the next message already.
+    this.nextSendAt += paceMs(settings) - previousPaceMs;
+    this.socket.emit(DeviceEvent.settings, settings);
     this.wake();
   }
 
@@ -90,12 +131,21 @@ export class DeviceSession {
             break;
           }
           const job = await this.worker.getNextJob(this.token, { block: false });
-          if (!job) break;
+          if (!job) {
+            // Wake exactly when the next scheduled message is due, not at the next idle poll.
+            const dueAt = nextDelayedAt(this.worker);
+            if (dueAt > 0) retryIn = Math.min(retryIn, dueAt - Date.now());
+            break;
+          }
           if (this.closed) {
             await this.requeue(job);
             break;
           }
-          this.nextSendAt = Date.now() + this.settings.delaybetweeneachsms * 1_000;
+          if (!isSendSmsJob(job.data)) {
+            await this.discardBroken(job);
+            continue;
+          }
+          this.nextSendAt = Date.now() + paceMs(this.settings);
           this.dispatch(job);
         }
       } while (this.wakeRequested && !this.closed);
@@ -188,6 +238,23 @@ export class DeviceSession {
     } finally {
       this.inFlight.delete(entry.job.id as string);
       this.wake();
+    }
+  }
+
+  /**
+   * A job whose data Redis lost (keys deleted while it moved): nothing to send. It goes away so that
+   * `reconcile`, which decides from PostgreSQL, can queue the message again.
+   */
+  private async discardBroken(job: Job<SendSmsJob>): Promise<void> {
+    this.context.log.warn(
+      { deviceId: this.deviceId, jobId: job.id },
+      'job without its data (Redis lost it); discarded, run reconcile to queue the message again',
+    );
+    try {
+      await job.moveToCompleted(undefined, this.token, false);
+      await job.remove();
+    } catch (error) {
+      this.warn(error as Error, 'could not discard a broken job');
     }
   }
 

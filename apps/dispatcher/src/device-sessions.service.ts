@@ -1,58 +1,94 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { StatusReport } from '@smsfleet/contracts';
+import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import {
+  DeviceLeases,
   DevicePresence,
   DeviceQueues,
+  DeviceSettingsSignal,
   RedisConnections,
-  StatusQueueProducer,
   WorkSignal,
 } from '@smsfleet/queueing';
 import { DeviceIdentity } from './device-authenticator.service';
+import { DeviceLeaseKeeper } from './device-lease-keeper';
 import { DeviceSession, SessionContext } from './device-session';
+import { StatusReportBatcher } from './status-report-batcher.service';
 
 const PRESENCE_REFRESH_MS = 30_000;
+/** A phone whose lease cannot be taken this fast is asked to reconnect (perhaps to a healthier node). */
+const LEASE_TAKE_TIMEOUT_MS = 2_000;
 
-/** The phones connected to this node, one session each (a newer connection of a phone replaces the older). */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * The phones connected to this node, one session each. A session consumes its device's queue only while
+ * it holds the device's lease: a newer connection of the phone, here or on another node, takes the lease
+ * and the older session ends at once.
+ */
 @Injectable()
 export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeviceSessions.name);
   private readonly sessions = new Map<number, DeviceSession>();
   private readonly context: SessionContext;
   private presenceTimer?: NodeJS.Timeout;
+  private readonly leaseKeeper: DeviceLeaseKeeper;
 
   constructor(
     private readonly queues: DeviceQueues,
     private readonly redis: RedisConnections,
     private readonly signal: WorkSignal,
+    private readonly settingsSignal: DeviceSettingsSignal,
+    private readonly leases: DeviceLeases,
     private readonly presence: DevicePresence,
-    statusQueue: StatusQueueProducer,
+    reports: StatusReportBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
       idlePollMs: config.dispatcher.idlePollMs,
-      report: (deviceId: number, reports: StatusReport[]) => statusQueue.add({ deviceId, reports }),
+      report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
+      reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       metrics,
       log: {
         warn: (object, message) => this.logger.warn(object, message),
         debug: (object, message) => this.logger.debug(object, message),
       },
     };
+    this.leaseKeeper = new DeviceLeaseKeeper(leases, () => [...this.sessions.values()], {
+      lost: async (deviceIds) => {
+        for (const deviceId of deviceIds) await this.yieldUnlessOwner(deviceId);
+      },
+      cutOff: () => this.releaseAll(),
+    });
   }
 
   async onModuleInit(): Promise<void> {
     const subscriber = this.redis.subscriberConnection();
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.signal.channel) return;
-      for (const deviceId of WorkSignal.parse(message)) this.sessions.get(deviceId)?.wake();
+      if (channel === this.signal.channel) {
+        for (const deviceId of WorkSignal.parse(message)) this.sessions.get(deviceId)?.wake();
+      } else if (channel === this.settingsSignal.channel) {
+        const change = DeviceSettingsSignal.parse(message);
+        if (change) this.applySettings(change.deviceId, change.settings);
+      } else if (channel === this.leases.channel) {
+        const taken = DeviceLeases.parse(message);
+        if (taken) void this.yieldUnlessOwner(taken.deviceId);
+      }
     });
-    await subscriber.subscribe(this.signal.channel);
+    await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
     // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
     this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
+    this.leaseKeeper.start();
+  }
+
+  private applySettings(deviceId: number, settings: DeviceSettings): void {
+    const session = this.sessions.get(deviceId);
+    if (!session) return;
+    this.logger.log({ deviceId, settings }, 'device settings changed');
+    session.updateSettings(settings);
   }
 
   private async refreshPresence(): Promise<void> {
@@ -66,6 +102,40 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  /** Cut off from Redis: we cannot fetch, and soon other nodes may own our phones. Let them go. */
+  private releaseAll(): void {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    // They reconnect (behind the load balancer) to a node that can serve them.
+    for (const session of all) this.endSession(session);
+  }
+
+  /** Another connection owns the device now: end ours (handing its unacknowledged messages back). */
+  private async yieldUnlessOwner(deviceId: number): Promise<void> {
+    const session = this.sessions.get(deviceId);
+    if (!session) return;
+    // The key decides, not the announcement: an older announcement may arrive after our own take.
+    const owner = await this.leases.owner(deviceId).catch(() => session.token);
+    if (owner === session.token || this.sessions.get(deviceId) !== session) return;
+    this.sessions.delete(deviceId);
+    this.logger.log({ deviceId }, 'phone is served by a newer connection; ending this session');
+    this.endSession(session);
+  }
+
+  /**
+   * Disconnects first (that never waits for Redis), then hands the in-flight messages back in the
+   * background; if Redis is away, their locks expire or the next owner reclaims them.
+   */
+  private endSession(session: DeviceSession): void {
+    this.countOnline();
+    session.socket.disconnect(true);
+    void session
+      .close()
+      .catch((error: Error) =>
+        this.logger.warn({ err: error, deviceId: session.deviceId }, 'session not closed'),
+      );
+  }
+
   /** A sign of life from the phone (an event): it is online and seen now. */
   async seen(deviceId: number): Promise<void> {
     await this.presence.markOnline(deviceId, this.config.dispatcher.nodeId);
@@ -73,6 +143,11 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
 
   get count(): number {
     return this.sessions.size;
+  }
+
+  /** Current settings of a connected phone's session (they may have changed since the handshake). */
+  settingsOf(deviceId: number): DeviceSettings | undefined {
+    return this.sessions.get(deviceId)?.currentSettings;
   }
 
   async open(socket: Socket, identity: DeviceIdentity): Promise<void> {
@@ -93,8 +168,24 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       this.config.dispatcher.nodeId,
     );
     this.sessions.set(identity.deviceId, session);
+    try {
+      await Promise.race([
+        this.leases.take(identity.deviceId, session.token),
+        sleep(LEASE_TAKE_TIMEOUT_MS).then(() => {
+          throw new Error(`no answer from Redis within ${LEASE_TAKE_TIMEOUT_MS} ms`);
+        }),
+      ]);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, deviceId: identity.deviceId },
+        'lease not taken; phone asked to reconnect',
+      );
+      this.sessions.delete(identity.deviceId);
+      this.endSession(session);
+      return;
+    }
     this.countOnline();
-    session.start();
+    await session.start();
     await this.presence
       .markOnline(identity.deviceId, this.config.dispatcher.nodeId)
       .catch((error: Error) =>
@@ -108,20 +199,33 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     this.sessions.delete(deviceId);
     this.countOnline();
     await session.close();
-    await this.presence
-      .markOffline(deviceId, this.config.dispatcher.nodeId)
-      .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared'));
+    await Promise.all([
+      this.leases
+        .release(deviceId, session.token)
+        .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'lease not released')),
+      this.presence
+        .markOffline(deviceId, this.config.dispatcher.nodeId)
+        .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared')),
+    ]);
   }
 
   private countOnline(): void {
     this.metrics.phonesOnline.set({ node: this.config.dispatcher.nodeId }, this.sessions.size);
   }
 
+  /** SIGTERM: stop fetching, hand every unacknowledged message back, release the leases. */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
+    this.leaseKeeper.stop();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     this.countOnline();
-    await Promise.all(all.map((session) => session.close()));
+    await Promise.all(
+      all.map(async (session) => {
+        await session.close();
+        await this.leases.release(session.deviceId, session.token).catch(() => undefined);
+        session.socket.disconnect(true);
+      }),
+    );
   }
 }

@@ -98,7 +98,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
       this.profiles.recordHello(identity.deviceId, payload ?? {}),
       this.sessions.seen(identity.deviceId),
     ]);
-    return { ok: true, settings: identity.settings };
+    return { ok: true, settings: this.sessions.settingsOf(identity.deviceId) ?? identity.settings };
   }
 
   @SubscribeMessage(DeviceEvent.status)

@@ -10,6 +10,7 @@ import { DevicesGateway } from './devices.gateway';
 import { IncomingSmsService } from './incoming-sms.service';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
+import { StatusReportBatcher } from './status-report-batcher.service';
 
 @Module({
   imports: [
@@ -26,6 +27,7 @@ import { StatusIntakeService } from './status-intake.service';
     DeviceProfileService,
     StatusIntakeService,
     IncomingSmsService,
+    StatusReportBatcher,
     SocketReadinessCheck,
   ],
 })

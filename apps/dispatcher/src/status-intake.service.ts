@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PHONE_REPORTABLE_STATUSES, StatusReport } from '@smsfleet/contracts';
-import { StatusQueueProducer } from '@smsfleet/queueing';
+import { StatusReportBatcher } from './status-report-batcher.service';
 
 export const MAX_REPORTS_PER_EVENT = 1_000;
 
@@ -9,11 +9,11 @@ export class InvalidReport extends Error {}
 /** Turns a phone's `status` event into a job for the status service; the phone is acked only after that. */
 @Injectable()
 export class StatusIntakeService {
-  constructor(private readonly statusQueue: StatusQueueProducer) {}
+  constructor(private readonly batcher: StatusReportBatcher) {}
 
   async accept(deviceId: number, payload: unknown): Promise<number> {
     const reports = parseReports(payload);
-    await this.statusQueue.add({ deviceId, reports });
+    await this.batcher.submit(deviceId, reports);
     return reports.length;
   }
 }

@@ -4,11 +4,12 @@ import { HealthModule, LoggingModule, QueueBacklogCollector } from '@smsfleet/ob
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { NewsletterExpansionService } from './newsletter-expansion.service';
+import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
   // The scheduler also reports the whole system's queue backlog at /metrics.
-  providers: [OutboxSweepService, NewsletterExpansionService, QueueBacklogCollector],
+  providers: [OutboxSweepService, NewsletterExpansionService, MessageExpiryService, QueueBacklogCollector],
 })
 export class SchedulerModule {}

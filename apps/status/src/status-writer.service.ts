@@ -70,11 +70,14 @@ export class StatusWriter {
     const changes = aggregateReports(reports);
     const recorded = await this.db.transaction(async (tx) => {
       const inserted: Array<{ status: number }> = await tx.query(
+        // A repeat within the batch: the first one counts, as in aggregateReports (so the event and the
+        // message's stage time agree).
         `INSERT INTO message_events (message_id, status, at, error)
-         SELECT r.message_id, r.status, r.at, r.error
+         SELECT DISTINCT ON (r.message_id, r.status) r.message_id, r.status, r.at, r.error
            FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::timestamptz[], $5::text[])
-                AS r(message_id, device_id, status, at, error)
+                WITH ORDINALITY AS r(message_id, device_id, status, at, error, n)
            JOIN messages m ON m.id = r.message_id AND m.device_id = r.device_id
+          ORDER BY r.message_id, r.status, r.n
          ON CONFLICT (message_id, status) DO NOTHING
          RETURNING status`,
         [

@@ -6,12 +6,16 @@ import { StatusQueue, StatusReportJob } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { StatusWriter } from './status-writer.service';
 
-/** Consumes the `status` queue; many jobs run at once so that the writer can batch them. */
+/**
+ * Consumes the `status` queue; many jobs run at once so that the writer can batch them. BullMQ renews the
+ * locks of running jobs, so a short lock is safe; after a kill -9 another (or the restarted) status app
+ * takes the dead one's jobs back within about lockDuration + stalledInterval (≤ 15 s, not 45 s).
+ */
 @Processor(StatusQueue.name, {
   concurrency: 200,
   maxStalledCount: 1_000,
-  lockDuration: 30_000,
-  stalledInterval: 15_000,
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
 })
 export class StatusProcessor extends WorkerHost implements OnModuleInit {
   constructor(

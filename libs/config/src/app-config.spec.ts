@@ -8,6 +8,9 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
     expect(config.api).toEqual({ host: '127.0.0.1', port: 3000 });
     expect(config.dispatcher.port).toBe(3001);
+    expect(config.admin).toEqual({ user: 'admin', password: undefined });
+    expect(config.messages.reportTimeoutSeconds).toBe(86_400);
+    expect(config.scheduler.expiryIntervalMs).toBe(5_000);
   });
 
   it.each([
@@ -23,6 +26,9 @@ describe('loadConfig', () => {
     [{ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'nope' }, 'S3_ENDPOINT', /must be a URL/],
     [{ UPLOAD_MAX_BYTES: '10' }, 'UPLOAD_MAX_BYTES', /between/],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL', /must use http: or https:/],
+    [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD', /at least 12/],
+    [{ MESSAGE_REPORT_TIMEOUT_SECONDS: '5' }, 'MESSAGE_REPORT_TIMEOUT_SECONDS', /between 60 and/],
+    [{ SCHEDULER_EXPIRY_INTERVAL_MS: 'often' }, 'SCHEDULER_EXPIRY_INTERVAL_MS', /whole number/],
   ])('rejects %j naming %s', (env, variable, problem) => {
     let caught: unknown;
     try {

@@ -14,18 +14,26 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   api: { host: string; port: number };
   dispatcher: { host: string; port: number; nodeId: string; ackTimeoutMs: number; idlePollMs: number };
-  scheduler: { host: string; port: number; horizonSeconds: number; sweepIntervalMs: number };
+  scheduler: {
+    host: string;
+    port: number;
+    horizonSeconds: number;
+    sweepIntervalMs: number;
+    expiryIntervalMs: number;
+  };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
   /**
    * Server secret from which API tokens are derived (so gettoken can hand out the same token again).
    * Unset: a random secret generated for this installation by the first migration is used.
    */
   tokenSecret?: string;
-  messages: { validitySeconds: number; maxBodyLength: number };
+  messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
   uploads: UploadsConfig;
+  /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
+  admin: { user: string; password?: string };
 }
 
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
@@ -60,6 +68,10 @@ export function loadConfig(
   if (tokenSecret !== undefined && tokenSecret.length < 16) {
     throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
   }
+  const adminPassword = read.optionalString('ADMIN_PASSWORD');
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
+  }
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
   const api = { host: read.string('API_HOST', '127.0.0.1'), port: read.port('API_PORT', 3000) };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
@@ -85,6 +97,7 @@ export function loadConfig(
       port: read.port('SCHEDULER_PORT', 3002),
       horizonSeconds: read.int('SCHEDULE_HORIZON_SECONDS', 600, 1, 86_400),
       sweepIntervalMs: read.int('SCHEDULER_SWEEP_INTERVAL_MS', 1_000, 50, 60_000),
+      expiryIntervalMs: read.int('SCHEDULER_EXPIRY_INTERVAL_MS', 5_000, 100, 600_000),
     },
     status: {
       host: read.string('STATUS_HOST', '127.0.0.1'),
@@ -95,11 +108,13 @@ export function loadConfig(
     tokenSecret,
     messages: {
       validitySeconds: read.int('MESSAGE_VALIDITY_SECONDS', 86_400, 60, 30 * 86_400),
+      reportTimeoutSeconds: read.int('MESSAGE_REPORT_TIMEOUT_SECONDS', 86_400, 60, 30 * 86_400),
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
+    admin: { user: read.string('ADMIN_USER', 'admin'), password: adminPassword },
   };
 }
 

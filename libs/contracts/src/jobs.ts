@@ -1,4 +1,5 @@
 import { SimSlot } from './sim-slot';
+import { DeviceSettings } from './socket-events';
 
 /** A message waiting in a device queue: everything the dispatcher needs to emit it without a database read. */
 export interface SendSmsJob {
@@ -24,4 +25,16 @@ export interface StatusReport {
 export interface StatusReportJob {
   deviceId: number;
   reports: StatusReport[];
+}
+
+/** Published on the device-settings channel after the settings of a device changed in PostgreSQL. */
+export interface DeviceSettingsChanged {
+  deviceId: number;
+  settings: DeviceSettings;
+}
+
+/** Published on the device-lease channel when a node takes a device over (the newer connection wins). */
+export interface DeviceLeaseTaken {
+  deviceId: number;
+  owner: string;
 }

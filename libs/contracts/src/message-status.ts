@@ -17,6 +17,8 @@ export enum MessageStatus {
   RejectedByPhone = 201,
   /** Ours: it could not reach a phone, or got no report, within its validity. */
   Expired = 202,
+  /** Ours: the phone took it but sent no final report in time (its error says whether "sent" came). */
+  NoReport = 203,
 }
 
 export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
@@ -35,12 +37,13 @@ export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
   [MessageStatus.NotAllowedAtAll]: 'not sent - Not Allowed At all',
   [MessageStatus.RejectedByPhone]: 'Not sent - Rejected by phone',
   [MessageStatus.Expired]: 'Not sent - Expired',
+  [MessageStatus.NoReport]: 'No report from phone',
 };
 
 /** What a phone may report in a `status` event. */
 export const PHONE_REPORTABLE_STATUSES: ReadonlySet<number> = new Set([6, 7, 8, 9, 10, 11, 12, 100, 101]);
 
-const FINAL_FAILURES: ReadonlySet<number> = new Set([8, 9, 10, 11, 12, 100, 101, 201, 202]);
+const FINAL_FAILURES: ReadonlySet<number> = new Set([8, 9, 10, 11, 12, 100, 101, 201, 202, 203]);
 
 export function isMessageStatus(value: number): value is MessageStatus {
   return value in MESSAGE_STATUS_TITLES;

@@ -13,3 +13,12 @@ export const JobPriority = { urgent: 1, normal: 2 } as const;
 
 /** Redis pub/sub channel on which producers tell dispatchers that a device has new work. */
 export const workSignalChannel = (prefix: string): string => `${prefix}:work-signal`;
+
+/** Redis pub/sub channel on which the api tells dispatchers that a device's settings changed. */
+export const deviceSettingsChannel = (prefix: string): string => `${prefix}:device-settings`;
+
+/** Redis pub/sub channel on which a dispatcher node announces that it now owns a device's queue. */
+export const deviceLeaseChannel = (prefix: string): string => `${prefix}:device-lease`;
+
+/** Redis key holding which node (and which connection) consumes a device's queue. */
+export const deviceLeaseKey = (prefix: string, deviceId: number): string => `${prefix}:lease:${deviceId}`;

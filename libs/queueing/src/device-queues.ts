@@ -18,6 +18,17 @@ const nonBlockingBackend: BackendFactory<RedisQueueBackend> = (name, opts, optio
     withBlockingConnection: false,
   });
 
+/**
+ * When the next delayed job of the worker's queue is due (epoch ms), as the last empty fetch reported it;
+ * 0 when none. BullMQ keeps this in a private field that its blocking loop reads; a manual worker has to
+ * read it itself to wake exactly when a scheduled message is due (test/dispatch-schedule.e2e-spec.ts
+ * proves the timing).
+ */
+export function nextDelayedAt(worker: Worker): number {
+  const value = (worker as unknown as { blockUntil?: unknown }).blockUntil;
+  return typeof value === 'number' && value > 0 ? value : 0;
+}
+
 /** The per-device BullMQ queues: producers (api, scheduler) and the dispatcher's manual workers. */
 @Injectable()
 export class DeviceQueues implements OnApplicationShutdown {
@@ -58,6 +69,26 @@ export class DeviceQueues implements OnApplicationShutdown {
       },
       nonBlockingBackend,
     );
+  }
+
+  /**
+   * Puts every active job of a device queue back at the front of its queue, whoever locked it. Only the
+   * holder of the device's lease calls this, before it fetches anything: any active job then belongs to a
+   * previous owner (a dead node, or a connection that lost the lease), and waiting for its lock to expire
+   * would stall the phone for `lockDuration` + `stalledInterval`.
+   */
+  async reclaimActive(deviceId: number): Promise<number> {
+    const active = await this.queue(deviceId).getActive(0, -1);
+    // Token "0" skips BullMQ's lock check; a job finished meanwhile is simply not found (-1).
+    const results = await Promise.all(
+      active.map((job) =>
+        job.moveToWait('0').then(
+          () => 1,
+          () => 0,
+        ),
+      ),
+    );
+    return results.reduce<number>((sum, moved) => sum + moved, 0);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -5,3 +5,6 @@ export * from './work-signal';
 export * from './message-enqueuer';
 export * from './status-queue';
 export * from './queueing.module';
+export * from './device-leases';
+export * from './device-settings-signal';
+export * from './queue-reconciler';

@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { DevicePresence } from './device-presence';
+import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
+import { DeviceSettingsSignal } from './device-settings-signal';
 import { MessageEnqueuer } from './message-enqueuer';
+import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
 import { StatusQueueProducer } from './status-queue';
 import { WorkSignal } from './work-signal';
@@ -16,7 +19,20 @@ import { WorkSignal } from './work-signal';
     WorkSignal,
     MessageEnqueuer,
     StatusQueueProducer,
+    DeviceLeases,
+    DeviceSettingsSignal,
+    QueueReconciler,
   ],
-  exports: [RedisConnections, DevicePresence, DeviceQueues, WorkSignal, MessageEnqueuer, StatusQueueProducer],
+  exports: [
+    RedisConnections,
+    DevicePresence,
+    DeviceQueues,
+    WorkSignal,
+    MessageEnqueuer,
+    StatusQueueProducer,
+    DeviceLeases,
+    DeviceSettingsSignal,
+    QueueReconciler,
+  ],
 })
 export class QueueingModule {}

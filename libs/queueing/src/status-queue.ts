@@ -28,6 +28,12 @@ export class StatusQueueProducer implements OnApplicationShutdown {
     await this.queue.add('report', job);
   }
 
+  /** Many jobs in one round trip. */
+  async addMany(jobs: StatusReportJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(jobs.map((data) => ({ name: 'report', data })));
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }

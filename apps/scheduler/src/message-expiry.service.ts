@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { DeviceQueue, MessageStatus } from '@smsfleet/contracts';
+import { DeviceQueues } from '@smsfleet/queueing';
+
+const EXPIRY_BATCH = 1_000;
+/** A message handed to a phone just before its validity ended may still be acked: leave it that long. */
+const DISPATCH_MARGIN_MS = 10_000;
+
+export const EXPIRED_ERROR = 'validity ended before the message reached a phone';
+export const NO_REPORT_TAKEN_ERROR = 'taken by the phone, no report in time';
+export const NO_REPORT_SENT_ERROR = 'sent, no delivery report in time';
+
+interface FinalRow {
+  id: string;
+  device_id: number;
+  enqueued: boolean;
+  error: string;
+  final: number;
+}
+
+/**
+ * Nothing stays unfinished for ever: a message that did not reach a phone within its validity — never
+ * enqueued, waiting for an offline phone, or stuck anywhere — ends as 202 (Expired), and one the phone took
+ * but never finally reported ends as 203 (No report). Their jobs leave the queues. Replicas share the work
+ * through SKIP LOCKED; the forward-only status rule makes a late phone report harmless.
+ */
+@Injectable()
+export class MessageExpiryService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MessageExpiryService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly queues: DeviceQueues,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(this.config.scheduler.expiryIntervalMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.expireUntilDone()
+        .catch((error: Error) => this.logger.warn({ err: error }, 'expiry sweep failed; retrying'))
+        .finally(() => this.schedule(this.config.scheduler.expiryIntervalMs));
+    }, ms);
+  }
+
+  private async expireUntilDone(): Promise<void> {
+    while (!this.stopped && (await this.expireOnce()) === EXPIRY_BATCH);
+  }
+
+  /** Finalises one batch; returns how many messages it finalised. */
+  async expireOnce(): Promise<number> {
+    const graceSeconds = (this.config.dispatcher.ackTimeoutMs + DISPATCH_MARGIN_MS) / 1_000;
+    const rows: FinalRow[] = await this.db.transaction(async (tx) => {
+      const finalised: FinalRow[] = await tx.query(
+        `WITH due AS (
+           SELECT id, CASE WHEN status IN (1, 3) THEN 202 ELSE 203 END AS final,
+                  CASE WHEN status IN (1, 3) THEN $3 WHEN status = 6 THEN $5 ELSE $4 END AS error
+             FROM messages
+            WHERE (status IN (1, 3) AND valid_until < now() - make_interval(secs => $1))
+               OR (status IN (2, 6) AND COALESCE(sent_at, taken_at) < now() - make_interval(secs => $2))
+            LIMIT $6
+            FOR UPDATE SKIP LOCKED
+         )
+         , finalised AS (
+           UPDATE messages m SET status = due.final, status_error = due.error, failed_at = now(), updated_at = now()
+             FROM due WHERE m.id = due.id
+           RETURNING m.id, m.device_id, m.enqueued_at IS NOT NULL AS enqueued, due.error, due.final
+         )
+         SELECT * FROM finalised`,
+        [
+          graceSeconds,
+          this.config.messages.reportTimeoutSeconds,
+          EXPIRED_ERROR,
+          NO_REPORT_TAKEN_ERROR,
+          NO_REPORT_SENT_ERROR,
+          EXPIRY_BATCH,
+        ],
+      );
+      if (finalised.length === 0) return [];
+      await tx.query(
+        `INSERT INTO message_events (message_id, status, at, error)
+         SELECT id, final, now(), error FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS r(id, final, error)
+         ON CONFLICT (message_id, status) DO NOTHING`,
+        [
+          finalised.map((row) => row.id),
+          finalised.map((row) => row.final),
+          finalised.map((row) => row.error),
+        ],
+      );
+      return finalised;
+    });
+    if (rows.length === 0) return 0;
+    this.logger.log({ count: rows.length }, 'messages finalised as expired or unreported');
+    await this.removeJobs(rows.filter((row) => row.enqueued && row.final === Number(MessageStatus.Expired)));
+    return rows.length;
+  }
+
+  /** No queue residue for a final message; a job a dispatcher holds right now it finishes itself. */
+  private async removeJobs(rows: FinalRow[]): Promise<void> {
+    await Promise.all(
+      rows.map((row) =>
+        this.queues
+          .queue(row.device_id)
+          .remove(DeviceQueue.jobId(Number(row.id)))
+          .catch((error: Error) =>
+            this.logger.warn({ err: error, messageId: row.id }, 'job of an expired message not removed'),
+          ),
+      ),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,60 @@
+import { registerPhone } from '../tools/simulator/fleet';
+import { Account, TestSystem } from './helpers/test-system';
+
+const ADMIN_PASSWORD = 'dashboard-secret-1';
+
+describe('queue dashboard (bull-board) at /admin/queues', () => {
+  let system: TestSystem;
+  let account: Account;
+
+  beforeAll(async () => {
+    system = await TestSystem.start(['api'], { ADMIN_USER: 'ops', ADMIN_PASSWORD });
+    account = system.createAccount();
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const basic = (user: string, password: string) =>
+    `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it('refuses anyone without the operator credentials, an API token included', async () => {
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { authorization: basic('ops', 'wrong-password') },
+      { authorization: basic('admin', ADMIN_PASSWORD) },
+      { authorization: `Bearer ${account.token}` },
+    ]) {
+      for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+        const response = await fetch(`${system.apiUrl}${path}`, { headers });
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
+        expect(await response.json()).toEqual({
+          error: 1,
+          message: 'authentication required',
+          code: 'invalid_credentials',
+        });
+      }
+    }
+  });
+
+  it('shows every device queue and the status queue to the operator', async () => {
+    const device = await registerPhone(system.apiUrl, account.email, account.password, 'dashboard phone');
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // the queue list is re-read after 2 s
+    const headers = { authorization: basic('ops', ADMIN_PASSWORD) };
+    const page = await fetch(`${system.apiUrl}/admin/queues`, { headers });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const api = await fetch(`${system.apiUrl}/admin/queues/api/queues`, { headers });
+    expect(api.status).toBe(200);
+    const { queues } = (await api.json()) as { queues: Array<{ name: string }> };
+    expect(queues.map((queue) => queue.name).sort()).toEqual([`device-${device.deviceId}`, 'status'].sort());
+  });
+
+  it('leaves the public API as it was', async () => {
+    const response = await fetch(`${system.apiUrl}/getdata/gettoken?email=${account.email}&pass=x`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ error: 1, code: 'invalid_credentials' });
+  });
+});

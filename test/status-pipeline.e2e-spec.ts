@@ -1,0 +1,134 @@
+import { io, Socket } from 'socket.io-client';
+import { DEVICE_NAMESPACE, DEVICE_PROTOCOL_VERSION, SmsPayload, StatusAck } from '@smsfleet/contracts';
+import { registerPhone } from '../tools/simulator/fleet';
+import { PhoneCredentials } from '../tools/simulator/simulated-phone';
+import { getdata } from './helpers/api-client';
+import { Account, TestSystem } from './helpers/test-system';
+import { waitFor } from './helpers/wait-for';
+
+/** A bare protocol client: the test decides every event it sends. */
+function connect(
+  url: string,
+  phone: PhoneCredentials,
+  onSms: (payload: SmsPayload) => void,
+): Promise<Socket> {
+  const socket = io(`${url}${DEVICE_NAMESPACE}`, {
+    transports: ['websocket'],
+    reconnection: false,
+    auth: { deviceId: phone.deviceId, secret: phone.secret, protocol: DEVICE_PROTOCOL_VERSION },
+  });
+  socket.on('sms', (payload: SmsPayload, ack: (answer: unknown) => void) => {
+    onSms(payload);
+    ack({ accepted: true });
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+describe('status pipeline and one session per phone across dispatcher nodes', () => {
+  let system: TestSystem;
+  let account: Account;
+
+  beforeAll(async () => {
+    system = await TestSystem.start();
+    await system.startApp('dispatcher', 'dispatcher-b');
+    account = system.createAccount();
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  async function sendOne(deviceId: number): Promise<number> {
+    const answer = await getdata(system.apiUrl, 'addsms', {
+      token: account.token,
+      sendto: '+4915752982212',
+      body: 'status test',
+      device_id: deviceId,
+    });
+    return answer.body.sms_id as number;
+  }
+
+  async function history(id: number) {
+    return system.query<{ status: number; at: Date }>(
+      'SELECT status, at FROM message_events WHERE message_id = $1 ORDER BY status',
+      [id],
+    );
+  }
+
+  it('records each report once, whatever the repeats and the order, and never moves a message backwards', async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'raw');
+    const received: SmsPayload[] = [];
+    const socket = await connect(system.dispatcherUrl, phone, (payload) => received.push(payload));
+    try {
+      const [a, b] = [await sendOne(phone.deviceId), await sendOne(phone.deviceId)];
+      await waitFor('both at the phone', () => received.length >= 2);
+      const report = (items: unknown) =>
+        socket.timeout(5_000).emitWithAck('status', items) as Promise<StatusAck>;
+      const at = (offset: number) => new Date(Date.now() + offset).toISOString();
+      // a: delivered arrives first, then sent (late), then delivered again, in separate events.
+      const delivered = [at(2_000), at(3_000)];
+      expect(await report({ id: a, status: 7, at: delivered[0] })).toEqual({ ok: true });
+      expect(await report({ id: a, status: 6, at: at(1_000) })).toEqual({ ok: true });
+      expect(await report({ id: a, status: 7, at: delivered[1] })).toEqual({ ok: true });
+      // b: one event with repeats and a failure after the delivery (the first final word wins).
+      expect(
+        await report([
+          { id: b, status: 6, at: at(1_000) },
+          { id: b, status: 6, at: at(1_500) },
+          { id: b, status: 7, at: at(2_000) },
+          { id: b, status: 8, at: at(2_500) },
+        ]),
+      ).toEqual({ ok: true });
+      const rows = await waitFor('both final', async () => {
+        const found = await system.query<{ id: string; status: number; delivered_at: Date; sent_at: Date }>(
+          'SELECT id, status, sent_at, delivered_at FROM messages WHERE id = ANY($1) ORDER BY id',
+          [[a, b]],
+        );
+        return found.every((row) => row.status === 7) && (await history(a)).length === 3 ? found : undefined;
+      });
+      expect(rows.map((row) => row.status)).toEqual([7, 7]);
+      expect((await history(a)).map((event) => event.status)).toEqual([2, 6, 7]);
+      // One of the two "delivered" reports is kept, and the message's delivery time agrees with it.
+      const kept = (await history(a))[2].at.toISOString();
+      expect(delivered).toContain(kept);
+      expect(rows[0].delivered_at.toISOString()).toBe(kept);
+      // b's history keeps what the phone said (8 included) but the message stays delivered.
+      expect((await history(b)).map((event) => event.status)).toEqual([2, 6, 7, 8]);
+      const status = await getdata(system.apiUrl, 'getsmsstatus', { token: account.token, sms_id: a });
+      expect(status.body).toMatchObject({ status: 7, status_description: 'Delivered' });
+      // Reports for a message of another device change nothing.
+      const other = await registerPhone(system.apiUrl, account.email, account.password, 'other');
+      const otherId = await sendOne(other.deviceId);
+      expect(await report({ id: otherId, status: 7, at: at(0) })).toEqual({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await history(otherId)).toEqual([]);
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('keeps one session per phone across nodes: the newer connection wins and owns the queue', async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'twice');
+    const onA: number[] = [];
+    const onB: number[] = [];
+    const first = await connect(system.dispatcherUrl, phone, (payload) => onA.push(payload.id));
+    const firstClosed = new Promise<string>((resolve) => first.once('disconnect', resolve));
+    const second = await connect(system.url('dispatcher-b'), phone, (payload) => onB.push(payload.id));
+    try {
+      expect(await firstClosed).toBe('io server disconnect');
+      const lease = await system.redis().get(`${system.redisPrefix}:lease:${phone.deviceId}`);
+      expect(lease).toMatch(/^dispatcher-b-/);
+      const ids = [await sendOne(phone.deviceId), await sendOne(phone.deviceId)];
+      await waitFor('served by node B', () => onB.length >= 2);
+      expect(onB).toEqual(ids);
+      expect(onA).toEqual([]);
+      expect(second.connected).toBe(true);
+    } finally {
+      first.disconnect();
+      second.disconnect();
+    }
+  });
+});
