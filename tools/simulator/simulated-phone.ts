@@ -18,6 +18,8 @@ export interface PhoneBehaviour {
   deliveryDelayMs: number;
   /** Share (0–1) of messages that fail with 9 instead of being sent. */
   failureShare: number;
+  /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
+  reports?: boolean;
 }
 
 export interface PhoneCredentials {
@@ -110,6 +112,7 @@ export class SimulatedPhone {
     ack({ accepted: true });
     if (repeat) return;
     this.accepted.add(payload.id);
+    if (this.behaviour.reports === false) return;
     this.later(this.behaviour.sendDelayMs, () => {
       if (Math.random() < this.behaviour.failureShare) {
         this.report({
