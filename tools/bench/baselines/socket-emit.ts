@@ -36,7 +36,7 @@ function feed(socket: import('socket.io').Socket, state: { sent: number; inFligh
   }
 }
 
-io.on('connection', (socket) => {
+io.on('connection', () => {
   connected++;
   if (connected === clients) {
     started = Date.now();

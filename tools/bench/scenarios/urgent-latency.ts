@@ -2,7 +2,7 @@ import { BenchSystem } from '../bench-system';
 import { connectFleet, fillQueues, waitUntil } from '../phones';
 import { Progress } from '../progress';
 import { BenchContext, scaled, Scenario, ScenarioResult } from '../result';
-import { percentile, round } from '../stats';
+import { percentile } from '../stats';
 
 const URGENT_EVERY_MS = 50;
 
