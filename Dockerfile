@@ -1,22 +1,36 @@
-# One image for every smsfleet app; the command picks the app (see docker-compose.yml).
-FROM node:20-bookworm-slim AS build
+# One image for every smsfleet app; the command picks the app (docker-compose.yml, deploy/k8s/).
+# Three stages: production dependencies, the build (with dev dependencies), and a small runtime that
+# holds only dist/, production node_modules and the alias loader, running as the unprivileged "node" user.
+ARG NODE_IMAGE=node:20.20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# argon2 and msgpackr-extract load prebuilt binaries: no compiler, no install scripts needed.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY tools ./tools
 COPY scripts ./scripts
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json ./
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-COPY --from=build --chown=node:node /app/scripts ./scripts
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
+COPY --chown=root:root scripts ./scripts
+# Code owned by root and read-only for the app user; the app writes nothing but stdout.
 USER node
-# Overridden per service: dist/apps/<app>/src/main.js, or dist/tools/migrate.js
+EXPOSE 3000 3001 3002 3003
+STOPSIGNAL SIGTERM
+# Overridden per service: dist/apps/<app>/src/main.js, or dist/tools/migrate.js (tools/cli.js for the CLI)
 CMD ["node", "-r", "./scripts/register-aliases.js", "dist/apps/api/src/main.js"]

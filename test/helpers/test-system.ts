@@ -23,6 +23,9 @@ const ENTRY: Record<AppName, string> = {
 const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
+/** Extra environment of the apps; a function may derive it from the system (e.g. its database name). */
+export type ExtraEnv = Record<string, string> | ((system: TestSystem) => Record<string, string>);
+
 export interface Account {
   email: string;
   password: string;
@@ -43,7 +46,7 @@ export class TestSystem {
   private pg?: Client;
   private redisClient?: IORedis;
 
-  constructor(private readonly extraEnv: Record<string, string> = {}) {
+  constructor(private readonly extraEnv: ExtraEnv = {}) {
     const url = new URL(BASE_DATABASE_URL);
     url.pathname = `/smsfleet_test_${this.id}`;
     this.databaseUrl = url.toString();
@@ -51,7 +54,7 @@ export class TestSystem {
 
   static async start(
     apps: AppName[] = ['api', 'scheduler', 'dispatcher', 'status'],
-    env: Record<string, string> = {},
+    env: ExtraEnv = {},
   ): Promise<TestSystem> {
     const system = new TestSystem(env);
     await runMigrations(system.databaseUrl);
@@ -70,6 +73,10 @@ export class TestSystem {
     return `http://127.0.0.1:${this.ports.dispatcher}`;
   }
 
+  url(app: AppName): string {
+    return `http://127.0.0.1:${this.ports[app]}`;
+  }
+
   env(): NodeJS.ProcessEnv {
     return {
       PATH: process.env.PATH,
@@ -84,7 +91,7 @@ export class TestSystem {
       STATUS_PORT: String(this.ports.status),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
       DISPATCH_IDLE_POLL_MS: '250',
-      ...this.extraEnv,
+      ...(typeof this.extraEnv === 'function' ? this.extraEnv(this) : this.extraEnv),
     };
   }
 

@@ -9,12 +9,14 @@ import {
   SmsPayload,
   StatusReport,
 } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 
 /** What a session needs from its node. */
 export interface SessionContext {
   ackTimeoutMs: number;
   idlePollMs: number;
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
+  metrics: Metrics;
   log: { warn(object: object, message: string): void; debug(object: object, message: string): void };
 }
 
@@ -140,6 +142,9 @@ export class DeviceSession {
         payload,
         (error: Error | null, ack: SmsAck | undefined) => void this.onAck(entry, error, ack),
       );
+    this.context.metrics.messagesDispatched.inc();
+    this.context.metrics.dispatchLatency.observe(Metrics.secondsSince(job.timestamp + (job.delay ?? 0)));
+    this.context.log.debug({ deviceId: this.deviceId, messageId: data.messageId }, 'sms emitted');
   }
 
   private async onAck(entry: InFlight, error: Error | null, ack: SmsAck | undefined): Promise<void> {
@@ -150,6 +155,7 @@ export class DeviceSession {
       entry.settled = true;
       this.inFlight.delete(entry.job.id as string);
       this.context.log.debug({ deviceId: this.deviceId, messageId }, 'no ack in time; back to the queue');
+      this.context.metrics.resends.inc({ reason: 'ack_timeout' });
       await this.requeue(entry.job);
       this.wake();
       return;
@@ -201,6 +207,7 @@ export class DeviceSession {
     const pending = [...this.inFlight.values()].filter((entry) => !entry.settled);
     for (const entry of pending) entry.settled = true;
     this.inFlight.clear();
+    if (pending.length > 0) this.context.metrics.resends.inc({ reason: 'disconnect' }, pending.length);
     await Promise.all(pending.map((entry) => this.requeue(entry.job)));
     await this.worker.close().catch((error: Error) => this.warn(error, 'closing the device worker failed'));
   }

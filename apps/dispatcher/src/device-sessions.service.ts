@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { StatusReport } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import {
   DevicePresence,
   DeviceQueues,
@@ -29,11 +30,13 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     private readonly presence: DevicePresence,
     statusQueue: StatusQueueProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
       idlePollMs: config.dispatcher.idlePollMs,
       report: (deviceId: number, reports: StatusReport[]) => statusQueue.add({ deviceId, reports }),
+      metrics,
       log: {
         warn: (object, message) => this.logger.warn(object, message),
         debug: (object, message) => this.logger.debug(object, message),
@@ -90,6 +93,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       this.config.dispatcher.nodeId,
     );
     this.sessions.set(identity.deviceId, session);
+    this.countOnline();
     session.start();
     await this.presence
       .markOnline(identity.deviceId, this.config.dispatcher.nodeId)
@@ -102,16 +106,22 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     const session = this.sessions.get(deviceId);
     if (!session || session.socket !== socket) return;
     this.sessions.delete(deviceId);
+    this.countOnline();
     await session.close();
     await this.presence
       .markOffline(deviceId, this.config.dispatcher.nodeId)
       .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared'));
   }
 
+  private countOnline(): void {
+    this.metrics.phonesOnline.set({ node: this.config.dispatcher.nodeId }, this.sessions.size);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.countOnline();
     await Promise.all(all.map((session) => session.close()));
   }
 }

@@ -7,6 +7,7 @@ import { DeviceAuthenticator } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
+import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 
 @Module({
@@ -17,6 +18,13 @@ import { StatusIntakeService } from './status-intake.service';
     QueueingModule,
     HealthModule,
   ],
-  providers: [DevicesGateway, DeviceAuthenticator, DeviceSessions, DeviceProfileService, StatusIntakeService],
+  providers: [
+    DevicesGateway,
+    DeviceAuthenticator,
+    DeviceSessions,
+    DeviceProfileService,
+    StatusIntakeService,
+    SocketReadinessCheck,
+  ],
 })
 export class DispatcherModule {}

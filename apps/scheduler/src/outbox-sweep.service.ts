@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 
 const SWEEP_BATCH = 1_000;
@@ -37,6 +38,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
     @InjectDataSource() private readonly db: DataSource,
     private readonly enqueuer: MessageEnqueuer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -72,6 +74,9 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
       );
       if (rows.length === 0) return 0;
       await this.enqueuer.enqueue(rows.map(toEnqueueable), tx);
+      this.metrics.outboxEnqueued.inc(rows.length);
+      for (const row of rows)
+        this.metrics.scheduleLateness.observe(Metrics.secondsSince(row.time_to_send.getTime()));
       this.logger.log({ count: rows.length }, 'outbox rows enqueued');
       return rows.length;
     });

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@smsfleet/config';
-import { HealthModule, LoggingModule } from '@smsfleet/observability';
+import { HealthModule, LoggingModule, QueueBacklogCollector } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { OutboxSweepService } from './outbox-sweep.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
-  providers: [OutboxSweepService],
+  // The scheduler also reports the whole system's queue backlog at /metrics.
+  providers: [OutboxSweepService, QueueBacklogCollector],
 })
 export class SchedulerModule {}

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { StatusReportJob } from '@smsfleet/contracts';
+import { isFinalStatus, StatusReportJob } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import { aggregateReports, DeviceStatusReport } from './status-aggregation';
 
 interface Waiting {
@@ -27,6 +28,7 @@ export class StatusWriter {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Resolves once the job's reports are committed. */
@@ -66,14 +68,15 @@ export class StatusWriter {
 
   async write(reports: DeviceStatusReport[]): Promise<void> {
     const changes = aggregateReports(reports);
-    await this.db.transaction(async (tx) => {
-      await tx.query(
+    const recorded = await this.db.transaction(async (tx) => {
+      const inserted: Array<{ status: number }> = await tx.query(
         `INSERT INTO message_events (message_id, status, at, error)
          SELECT r.message_id, r.status, r.at, r.error
            FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::timestamptz[], $5::text[])
                 AS r(message_id, device_id, status, at, error)
            JOIN messages m ON m.id = r.message_id AND m.device_id = r.device_id
-         ON CONFLICT (message_id, status) DO NOTHING`,
+         ON CONFLICT (message_id, status) DO NOTHING
+         RETURNING status`,
         [
           reports.map((r) => r.messageId),
           reports.map((r) => r.deviceId),
@@ -105,6 +108,11 @@ export class StatusWriter {
           changes.map((c) => c.failedAt),
         ],
       );
+      return inserted;
     });
+    this.metrics.statusBatchSize.observe(reports.length);
+    // Each (message, final status) pair is recorded once, so this counts messages reaching a final status.
+    for (const { status } of recorded)
+      if (isFinalStatus(status)) this.metrics.messagesFinal.inc({ status: String(status) });
   }
 }

@@ -3,6 +3,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { StatusQueue, StatusReportJob } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import { StatusWriter } from './status-writer.service';
 
 /** Consumes the `status` queue; many jobs run at once so that the writer can batch them. */
@@ -16,6 +17,7 @@ export class StatusProcessor extends WorkerHost implements OnModuleInit {
   constructor(
     private readonly writer: StatusWriter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -24,7 +26,8 @@ export class StatusProcessor extends WorkerHost implements OnModuleInit {
     this.worker.concurrency = Math.max(this.config.status.batchSize, 1);
   }
 
-  process(job: Job<StatusReportJob>): Promise<void> {
-    return this.writer.submit(job.data);
+  async process(job: Job<StatusReportJob>): Promise<void> {
+    await this.writer.submit(job.data);
+    this.metrics.statusLag.observe(Metrics.secondsSince(job.timestamp));
   }
 }

@@ -23,10 +23,14 @@ export interface AppConfig {
   tokenSecret?: string;
   messages: { validitySeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
+  /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
+  readinessDrainMs: number;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const read = new EnvReader(env);
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  read = new EnvReader(env),
+): AppConfig {
   const nodeEnv = read.string('NODE_ENV', 'development');
   const tokenSecret = read.optionalString('TOKEN_SECRET');
   if (tokenSecret !== undefined && tokenSecret.length < 16) {
@@ -69,5 +73,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
   };
 }

@@ -2,17 +2,33 @@ import { ConfigError } from './config-error';
 
 type Env = Record<string, string | undefined>;
 
+/** A variable the configuration reads, as recorded while reading it. */
+export interface ConfigVariable {
+  name: string;
+  /** The value used when the variable is unset; undefined when there is none. */
+  fallback?: string;
+}
+
 /** Reads typed values from the environment, naming the variable in every error. */
 export class EnvReader {
+  /** Every variable asked for, in order: the machine-readable list of our configuration. */
+  readonly read = new Map<string, ConfigVariable>();
+
   constructor(private readonly env: Env) {}
 
-  private raw(name: string): string | undefined {
+  private note(name: string, fallback?: string | number): void {
+    if (!this.read.has(name))
+      this.read.set(name, { name, ...(fallback === undefined ? {} : { fallback: String(fallback) }) });
+  }
+
+  private raw(name: string, fallback?: string | number): string | undefined {
+    this.note(name, fallback);
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   }
 
   string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
+    return this.raw(name, fallback) ?? fallback;
   }
 
   optionalString(name: string): string | undefined {
@@ -20,7 +36,7 @@ export class EnvReader {
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
+    const value = this.raw(name, fallback);
     if (value === undefined) return fallback;
     if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `must be a whole number (got "${value}")`);
     const parsed = Number(value);
@@ -34,7 +50,7 @@ export class EnvReader {
   }
 
   url(name: string, fallback: string, protocols: string[]): string {
-    const value = this.raw(name) ?? fallback;
+    const value = this.raw(name, fallback) ?? fallback;
     let parsed: URL;
     try {
       parsed = new URL(value);
@@ -48,7 +64,7 @@ export class EnvReader {
   }
 
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw(name) ?? fallback;
+    const value = this.raw(name, fallback) ?? fallback;
     if (!allowed.includes(value as T)) {
       throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
     }

@@ -2,3 +2,4 @@ export * from './app-config';
 export * from './config-error';
 export * from './config.module';
 export * from './bootstrap';
+export * from './config-variables';

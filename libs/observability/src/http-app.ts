@@ -1,7 +1,12 @@
-import { Type } from '@nestjs/common';
+import { Logger as NestLogger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { Readiness } from './health/readiness.service';
+import { requestId } from './logging.module';
+import { instrumentHttp } from './metrics/http-metrics';
+import { Metrics } from './metrics/metrics.service';
 
 export interface HttpAppOptions {
   host: string;
@@ -11,20 +16,57 @@ export interface HttpAppOptions {
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
-/** Builds and starts one of our apps on Fastify, with JSON logs and SIGTERM/SIGINT handled by Nest. */
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** Builds and starts one of our apps on Fastify, with JSON logs, HTTP metrics and graceful shutdown. */
 export async function startHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    module,
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 }),
-    { bufferLogs: true, abortOnError: false },
-  );
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, genReqId: requestId });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  instrumentHttp(adapter.getInstance(), app.get(Metrics));
+  // The request id goes back to the caller, who can quote it when asking about a request.
+  adapter.getInstance().addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    return payload;
+  });
+  handleShutdownSignals(app);
   await options.configure?.(app);
   await app.listen(options.port, options.host);
   app.get(Logger).log(`listening on http://${options.host}:${options.port}`);
   return app;
+}
+
+/**
+ * SIGTERM/SIGINT: readiness turns red first (load balancers stop sending work), the app keeps serving for
+ * READINESS_DRAIN_MS, then Nest's shutdown hooks run (each service finishes or hands back its work).
+ */
+function handleShutdownSignals(app: NestFastifyApplication): void {
+  const readiness = app.get(Readiness);
+  const drainMs = app.get<AppConfig>(APP_CONFIG).readinessDrainMs;
+  const logger = new NestLogger('Shutdown');
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (readiness.isShuttingDown) return;
+    readiness.markShuttingDown();
+    logger.log({ signal, drainMs }, 'shutting down: readiness is red');
+    void (async () => {
+      try {
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+        // Nest's context accepts the signal (handed to onApplicationShutdown); the Fastify typing omits it.
+        await (app as unknown as { close(signal: string): Promise<void> }).close(signal);
+        for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
+        // Exit the way the signal would have (128 + n), now that everything is closed.
+        process.kill(process.pid, signal);
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  for (const name of SHUTDOWN_SIGNALS) process.on(name, onSignal);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { IncomingMessage } from 'node:http';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 
@@ -17,7 +18,19 @@ export const REDACTED_PATHS = [
   'secret',
   'pass',
   'password',
+  // one level down too (a job's data, an auth object, a socket handshake)
+  '*.body',
+  '*.token',
+  '*.secret',
+  '*.pass',
+  '*.password',
 ];
+
+/** The caller's X-Request-Id when it is sane, else a new UUID: one id follows a request through our logs. */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
 
 /** Structured JSON logs (pino), one line per request with its id; the level comes from LOG_LEVEL. */
 @Module({})
@@ -29,14 +42,20 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => ({
+            // nestjs-pino's default route pattern ({/*splat}) matches nothing on Nest 12's Fastify adapter:
+            // without this, no request line and no request id in the lines logged while serving a request.
+            forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
             pinoHttp: {
               level: config.logLevel,
-              base: { app: appName, pid: process.pid },
-              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-              genReqId: (req: IncomingMessage) => {
-                const given = req.headers['x-request-id'];
-                return typeof given === 'string' && given.length <= 128 ? given : randomUUID();
+              // nodeId names this process in every line (the dispatcher's node id is also its lease owner).
+              base: {
+                app: appName,
+                pid: process.pid,
+                nodeId: appName === 'dispatcher' ? config.dispatcher.nodeId : `${hostname()}-${process.pid}`,
               },
+              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+              // Fastify has already named the request (see requestId in http-app.ts); used when it has not.
+              genReqId: requestId,
               // The query string carries tokens and passwords in this API: log the path only.
               serializers: {
                 req: (req: { id: string; method: string; url: string }) => ({
@@ -45,7 +64,11 @@ export class LoggingModule {
                   path: req.url.split('?')[0],
                 }),
               },
-              autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+              // Probes and scrapes every few seconds would drown the log.
+              autoLogging: {
+                ignore: (req: IncomingMessage & { originalUrl?: string }) =>
+                  /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
+              },
             },
           }),
         }),

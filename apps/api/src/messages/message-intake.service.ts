@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 import { dueTime } from './client-date';
@@ -35,11 +36,13 @@ export class MessageIntakeService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly enqueuer: MessageEnqueuer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async accept(account: Account, input: NewMessages): Promise<number[]> {
     await this.assertOwnDevice(account, input.deviceId);
     const now = new Date();
+    const started = now.getTime();
     const timeToSend = dueTime(input.timeToSend, now);
     const validUntil = new Date(timeToSend.getTime() + this.config.messages.validitySeconds * 1_000);
     const rows: Array<{ id: number }> = await this.db.query(
@@ -78,6 +81,18 @@ export class MessageIntakeService {
         })),
       );
     }
+    this.metrics.messagesAccepted.inc(ids.length);
+    this.metrics.intakeDuration.observe(Metrics.secondsSince(started));
+    this.logger.log(
+      {
+        userId: account.id,
+        deviceId: input.deviceId,
+        count: ids.length,
+        firstMessageId: ids[0],
+        lastMessageId: ids.at(-1),
+      },
+      'messages accepted',
+    );
     return ids;
   }
 

@@ -1,0 +1,8 @@
+import { Global, Module } from '@nestjs/common';
+import { MetricsController } from './metrics.controller';
+import { Metrics } from './metrics.service';
+
+/** The process's metrics registry (injectable everywhere) and its /metrics endpoint. */
+@Global()
+@Module({ providers: [Metrics], controllers: [MetricsController], exports: [Metrics] })
+export class MetricsModule {}

@@ -1,0 +1,56 @@
+import { createConnection, createServer, Server, Socket } from 'node:net';
+import { freePort } from './free-port';
+
+/**
+ * A TCP proxy the test controls, standing in front of the shared PostgreSQL or Redis: `cut()` drops every
+ * connection and refuses new ones (the dependency "goes down" for the apps behind it), `heal()` brings it
+ * back on the same port. The shared servers themselves are never touched.
+ */
+export class TcpProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly port: number,
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(await freePort(), targetHost, targetPort);
+    await proxy.heal();
+    return proxy;
+  }
+
+  async heal(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((client) => {
+      const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    await this.cut();
+  }
+}
