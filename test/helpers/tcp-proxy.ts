@@ -1,5 +1,5 @@
 import { createConnection, createServer, Server, Socket } from 'node:net';
-import { freePort } from '../../tools/supervisor/free-port';
+import { freePort } from './free-port';
 
 /**
  * A TCP proxy the test controls, standing in front of the shared PostgreSQL or Redis: `cut()` drops every

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
-import { freePort } from '../../tools/supervisor/free-port';
+import { freePort } from './free-port';
 import { waitFor } from './wait-for';
 
 export type AppName = 'api' | 'scheduler' | 'dispatcher' | 'status';
