@@ -28,7 +28,9 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root scripts ./scripts
-# Code owned by root and read-only for the app user; the app writes nothing but stdout.
+# Code owned by root and read-only for the app user; the app writes nothing but stdout, except images
+# sent with addsms when the local storage driver is used (UPLOAD_DIR, a volume in compose).
+RUN mkdir -p /var/lib/smsfleet/uploads && chown node:node /var/lib/smsfleet/uploads
 USER node
 EXPOSE 3000 3001 3002 3003
 STOPSIGNAL SIGTERM

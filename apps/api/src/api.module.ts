@@ -6,8 +6,19 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
+import { ContactsController } from './contacts/contacts.controller';
+import { ContactsService } from './contacts/contacts.service';
+import { NewsletterService } from './newsletters/newsletter.service';
+import { NewslettersController } from './newsletters/newsletters.controller';
+import { fileStorageProvider } from './uploads/file-storage.provider';
+import { FilesController } from './uploads/files.controller';
+import { ImageUploadService } from './uploads/image-upload.service';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
+import { DeviceViewsService } from './devices/device-views.service';
+import { DevicesController } from './devices/devices.controller';
+import { MessageListController } from './messages/message-list.controller';
+import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
@@ -21,7 +32,27 @@ import { MessagesController } from './messages/messages.controller';
     AuthModule,
     HealthModule,
   ],
-  controllers: [TokenController, MessagesController, DeviceRegistrationController],
-  providers: [CallerService, MessageIntakeService, MessageStatusService, DeviceRegistrationService],
+  controllers: [
+    TokenController,
+    MessagesController,
+    MessageListController,
+    DevicesController,
+    ContactsController,
+    NewslettersController,
+    FilesController,
+    DeviceRegistrationController,
+  ],
+  providers: [
+    CallerService,
+    MessageIntakeService,
+    MessageStatusService,
+    MessageListService,
+    DeviceRegistrationService,
+    DeviceViewsService,
+    ContactsService,
+    NewsletterService,
+    ImageUploadService,
+    fileStorageProvider,
+  ],
 })
 export class ApiModule {}

@@ -15,11 +15,13 @@ import {
   DeviceConnectError,
   HelloAck,
   HelloPayload,
+  IncomingAck,
   StatusAck,
 } from '@smsfleet/contracts';
 import { DeviceAuthenticator, DeviceIdentity, DeviceRejected } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
+import { IncomingSmsService, InvalidIncoming } from './incoming-sms.service';
 import { InvalidReport, StatusIntakeService } from './status-intake.service';
 
 interface DeviceSocketData {
@@ -47,6 +49,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     private readonly sessions: DeviceSessions,
     private readonly profiles: DeviceProfileService,
     private readonly statusIntake: StatusIntakeService,
+    private readonly incomingSms: IncomingSmsService,
   ) {}
 
   afterInit(namespace: Namespace): void {
@@ -107,6 +110,24 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     } catch (error) {
       if (error instanceof InvalidReport) return { ok: false, error: error.message };
       this.logger.warn({ err: error }, 'status report not queued; the phone will retry');
+      return { ok: false, error: 'temporarily unavailable, retry' };
+    }
+  }
+
+  @SubscribeMessage(DeviceEvent.incoming)
+  async incoming(
+    @ConnectedSocket() socket: DeviceSocket,
+    @MessageBody() payload: unknown,
+  ): Promise<IncomingAck> {
+    const { deviceId } = socket.data.identity;
+    try {
+      void this.sessions.seen(deviceId).catch(() => undefined);
+      const id = await this.incomingSms.store(deviceId, payload);
+      this.logger.log({ deviceId, messageId: id }, 'incoming sms stored');
+      return { ok: true, id };
+    } catch (error) {
+      if (error instanceof InvalidIncoming) return { ok: false, error: error.message };
+      this.logger.warn({ err: error, deviceId }, 'incoming sms not stored; the phone will retry');
       return { ok: false, error: 'temporarily unavailable, retry' };
     }
   }

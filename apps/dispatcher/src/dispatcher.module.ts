@@ -7,6 +7,7 @@ import { DeviceAuthenticator } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
+import { IncomingSmsService } from './incoming-sms.service';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 
@@ -24,6 +25,7 @@ import { StatusIntakeService } from './status-intake.service';
     DeviceSessions,
     DeviceProfileService,
     StatusIntakeService,
+    IncomingSmsService,
     SocketReadinessCheck,
   ],
 })

@@ -3,11 +3,12 @@ import { ConfigModule } from '@smsfleet/config';
 import { HealthModule, LoggingModule, QueueBacklogCollector } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
+import { NewsletterExpansionService } from './newsletter-expansion.service';
 import { OutboxSweepService } from './outbox-sweep.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
   // The scheduler also reports the whole system's queue backlog at /metrics.
-  providers: [OutboxSweepService, QueueBacklogCollector],
+  providers: [OutboxSweepService, NewsletterExpansionService, QueueBacklogCollector],
 })
 export class SchedulerModule {}

@@ -18,6 +18,11 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX', /may not contain/],
     [{ TOKEN_SECRET: 'short' }, 'TOKEN_SECRET', /at least 16/],
+    [{ STORAGE_DRIVER: 'ftp' }, 'STORAGE_DRIVER', /one of local, s3/],
+    [{ STORAGE_DRIVER: 's3' }, 'S3_BUCKET', /required when STORAGE_DRIVER is s3/],
+    [{ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'nope' }, 'S3_ENDPOINT', /must be a URL/],
+    [{ UPLOAD_MAX_BYTES: '10' }, 'UPLOAD_MAX_BYTES', /between/],
+    [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL', /must use http: or https:/],
   ])('rejects %j naming %s', (env, variable, problem) => {
     let caught: unknown;
     try {
@@ -32,5 +37,24 @@ describe('loadConfig', () => {
 
   it('keeps the Redis database number of the URL', () => {
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/5' }).redisUrl).toBe('redis://127.0.0.1:6379/5');
+  });
+
+  it('serves uploads from the API by default and builds S3 public URLs', () => {
+    expect(loadConfig({}).uploads).toEqual({
+      maxBytes: 5 * 1_048_576,
+      driver: 'local',
+      localDir: '.smsfleet/uploads',
+      publicUrl: 'http://127.0.0.1:3000',
+    });
+    const s3 = loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pics', S3_ENDPOINT: 'http://127.0.0.1:9000/' })
+      .uploads.s3;
+    expect(s3).toMatchObject({
+      bucket: 'pics',
+      forcePathStyle: true,
+      publicUrl: 'http://127.0.0.1:9000/pics',
+    });
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pics' }).uploads.s3?.publicUrl).toBe(
+      'https://pics.s3.us-east-1.amazonaws.com',
+    );
   });
 });

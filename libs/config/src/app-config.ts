@@ -25,6 +25,30 @@ export interface AppConfig {
   devices: { defaultWindow: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
+  uploads: UploadsConfig;
+}
+
+/** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
+export interface UploadsConfig {
+  maxBytes: number;
+  driver: 'local' | 's3';
+  /** Local driver: the directory the API stores and serves files from. */
+  localDir: string;
+  /** Base URL of the API as recipients reach it; local files are served under `<publicUrl>/files/`. */
+  publicUrl: string;
+  s3?: S3Config;
+}
+
+export interface S3Config {
+  bucket: string;
+  region: string;
+  /** S3-compatible services (MinIO, R2, …); unset: AWS. */
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+  /** Base URL under which objects are public (e.g. a CDN); the key is appended. */
+  publicUrl: string;
 }
 
 export function loadConfig(
@@ -37,6 +61,7 @@ export function loadConfig(
     throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
   }
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
+  const api = { host: read.string('API_HOST', '127.0.0.1'), port: read.port('API_PORT', 3000) };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   return {
     nodeEnv,
@@ -47,7 +72,7 @@ export function loadConfig(
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
-    api: { host: read.string('API_HOST', '127.0.0.1'), port: read.port('API_PORT', 3000) },
+    api,
     dispatcher: {
       host: read.string('DISPATCHER_HOST', '127.0.0.1'),
       port: read.port('DISPATCHER_PORT', 3001),
@@ -74,5 +99,45 @@ export function loadConfig(
     },
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
+    uploads: readUploads(read, `http://${api.host}:${api.port}`),
   };
+}
+
+function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
+  const driver = read.oneOf('STORAGE_DRIVER', 'local', ['local', 's3'] as const);
+  const uploads: UploadsConfig = {
+    maxBytes: read.int('UPLOAD_MAX_BYTES', 5 * 1_048_576, 1_024, 100 * 1_048_576),
+    driver,
+    localDir: read.string('UPLOAD_DIR', '.smsfleet/uploads'),
+    publicUrl: stripSlash(read.url('PUBLIC_URL', apiUrl, ['http:', 'https:'])),
+  };
+  // Read whatever the driver, so that configVariables() lists them too.
+  const bucket = read.optionalString('S3_BUCKET');
+  const region = read.string('S3_REGION', 'us-east-1');
+  const endpoint = read.optionalString('S3_ENDPOINT');
+  const accessKeyId = read.optionalString('S3_ACCESS_KEY_ID');
+  const secretAccessKey = read.optionalString('S3_SECRET_ACCESS_KEY');
+  const forcePathStyle = read.flag('S3_FORCE_PATH_STYLE', endpoint !== undefined);
+  const publicBase = read.optionalString('S3_PUBLIC_URL');
+  if (driver !== 's3') return uploads;
+  if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER is s3');
+  if (endpoint !== undefined) read.url('S3_ENDPOINT', endpoint, ['http:', 'https:']);
+  const defaultPublic =
+    endpoint !== undefined
+      ? `${stripSlash(endpoint)}/${bucket}`
+      : `https://${bucket}.s3.${region}.amazonaws.com`;
+  uploads.s3 = {
+    bucket,
+    region,
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle,
+    publicUrl: stripSlash(read.url('S3_PUBLIC_URL', publicBase ?? defaultPublic, ['http:', 'https:'])),
+  };
+  return uploads;
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }

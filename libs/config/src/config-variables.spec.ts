@@ -13,6 +13,10 @@ describe('configVariables', () => {
         { name: 'LOG_LEVEL', fallback: 'info' },
         { name: 'READINESS_DRAIN_MS', fallback: '0' },
         { name: 'TOKEN_SECRET' },
+        { name: 'STORAGE_DRIVER', fallback: 'local' },
+        // read whatever the driver, so listed even when unused
+        { name: 'S3_BUCKET' },
+        { name: 'S3_REGION', fallback: 'us-east-1' },
       ]),
     );
   });

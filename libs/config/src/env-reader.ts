@@ -70,4 +70,12 @@ export class EnvReader {
     }
     return value as T;
   }
+
+  flag(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes'].includes(value)) return true;
+    if (['0', 'false', 'no'].includes(value)) return false;
+    throw new ConfigError(name, `must be true or false (got "${value}")`);
+  }
 }

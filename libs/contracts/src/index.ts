@@ -4,3 +4,4 @@ export * from './queues';
 export * from './jobs';
 export * from './socket-events';
 export * from './presence';
+export * from './phone-number';

@@ -1,3 +1,5 @@
+import { ItemError } from './item-errors';
+
 /** Machine-readable error codes of the API (`code` beside `error:1` and `message`). */
 export type ApiErrorCode =
   | 'invalid_token'
@@ -25,6 +27,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
+    /** Every bad item of a bulk request, rendered as `errors`. */
+    readonly items?: ItemError[],
   ) {
     super(message);
     this.name = 'ApiError';

@@ -29,11 +29,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const compat = (request.url ?? '').startsWith(COMPAT_PREFIX);
     // 503 is kept on the compatible surface too: a client must not mistake "retry" for a final answer.
     const status = compat && error.code !== 'unavailable' ? 200 : error.httpStatus;
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send({
-      error: 1,
-      message: error.message,
-      code: error.code,
-    });
+    void reply
+      .status(status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send({
+        error: 1,
+        message: error.message,
+        code: error.code,
+        ...(error.items ? { errors: error.items } : {}),
+      });
   }
 
   private toApiError(exception: unknown, request: FastifyRequest): ApiError {

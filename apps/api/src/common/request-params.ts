@@ -26,6 +26,17 @@ export class RequestParams {
     this.merge(body, 'body');
   }
 
+  /**
+   * These parameters with more fields on top (they win), e.g. those inside a `datajson` wrapper, which
+   * keep the source of the wrapper (a `+` inside a query string's JSON arrives as a space too).
+   */
+  extend(values: Record<string, unknown>, source: ParamSource): RequestParams {
+    const extended = new RequestParams(undefined, undefined);
+    for (const [key, value] of this.values) extended.values.set(key, value);
+    extended.merge(values, source);
+    return extended;
+  }
+
   private merge(source: unknown, from: ParamSource): void {
     if (source === null || typeof source !== 'object' || Array.isArray(source) || Buffer.isBuffer(source))
       return;

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, Zone } from 'luxon';
 import { ApiError } from '../common/api-error';
 
 const FORMATS = [
@@ -13,7 +13,7 @@ const FORMATS = [
  * Reads a client's date (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS`) in the given IANA zone.
  * `0` or an empty value means "no date".
  */
-export function parseClientDate(value: string, zone: string, field: string): Date | undefined {
+export function parseClientDate(value: string, zone: string | Zone, field: string): Date | undefined {
   const text = value.trim();
   if (text === '' || text === '0') return undefined;
   for (const format of FORMATS) {

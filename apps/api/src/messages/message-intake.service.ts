@@ -7,9 +7,11 @@ import { SimSlot } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
 import { Recipient } from './recipients';
 
+/** The messages of one `addsms` call: one body to one or more recipients. */
 export interface NewMessages {
   deviceId: number;
   recipients: Recipient[];
@@ -20,11 +22,28 @@ export interface NewMessages {
   timeToSend?: Date;
 }
 
+/** One message to one recipient, as `addalotofsms` items become. */
+export interface NewMessage {
+  deviceId: number;
+  recipient: Recipient;
+  body: string;
+  sim: SimSlot;
+  urgent: boolean;
+  customerId?: number;
+  timeToSend?: Date;
+}
+
 /** How long a request waits for Redis before leaving its messages to the scheduler's outbox sweep. */
 const ENQUEUE_TIMEOUT_MS = 2_000;
+/**
+ * A bulk request answers about this long after it arrived (plus the insert, if that alone takes longer),
+ * whatever Redis does: clients time out at 2 s.
+ * Enqueueing that is not done by then goes on after the answer (and the outbox sweep is the safety net).
+ */
+export const BULK_ANSWER_BUDGET_MS = 1_000;
 
 /**
- * Accepts messages: one INSERT for all recipients of a request (all or nothing), then the device queue.
+ * Accepts messages: one INSERT for all messages of a request (all or nothing), then the device queues.
  * PostgreSQL is the outbox: if enqueueing fails, the messages are still accepted and the scheduler's
  * sweep enqueues them.
  */
@@ -40,87 +59,136 @@ export class MessageIntakeService {
   ) {}
 
   async accept(account: Account, input: NewMessages): Promise<number[]> {
-    await this.assertOwnDevice(account, input.deviceId);
+    await this.assertOwnDevices(account, [input.deviceId]);
+    return this.store(
+      account,
+      input.recipients.map((recipient) => ({ ...input, recipient })),
+    );
+  }
+
+  /** Many messages of one request; every device must be the caller's (else nothing is stored). */
+  async acceptMany(account: Account, messages: NewMessage[], answerBy?: number): Promise<number[]> {
+    const foreign = await this.foreignDevices(account, [...new Set(messages.map((m) => m.deviceId))]);
+    if (foreign.size > 0) {
+      const details = messages.flatMap((message, index) =>
+        foreign.has(message.deviceId)
+          ? [
+              {
+                index,
+                field: 'device_id',
+                message: `device_id ${message.deviceId} not found among your devices`,
+              },
+            ]
+          : [],
+      );
+      throw new ApiError('not_found', describeItemErrors(details), details);
+    }
+    return this.store(account, messages, answerBy);
+  }
+
+  /** `answerBy` (a performance.now() time) caps how long the request waits for the queues. */
+  private async store(account: Account, messages: NewMessage[], answerBy?: number): Promise<number[]> {
     const now = new Date();
     const started = now.getTime();
-    const timeToSend = dueTime(input.timeToSend, now);
-    const validUntil = new Date(timeToSend.getTime() + this.config.messages.validitySeconds * 1_000);
+    const validityMs = this.config.messages.validitySeconds * 1_000;
+    const due = messages.map((message) => dueTime(message.timeToSend, now));
     const rows: Array<{ id: number }> = await this.db.query(
       `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
-       SELECT $1, $2, r.sendto, r.phone, $3, $4, $5, $6, $7, $8, $9
-         FROM unnest($10::text[], $11::text[]) WITH ORDINALITY AS r(sendto, phone, n)
-        ORDER BY r.n
+       SELECT $1, m.device_id, m.sendto, m.phone, m.body, m.sim, m.urgent, m.customer_id, m.time_to_send,
+              m.time_to_send + make_interval(secs => $2), $3
+         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::smallint[], $9::boolean[], $10::bigint[], $11::timestamptz[])
+              WITH ORDINALITY AS m(device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, n)
+        ORDER BY m.n
        RETURNING id`,
       [
         account.id,
-        input.deviceId,
-        input.body,
-        input.sim,
-        input.urgent,
-        input.customerId ?? null,
-        timeToSend,
-        validUntil,
+        validityMs / 1_000,
         now,
-        input.recipients.map((r) => r.sendto),
-        input.recipients.map((r) => r.phone),
+        messages.map((m) => m.deviceId),
+        messages.map((m) => m.recipient.sendto),
+        messages.map((m) => m.recipient.phone),
+        messages.map((m) => m.body),
+        messages.map((m) => m.sim),
+        messages.map((m) => m.urgent),
+        messages.map((m) => m.customerId ?? null),
+        due,
       ],
     );
-    // Ids come from one sequence in row order, so ascending ids follow the recipients' order.
+    // Ids come from one sequence in row order, so ascending ids follow the request's order.
     const ids = rows.map((row) => row.id).sort((a, b) => a - b);
-    if (this.enqueuer.withinHorizon(timeToSend)) {
-      await this.enqueueOrLeaveToSweep(
-        ids.map((id, index) => ({
-          id,
-          deviceId: input.deviceId,
-          sendto: input.recipients[index].sendto,
-          body: input.body,
-          sim: input.sim,
-          urgent: input.urgent,
-          timeToSend,
-          validUntil,
-        })),
-      );
-    }
+    const queueable = messages.flatMap((message, index) =>
+      this.enqueuer.withinHorizon(due[index])
+        ? [
+            {
+              id: ids[index],
+              deviceId: message.deviceId,
+              sendto: message.recipient.sendto,
+              body: message.body,
+              sim: message.sim,
+              urgent: message.urgent,
+              timeToSend: due[index],
+              validUntil: new Date(due[index].getTime() + validityMs),
+            },
+          ]
+        : [],
+    );
+    const waitMs =
+      answerBy === undefined
+        ? ENQUEUE_TIMEOUT_MS
+        : Math.max(0, Math.min(ENQUEUE_TIMEOUT_MS, answerBy - performance.now()));
+    await this.enqueueOrLeaveToSweep(queueable, waitMs);
     this.metrics.messagesAccepted.inc(ids.length);
     this.metrics.intakeDuration.observe(Metrics.secondsSince(started));
+    const devices = new Set(messages.map((m) => m.deviceId));
     this.logger.log(
       {
         userId: account.id,
-        deviceId: input.deviceId,
+        ...(devices.size === 1 ? { deviceId: messages[0].deviceId } : { devices: devices.size }),
         count: ids.length,
         firstMessageId: ids[0],
         lastMessageId: ids.at(-1),
+        ms: Date.now() - started,
       },
       'messages accepted',
     );
     return ids;
   }
 
-  private async assertOwnDevice(account: Account, deviceId: number): Promise<void> {
-    const found: unknown[] = await this.db.query(`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, [
-      deviceId,
-      account.id,
-    ]);
-    if (found.length === 0) throw ApiError.notFound(`device_id ${deviceId} not found among your devices`);
+  async assertOwnDevices(account: Account, deviceIds: number[]): Promise<void> {
+    const foreign = await this.foreignDevices(account, deviceIds);
+    if (foreign.size > 0)
+      throw ApiError.notFound(`device_id ${[...foreign][0]} not found among your devices`);
   }
 
-  private async enqueueOrLeaveToSweep(messages: EnqueueableMessage[]): Promise<void> {
+  /** Those of the ids that are not devices of the caller (unknown and foreign alike). */
+  private async foreignDevices(account: Account, deviceIds: number[]): Promise<Set<number>> {
+    const found: Array<{ id: number }> = await this.db.query(
+      `SELECT id FROM devices WHERE user_id = $1 AND id = ANY($2::int[])`,
+      [account.id, deviceIds],
+    );
+    const own = new Set(found.map((row) => row.id));
+    return new Set(deviceIds.filter((id) => !own.has(id)));
+  }
+
+  private async enqueueOrLeaveToSweep(messages: EnqueueableMessage[], waitMs: number): Promise<void> {
+    if (messages.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         this.enqueuer.enqueue(messages),
         new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`)),
-            ENQUEUE_TIMEOUT_MS,
-          );
+          timer = setTimeout(() => reject(new Error(`enqueue not finished within ${waitMs} ms`)), waitMs);
         }),
       ]);
     } catch (error) {
-      // Stored and acknowledged: the scheduler's outbox sweep enqueues what has no enqueued_at.
+      // Stored and acknowledged. A slow enqueue goes on after the answer; whatever never gets
+      // enqueued_at is enqueued by the scheduler's outbox sweep (same job ids: no duplicates).
       this.logger.warn(
-        { messageIds: messages.map((m) => m.id), err: error },
-        'enqueue failed; left to the outbox sweep',
+        {
+          messageIds: messages.length > 50 ? `${messages.length} messages` : messages.map((m) => m.id),
+          err: error,
+        },
+        'enqueue failed or not finished in time; the outbox sweep covers it',
       );
     } finally {
       clearTimeout(timer);

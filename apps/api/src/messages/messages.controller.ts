@@ -1,20 +1,19 @@
-import { All, Controller, HttpCode, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
-import { isSimSlot, SimSlot } from '@smsfleet/contracts';
+import { All, Controller, HttpCode, Inject, Req, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { Inject } from '@nestjs/common';
-import { ApiError } from '../common/api-error';
 import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { parseClientDate } from './client-date';
-import { MessageIntakeService, NewMessages } from './message-intake.service';
+import { BULK_BODY_LIMIT } from '../common/route-limits';
+import { ImageUploadService } from '../uploads/image-upload.service';
+import { readBulkItems, readSmsData, unwrapDatajson } from './bulk-request';
+import { BULK_ANSWER_BUDGET_MS, MessageIntakeService } from './message-intake.service';
+import { readMessageFields } from './message-fields';
 import { MessageStatusService } from './message-status.service';
-import { parseRecipients } from './recipients';
 
 const SAVED = 'Sms has been saved successfully';
-const MAX_ID = 2_147_483_647;
 
 @Controller('getdata')
 export class MessagesController {
@@ -22,22 +21,39 @@ export class MessagesController {
     private readonly caller: CallerService,
     private readonly intake: MessageIntakeService,
     private readonly statuses: MessageStatusService,
+    private readonly images: ImageUploadService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @All('addsms')
   @HttpCode(200)
   async addSms(@Params() params: RequestParams, @Req() request: FastifyRequest) {
-    const account = await this.caller.byTokenOrCredentials(params, request);
-    return this.saved(await this.intake.accept(account, this.readNewMessages(params, account)));
+    return this.addOne(await this.caller.byTokenOrCredentials(params, request), params);
   }
 
   /** The original service's path for sending with email + pass. */
   @All('smstosend')
   @HttpCode(200)
   async smsToSend(@Params() params: RequestParams) {
-    const account = await this.caller.byCredentials(params);
-    return this.saved(await this.intake.accept(account, this.readNewMessages(params, account)));
+    return this.addOne(await this.caller.byCredentials(params), params);
+  }
+
+  /** Bulk: up to 10,000 messages, all stored or none. Multipart fields may be as large as the body limit. */
+  @All('addalotofsms')
+  @HttpCode(200)
+  @RouteConfig({ multipartOptions: { limits: { fieldSize: BULK_BODY_LIMIT, fields: 20 } } })
+  async addALotOfSms(
+    @Params() raw: RequestParams,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    // Counted from the request's arrival: receiving and parsing a large body is part of the client's wait.
+    const answerBy = performance.now() - reply.elapsedTime + BULK_ANSWER_BUDGET_MS;
+    const params = unwrapDatajson(raw);
+    const account = await this.caller.byTokenOrCredentials(params, request);
+    const messages = readBulkItems(readSmsData(params), account.timezone, this.config.messages.maxBodyLength);
+    const ids = await this.intake.acceptMany(account, messages, answerBy);
+    return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
   }
 
   @All('getsmsstatus')
@@ -57,28 +73,22 @@ export class MessagesController {
     };
   }
 
+  /** With a `file`, the stored image's public URL becomes the body (after every other field is checked). */
+  private async addOne(account: Account, params: RequestParams) {
+    const file = params.get('file');
+    const image = file === undefined ? undefined : this.images.check(file.value);
+    const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength, !!image);
+    if (image) {
+      // Checked before storing, so that a refused request leaves no file behind.
+      await this.intake.assertOwnDevices(account, [fields.deviceId]);
+      fields.body = await this.images.store(image);
+    }
+    return this.saved(await this.intake.accept(account, fields));
+  }
+
   private saved(ids: number[]) {
     return ids.length === 1
       ? { error: 0, sms_id: ids[0], message: SAVED }
       : { error: 0, sms_id: ids[0], sms_ids: ids, message: SAVED };
-  }
-
-  private readNewMessages(params: RequestParams, account: Account): NewMessages {
-    const deviceId = params.requiredInt(['device_id', 'deviceid'], 1, MAX_ID);
-    const sendto = params.get('sendto');
-    const rawSendto = params.requiredString('sendto', 64 * 1_000);
-    const sim = params.optionalInt('sim', 0, 5) ?? 0;
-    if (!isSimSlot(sim)) throw ApiError.validation(`sim must be 0–5 (got ${sim})`);
-    const timeText = params.optionalString(['timetosend', 'time_to_send'], 40);
-    return {
-      deviceId,
-      recipients: parseRecipients(rawSendto, sendto?.source === 'query'),
-      body: params.requiredString('body', this.config.messages.maxBodyLength),
-      sim: sim as SimSlot,
-      urgent: params.flag('urgent', false),
-      customerId: params.optionalInt(['customerid', 'customerId', 'customer_id'], 0, Number.MAX_SAFE_INTEGER),
-      timeToSend:
-        timeText === undefined ? undefined : parseClientDate(timeText, account.timezone, 'timetosend'),
-    };
   }
 }

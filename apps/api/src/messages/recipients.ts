@@ -1,15 +1,14 @@
+import { normalisePhone } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 
 export interface Recipient {
   /** As the client wrote it (trimmed, with a `+` restored). */
   sendto: string;
-  /** Digits with the leading `+` kept: the form stored for search by phone. */
+  /** The search form (E.164 for international numbers, see normalisePhone). */
   phone: string;
 }
 
 export const MAX_RECIPIENTS_PER_REQUEST = 1_000;
-const FORMATTING = /[\s\-()./]/g;
-const PHONE = /^\+?\d{3,17}$/;
 
 /**
  * Splits `sendto` on commas into recipients. In a GET query an unencoded `+` arrives as a space, and
@@ -31,8 +30,8 @@ export function parseRecipients(raw: string, fromQueryString: boolean): Recipien
         parts.length === 1 ? 'sendto is required' : `sendto has an empty number at position ${index + 1}`,
       );
     }
-    const phone = sendto.replace(FORMATTING, '').replace(/^00(?=\d)/, '+');
-    if (!PHONE.test(phone)) {
+    const phone = normalisePhone(sendto);
+    if (phone === undefined) {
       throw ApiError.validation(
         `sendto "${sendto.slice(0, 40)}" is not a phone number (digits, optionally a leading +)`,
       );

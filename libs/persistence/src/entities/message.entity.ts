@@ -66,6 +66,10 @@ export class MessageEntity {
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
   failedAt!: Date | null;
 
+  /** The newsletter this message was made from, if any. */
+  @Column({ name: 'newsletter_id', type: 'int', nullable: true })
+  newsletterId!: number | null;
+
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt!: Date;
 }

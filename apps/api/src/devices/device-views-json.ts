@@ -1,0 +1,40 @@
+import { SimInfo } from '@smsfleet/contracts';
+import { CallerZone } from '../common/caller-zone';
+import { humanDate, phpDate } from '../common/php-date';
+import { DeviceView } from './device-views.service';
+
+/** One device of getalldevices, field by field as the original answers it. */
+export function deviceJson(device: DeviceView, zone: CallerZone) {
+  return {
+    id: device.id,
+    title: device.title,
+    number: device.simInfo.find((sim) => sim.Number)?.Number ?? null,
+    imei: device.imei,
+    created: phpDate(device.createdAt, zone),
+    createdhumanformat: humanDate(device.createdAt, zone),
+    lastseen: phpDate(device.lastSeen, zone),
+    lastseenhumanformat: humanDate(device.lastSeen, zone),
+    serialnumber: device.serialNumber,
+    siminfo: device.simInfo.map(simInfoJson),
+    appversion: device.appVersion,
+    // We publish no app of our own to compare against: any version the phone reports is current.
+    isappversionactual: device.appVersion !== null,
+    delaybetweeneachsms: device.delayBetweenSms > 0 ? device.delayBetweenSms : null,
+    // The original's polling interval; our phones hold a socket and are pushed to at once.
+    delaybetweenrequest: 1,
+    subscription: true,
+    online: device.online,
+  };
+}
+
+/** The original sends every SIM field as a string ("Slot":"0", "Roaming":"0"). */
+function simInfoJson(sim: SimInfo) {
+  return {
+    Slot: String(sim.Slot),
+    IccId: sim.IccId ?? null,
+    Number: sim.Number ?? null,
+    Roaming: sim.Roaming ? '1' : '0',
+    CountryIso: sim.CountryIso ?? null,
+    CarrierName: sim.CarrierName ?? null,
+  };
+}

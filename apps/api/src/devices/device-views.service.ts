@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Account } from '@smsfleet/auth';
+import { SimInfo } from '@smsfleet/contracts';
+import { DevicePresence, DevicePresenceView } from '@smsfleet/queueing';
+import { ApiError } from '../common/api-error';
+
+/** A device as getalldevices and getdevicestatus show it: stored profile plus live presence. */
+export interface DeviceView {
+  id: number;
+  title: string;
+  imei: string | null;
+  serialNumber: string | null;
+  appVersion: string | null;
+  simInfo: SimInfo[];
+  delayBetweenSms: number;
+  createdAt: Date;
+  /** Never empty: the last sign of life, else the registration time (clients reject a null lastseen). */
+  lastSeen: Date;
+  online: boolean;
+}
+
+interface DeviceRow {
+  id: number;
+  title: string;
+  imei: string | null;
+  serial_number: string | null;
+  app_version: string | null;
+  sim_info: SimInfo[];
+  delay_between_sms: number;
+  created_at: Date;
+  last_seen_at: Date | null;
+}
+
+@Injectable()
+export class DeviceViewsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly presence: DevicePresence,
+  ) {}
+
+  async all(account: Account): Promise<DeviceView[]> {
+    return this.views(await this.db.query(`${SELECT_DEVICES} WHERE user_id = $1 ORDER BY id`, [account.id]));
+  }
+
+  async one(account: Account, deviceId: number): Promise<DeviceView> {
+    const rows: DeviceRow[] = await this.db.query(`${SELECT_DEVICES} WHERE user_id = $1 AND id = $2`, [
+      account.id,
+      deviceId,
+    ]);
+    if (rows.length === 0) throw ApiError.notFound(`device_id ${deviceId} not found among your devices`);
+    return (await this.views(rows))[0];
+  }
+
+  private async views(rows: DeviceRow[]): Promise<DeviceView[]> {
+    const presence = await this.livePresence(rows.map((row) => row.id));
+    return rows.map((row) => {
+      const live = presence.get(row.id);
+      // Redis has the freshest time (heartbeats); PostgreSQL keeps it across a Redis loss.
+      const seen = Math.max(live?.lastSeen ?? 0, row.last_seen_at?.getTime() ?? 0, row.created_at.getTime());
+      return {
+        id: row.id,
+        title: row.title ?? '',
+        imei: row.imei,
+        serialNumber: row.serial_number,
+        appVersion: row.app_version,
+        simInfo: row.sim_info ?? [],
+        delayBetweenSms: row.delay_between_sms,
+        createdAt: row.created_at,
+        lastSeen: new Date(seen),
+        online: live?.online ?? false,
+      };
+    });
+  }
+
+  private async livePresence(deviceIds: number[]): Promise<Map<number, DevicePresenceView>> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.presence.lookup(deviceIds),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ApiError('unavailable', 'temporarily unavailable, retry')),
+            PRESENCE_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
+const PRESENCE_TIMEOUT_MS = 1_000;
+
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, created_at, last_seen_at FROM devices`;

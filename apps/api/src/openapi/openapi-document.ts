@@ -1,0 +1,130 @@
+import type {
+  OpenAPIObject,
+  OperationObject,
+  PathItemObject,
+  PathsObject,
+  RequestBodyObject,
+  ResponseObject,
+  SchemaObject,
+} from '@nestjs/swagger';
+import { EndpointDescription, ENDPOINTS, ParamDescription } from './endpoint-descriptions';
+
+const ERROR_EXAMPLE = { error: 1, message: 'device_id 260 not found among your devices', code: 'not_found' };
+
+/**
+ * The OpenAPI description of the compatible surface. Every method takes the same parameters as a GET
+ * query or a POST body (form, multipart or JSON) and answers HTTP 200 with `error` 0 or 1, which
+ * Nest's controller scanning cannot express for our merged-parameter routes: it is written here.
+ */
+export function openApiDocument(version: string): OpenAPIObject {
+  const paths: PathsObject = {};
+  for (const endpoint of ENDPOINTS) {
+    for (const path of endpoint.paths) paths[`/getdata/${path}`] = pathItem(endpoint, path);
+  }
+  paths['/v1/devices/register'] = {
+    post: {
+      tags: ['devices'],
+      summary: 'Register a phone (see docs/device-protocol.md)',
+      requestBody: body([
+        { name: 'email', type: 'string', description: 'Login (or `token`)', example: 'me@example.com' },
+        { name: 'pass', type: 'string', description: 'Password', example: 'secret' },
+        { name: 'title', type: 'string', description: 'Name shown in getalldevices', example: 'Shop phone' },
+      ]),
+      responses: {
+        '201': json('The id and the secret the phone connects with (shown once).', {
+          error: 0,
+          message: 'OK',
+          device_id: 123,
+          device_secret: 'q3V…',
+        }),
+      },
+    },
+  };
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'smsfleet',
+      version,
+      description:
+        'SmsGateway24-compatible HTTP API. Every `/getdata/*` method accepts GET query strings and POST forms (urlencoded, multipart) or JSON, merged (a body field wins). Errors are HTTP 200 with `{"error":1,"message":…,"code":…}`; 503 means retry.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token from gettoken' } },
+    },
+    paths,
+  };
+}
+
+function pathItem(endpoint: EndpointDescription, path: string): PathItemObject {
+  const operation = (method: string): OperationObject => ({
+    tags: ['getdata'],
+    operationId: `${path}_${method}`,
+    summary: endpoint.summary,
+    description: endpoint.description,
+    responses: {
+      '200': {
+        description: 'Success (`error` 0) or a refusal (`error` 1, with `code`).',
+        content: {
+          'application/json': {
+            examples: { success: { value: endpoint.example }, error: { value: ERROR_EXAMPLE } },
+          },
+        },
+      },
+      '503': json('A dependency is away; nothing was written: retry.', {
+        error: 1,
+        message: 'temporarily unavailable, retry',
+        code: 'unavailable',
+      }),
+    },
+  });
+  const query = endpoint.params.filter((param) => param.type !== 'file');
+  return {
+    ...(endpoint.postOnly
+      ? {}
+      : {
+          get: {
+            ...operation('get'),
+            parameters: query.map((param) => ({
+              name: param.name,
+              in: 'query',
+              required: param.required ?? false,
+              description: param.description,
+              schema: {
+                type: param.type,
+                ...(param.example !== undefined ? { example: param.example } : {}),
+              },
+            })),
+          },
+        }),
+    post: { ...operation('post'), requestBody: body(endpoint.params) },
+  };
+}
+
+function body(params: ParamDescription[]): RequestBodyObject {
+  const schema = (withFiles: boolean): SchemaObject => {
+    const list = params.filter((param) => withFiles || param.type !== 'file');
+    return {
+      type: 'object',
+      required: list.filter((param) => param.required).map((param) => param.name),
+      properties: Object.fromEntries(
+        list.map((param) => [
+          param.name,
+          param.type === 'file'
+            ? { type: 'string', format: 'binary', description: param.description }
+            : { type: param.type, description: param.description, example: param.example },
+        ]),
+      ),
+    };
+  };
+  return {
+    content: {
+      'application/x-www-form-urlencoded': { schema: schema(false) },
+      'multipart/form-data': { schema: schema(true) },
+      'application/json': { schema: schema(false) },
+    },
+  };
+}
+
+function json(description: string, example: unknown): ResponseObject {
+  return { description, content: { 'application/json': { example } } };
+}

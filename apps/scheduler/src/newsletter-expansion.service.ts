@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { SimSlot } from '@smsfleet/contracts';
+import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
+
+/** Newsletters claimed per transaction. */
+const CLAIM_BATCH = 10;
+/** Jobs per addBulk when a large newsletter is enqueued. */
+const ENQUEUE_CHUNK = 5_000;
+
+interface CreatedRow {
+  id: number;
+  device_id: number;
+  sendto: string;
+  body: string;
+  sim: number;
+  time_to_send: Date;
+  valid_until: Date;
+}
+
+/**
+ * Due newsletters become messages: one per contact carrying any of the newsletter's tags, each contact
+ * (and each number) once. Claimed with SKIP LOCKED so that scheduler replicas never expand one twice; the
+ * messages are committed together with the "expanded" mark and enqueued after the commit — anything not
+ * enqueued then is picked up by the outbox sweep.
+ */
+@Injectable()
+export class NewsletterExpansionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(NewsletterExpansionService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly enqueuer: MessageEnqueuer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.expandUntilNoneDue()
+        .catch((error: Error) => this.logger.warn({ err: error }, 'newsletter expansion failed; retrying'))
+        .finally(() => this.schedule(this.config.scheduler.sweepIntervalMs));
+    }, ms);
+  }
+
+  private async expandUntilNoneDue(): Promise<void> {
+    while (!this.stopped && (await this.expandDue()) === CLAIM_BATCH);
+  }
+
+  /** Expands one batch of due newsletters; returns how many it claimed. */
+  async expandDue(): Promise<number> {
+    const created: CreatedRow[] = [];
+    const claimed = await this.db.transaction(async (tx) => {
+      const due: Array<{ id: number }> = await tx.query(
+        `SELECT id FROM newsletters
+          WHERE expanded_at IS NULL AND time_to_send <= now()
+          ORDER BY time_to_send
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+        [CLAIM_BATCH],
+      );
+      for (const { id } of due) {
+        const rows: CreatedRow[] = await tx.query(
+          `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, time_to_send, valid_until, created_at, newsletter_id)
+           SELECT n.user_id, n.device_id, c.sendto, c.phone, n.body, n.sim, false, now(),
+                  now() + make_interval(secs => $2), now(), n.id
+             FROM newsletters n
+             JOIN contacts c ON c.user_id = n.user_id
+            WHERE n.id = $1
+              AND EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = ANY(n.tag_ids))
+            ORDER BY c.id
+           ON CONFLICT (newsletter_id, phone) WHERE newsletter_id IS NOT NULL DO NOTHING
+           RETURNING id, device_id, sendto, body, sim, time_to_send, valid_until`,
+          [id, this.config.messages.validitySeconds],
+        );
+        await tx.query(`UPDATE newsletters SET expanded_at = now(), message_count = $2 WHERE id = $1`, [
+          id,
+          rows.length,
+        ]);
+        this.logger.log({ newsletterId: id, messages: rows.length }, 'newsletter expanded');
+        created.push(...rows);
+      }
+      return due.length;
+    });
+    await this.enqueue(created.sort((a, b) => a.id - b.id).map(toEnqueueable));
+    return claimed;
+  }
+
+  private async enqueue(messages: EnqueueableMessage[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += ENQUEUE_CHUNK) {
+      const chunk = messages.slice(start, start + ENQUEUE_CHUNK);
+      try {
+        await this.enqueuer.enqueue(chunk);
+      } catch (error) {
+        // Committed: the outbox sweep enqueues what has no enqueued_at.
+        this.logger.warn({ err: error, count: chunk.length }, 'newsletter messages left to the outbox sweep');
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
+
+function toEnqueueable(row: CreatedRow): EnqueueableMessage {
+  return {
+    id: row.id,
+    deviceId: row.device_id,
+    sendto: row.sendto,
+    body: row.body,
+    sim: row.sim as SimSlot,
+    urgent: false,
+    timeToSend: row.time_to_send,
+    validUntil: row.valid_until,
+  };
+}
