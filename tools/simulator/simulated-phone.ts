@@ -21,6 +21,8 @@ export interface PhoneBehaviour {
   failureShare: number;
   /** How long the phone holds an `sms` before acknowledging it (ms); 0 or absent: at once. */
   ackDelayMs?: number;
+  /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
+  reports?: boolean;
 }
 
 export interface PhoneCredentials {
@@ -136,6 +138,7 @@ export class SimulatedPhone {
     // De-duplication by id: a repeat is acknowledged, never sent again.
     if (repeat) return;
     this.accepted.add(payload.id);
+    if (this.behaviour.reports === false) return;
     this.later(this.behaviour.sendDelayMs, () => {
       if (Math.random() < this.behaviour.failureShare) {
         this.report({

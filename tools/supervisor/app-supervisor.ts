@@ -69,6 +69,10 @@ export class AppSupervisor {
     );
   }
 
+  pidOf(name: AppName): number | undefined {
+    return this.apps.find((app) => app.name === name)?.process.pid;
+  }
+
   onUnexpectedExit(handler: (app: SupervisedApp, code: number | null) => void): void {
     for (const app of this.apps) app.process.once('exit', (code) => handler(app, code));
   }

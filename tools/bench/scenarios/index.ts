@@ -1,0 +1,19 @@
+import { Scenario } from '../result';
+import { dispatch } from './dispatch';
+import { fleet } from './fleet';
+import { intakeBulk } from './intake-bulk';
+import { intakeSingle } from './intake-single';
+import { schedule } from './schedule';
+import { status } from './status';
+import { urgentLatency } from './urgent-latency';
+
+/** Every scenario, in the order `all` runs them. */
+export const SCENARIOS: Scenario[] = [
+  intakeSingle,
+  intakeBulk,
+  dispatch,
+  urgentLatency,
+  schedule,
+  status,
+  fleet,
+];

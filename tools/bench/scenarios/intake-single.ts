@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { BenchSystem } from '../bench-system';
+import { runLoad } from '../load';
+import { Progress } from '../progress';
+import { BenchContext, Scenario, ScenarioResult } from '../result';
+import { round } from '../stats';
+import { freePort } from '../../supervisor/free-port';
+
+const CONNECTIONS = 50;
+
+/** `addsms` over HTTP against a bare server doing one INSERT and one BullMQ add per request. */
+export const intakeSingle: Scenario = {
+  name: 'intake-single',
+  description: 'addsms over HTTP, 50 connections',
+  async run(context: BenchContext): Promise<ScenarioResult> {
+    const progress = new Progress('intake-single');
+    const system = await BenchSystem.create();
+    try {
+      await system.startApps(['api']);
+      const account = system.createAccount();
+      const [device] = await system.registerPhones(account, 1);
+      const [{ id: userId }] = (await system.db().query<{ id: number }>('SELECT id FROM users')).rows;
+
+      progress.update('baseline: bare HTTP server, one INSERT + one BullMQ add per request', true);
+      const baselinePort = await freePort();
+      const baseline = spawn(process.execPath, [join(__dirname, '..', 'baselines', 'intake-server.js')], {
+        env: {
+          ...system.env(),
+          PORT: String(baselinePort),
+          USER_ID: String(userId),
+          DEVICE_ID: String(device.deviceId),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        baseline.stdout?.once('data', () => resolve());
+        baseline.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
+      });
+      const message = JSON.stringify({
+        sendto: '+4915752982212',
+        body: 'benchmark message',
+        device_id: device.deviceId,
+        token: account.token,
+      });
+      const warm = Math.max(1, Math.round(context.durationSec / 5));
+      await runLoad({
+        url: `http://127.0.0.1:${baselinePort}/`,
+        connections: CONNECTIONS,
+        durationSec: warm,
+        body: message,
+      });
+      const base = await runLoad({
+        url: `http://127.0.0.1:${baselinePort}/`,
+        connections: CONNECTIONS,
+        durationSec: context.durationSec,
+        body: message,
+        onTick: (n) => progress.update(`baseline: ${n} requests`),
+      });
+      baseline.kill('SIGTERM');
+
+      progress.update('system: POST /getdata/addsms', true);
+      const url = `${system.apiUrl}/getdata/addsms`;
+      await runLoad({ url, connections: CONNECTIONS, durationSec: warm, body: message });
+      const full = await runLoad({
+        url,
+        connections: CONNECTIONS,
+        durationSec: context.durationSec,
+        body: message,
+        onTick: (n) => progress.update(`system: ${n} requests`),
+      });
+
+      progress.update(
+        `system at half that load (${Math.round(full.requestsPerSecond / 2)} req/s): latency`,
+        true,
+      );
+      const half = await runLoad({
+        url,
+        connections: CONNECTIONS,
+        durationSec: context.durationSec,
+        body: message,
+        overallRate: Math.max(1, Math.round(full.requestsPerSecond / 2)),
+      });
+
+      const [{ stored }] = (
+        await system.db().query<{ stored: number }>('SELECT count(*)::int AS stored FROM messages')
+      ).rows;
+      const ratio = full.requestsPerSecond / base.requestsPerSecond;
+      const judged = context.scale >= 1;
+      progress.done(
+        `system ${Math.round(full.requestsPerSecond)} req/s vs baseline ${Math.round(base.requestsPerSecond)} req/s`,
+      );
+      return {
+        scenario: this.name,
+        description: this.description,
+        baseline: { label: 'bare HTTP + INSERT + add', value: round(base.requestsPerSecond), unit: 'req/s' },
+        system: { label: 'addsms', value: round(full.requestsPerSecond), unit: 'req/s' },
+        ratio: round(ratio, 3),
+        target: '≥ 50 % of baseline; p99 < 25 ms at half load',
+        met: judged ? ratio >= 0.5 && half.p99 < 25 : null,
+        details: {
+          'system p50 ms (full load)': full.p50,
+          'system p99 ms (full load)': full.p99,
+          'p99 ms at half load': half.p99,
+          'p50 ms at half load': half.p50,
+          'baseline p99 ms': base.p99,
+          'errors (system)': full.errors + half.errors,
+          'rows stored': stored,
+        },
+      };
+    } finally {
+      await system.stop();
+    }
+  },
+};
