@@ -46,21 +46,22 @@ export class MessageEnqueuer {
       byDevice.set(message.deviceId, list);
     }
     await Promise.all(
-      [...byDevice].map(([deviceId, list]) =>
-        this.queues.queue(deviceId).addBulk(
-          list.map((message) => ({
-            name: 'sms',
-            data: toJob(message),
-            opts: {
-              jobId: DeviceQueue.jobId(message.id),
-              priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
-              delay: Math.max(0, message.timeToSend.getTime() - now),
-              removeOnComplete: true,
-              removeOnFail: true,
-            },
-          })),
-        ),
-      ),
+      [...byDevice].map(([deviceId, list]) => {
+        const jobs = list.map((message) => ({
+          name: 'sms',
+          data: toJob(message),
+          opts: {
+            jobId: DeviceQueue.jobId(message.id),
+            priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
+            delay: Math.max(0, message.timeToSend.getTime() - now),
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        }));
+        const queue = this.queues.queue(deviceId);
+        // One job: a plain add (addBulk wraps even one job in MULTI/EXEC).
+        return jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data, jobs[0].opts) : queue.addBulk(jobs);
+      }),
     );
     const ids = messages.map((message) => message.id);
     const signalled = this.signal.publish(byDevice.keys());
