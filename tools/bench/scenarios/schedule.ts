@@ -68,6 +68,8 @@ export const schedule: Scenario = {
         { timetosend: sqlTime(dueAt) },
         (n) => progress.update(`due batch accepted: ${n}/${due}`),
       );
+      // Just before the due second: the batch has been promoted, the far-future tail must not have been.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt.getTime() - 1_000 - Date.now())));
       const jobsBeforeDue = await jobsInRedis(system);
       progress.update(
         `waiting for ${sqlTime(dueAt)} UTC (${Math.round((dueAt.getTime() - Date.now()) / 1000)} s)`,
