@@ -93,6 +93,10 @@ export class TestSystem {
       STATUS_PORT: String(this.ports.status),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
       DISPATCH_IDLE_POLL_MS: '250',
+      // Hundreds of simulated phones and clients share one IP here; test/rate-limits sets its own.
+      RATE_LIMIT_CREDENTIALS_PER_IP: '10000000',
+      RATE_LIMIT_REGISTRATIONS_PER_IP: '10000000',
+      RATE_LIMIT_FAILED_LOGINS_PER_EMAIL: '10000000',
       ...(typeof this.extraEnv === 'function' ? this.extraEnv(this) : this.extraEnv),
     };
   }

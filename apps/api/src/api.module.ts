@@ -24,6 +24,7 @@ import { MessageListController } from './messages/message-list.controller';
 import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
 import { IdempotencyKeysService } from './common/idempotency-keys.service';
+import { RateLimiter } from './common/rate-limiter.service';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
 
@@ -52,6 +53,7 @@ import { MessagesController } from './messages/messages.controller';
     CallerService,
     MessageIntakeService,
     IdempotencyKeysService,
+    RateLimiter,
     MessageStatusService,
     MessageListService,
     DeviceRegistrationService,

@@ -13,6 +13,8 @@ export interface HttpAppOptions {
   port: number;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** Behind a reverse proxy: the client's IP comes from X-Forwarded-For. */
+  trustProxy?: boolean;
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
@@ -23,7 +25,11 @@ export async function startHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, genReqId: requestId });
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    genReqId: requestId,
+    trustProxy: options.trustProxy ?? false,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,

@@ -36,7 +36,7 @@ export class MessagesController {
   @All('smstosend')
   @HttpCode(200)
   async smsToSend(@Params() params: RequestParams, @Req() request: FastifyRequest) {
-    return this.addOne(await this.caller.byCredentials(params), params, request);
+    return this.addOne(await this.caller.byCredentials(params, request), params, request);
   }
 
   /** Bulk: up to 10,000 messages, all stored or none. Multipart fields may be as large as the body limit. */
