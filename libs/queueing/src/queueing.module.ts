@@ -5,6 +5,7 @@ import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
 import { DeviceSettingsSignal } from './device-settings-signal';
 import { MessageEnqueuer } from './message-enqueuer';
+import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
 import { StatusQueueProducer } from './status-queue';
@@ -22,6 +23,7 @@ import { WorkSignal } from './work-signal';
     DeviceLeases,
     DeviceSettingsSignal,
     QueueReconciler,
+    InvariantChecker,
   ],
   exports: [
     RedisConnections,
@@ -33,6 +35,7 @@ import { WorkSignal } from './work-signal';
     DeviceLeases,
     DeviceSettingsSignal,
     QueueReconciler,
+    InvariantChecker,
   ],
 })
 export class QueueingModule {}
