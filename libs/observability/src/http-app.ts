@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Readiness } from './health/readiness.service';
+import { answerClientError } from './client-error-answer';
 import { requestId } from './logging.module';
 import { instrumentHttp } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics.service';
@@ -29,6 +30,7 @@ export async function startHttpApp(
     bodyLimit: options.bodyLimit ?? 1_048_576,
     genReqId: requestId,
     trustProxy: options.trustProxy ?? false,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,

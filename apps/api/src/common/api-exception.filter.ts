@@ -49,6 +49,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'validation' : 'internal');
       return new ApiError(code, httpMessage(exception));
     }
+    if (isMalformedMultipart(exception, request))
+      return ApiError.validation(`malformed multipart body: ${(exception as Error).message}`);
     if (isDependencyFailure(exception)) {
       this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
       return new ApiError('unavailable', 'temporarily unavailable, retry');
@@ -68,6 +70,20 @@ function httpMessage(exception: HttpException): string {
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.join('; ');
   return typeof message === 'string' ? message : exception.message;
+}
+
+/**
+ * The multipart parser (busboy) rejects a truncated or garbled body with a plain Error, before any handler
+ * ran (test/hostile-input found these answered as 500).
+ */
+function isMalformedMultipart(exception: unknown, request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return (
+    exception instanceof Error &&
+    typeof type === 'string' &&
+    type.toLowerCase().startsWith('multipart/') &&
+    /multipart|part header|boundary|unexpected end of (form|part)/i.test(exception.message)
+  );
 }
 
 /** PostgreSQL or Redis away: the client should retry, nothing was written. */
