@@ -90,9 +90,11 @@ function isMalformedMultipart(exception: unknown, request: FastifyRequest): bool
 function isDependencyFailure(exception: unknown): boolean {
   if (!(exception instanceof Error)) return false;
   if (exception instanceof QueryFailedError) {
-    const code = (exception as QueryFailedError & { code?: string }).code ?? '';
-    // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources
-    return /^(08|57P|53)/.test(code);
+    const code = (exception as QueryFailedError & { code?: string }).code;
+    // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources.
+    // A connection lost mid-query has no SQLSTATE (pg's "Connection terminated unexpectedly", F7 found it):
+    // the message below decides.
+    if (code) return /^(08|57P|53)/.test(code);
   }
   const code = (exception as Error & { code?: string }).code;
   return (
