@@ -5,6 +5,7 @@ import { ApiTokenEntity, UserEntity } from '@smsfleet/persistence';
 import { PasswordHasher } from './password-hasher';
 import { sha256Hex } from './secret-hash';
 import { TokenDeriver } from './token-deriver';
+import { TtlCache } from './ttl-cache';
 
 export class AccountExistsError extends Error {
   constructor(email: string) {
@@ -19,10 +20,13 @@ export interface Account {
 }
 
 const MIN_PASSWORD_LENGTH = 8;
+const TOKEN_CACHE_MS = 5_000;
 
 /** Accounts, their passwords and their API token. */
 @Injectable()
 export class AccountService {
+  private readonly tokenCache = new TtlCache<string, Account>(TOKEN_CACHE_MS, 10_000);
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly hasher: PasswordHasher,
@@ -83,26 +87,34 @@ export class AccountService {
   /** Revokes the current token and issues the next one. */
   async rotateToken(userId: number): Promise<string> {
     return this.db.transaction(async (tx) => {
-      const rows: Array<{ version: number }> = await tx.query(
-        `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING version`,
-        [userId],
-      );
+      await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [
+        userId,
+      ]);
       const last: Array<{ max: number | null }> = await tx.query(
         `SELECT max(version) AS max FROM api_tokens WHERE user_id = $1`,
         [userId],
       );
-      const next = Math.max(rows[0]?.version ?? 0, last[0]?.max ?? 0) + 1;
-      return this.issueToken(tx, userId, next);
+      const token = await this.issueToken(tx, userId, (last[0]?.max ?? 0) + 1);
+      this.tokenCache.clear();
+      return token;
     });
   }
 
+  /**
+   * The account of a current token. Found tokens are remembered for a few seconds (one query less per
+   * request); a rotation elsewhere therefore takes up to TOKEN_CACHE_MS to reach this process.
+   */
   async accountForToken(token: string): Promise<Account | null> {
     if (!/^[0-9a-f]{64}$/i.test(token)) return null;
+    const hash = sha256Hex(token.toLowerCase());
+    const cached = this.tokenCache.get(hash);
+    if (cached) return cached;
     const rows: Account[] = await this.db.query(
       `SELECT u.id, u.email, u.timezone FROM api_tokens t JOIN users u ON u.id = t.user_id
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
-      [sha256Hex(token.toLowerCase())],
+      [hash],
     );
+    if (rows[0]) this.tokenCache.set(hash, rows[0]);
     return rows[0] ?? null;
   }
 

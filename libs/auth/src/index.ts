@@ -3,3 +3,4 @@ export * from './auth.module';
 export * from './password-hasher';
 export * from './secret-hash';
 export * from './token-deriver';
+export * from './ttl-cache';

@@ -3,6 +3,7 @@ export * from './device-queues';
 export * from './device-presence';
 export * from './work-signal';
 export * from './message-enqueuer';
+export * from './enqueued-marker';
 export * from './status-queue';
 export * from './queueing.module';
 export * from './device-leases';

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, SendSmsJob, SimSlot } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
+import { EnqueuedMarker } from './enqueued-marker';
 import { WorkSignal } from './work-signal';
 
 /** A stored message, as much of it as a device queue needs. */
@@ -27,7 +27,7 @@ export class MessageEnqueuer {
   constructor(
     private readonly queues: DeviceQueues,
     private readonly signal: WorkSignal,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly marker: EnqueuedMarker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -36,7 +36,7 @@ export class MessageEnqueuer {
     return timeToSend.getTime() <= now + this.config.scheduler.horizonSeconds * 1_000;
   }
 
-  async enqueue(messages: EnqueueableMessage[], tx: EntityManager = this.db.manager): Promise<void> {
+  async enqueue(messages: EnqueueableMessage[], tx?: EntityManager): Promise<void> {
     if (messages.length === 0) return;
     const now = Date.now();
     const byDevice = new Map<number, EnqueueableMessage[]>();
@@ -46,27 +46,35 @@ export class MessageEnqueuer {
       byDevice.set(message.deviceId, list);
     }
     await Promise.all(
-      [...byDevice].map(([deviceId, list]) =>
-        this.queues.queue(deviceId).addBulk(
-          list.map((message) => ({
-            name: 'sms',
-            data: toJob(message),
-            opts: {
-              jobId: DeviceQueue.jobId(message.id),
-              priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
-              delay: Math.max(0, message.timeToSend.getTime() - now),
-              removeOnComplete: true,
-              removeOnFail: true,
-            },
-          })),
-        ),
-      ),
+      [...byDevice].map(([deviceId, list]) => {
+        const jobs = list.map((message) => ({
+          name: 'sms',
+          data: toJob(message),
+          opts: {
+            jobId: DeviceQueue.jobId(message.id),
+            priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
+            delay: Math.max(0, message.timeToSend.getTime() - now),
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        }));
+        const queue = this.queues.queue(deviceId);
+        // One job: a plain add (addBulk wraps even one job in MULTI/EXEC).
+        return jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data, jobs[0].opts) : queue.addBulk(jobs);
+      }),
     );
-    await tx.query(
-      `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
-      [messages.map((message) => message.id)],
-    );
-    await this.signal.publish(byDevice.keys());
+    const ids = messages.map((message) => message.id);
+    const signalled = this.signal.publish(byDevice.keys());
+    if (tx) {
+      // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction.
+      await tx.query(
+        `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
+        [ids],
+      );
+    } else {
+      this.marker.mark(ids);
+    }
+    await signalled;
   }
 }
 

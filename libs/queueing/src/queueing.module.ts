@@ -3,6 +3,7 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { DevicePresence } from './device-presence';
 import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
+import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
 import { MessageEnqueuer } from './message-enqueuer';
 import { InvariantChecker } from './invariant-checker';
@@ -18,6 +19,7 @@ import { WorkSignal } from './work-signal';
     DevicePresence,
     DeviceQueues,
     WorkSignal,
+    EnqueuedMarker,
     MessageEnqueuer,
     StatusQueueProducer,
     DeviceLeases,
@@ -30,6 +32,7 @@ import { WorkSignal } from './work-signal';
     DevicePresence,
     DeviceQueues,
     WorkSignal,
+    EnqueuedMarker,
     MessageEnqueuer,
     StatusQueueProducer,
     DeviceLeases,

@@ -15,9 +15,25 @@ export class WorkSignal {
     this.channel = workSignalChannel(config.redisPrefix);
   }
 
-  async publish(deviceIds: Iterable<number>): Promise<void> {
-    const ids = [...new Set(deviceIds)];
-    if (ids.length > 0) await this.redis.shared.publish(this.channel, ids.join(','));
+  private pending = new Set<number>();
+  private flushed?: Promise<void>;
+
+  /**
+   * Signals the devices; the calls of one event-loop turn share one PUBLISH (under load, many requests
+   * finish their enqueue in the same turn). Resolves when that PUBLISH is done.
+   */
+  publish(deviceIds: Iterable<number>): Promise<void> {
+    for (const id of deviceIds) this.pending.add(id);
+    if (this.pending.size === 0) return Promise.resolve();
+    this.flushed ??= new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        const ids = [...this.pending];
+        this.pending = new Set();
+        this.flushed = undefined;
+        this.redis.shared.publish(this.channel, ids.join(',')).then(() => resolve(), reject);
+      }),
+    );
+    return this.flushed;
   }
 
   static parse(message: string): number[] {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Account } from '@smsfleet/auth';
+import { Account, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
@@ -52,6 +52,7 @@ export const BULK_ANSWER_BUDGET_MS = 1_000;
 @Injectable()
 export class MessageIntakeService {
   private readonly logger = new Logger(MessageIntakeService.name);
+  private readonly ownDevices = new TtlCache<string, true>(60_000, 100_000);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -196,14 +197,20 @@ export class MessageIntakeService {
       throw ApiError.notFound(`device_id ${[...foreign][0]} not found among your devices`);
   }
 
-  /** Those of the ids that are not devices of the caller (unknown and foreign alike). */
+  /**
+   * Those of the ids that are not devices of the caller (unknown and foreign alike). A device never
+   * changes hands, so ownership once seen is remembered for a while (one query less per request).
+   */
   private async foreignDevices(account: Account, deviceIds: number[]): Promise<Set<number>> {
+    const unknown = deviceIds.filter((id) => !this.ownDevices.get(`${account.id}:${id}`));
+    if (unknown.length === 0) return new Set();
     const found: Array<{ id: number }> = await this.db.query(
       `SELECT id FROM devices WHERE user_id = $1 AND id = ANY($2::int[])`,
-      [account.id, deviceIds],
+      [account.id, unknown],
     );
     const own = new Set(found.map((row) => row.id));
-    return new Set(deviceIds.filter((id) => !own.has(id)));
+    for (const id of own) this.ownDevices.set(`${account.id}:${id}`, true);
+    return new Set(unknown.filter((id) => !own.has(id)));
   }
 
   private async enqueueOrLeaveToSweep(messages: EnqueueableMessage[], waitMs: number): Promise<void> {

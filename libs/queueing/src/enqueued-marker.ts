@@ -1,0 +1,60 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+const FLUSH_EVERY_MS = 50;
+const FLUSH_AT = 5_000;
+
+/**
+ * Records `enqueued_at` for messages the API has just put in their queues, many requests in one UPDATE,
+ * after the answer. Losing a flush (a crash within ~50 ms) costs nothing but a second `add` by the outbox
+ * sweep: same job id, so a no-op while the job exists, and rows already taken (status > 1) are skipped.
+ */
+@Injectable()
+export class EnqueuedMarker implements OnApplicationShutdown {
+  private readonly logger = new Logger(EnqueuedMarker.name);
+  private pending: number[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  mark(ids: number[]): void {
+    this.pending.push(...ids);
+    if (this.pending.length >= FLUSH_AT) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_EVERY_MS);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const ids = this.pending;
+    this.pending = [];
+    if (ids.length === 0) return;
+    this.flushing = this.flushing.then(() =>
+      this.db
+        .query(
+          `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
+          [ids],
+        )
+        .then(() => undefined)
+        .catch((error: Error) =>
+          // The rows stay in the outbox; the sweep enqueues them again (a no-op for jobs still queued).
+          this.logger.warn(
+            { err: error, count: ids.length },
+            'enqueued_at not recorded; the outbox sweep will see these rows',
+          ),
+        ),
+    );
+  }
+
+  /** Waits for everything marked so far to be written. */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.flushing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+}
