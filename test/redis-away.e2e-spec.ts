@@ -42,6 +42,15 @@ describe('the API while Redis is away', () => {
     });
   });
 
+  it('password logins still answer in bounded time: rate limits are not enforced while Redis is away', async () => {
+    const started = Date.now();
+    const answer = await getdata(system.apiUrl, 'gettoken', { email: alice.email, pass: alice.password });
+    expect(answer.body).toMatchObject({ error: 0, token: alice.token });
+    const wrong = await getdata(system.apiUrl, 'gettoken', { email: alice.email, pass: 'wrong' });
+    expect(wrong.body).toMatchObject({ error: 1, code: 'invalid_credentials' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('addalotofsms stores the messages and answers; the outbox sweep will enqueue them later', async () => {
     const smsdata = Array.from({ length: 3 }, (_, i) => ({
       sendto: `+491570000000${i}`,

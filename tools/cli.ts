@@ -4,8 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { AccountExistsError, AccountService, AuthModule } from '@smsfleet/auth';
 import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
-import { QueueingModule, QueueReconciler } from '@smsfleet/queueing';
+import { InvariantChecker, InvariantResult, QueueingModule, QueueReconciler } from '@smsfleet/queueing';
 import { parseArgs, requireOption, UsageError } from './cli-args';
+import { readClientLedger, readPhoneLedger } from './ledger-files';
 
 @Module({ imports: [ConfigModule, PersistenceModule, AuthModule] })
 class CliModule {}
@@ -19,7 +20,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   token:show     --email E                print the account's current API token
   token:rotate   --email E                revoke the token and issue a new one
   migrate                                 apply pending database migrations
-  reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)`;
+  reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)
+  check [--settled] [--margin S] [--client-ledger F] [--phone-ledger F]
+                                          compute the invariants (docs/reliability.md); exit 2 when one fails`;
 
 async function main(): Promise<void> {
   const { command, options } = parseArgs(process.argv.slice(2));
@@ -39,6 +42,10 @@ async function main(): Promise<void> {
     } finally {
       await app.close();
     }
+    return;
+  }
+  if (command === 'check') {
+    process.exitCode = (await check(options)) ? 0 : 2;
     return;
   }
   if (!command || !['user:create', 'user:password', 'token:show', 'token:rotate'].includes(command)) {
@@ -75,6 +82,39 @@ async function main(): Promise<void> {
   } finally {
     await app.close();
   }
+}
+
+/** Prints each invariant with its counts, then the whole report as JSON; true when all hold. */
+async function check(options: Map<string, string>): Promise<boolean> {
+  const clientFile = options.get('client-ledger');
+  const phoneFile = options.get('phone-ledger');
+  const margin = options.get('margin');
+  if (margin !== undefined && !/^\d+$/.test(margin)) throw new UsageError('--margin takes whole seconds');
+  const app = await NestFactory.createApplicationContext(ReconcileModule, {
+    logger: ['error'],
+    abortOnError: false,
+  });
+  try {
+    const results = await app.get(InvariantChecker).check({
+      settled: options.get('settled') === 'true',
+      marginSeconds: margin === undefined ? undefined : Number(margin),
+      clientLedger: clientFile === undefined ? undefined : readClientLedger(clientFile),
+      phoneLedger: phoneFile === undefined ? undefined : readPhoneLedger(phoneFile),
+    });
+    for (const result of results) console.log(describe(result));
+    console.log(JSON.stringify(results));
+    return results.every((result) => result.holds);
+  } finally {
+    await app.close();
+  }
+}
+
+function describe(result: InvariantResult): string {
+  const counts = Object.entries(result.counts)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+  const examples = result.examples.length ? ` e.g. ${result.examples.join(',')}` : '';
+  return `${result.id} ${result.holds ? 'ok  ' : 'FAIL'} ${result.title}: ${counts}${examples}`;
 }
 
 main().catch((error: unknown) => {

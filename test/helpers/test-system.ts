@@ -93,6 +93,10 @@ export class TestSystem {
       STATUS_PORT: String(this.ports.status),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
       DISPATCH_IDLE_POLL_MS: '250',
+      // Hundreds of simulated phones and clients share one IP here; test/rate-limits sets its own.
+      RATE_LIMIT_CREDENTIALS_PER_IP: '10000000',
+      RATE_LIMIT_REGISTRATIONS_PER_IP: '10000000',
+      RATE_LIMIT_FAILED_LOGINS_PER_EMAIL: '10000000',
       ...(typeof this.extraEnv === 'function' ? this.extraEnv(this) : this.extraEnv),
     };
   }
@@ -190,13 +194,19 @@ export class TestSystem {
 
   /** Runs the CLI with this system's environment; returns its stdout. */
   cli(...args: string[]): string {
-    const result = spawnSync(process.execPath, ['-r', ALIASES, join(ROOT, 'dist/tools/cli.js'), ...args], {
-      cwd: ROOT,
-      env: this.env(),
-      encoding: 'utf8',
-    });
+    const result = this.cliResult(...args);
     if (result.status !== 0) throw new Error(`cli ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
+  }
+
+  /** Runs the CLI with this system's environment; returns its exit status and output, whatever they are. */
+  cliResult(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const { status, stdout, stderr } = spawnSync(
+      process.execPath,
+      ['-r', ALIASES, join(ROOT, 'dist/tools/cli.js'), ...args],
+      { cwd: ROOT, env: this.env(), encoding: 'utf8' },
+    );
+    return { status, stdout, stderr };
   }
 
   /** Runs the account CLI against this system's database and returns the new account with its token. */

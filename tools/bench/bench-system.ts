@@ -61,6 +61,9 @@ export class BenchSystem {
       SCHEDULER_PORT: String(this.ports.scheduler),
       STATUS_PORT: String(this.ports.status),
       LOG_LEVEL: 'warn',
+      // Every simulated phone and client shares one IP here.
+      RATE_LIMIT_CREDENTIALS_PER_IP: '10000000',
+      RATE_LIMIT_REGISTRATIONS_PER_IP: '10000000',
       ...this.extraEnv,
     };
   }

@@ -17,6 +17,11 @@ export class PhoneLedger {
     return this.received.filter((entry) => entry.repeat).length;
   }
 
+  /** As the invariant checker reads it (L4, L8). */
+  summary(): { sends: ReadonlyMap<number, number>; received: number; repeats: number } {
+    return { sends: this.sends, received: this.received.length, repeats: this.repeats };
+  }
+
   get duplicateSends(): number {
     let duplicates = 0;
     for (const count of this.sends.values()) duplicates += count - 1;

@@ -23,6 +23,11 @@ export interface PhoneBehaviour {
   ackDelayMs?: number;
   /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
   reports?: boolean;
+  /**
+   * Poison messages (RELIABILITY F11), by payload: `fail` reports a failure every time, `reject` refuses it
+   * in the ack, `ignore` never acks nor sends it (a phone app that crashes on it).
+   */
+  poison?: (payload: SmsPayload) => 'fail' | 'reject' | 'ignore' | undefined;
 }
 
 export interface PhoneCredentials {
@@ -132,6 +137,12 @@ export class SimulatedPhone {
       repeat,
       urgent: payload.urgent,
     });
+    const poison = this.behaviour.poison?.(payload);
+    if (poison === 'ignore') return;
+    if (poison === 'reject') {
+      ack({ accepted: false, reason: 'simulated poison' });
+      return;
+    }
     const ackDelay = this.behaviour.ackDelayMs ?? 0;
     if (ackDelay > 0) this.later(ackDelay, () => ack({ accepted: true }));
     else ack({ accepted: true });
@@ -140,12 +151,12 @@ export class SimulatedPhone {
     this.accepted.add(payload.id);
     if (this.behaviour.reports === false) return;
     this.later(this.behaviour.sendDelayMs, () => {
-      if (Math.random() < this.behaviour.failureShare) {
+      if (poison === 'fail' || Math.random() < this.behaviour.failureShare) {
         this.report({
           id: payload.id,
           status: MessageStatus.GenericFailure,
           at: new Date().toISOString(),
-          error: 'simulated failure',
+          error: poison === 'fail' ? 'simulated poison' : 'simulated failure',
         });
         return;
       }

@@ -23,6 +23,8 @@ import { DevicesController } from './devices/devices.controller';
 import { MessageListController } from './messages/message-list.controller';
 import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
+import { IdempotencyKeysService } from './common/idempotency-keys.service';
+import { RateLimiter } from './common/rate-limiter.service';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
 
@@ -50,6 +52,8 @@ import { MessagesController } from './messages/messages.controller';
   providers: [
     CallerService,
     MessageIntakeService,
+    IdempotencyKeysService,
+    RateLimiter,
     MessageStatusService,
     MessageListService,
     DeviceRegistrationService,

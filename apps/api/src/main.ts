@@ -17,6 +17,7 @@ runMain('api', async () => {
     host: config.api.host,
     port: config.api.port,
     bodyLimit: DEFAULT_BODY_LIMIT,
+    trustProxy: config.api.trustProxy,
     configure: async (app) => {
       app.useGlobalFilters(new ApiExceptionFilter());
       // Large bodies on the bulk route only; registered before Nest adds its routes.

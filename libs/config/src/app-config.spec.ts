@@ -6,7 +6,17 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/smsfleet');
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.api).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      trustProxy: false,
+      rateLimits: {
+        windowSeconds: 60,
+        credentialsPerIp: 600,
+        failedLoginsPerEmail: 10,
+        registrationsPerIp: 60,
+      },
+    });
     expect(config.dispatcher.port).toBe(3001);
     expect(config.admin).toEqual({ user: 'admin', password: undefined });
     expect(config.messages.reportTimeoutSeconds).toBe(86_400);
@@ -15,6 +25,7 @@ describe('loadConfig', () => {
 
   it.each([
     [{ API_PORT: 'abc' }, 'API_PORT', /whole number/],
+    [{ RATE_LIMIT_FAILED_LOGINS_PER_EMAIL: '0' }, 'RATE_LIMIT_FAILED_LOGINS_PER_EMAIL', /between/],
     [{ API_PORT: '70000' }, 'API_PORT', /between 0 and 65535/],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL', /must be a URL/],
     [{ REDIS_URL: 'http://127.0.0.1' }, 'REDIS_URL', /must use redis: or rediss:/],

@@ -12,7 +12,7 @@ export interface AppConfig {
   /** Prefix of every Redis key smsfleet writes (BullMQ queues included). */
   redisPrefix: string;
   logLevel: (typeof LOG_LEVELS)[number];
-  api: { host: string; port: number };
+  api: { host: string; port: number; trustProxy: boolean; rateLimits: RateLimitsConfig };
   dispatcher: { host: string; port: number; nodeId: string; ackTimeoutMs: number; idlePollMs: number };
   scheduler: {
     host: string;
@@ -34,6 +34,17 @@ export interface AppConfig {
   uploads: UploadsConfig;
   /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
   admin: { user: string; password?: string };
+}
+
+/** Brute-force limits of the API, counted in Redis per fixed window (shared by every API replica). */
+export interface RateLimitsConfig {
+  windowSeconds: number;
+  /** Checks of an email + password from one client IP, successful or not. */
+  credentialsPerIp: number;
+  /** Failed checks of one email's password, from anywhere. */
+  failedLoginsPerEmail: number;
+  /** Phone registrations from one client IP. */
+  registrationsPerIp: number;
 }
 
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
@@ -73,7 +84,17 @@ export function loadConfig(
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
   }
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
-  const api = { host: read.string('API_HOST', '127.0.0.1'), port: read.port('API_PORT', 3000) };
+  const api = {
+    host: read.string('API_HOST', '127.0.0.1'),
+    port: read.port('API_PORT', 3000),
+    trustProxy: read.flag('API_TRUST_PROXY', false),
+    rateLimits: {
+      windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      credentialsPerIp: read.int('RATE_LIMIT_CREDENTIALS_PER_IP', 600, 1, 10_000_000),
+      failedLoginsPerEmail: read.int('RATE_LIMIT_FAILED_LOGINS_PER_EMAIL', 10, 1, 10_000_000),
+      registrationsPerIp: read.int('RATE_LIMIT_REGISTRATIONS_PER_IP', 60, 1, 10_000_000),
+    },
+  };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   return {
     nodeEnv,

@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Readiness } from './health/readiness.service';
+import { answerClientError } from './client-error-answer';
 import { requestId } from './logging.module';
 import { instrumentHttp } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics.service';
@@ -13,6 +14,8 @@ export interface HttpAppOptions {
   port: number;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** Behind a reverse proxy: the client's IP comes from X-Forwarded-For. */
+  trustProxy?: boolean;
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
@@ -23,7 +26,12 @@ export async function startHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, genReqId: requestId });
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    genReqId: requestId,
+    trustProxy: options.trustProxy ?? false,
+    clientErrorHandler: answerClientError,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,

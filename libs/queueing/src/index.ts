@@ -9,3 +9,4 @@ export * from './queueing.module';
 export * from './device-leases';
 export * from './device-settings-signal';
 export * from './queue-reconciler';
+export * from './invariant-checker';

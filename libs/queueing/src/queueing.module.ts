@@ -6,6 +6,7 @@ import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
 import { MessageEnqueuer } from './message-enqueuer';
+import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
 import { StatusQueueProducer } from './status-queue';
@@ -24,6 +25,7 @@ import { WorkSignal } from './work-signal';
     DeviceLeases,
     DeviceSettingsSignal,
     QueueReconciler,
+    InvariantChecker,
   ],
   exports: [
     RedisConnections,
@@ -36,6 +38,7 @@ import { WorkSignal } from './work-signal';
     DeviceLeases,
     DeviceSettingsSignal,
     QueueReconciler,
+    InvariantChecker,
   ],
 })
 export class QueueingModule {}

@@ -1,4 +1,5 @@
-import { All, Controller, HttpCode } from '@nestjs/common';
+import { All, Controller, HttpCode, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { AccountService } from '@smsfleet/auth';
 import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
@@ -14,8 +15,8 @@ export class TokenController {
   /** The account's current token — the same on every call until rotated, so calling it never breaks a client. */
   @All('gettoken')
   @HttpCode(200)
-  async getToken(@Params() params: RequestParams) {
-    const account = await this.caller.byCredentials(params);
+  async getToken(@Params() params: RequestParams, @Req() request: FastifyRequest) {
+    const account = await this.caller.byCredentials(params, request);
     return { error: 0, message: 'OK', token: await this.accounts.currentToken(account.id) };
   }
 }

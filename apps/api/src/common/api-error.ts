@@ -8,6 +8,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'payload_too_large'
   | 'rate_limited'
+  | 'idempotency_conflict'
   | 'unavailable'
   | 'internal';
 
@@ -18,6 +19,7 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   not_found: 404,
   payload_too_large: 413,
   rate_limited: 429,
+  idempotency_conflict: 409,
   unavailable: 503,
   internal: 500,
 };

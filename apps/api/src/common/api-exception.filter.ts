@@ -49,6 +49,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'validation' : 'internal');
       return new ApiError(code, httpMessage(exception));
     }
+    if (isMalformedMultipart(exception, request))
+      return ApiError.validation(`malformed multipart body: ${(exception as Error).message}`);
     if (isDependencyFailure(exception)) {
       this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
       return new ApiError('unavailable', 'temporarily unavailable, retry');
@@ -70,13 +72,29 @@ function httpMessage(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
+/**
+ * The multipart parser (busboy) rejects a truncated or garbled body with a plain Error, before any handler
+ * ran (test/hostile-input found these answered as 500).
+ */
+function isMalformedMultipart(exception: unknown, request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return (
+    exception instanceof Error &&
+    typeof type === 'string' &&
+    type.toLowerCase().startsWith('multipart/') &&
+    /multipart|part header|boundary|unexpected end of (form|part)/i.test(exception.message)
+  );
+}
+
 /** PostgreSQL or Redis away: the client should retry, nothing was written. */
 function isDependencyFailure(exception: unknown): boolean {
   if (!(exception instanceof Error)) return false;
   if (exception instanceof QueryFailedError) {
-    const code = (exception as QueryFailedError & { code?: string }).code ?? '';
-    // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources
-    return /^(08|57P|53)/.test(code);
+    const code = (exception as QueryFailedError & { code?: string }).code;
+    // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources.
+    // A connection lost mid-query has no SQLSTATE (pg's "Connection terminated unexpectedly", F7 found it):
+    // the message below decides.
+    if (code) return /^(08|57P|53)/.test(code);
   }
   const code = (exception as Error & { code?: string }).code;
   return (

@@ -1,13 +1,19 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Account, AccountService } from '@smsfleet/auth';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { ApiError } from './api-error';
+import { RateLimiter } from './rate-limiter.service';
 import { RequestParams } from './request-params';
 
 /** Who is calling: by `token` (parameter or `Authorization: Bearer`), or by `email` + `pass` where allowed. */
 @Injectable()
 export class CallerService {
-  constructor(private readonly accounts: AccountService) {}
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async byToken(params: RequestParams, request: FastifyRequest): Promise<Account> {
     const token = params.optionalString('token', 200) ?? bearerToken(request);
@@ -23,11 +29,22 @@ export class CallerService {
     return account;
   }
 
-  async byCredentials(params: RequestParams): Promise<Account> {
+  /**
+   * Password checks are rate limited per client IP (every check: each costs a hash) and per email
+   * (failures only, so that a client sending with email + pass is not limited by its own traffic).
+   */
+  async byCredentials(params: RequestParams, request: FastifyRequest): Promise<Account> {
     const email = params.requiredString(['email', 'login'], 254);
     const pass = params.requiredString(['pass', 'password'], 1_024);
+    const limits = this.config.api.rateLimits;
+    const emailKey = email.trim().toLowerCase();
+    await this.limiter.hit('credentials-ip', request.ip, limits.credentialsPerIp);
+    await this.limiter.assertBelow('failed-login-email', emailKey, limits.failedLoginsPerEmail);
     const account = await this.accounts.verifyCredentials(email, pass);
-    if (!account) throw new ApiError('invalid_credentials', 'Login or password incorrect');
+    if (!account) {
+      await this.limiter.count('failed-login-email', emailKey);
+      throw new ApiError('invalid_credentials', 'Login or password incorrect');
+    }
     return account;
   }
 
@@ -36,7 +53,7 @@ export class CallerService {
     if (params.has('token') || bearerToken(request) !== undefined || !params.has('email', 'login')) {
       return this.byToken(params, request);
     }
-    return this.byCredentials(params);
+    return this.byCredentials(params, request);
   }
 }
 

@@ -1,6 +1,8 @@
-import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { CallerService } from '../common/caller.service';
+import { RateLimiter } from '../common/rate-limiter.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { DeviceRegistrationService } from './device-registration.service';
@@ -12,11 +14,14 @@ export class DeviceRegistrationController {
   constructor(
     private readonly caller: CallerService,
     private readonly registration: DeviceRegistrationService,
+    private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('register')
   @HttpCode(201)
   async register(@Params() params: RequestParams, @Req() request: FastifyRequest) {
+    await this.limiter.hit('register-ip', request.ip, this.config.api.rateLimits.registrationsPerIp);
     const account = await this.caller.byTokenOrCredentials(params, request);
     const device = await this.registration.register(account, {
       title: params.optionalString('title', 255) ?? '',

@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Account, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { IdempotencyClaim } from '../common/idempotency-key';
+import { IdempotencyKeysService } from '../common/idempotency-keys.service';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
 import { Recipient } from './recipients';
@@ -57,18 +59,25 @@ export class MessageIntakeService {
     private readonly enqueuer: MessageEnqueuer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly idempotency: IdempotencyKeysService,
   ) {}
 
-  async accept(account: Account, input: NewMessages): Promise<number[]> {
+  async accept(account: Account, input: NewMessages, claim?: IdempotencyClaim): Promise<number[]> {
     await this.assertOwnDevices(account, [input.deviceId]);
     return this.store(
       account,
       input.recipients.map((recipient) => ({ ...input, recipient })),
+      claim,
     );
   }
 
   /** Many messages of one request; every device must be the caller's (else nothing is stored). */
-  async acceptMany(account: Account, messages: NewMessage[], answerBy?: number): Promise<number[]> {
+  async acceptMany(
+    account: Account,
+    messages: NewMessage[],
+    answerBy?: number,
+    claim?: IdempotencyClaim,
+  ): Promise<number[]> {
     const foreign = await this.foreignDevices(account, [...new Set(messages.map((m) => m.deviceId))]);
     if (foreign.size > 0) {
       const details = messages.flatMap((message, index) =>
@@ -84,39 +93,32 @@ export class MessageIntakeService {
       );
       throw new ApiError('not_found', describeItemErrors(details), details);
     }
-    return this.store(account, messages, answerBy);
+    return this.store(account, messages, claim, answerBy);
   }
 
   /** `answerBy` (a performance.now() time) caps how long the request waits for the queues. */
-  private async store(account: Account, messages: NewMessage[], answerBy?: number): Promise<number[]> {
+  private async store(
+    account: Account,
+    messages: NewMessage[],
+    claim?: IdempotencyClaim,
+    answerBy?: number,
+  ): Promise<number[]> {
     const now = new Date();
     const started = now.getTime();
     const validityMs = this.config.messages.validitySeconds * 1_000;
     const due = messages.map((message) => dueTime(message.timeToSend, now));
-    const rows: Array<{ id: number }> = await this.db.query(
-      `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
-       SELECT $1, m.device_id, m.sendto, m.phone, m.body, m.sim, m.urgent, m.customer_id, m.time_to_send,
-              m.time_to_send + make_interval(secs => $2), $3
-         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::smallint[], $9::boolean[], $10::bigint[], $11::timestamptz[])
-              WITH ORDINALITY AS m(device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, n)
-        ORDER BY m.n
-       RETURNING id`,
-      [
-        account.id,
-        validityMs / 1_000,
-        now,
-        messages.map((m) => m.deviceId),
-        messages.map((m) => m.recipient.sendto),
-        messages.map((m) => m.recipient.phone),
-        messages.map((m) => m.body),
-        messages.map((m) => m.sim),
-        messages.map((m) => m.urgent),
-        messages.map((m) => m.customerId ?? null),
-        due,
-      ],
+    const outcome = await this.idempotency.once(account, claim, (db) =>
+      this.insert(db, account, messages, due, now),
     );
-    // Ids come from one sequence in row order, so ascending ids follow the request's order.
-    const ids = rows.map((row) => row.id).sort((a, b) => a - b);
+    // A replay answers the first request's ids; those were enqueued then (or are the sweep's).
+    if (outcome.replayed) {
+      this.logger.log(
+        { userId: account.id, count: outcome.ids.length, firstMessageId: outcome.ids[0] },
+        'idempotent replay answered',
+      );
+      return outcome.ids;
+    }
+    const ids = outcome.ids;
     const queueable = messages.flatMap((message, index) =>
       this.enqueuer.withinHorizon(due[index])
         ? [
@@ -153,6 +155,40 @@ export class MessageIntakeService {
       'messages accepted',
     );
     return ids;
+  }
+
+  /** One INSERT for all messages of a request (all or nothing). */
+  private async insert(
+    db: EntityManager,
+    account: Account,
+    messages: NewMessage[],
+    due: Date[],
+    now: Date,
+  ): Promise<number[]> {
+    const rows: Array<{ id: number }> = await db.query(
+      `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
+       SELECT $1, m.device_id, m.sendto, m.phone, m.body, m.sim, m.urgent, m.customer_id, m.time_to_send,
+              m.time_to_send + make_interval(secs => $2), $3
+         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::smallint[], $9::boolean[], $10::bigint[], $11::timestamptz[])
+              WITH ORDINALITY AS m(device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, n)
+        ORDER BY m.n
+       RETURNING id`,
+      [
+        account.id,
+        this.config.messages.validitySeconds,
+        now,
+        messages.map((m) => m.deviceId),
+        messages.map((m) => m.recipient.sendto),
+        messages.map((m) => m.recipient.phone),
+        messages.map((m) => m.body),
+        messages.map((m) => m.sim),
+        messages.map((m) => m.urgent),
+        messages.map((m) => m.customerId ?? null),
+        due,
+      ],
+    );
+    // Ids come from one sequence in row order, so ascending ids follow the request's order.
+    return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   async assertOwnDevices(account: Account, deviceIds: number[]): Promise<void> {

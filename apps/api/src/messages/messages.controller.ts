@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { CallerService } from '../common/caller.service';
+import { contentHash, idempotencyClaim, readIdempotencyKey } from '../common/idempotency-key';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { BULK_BODY_LIMIT } from '../common/route-limits';
@@ -28,14 +29,14 @@ export class MessagesController {
   @All('addsms')
   @HttpCode(200)
   async addSms(@Params() params: RequestParams, @Req() request: FastifyRequest) {
-    return this.addOne(await this.caller.byTokenOrCredentials(params, request), params);
+    return this.addOne(await this.caller.byTokenOrCredentials(params, request), params, request);
   }
 
   /** The original service's path for sending with email + pass. */
   @All('smstosend')
   @HttpCode(200)
-  async smsToSend(@Params() params: RequestParams) {
-    return this.addOne(await this.caller.byCredentials(params), params);
+  async smsToSend(@Params() params: RequestParams, @Req() request: FastifyRequest) {
+    return this.addOne(await this.caller.byCredentials(params, request), params, request);
   }
 
   /** Bulk: up to 10,000 messages, all stored or none. Multipart fields may be as large as the body limit. */
@@ -52,7 +53,8 @@ export class MessagesController {
     const params = unwrapDatajson(raw);
     const account = await this.caller.byTokenOrCredentials(params, request);
     const messages = readBulkItems(readSmsData(params), account.timezone, this.config.messages.maxBodyLength);
-    const ids = await this.intake.acceptMany(account, messages, answerBy);
+    const claim = idempotencyClaim(readIdempotencyKey(request), 'addalotofsms', messages);
+    const ids = await this.intake.acceptMany(account, messages, answerBy, claim);
     return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
   }
 
@@ -74,16 +76,18 @@ export class MessagesController {
   }
 
   /** With a `file`, the stored image's public URL becomes the body (after every other field is checked). */
-  private async addOne(account: Account, params: RequestParams) {
+  private async addOne(account: Account, params: RequestParams, request: FastifyRequest) {
+    const key = readIdempotencyKey(request);
     const file = params.get('file');
     const image = file === undefined ? undefined : this.images.check(file.value);
     const fields = readMessageFields(params, account.timezone, this.config.messages.maxBodyLength, !!image);
+    const claim = idempotencyClaim(key, 'addsms', { ...fields, image: image && contentHash(image.data) });
     if (image) {
       // Checked before storing, so that a refused request leaves no file behind.
       await this.intake.assertOwnDevices(account, [fields.deviceId]);
       fields.body = await this.images.store(image);
     }
-    return this.saved(await this.intake.accept(account, fields));
+    return this.saved(await this.intake.accept(account, fields, claim));
   }
 
   private saved(ids: number[]) {

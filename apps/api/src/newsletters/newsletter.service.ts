@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { SimSlot } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
+import { IdempotencyClaim } from '../common/idempotency-key';
+import { IdempotencyKeysService } from '../common/idempotency-keys.service';
 
 export interface NewNewsletter {
   title: string;
@@ -18,9 +20,12 @@ export interface NewNewsletter {
 /** Stores newsletters; the scheduler turns each into messages when it is due. */
 @Injectable()
 export class NewsletterService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly idempotency: IdempotencyKeysService,
+  ) {}
 
-  async create(account: Account, input: NewNewsletter): Promise<number> {
+  async create(account: Account, input: NewNewsletter, claim?: IdempotencyClaim): Promise<number> {
     const [devices, tags]: [unknown[], Array<{ id: number }>] = await Promise.all([
       this.db.query(`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, [input.deviceId, account.id]),
       this.db.query(`SELECT id FROM tags WHERE user_id = $1 AND id = ANY($2::int[])`, [
@@ -33,19 +38,22 @@ export class NewsletterService {
     const own = new Set(tags.map((tag) => tag.id));
     const missing = input.tagIds.filter((id) => !own.has(id));
     if (missing.length > 0) throw ApiError.notFound(`tags ${missing.join(', ')} not found among your tags`);
-    const [{ id }]: Array<{ id: number }> = await this.db.query(
-      `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)
+    const { ids } = await this.idempotency.once(account, claim, async (db) => {
+      const [{ id }]: Array<{ id: number }> = await db.query(
+        `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)
        VALUES ($1, $2, $3, $4, $5, $6::int[], COALESCE($7, now())) RETURNING id`,
-      [
-        account.id,
-        input.deviceId,
-        input.title,
-        input.body,
-        input.sim,
-        input.tagIds,
-        input.timeToSend ?? null,
-      ],
-    );
-    return id;
+        [
+          account.id,
+          input.deviceId,
+          input.title,
+          input.body,
+          input.sim,
+          input.tagIds,
+          input.timeToSend ?? null,
+        ],
+      );
+      return [id];
+    });
+    return ids[0];
   }
 }

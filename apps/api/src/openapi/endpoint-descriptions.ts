@@ -15,6 +15,8 @@ export interface EndpointDescription {
   example: unknown;
   /** Only POST (multipart or JSON bodies too big for a query string). */
   postOnly?: boolean;
+  /** Takes an optional `Idempotency-Key` header. */
+  idempotent?: boolean;
 }
 
 const token: ParamDescription = {
@@ -107,6 +109,7 @@ export const ENDPOINTS: EndpointDescription[] = [
   },
   {
     paths: ['addsms', 'smstosend'],
+    idempotent: true,
     summary: 'Send a message (one per number in sendto)',
     description:
       '`token`, or `email` + `pass` instead. With `file` (multipart, a JPEG/PNG/WebP/GIF image checked by content) the stored image URL replaces `body`. Several numbers: `sms_ids` lists every id.',
@@ -119,6 +122,7 @@ export const ENDPOINTS: EndpointDescription[] = [
   },
   {
     paths: ['addalotofsms'],
+    idempotent: true,
     summary: 'Send up to 10,000 messages at once, all or none',
     description:
       '`datajson`: a JSON string {"token":…,"smsdata":[{sendto, body, device_id, sim, timetosend, customerid, urgent}, …]}; or that object as the JSON body. A bad item rejects the request; `errors` lists each by index and field.',
@@ -226,6 +230,7 @@ export const ENDPOINTS: EndpointDescription[] = [
   },
   {
     paths: ['savepaket', 'createpaket'],
+    idempotent: true,
     summary: 'Create a newsletter',
     description:
       'At `time_to_send` (absent or 0: now) one message per contact carrying any of the tags, each contact once; listings show paketid, pakettitle, paketbody.',

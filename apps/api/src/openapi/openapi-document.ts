@@ -1,6 +1,7 @@
 import type {
   OpenAPIObject,
   OperationObject,
+  ParameterObject,
   PathItemObject,
   PathsObject,
   RequestBodyObject,
@@ -55,6 +56,16 @@ export function openApiDocument(version: string): OpenAPIObject {
   };
 }
 
+/** Ours, beyond the compatible API: a retry with the same key and request is stored once. */
+const IDEMPOTENCY_KEY: ParameterObject = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Optional, 1–200 visible ASCII characters, per account. A retry with the same key and the same request answers the first ids and stores nothing more; the same key with a different request: error code `idempotency_conflict`.',
+  schema: { type: 'string', example: '3f1c2a9e-order-1842' },
+};
+
 function pathItem(endpoint: EndpointDescription, path: string): PathItemObject {
   const operation = (method: string): OperationObject => ({
     tags: ['getdata'],
@@ -78,25 +89,29 @@ function pathItem(endpoint: EndpointDescription, path: string): PathItemObject {
     },
   });
   const query = endpoint.params.filter((param) => param.type !== 'file');
+  const headers = endpoint.idempotent ? [IDEMPOTENCY_KEY] : [];
   return {
     ...(endpoint.postOnly
       ? {}
       : {
           get: {
             ...operation('get'),
-            parameters: query.map((param) => ({
-              name: param.name,
-              in: 'query',
-              required: param.required ?? false,
-              description: param.description,
-              schema: {
-                type: param.type,
-                ...(param.example !== undefined ? { example: param.example } : {}),
-              },
-            })),
+            parameters: [
+              ...headers,
+              ...query.map((param): ParameterObject => ({
+                name: param.name,
+                in: 'query',
+                required: param.required ?? false,
+                description: param.description,
+                schema: {
+                  type: param.type,
+                  ...(param.example !== undefined ? { example: param.example } : {}),
+                },
+              })),
+            ],
           },
         }),
-    post: { ...operation('post'), requestBody: body(endpoint.params) },
+    post: { ...operation('post'), parameters: headers, requestBody: body(endpoint.params) },
   };
 }
 

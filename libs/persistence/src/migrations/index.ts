@@ -4,6 +4,7 @@ import { IncomingOnce1764100100000 } from './1764100100000-incoming-once';
 import { MessagesBySim1764100200000 } from './1764100200000-messages-by-sim';
 import { NoReportStatus1764200000000 } from './1764200000000-no-report-status';
 import { PendingMessagesIndex1764300000000 } from './1764300000000-pending-messages-index';
+import { IdempotencyKeys1764600000000 } from './1764600000000-idempotency-keys';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   MessagesBySim1764100200000,
   NoReportStatus1764200000000,
   PendingMessagesIndex1764300000000,
+  IdempotencyKeys1764600000000,
 ];

@@ -1,0 +1,258 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { DeviceQueue } from '@smsfleet/contracts';
+import { DeviceQueues } from './device-queues';
+import { RedisConnections } from './redis-connections';
+
+/** One invariant of RELIABILITY.md with the counts it was decided on, and a few offending ids. */
+export interface InvariantResult {
+  id: 'L1' | 'L3' | 'L4' | 'L6' | 'L7' | 'L8';
+  title: string;
+  holds: boolean;
+  counts: Record<string, number>;
+  /** Up to 20 offending message ids (or device ids for L7), to start an investigation with. */
+  examples: number[];
+}
+
+/** The client ledger: what the API answered to each request. */
+export interface ClientLedgerEntry {
+  status: number;
+  ids: number[];
+}
+
+/** The phone ledger, summarised: real sends per message id, and `sms` events received. */
+export interface PhoneLedgerSummary {
+  sends: ReadonlyMap<number, number>;
+  received: number;
+  repeats: number;
+}
+
+export interface InvariantCheckOptions {
+  /** After a run has settled: every accepted message must be final. Otherwise only overdue ones count. */
+  settled?: boolean;
+  /** Slack past a message's deadlines before it counts as overdue (the expiry job runs periodically). */
+  marginSeconds?: number;
+  clientLedger?: ClientLedgerEntry[];
+  phoneLedger?: PhoneLedgerSummary;
+}
+
+const EXAMPLES = 20;
+/** Outgoing messages only: status 5 rows are incoming SMS. */
+const OUTGOING = `status <> 5`;
+const NON_FINAL = `status IN (1, 2, 3, 6)`;
+/** Waiting beyond validity, or taken/sent without a report beyond the report timeout ($1 margin, $2 timeout). */
+const OVERDUE = `((status IN (1, 3) AND valid_until < now() - make_interval(secs => $1))
+  OR (status IN (2, 6) AND COALESCE(sent_at, taken_at, updated_at)
+        < now() - make_interval(secs => $2 + $1)))`;
+
+/**
+ * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4 and
+ * L8 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
+ */
+@Injectable()
+export class InvariantChecker {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly queues: DeviceQueues,
+    private readonly redis: RedisConnections,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async check(options: InvariantCheckOptions = {}): Promise<InvariantResult[]> {
+    const results = [await this.l3(options), await this.l6(), await this.l7(options)];
+    if (options.clientLedger) results.unshift(await this.l1(options.clientLedger));
+    if (options.phoneLedger) results.push(await this.l4(options.phoneLedger), this.l8(options.phoneLedger));
+    return results;
+  }
+
+  /** L1: every id the API returned with a 2xx exists in the database. */
+  private async l1(ledger: ClientLedgerEntry[]): Promise<InvariantResult> {
+    const ids = [...new Set(ledger.filter((e) => e.status >= 200 && e.status < 300).flatMap((e) => e.ids))];
+    const found = new Set<number>();
+    for (let start = 0; start < ids.length; start += 10_000) {
+      const rows: Array<{ id: string }> = await this.db.query(
+        `SELECT id FROM messages WHERE id = ANY($1::bigint[])`,
+        [ids.slice(start, start + 10_000)],
+      );
+      for (const row of rows) found.add(Number(row.id));
+    }
+    const missing = ids.filter((id) => !found.has(id));
+    return {
+      id: 'L1',
+      title: 'every id answered with a 2xx exists',
+      holds: missing.length === 0,
+      counts: { requests: ledger.length, idsAnswered: ids.length, missing: missing.length },
+      examples: missing.slice(0, EXAMPLES),
+    };
+  }
+
+  /**
+   * L3: every accepted message is final. Settled: none may be left non-final. Live: none may be past its
+   * deadline (waiting beyond its validity, or taken/sent beyond the report timeout) plus the margin.
+   */
+  private async l3(options: InvariantCheckOptions): Promise<InvariantResult> {
+    const margin = options.marginSeconds ?? 60;
+    const [counts]: Array<Record<string, string>> = await this.db.query(
+      `SELECT count(*) FILTER (WHERE ${OUTGOING}) AS accepted,
+              count(*) FILTER (WHERE ${NON_FINAL}) AS "nonFinal",
+              count(*) FILTER (WHERE ${NON_FINAL} AND time_to_send > now()) AS "scheduledAhead",
+              count(*) FILTER (WHERE ${OVERDUE}) AS overdue
+         FROM messages`,
+      [margin, this.config.messages.reportTimeoutSeconds],
+    );
+    const failing = options.settled ? NON_FINAL : OVERDUE;
+    const examples: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM messages WHERE ${failing} ORDER BY id LIMIT ${EXAMPLES}`,
+      options.settled ? [] : [margin, this.config.messages.reportTimeoutSeconds],
+    );
+    const numbers = numeric(counts);
+    return {
+      id: 'L3',
+      title: options.settled ? 'every accepted message is final' : 'no accepted message is overdue',
+      holds: options.settled ? numbers.nonFinal === 0 : numbers.overdue === 0,
+      counts: numbers,
+      examples: examples.map((row) => Number(row.id)),
+    };
+  }
+
+  /**
+   * L6: no queue residue. A job waiting, prioritised, delayed or active in a device queue must belong to
+   * a message of that device that is still waiting for a phone (status 1 or 3) or, if active, held by one.
+   */
+  private async l6(): Promise<InvariantResult> {
+    const devices: Array<{ id: number }> = await this.db.query(`SELECT id FROM devices ORDER BY id`);
+    let jobs = 0;
+    const residue: number[] = [];
+    const reasons = { finalMessage: 0, missingMessage: 0, otherDevice: 0 };
+    for (const { id: deviceId } of devices) {
+      const queue = this.queues.queue(deviceId);
+      const [waiting, active, prioritized, delayed] = await Promise.all([
+        this.redis.shared.lrange(queue.toKey('wait'), 0, -1),
+        this.redis.shared.lrange(queue.toKey('active'), 0, -1),
+        this.redis.shared.zrange(queue.toKey('prioritized'), 0, -1),
+        this.redis.shared.zrange(queue.toKey('delayed'), 0, -1),
+      ]);
+      const jobIds = [...waiting, ...active, ...prioritized, ...delayed].filter((id) => /^m\d+$/.test(id));
+      jobs += jobIds.length;
+      if (jobIds.length === 0) continue;
+      const rows: Array<{ id: string; device_id: number; status: number }> = await this.db.query(
+        `SELECT id, device_id, status FROM messages WHERE id = ANY($1::bigint[])`,
+        [jobIds.map((jobId) => DeviceQueue.messageIdOf(jobId))],
+      );
+      const byId = new Map(rows.map((row) => [Number(row.id), row]));
+      for (const jobId of jobIds) {
+        const messageId = DeviceQueue.messageIdOf(jobId);
+        const row = byId.get(messageId);
+        const reason = !row
+          ? 'missingMessage'
+          : row.device_id !== deviceId
+            ? 'otherDevice'
+            : [1, 2, 3, 6].includes(row.status)
+              ? undefined
+              : 'finalMessage';
+        if (reason === undefined) continue;
+        reasons[reason]++;
+        residue.push(messageId);
+      }
+    }
+    return {
+      id: 'L6',
+      title: 'no queue residue',
+      holds: residue.length === 0,
+      counts: { devices: devices.length, jobs, residue: residue.length, ...reasons },
+      examples: residue.slice(0, EXAMPLES),
+    };
+  }
+
+  /**
+   * L7: per tenant and per device, accepted = delivered + failed + expired (+ still pending, live), and
+   * the two database ledgers agree: each final message has the event of its final status.
+   */
+  private async l7(options: InvariantCheckOptions): Promise<InvariantResult> {
+    const groups: Array<Record<string, string | number>> = await this.db.query(
+      `SELECT m.user_id, m.device_id,
+              count(*) AS accepted,
+              count(*) FILTER (WHERE m.status = 7) AS delivered,
+              count(*) FILTER (WHERE m.status IN (8, 9, 10, 11, 12, 100, 101, 201, 203)) AS failed,
+              count(*) FILTER (WHERE m.status = 202) AS expired,
+              count(*) FILTER (WHERE m.status IN (1, 2, 3, 6)) AS pending,
+              count(*) FILTER (WHERE m.status IN (7, 8, 9, 10, 11, 12, 100, 101, 201, 202, 203)
+                                 AND NOT EXISTS (SELECT 1 FROM message_events e
+                                                  WHERE e.message_id = m.id AND e.status = m.status))
+                AS "finalWithoutEvent"
+         FROM messages m
+        WHERE m.${OUTGOING}
+        GROUP BY m.user_id, m.device_id
+        ORDER BY m.user_id, m.device_id`,
+    );
+    const summed = ['accepted', 'delivered', 'failed', 'expired', 'pending', 'finalWithoutEvent'];
+    const sums: Record<string, number> = { tenants: 0, devices: groups.length, unbalancedDevices: 0 };
+    for (const name of summed) sums[name] = 0;
+    const badDevices: number[] = [];
+    const tenants = new Set<number>();
+    for (const group of groups) {
+      const g = numeric(group);
+      tenants.add(g.user_id);
+      for (const name of summed) sums[name] += g[name];
+      const accounted = g.delivered + g.failed + g.expired + (options.settled ? 0 : g.pending);
+      if (accounted !== g.accepted || g.finalWithoutEvent > 0) {
+        sums.unbalancedDevices++;
+        badDevices.push(g.device_id);
+      }
+    }
+    sums.tenants = tenants.size;
+    return {
+      id: 'L7',
+      title: 'per tenant and device: accepted = delivered + failed + expired',
+      holds: badDevices.length === 0,
+      counts: sums,
+      examples: badDevices.slice(0, EXAMPLES),
+    };
+  }
+
+  /** L4: every message sent or delivered went to radio exactly once; nothing went out twice. */
+  private async l4(phone: PhoneLedgerSummary): Promise<InvariantResult> {
+    const sentRows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM messages WHERE status IN (6, 7)
+        UNION SELECT message_id FROM message_events WHERE status IN (6, 7)`,
+    );
+    const sentIds = sentRows.map((row) => Number(row.id));
+    const neverSent = sentIds.filter((id) => (phone.sends.get(id) ?? 0) === 0);
+    const twice = [...phone.sends].filter(([, count]) => count > 1).map(([id]) => id);
+    return {
+      id: 'L4',
+      title: 'every message marked sent went to radio exactly once',
+      holds: neverSent.length === 0 && twice.length === 0,
+      counts: {
+        markedSent: sentIds.length,
+        sentOnPhones: phone.sends.size,
+        markedSentNotOnPhone: neverSent.length,
+        sentMoreThanOnce: twice.length,
+      },
+      examples: [...twice, ...neverSent].slice(0, EXAMPLES),
+    };
+  }
+
+  /** L8: the raw redelivery rate is reported (it holds as long as it is shown). */
+  private l8(phone: PhoneLedgerSummary): InvariantResult {
+    const unique = phone.received - phone.repeats;
+    return {
+      id: 'L8',
+      title: 'redelivery rate reported',
+      holds: true,
+      counts: {
+        received: phone.received,
+        repeats: phone.repeats,
+        uniqueIds: unique,
+        redeliveryPerMille: unique === 0 ? 0 : Math.round((phone.repeats / unique) * 1_000),
+      },
+      examples: [],
+    };
+  }
+}
+
+function numeric(row: Record<string, string | number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, Number(value)]));
+}

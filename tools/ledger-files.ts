@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import type { ClientLedgerEntry, PhoneLedgerSummary } from '@smsfleet/queueing';
+import { UsageError } from './cli-args';
+
+/**
+ * Ledger files for `cli check`, JSON Lines:
+ * - client: `{"status":200,"ids":[1,2]}` per request (other fields, e.g. `key`, are ignored);
+ * - phone: `{"event":"received","id":1,"repeat":false}` per `sms` event and `{"event":"sent","id":1}` per
+ *   real send to radio.
+ */
+export function readClientLedger(path: string): ClientLedgerEntry[] {
+  return jsonLines(path).map((entry, index) => {
+    const { status, ids } = entry as { status?: unknown; ids?: unknown };
+    if (typeof status !== 'number' || !Array.isArray(ids) || !ids.every(Number.isSafeInteger))
+      throw new UsageError(`${path}:${index + 1}: expected {"status":number,"ids":[number,…]}`);
+    return { status, ids: ids as number[] };
+  });
+}
+
+export function readPhoneLedger(path: string): PhoneLedgerSummary {
+  const sends = new Map<number, number>();
+  let received = 0;
+  let repeats = 0;
+  jsonLines(path).forEach((entry, index) => {
+    const { event, id, repeat } = entry as { event?: unknown; id?: unknown; repeat?: unknown };
+    if (!Number.isSafeInteger(id) || (event !== 'received' && event !== 'sent'))
+      throw new UsageError(`${path}:${index + 1}: expected {"event":"received"|"sent","id":number}`);
+    if (event === 'sent') sends.set(id as number, (sends.get(id as number) ?? 0) + 1);
+    else {
+      received++;
+      if (repeat === true) repeats++;
+    }
+  });
+  return { sends, received, repeats };
+}
+
+function jsonLines(path: string): unknown[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, index) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        throw new UsageError(`${path}:${index + 1}: not JSON`);
+      }
+    });
+}
