@@ -321,7 +321,8 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
       };
       const reconcileMs = Date.now() - reconcileStarted;
       expect(result.enqueued).toBeGreaterThan(0);
-      expect(result.brokenJobsRemoved).toBe(1);
+      // At least the planted one; deleting keys mid-run can leave half-lost jobs of its own.
+      expect(result.brokenJobsRemoved).toBeGreaterThanOrEqual(1);
       expect(result.orphanJobsRemoved).toBe(2);
       expect(await strayQueue.getJob('m999999999')).toBeUndefined();
       await strayQueue.close();
