@@ -94,14 +94,16 @@ function isDependencyFailure(exception: unknown): boolean {
     // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources.
     // A connection lost mid-query has no SQLSTATE (pg's "Connection terminated unexpectedly", F7 found it):
     // the message below decides.
-    if (code) return /^(08|57P|53)/.test(code);
+    // A socket error (ECONNRESET, …) also arrives as a QueryFailedError: only a SQLSTATE decides here.
+    if (code && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P|53)/.test(code);
   }
   const code = (exception as Error & { code?: string }).code;
   return (
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
     code === 'ETIMEDOUT' ||
-    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|ECONNREFUSED/i.test(
+    code === 'EPIPE' ||
+    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/i.test(
       exception.message,
     )
   );
