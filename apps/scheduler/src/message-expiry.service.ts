@@ -6,6 +6,8 @@ import { DeviceQueue, MessageStatus } from '@smsfleet/contracts';
 import { DeviceQueues } from '@smsfleet/queueing';
 
 const EXPIRY_BATCH = 1_000;
+import { BatchLoop } from './batch-loop';
+
 /** A message handed to a phone just before its validity ended may still be acked: leave it that long. */
 const DISPATCH_MARGIN_MS = 10_000;
 
@@ -30,9 +32,13 @@ interface FinalRow {
 @Injectable()
 export class MessageExpiryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MessageExpiryService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop = new BatchLoop({
+    name: 'expiry sweep',
+    intervalMs: () => this.config.scheduler.expiryIntervalMs,
+    batchSize: EXPIRY_BATCH,
+    runOnce: () => this.expireOnce(),
+    logger: this.logger,
+  });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -41,20 +47,7 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(this.config.scheduler.expiryIntervalMs);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.expireUntilDone()
-        .catch((error: Error) => this.logger.warn({ err: error }, 'expiry sweep failed; retrying'))
-        .finally(() => this.schedule(this.config.scheduler.expiryIntervalMs));
-    }, ms);
-  }
-
-  private async expireUntilDone(): Promise<void> {
-    while (!this.stopped && (await this.expireOnce()) === EXPIRY_BATCH);
+    this.loop.start(this.config.scheduler.expiryIntervalMs);
   }
 
   /** Finalises one batch; returns how many messages it finalised. */
@@ -120,8 +113,6 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 }

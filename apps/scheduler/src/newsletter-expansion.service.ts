@@ -5,6 +5,8 @@ import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 
+import { BatchLoop } from './batch-loop';
+
 /** Newsletters claimed per transaction. */
 const CLAIM_BATCH = 10;
 /** Jobs per addBulk when a large newsletter is enqueued. */
@@ -29,9 +31,13 @@ interface CreatedRow {
 @Injectable()
 export class NewsletterExpansionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NewsletterExpansionService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop = new BatchLoop({
+    name: 'newsletter expansion',
+    intervalMs: () => this.config.scheduler.sweepIntervalMs,
+    batchSize: CLAIM_BATCH,
+    runOnce: () => this.expandDue(),
+    logger: this.logger,
+  });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -40,20 +46,7 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.expandUntilNoneDue()
-        .catch((error: Error) => this.logger.warn({ err: error }, 'newsletter expansion failed; retrying'))
-        .finally(() => this.schedule(this.config.scheduler.sweepIntervalMs));
-    }, ms);
-  }
-
-  private async expandUntilNoneDue(): Promise<void> {
-    while (!this.stopped && (await this.expandDue()) === CLAIM_BATCH);
+    this.loop.start(0);
   }
 
   /** Expands one batch of due newsletters; returns how many it claimed. */
@@ -108,9 +101,7 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 }
 

@@ -7,6 +7,8 @@ import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 
 const SWEEP_BATCH = 1_000;
+import { BatchLoop } from './batch-loop';
+
 /** Messages younger than this are still being enqueued by the API that accepted them. */
 const API_GRACE_SECONDS = 2;
 
@@ -30,9 +32,13 @@ interface OutboxRow {
 @Injectable()
 export class OutboxSweepService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxSweepService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop = new BatchLoop({
+    name: 'outbox sweep',
+    intervalMs: () => this.config.scheduler.sweepIntervalMs,
+    batchSize: SWEEP_BATCH,
+    runOnce: () => this.sweepOnce(),
+    logger: this.logger,
+  });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -42,20 +48,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweepUntilEmpty()
-        .catch((error: Error) => this.logger.warn({ err: error }, 'outbox sweep failed; retrying'))
-        .finally(() => this.schedule(this.config.scheduler.sweepIntervalMs));
-    }, ms);
-  }
-
-  private async sweepUntilEmpty(): Promise<void> {
-    while (!this.stopped && (await this.sweepOnce()) === SWEEP_BATCH);
+    this.loop.start(0);
   }
 
   /** Enqueues one batch of due outbox rows; returns how many it took. */
@@ -83,9 +76,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 }
 
