@@ -1,6 +1,5 @@
-import { DEVICE_NAMESPACE, DEVICE_PROTOCOL_VERSION, SmsPayload, StatusAck } from '@smsfleet/contracts';
+import { SmsPayload, StatusAck } from '@smsfleet/contracts';
 import { registerPhone } from '../tools/simulator/fleet';
-import { PhoneCredentials } from '../tools/simulator/simulated-phone';
 import { getdata } from './helpers/api-client';
 import { connectDevice } from './helpers/device-socket';
 import { Account, TestSystem } from './helpers/test-system';
