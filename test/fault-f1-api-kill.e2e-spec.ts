@@ -72,10 +72,10 @@ describe('F1: kill -9 the api in the middle of a 1,000-message bulk', () => {
       run.mix({
         keyPrefix: 'f1',
         bulks: 2,
-        bulkSize: 250,
+        bulkSize: 150,
         multis: 20,
         multiSize: 10,
-        singles: 300,
+        singles: 100,
         urgentEvery: 20,
       }),
       4,
