@@ -76,6 +76,7 @@ describe('F6a: Redis (AOF everysec) killed -9 mid-run and restarted', () => {
       downMs: DOWN_MS,
       reconciled,
       noReport,
+      lastFailureAfterRestartMs: Math.max(0, run.lastFailureAt - restartedAt),
       settledAfterRestartMs: Date.now() - restartedAt,
       runMs: Date.now() - started,
     });

@@ -68,6 +68,8 @@ export class LoadRun {
   readonly fleets: SimulatedFleet[] = [];
   /** Every answer's HTTP status (0: a network error) → how many. */
   readonly statuses = new Map<number, number>();
+  /** When the client last met a 5xx or a network error (recovery = this, after the fault healed). */
+  lastFailureAt = 0;
   /** Every answer the client got, as the client ledger records it. */
   private readonly ledger: Array<{ status: number; ids: number[] }> = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'smsfleet-run-'));
@@ -206,6 +208,7 @@ export class LoadRun {
         return { request, status, ids, attempts: attempt };
       }
       this.ledger.push({ status, ids: [] });
+      this.lastFailureAt = Date.now();
       if (Date.now() > deadline) throw new Error(`${request.key}: no answer after ${attempt} attempts`);
       await sleep(Math.min(1_000, 100 * attempt));
     }

@@ -40,6 +40,8 @@ function isSendSmsJob(data: unknown): data is SendSmsJob {
 
 /** Added to a phone's delay: network jitter must not bring two messages closer than it at the phone. */
 const PACE_JITTER_MARGIN_MS = 50;
+/** The last pause between retries of recording an ack (≈ 8 s in all, well within the job lock). */
+const ACK_RETRY_MAX_DELAY_MS = 4_000;
 
 function paceMs(settings: DeviceSettings): number {
   return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
@@ -230,8 +232,10 @@ export class DeviceSession {
   private async finish(entry: InFlight, report: StatusReport): Promise<void> {
     entry.settled = true;
     try {
-      await this.context.report(this.deviceId, [report]);
-      await entry.job.moveToCompleted(undefined, this.token, false);
+      // A Redis refusing writes for a moment (full: F10) must not leave the job active until its lock
+      // expires: the phone has the message, so a few quick retries save a resend and a stalled job.
+      await this.retryBriefly(() => this.context.report(this.deviceId, [report]));
+      await this.retryBriefly(() => entry.job.moveToCompleted(undefined, this.token, false));
     } catch (error) {
       // The job keeps its lock until it expires; the stalled check then puts it back (resent, de-duplicated).
       this.warn(error as Error, 'could not record an ack; the message will be resent');
@@ -255,6 +259,18 @@ export class DeviceSession {
       await job.remove();
     } catch (error) {
       this.warn(error as Error, 'could not discard a broken job');
+    }
+  }
+
+  /** Runs `write` again after 0.25, 0.5, 1, 2 and 4 s if it fails, unless the phone left meanwhile. */
+  private async retryBriefly<T>(write: () => Promise<T>): Promise<T> {
+    for (let delayMs = 250; ; delayMs *= 2) {
+      try {
+        return await write();
+      } catch (error) {
+        if (this.closed || delayMs > ACK_RETRY_MAX_DELAY_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
   }
 
