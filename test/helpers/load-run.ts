@@ -214,8 +214,11 @@ export class LoadRun {
     }
   }
 
-  /** Sends every request, `concurrency` at a time; the answers in request order. */
-  async drive(requests: LoadRequest[], concurrency = 8): Promise<Answered[]> {
+  /**
+   * Sends every request, `concurrency` at a time, each client pausing `paceMs` after an answer (a steady
+   * stream across a fault); the answers in request order.
+   */
+  async drive(requests: LoadRequest[], concurrency = 8, paceMs = 0): Promise<Answered[]> {
     const results = new Array<Answered>(requests.length);
     let next = 0;
     await Promise.all(
@@ -223,6 +226,7 @@ export class LoadRun {
         while (next < requests.length) {
           const index = next++;
           results[index] = await this.send(requests[index]);
+          if (paceMs > 0) await sleep(paceMs);
         }
       }),
     );
