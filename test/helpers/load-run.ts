@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
+import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
 import { clientTime } from './figures';
 import { Account, AppName, ExtraEnv, Infrastructure, TestSystem } from './test-system';
@@ -72,7 +73,6 @@ export class LoadRun {
   lastFailureAt = 0;
   /** Every answer the client got, as the client ledger records it. */
   private readonly ledger: Array<{ status: number; ids: number[] }> = [];
-  private readonly dir = mkdtempSync(join(tmpdir(), 'smsfleet-run-'));
 
   private constructor(readonly system: TestSystem) {}
 
@@ -249,34 +249,12 @@ export class LoadRun {
   }
 
   /** Writes both ledgers and runs `cli check --settled` over them, as an operator would. */
-  check(): { status: number | null; invariants: Map<string, Invariant>; failing: Invariant[] } {
-    const client = join(this.dir, 'client.jsonl');
-    const phone = join(this.dir, 'phone.jsonl');
-    writeFileSync(client, this.ledger.map((entry) => JSON.stringify(entry)).join('\n'));
-    const lines: string[] = [];
-    for (const fleet of this.fleets) {
-      for (const r of fleet.ledger.received)
-        lines.push(JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
-      for (const [id, count] of fleet.ledger.sends)
-        for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
-    }
-    writeFileSync(phone, lines.join('\n'));
-    const { status, stdout, stderr } = this.system.cliResult(
-      'check',
-      '--settled',
-      '--client-ledger',
-      client,
-      '--phone-ledger',
-      phone,
+  check(): SettledCheck {
+    return checkSettled(
+      this.system,
+      this.ledger,
+      this.fleets.map((fleet) => fleet.ledger),
     );
-    const last = stdout.trim().split('\n').at(-1);
-    if (!last?.startsWith('[')) throw new Error(`cli check printed no report: ${stderr}`);
-    const report = JSON.parse(last) as Invariant[];
-    return {
-      status,
-      invariants: new Map(report.map((r) => [r.id, r])),
-      failing: report.filter((r) => !r.holds),
-    };
   }
 
   /**
@@ -320,11 +298,59 @@ export class LoadRun {
   async stop(): Promise<void> {
     for (const fleet of this.fleets) fleet.stop();
     await this.system.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
 /** A scheduled time is written as an offset and becomes a time when the request is sent. */
 function atSend(key: string, value: unknown): unknown {
   return key === 'timetosend' && typeof value === 'number' ? clientTime(Date.now() + value) : value;
+}
+
+export interface SettledCheck {
+  status: number | null;
+  invariants: Map<string, Invariant>;
+  failing: Invariant[];
+}
+
+/**
+ * Writes a client ledger (every answer: status and ids) and the phones' ledgers as files and runs
+ * `cli check --settled` over them; for suites that drive their own clients and phones too.
+ */
+export function checkSettled(
+  system: TestSystem,
+  client: Array<{ status: number; ids: number[] }>,
+  phones: PhoneLedger[],
+): SettledCheck {
+  const dir = mkdtempSync(join(tmpdir(), 'smsfleet-ledgers-'));
+  try {
+    const clientFile = join(dir, 'client.jsonl');
+    const phoneFile = join(dir, 'phone.jsonl');
+    writeFileSync(clientFile, client.map((entry) => JSON.stringify(entry)).join('\n'));
+    const lines: string[] = [];
+    for (const ledger of phones) {
+      for (const r of ledger.received)
+        lines.push(JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
+      for (const [id, count] of ledger.sends)
+        for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
+    }
+    writeFileSync(phoneFile, lines.join('\n'));
+    const { status, stdout, stderr } = system.cliResult(
+      'check',
+      '--settled',
+      '--client-ledger',
+      clientFile,
+      '--phone-ledger',
+      phoneFile,
+    );
+    const last = stdout.trim().split('\n').at(-1);
+    if (!last?.startsWith('[')) throw new Error(`cli check printed no report: ${stderr}`);
+    const report = JSON.parse(last) as Invariant[];
+    return {
+      status,
+      invariants: new Map(report.map((r) => [r.id, r])),
+      failing: report.filter((r) => !r.holds),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
