@@ -59,6 +59,8 @@ export class DeviceSession {
   private pumping = false;
   private wakeRequested = false;
   private closed = false;
+  /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
+  private readonly finishing = new Set<Promise<void>>();
   private nextSendAt = 0;
   private timer?: NodeJS.Timeout;
 
@@ -228,9 +230,16 @@ export class DeviceSession {
     }
   }
 
-  /** Records the outcome, then completes the job: a crash in between means a resend, never a loss. */
   private async finish(entry: InFlight, report: StatusReport): Promise<void> {
     entry.settled = true;
+    const recording = this.record(entry, report);
+    this.finishing.add(recording);
+    await recording;
+    this.finishing.delete(recording);
+  }
+
+  /** Records the outcome, then completes the job: a crash in between means a resend, never a loss. */
+  private async record(entry: InFlight, report: StatusReport): Promise<void> {
     try {
       // A Redis refusing writes for a moment (full: F10) must not leave the job active until its lock
       // expires: the phone has the message, so a few quick retries save a resend and a stalled job.
@@ -291,7 +300,7 @@ export class DeviceSession {
     for (const entry of pending) entry.settled = true;
     this.inFlight.clear();
     if (pending.length > 0) this.context.metrics.resends.inc({ reason: 'disconnect' }, pending.length);
-    await Promise.all(pending.map((entry) => this.requeue(entry.job)));
+    await Promise.all([...pending.map((entry) => this.requeue(entry.job)), ...this.finishing]);
     await this.worker.close().catch((error: Error) => this.warn(error, 'closing the device worker failed'));
   }
 
