@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { SimulatedPhone } from '../tools/simulator/simulated-phone';
 import { getdata } from './helpers/api-client';
+import { checkSettled } from './helpers/load-run';
 import { percentile, reportFigure } from './helpers/figures';
 import { Account, AppName, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
@@ -223,6 +224,8 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
       );
       // L6: no queue residue, and no job ever failed ("stalled too often" or otherwise).
       expect(await queueResidue(deviceIds)).toBe(0);
+      // Every invariant, as the operator's `cli check --settled` computes them from both ledgers.
+      expect(checkSettled(system, [{ status: 200, ids: accepted }], [phones.ledger]).failing).toEqual([]);
       const unique = new Set(phones.ledger.received.map((entry) => entry.id)).size;
       reportFigure('faults: two dispatchers, moves, kill -9 of dispatcher/status/api', {
         accepted: accepted.length,

@@ -1,6 +1,7 @@
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { reportFigure } from './helpers/figures';
+import { checkSettled } from './helpers/load-run';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
@@ -80,6 +81,8 @@ describe('a dispatcher cut off from Redis', () => {
         );
         return n === 15;
       });
+      const answered = [{ status: 200, ids: [...before, ...during, ...after] }];
+      expect(checkSettled(system, answered, [phones.ledger]).failing).toEqual([]);
       reportFigure('dispatcher cut off from Redis', {
         phoneReleasedAfterMs: releasedAfterMs,
         servedAgainAfterCutMs: Math.max(...phones.ledger.received.slice(5, 10).map((e) => e.at)) - cutAt,

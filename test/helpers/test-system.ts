@@ -255,8 +255,18 @@ export class TestSystem {
 
   async db(): Promise<Client> {
     if (!this.pg) {
-      this.pg = new Client({ connectionString: this.databaseUrl });
-      await this.pg.connect();
+      const client = new Client({ connectionString: this.databaseUrl });
+      // A PostgreSQL restart (F7) ends the connection: the next query opens a new one.
+      const forget = () => {
+        if (this.pg === client) this.pg = undefined;
+      };
+      client.on('error', forget);
+      client.on('end', forget);
+      this.pg = client;
+      await client.connect().catch((error: Error) => {
+        forget();
+        throw error;
+      });
     }
     return this.pg;
   }

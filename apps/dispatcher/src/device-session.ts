@@ -42,6 +42,8 @@ function isSendSmsJob(data: unknown): data is SendSmsJob {
 
 /** Added to a phone's delay: network jitter must not bring two messages closer than it at the phone. */
 const PACE_JITTER_MARGIN_MS = 50;
+/** The last pause between retries of recording an ack (≈ 8 s in all, well within the job lock). */
+const ACK_RETRY_MAX_DELAY_MS = 4_000;
 
 function paceMs(settings: DeviceSettings): number {
   return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
@@ -59,6 +61,8 @@ export class DeviceSession {
   private pumping = false;
   private wakeRequested = false;
   private closed = false;
+  /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
+  private readonly finishing = new Set<Promise<void>>();
   private nextSendAt = 0;
   private timer?: NodeJS.Timeout;
 
@@ -254,12 +258,21 @@ export class DeviceSession {
     this.wake();
   }
 
-  /** Records the outcome, then completes the job: a crash in between means a resend, never a loss. */
   private async finish(entry: InFlight, report: StatusReport): Promise<void> {
     entry.settled = true;
+    const recording = this.record(entry, report);
+    this.finishing.add(recording);
+    await recording;
+    this.finishing.delete(recording);
+  }
+
+  /** Records the outcome, then completes the job: a crash in between means a resend, never a loss. */
+  private async record(entry: InFlight, report: StatusReport): Promise<void> {
     try {
-      await this.context.report(this.deviceId, [report]);
-      await entry.job.moveToCompleted(undefined, this.token, false);
+      // A Redis refusing writes for a moment (full: F10) must not leave the job active until its lock
+      // expires: the phone has the message, so a few quick retries save a resend and a stalled job.
+      await this.retryBriefly(() => this.context.report(this.deviceId, [report]));
+      await this.retryBriefly(() => entry.job.moveToCompleted(undefined, this.token, false));
     } catch (error) {
       // The job keeps its lock until it expires; the stalled check then puts it back (resent, de-duplicated).
       this.warn(error as Error, 'could not record an ack; the message will be resent');
@@ -286,6 +299,18 @@ export class DeviceSession {
     }
   }
 
+  /** Runs `write` again after 0.25, 0.5, 1, 2 and 4 s if it fails, unless the phone left meanwhile. */
+  private async retryBriefly<T>(write: () => Promise<T>): Promise<T> {
+    for (let delayMs = 250; ; delayMs *= 2) {
+      try {
+        return await write();
+      } catch (error) {
+        if (this.closed || delayMs > ACK_RETRY_MAX_DELAY_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
   private async requeue(job: Job<SendSmsJob>): Promise<void> {
     try {
       await job.moveToWait(this.token);
@@ -303,7 +328,7 @@ export class DeviceSession {
     for (const entry of pending) entry.settled = true;
     this.inFlight.clear();
     if (pending.length > 0) this.context.metrics.resends.inc({ reason: 'disconnect' }, pending.length);
-    await Promise.all(pending.map((entry) => this.requeue(entry.job)));
+    await Promise.all([...pending.map((entry) => this.requeue(entry.job)), ...this.finishing]);
     await this.worker.close().catch((error: Error) => this.warn(error, 'closing the device worker failed'));
   }
 
