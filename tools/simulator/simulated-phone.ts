@@ -128,6 +128,18 @@ export class SimulatedPhone {
     this.socket?.removeAllListeners();
   }
 
+  /**
+   * Loses the network for a while (RELIABILITY F8): the socket closes but the phone keeps what it has
+   * accepted, keeps "sending" and retries its reports; `restoreConnection()` reconnects the same session.
+   */
+  dropConnection(): void {
+    this.socket?.disconnect();
+  }
+
+  restoreConnection(): void {
+    if (!this.stopped) this.socket?.connect();
+  }
+
   private onSms(payload: SmsPayload, ack: (answer: SmsAck) => void): void {
     const repeat = this.accepted.has(payload.id);
     this.ledger.received.push({

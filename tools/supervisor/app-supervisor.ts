@@ -69,6 +69,23 @@ export class AppSupervisor {
     );
   }
 
+  /** kill -9, no goodbye (what a crash looks like); resolves once the process is gone. */
+  async kill(name: AppName): Promise<void> {
+    const index = this.apps.findIndex((app) => app.name === name);
+    if (index < 0) return;
+    const [app] = this.apps.splice(index, 1);
+    if (app.process.exitCode !== null || app.process.signalCode !== null) return;
+    const exited = new Promise((resolve) => app.process.once('exit', resolve));
+    app.process.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Starts a killed app again on its port; resolves once it answers /health/live. */
+  async restart(name: AppName, port: number): Promise<void> {
+    this.start(name, port);
+    await this.waitUntilLive();
+  }
+
   pidOf(name: AppName): number | undefined {
     return this.apps.find((app) => app.name === name)?.process.pid;
   }
