@@ -70,6 +70,18 @@ async function main(): Promise<void> {
   let system: BenchSystem | undefined;
   const fleets: SimulatedFleet[] = [];
   const ledgerDir = mkdtempSync(join(tmpdir(), 'smsfleet-soak-'));
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const fleet of fleets) fleet.stop();
+      await system?.stop().catch((error: unknown) => console.error(`clean-up: ${String(error)}`));
+      await redis.stop();
+      await postgres.stop();
+      rmSync(ledgerDir, { recursive: true, force: true });
+    })());
+  // Interrupted (Ctrl-C): stop the apps and the private servers too, never leave them behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
   try {
     const machine = await describeMachine(postgres.url, redis.url);
     system = await BenchSystem.create(
@@ -89,7 +101,13 @@ async function main(): Promise<void> {
         system,
         account,
         credentials,
-        { sendDelayMs: 50, deliveryDelayMs: 200, failureShare: 0.01 },
+        // Always-online phones: back a few seconds after the server ended their session.
+        {
+          sendDelayMs: 50,
+          deliveryDelayMs: 200,
+          failureShare: 0.01,
+          reconnectAfterServerDisconnectMs: 2_000,
+        },
         (n) => progress.update(`tenant ${t + 1}: connected ${n}/${share} phones`),
       );
       fleets.push(fleet);
@@ -266,11 +284,7 @@ async function main(): Promise<void> {
     }
     process.exitCode = result.passed ? 0 : 1;
   } finally {
-    for (const fleet of fleets) fleet.stop();
-    await system?.stop().catch((error: unknown) => console.error(`clean-up: ${String(error)}`));
-    await redis.stop();
-    await postgres.stop();
-    rmSync(ledgerDir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 

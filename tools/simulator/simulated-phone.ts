@@ -1,6 +1,7 @@
 import { io, Socket } from 'socket.io-client';
 import {
   DEVICE_NAMESPACE,
+  DeviceConnectError,
   DEVICE_PROTOCOL_VERSION,
   DeviceEvent,
   DeviceSettings,
@@ -21,6 +22,11 @@ export interface PhoneBehaviour {
   failureShare: number;
   /** How long the phone holds an `sms` before acknowledging it (ms); 0 or absent: at once. */
   ackDelayMs?: number;
+  /**
+   * Reconnect this long (plus up to 2 s) after the server ended the session, as an always-online phone
+   * app does; absent: stay offline (the protocol's "do not fight back" a newer session of the phone).
+   */
+  reconnectAfterServerDisconnectMs?: number;
   /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
   reports?: boolean;
   /**
@@ -36,6 +42,8 @@ export interface PhoneCredentials {
 }
 
 const REPORT_RETRY_MS = 1_000;
+/** A pause of 1–3 s, spread so that a fleet refused together does not come back together. */
+const retryDelay = () => 1_000 + Math.random() * 2_000;
 const REPORT_ACK_TIMEOUT_MS = 5_000;
 
 /**
@@ -85,8 +93,15 @@ export class SimulatedPhone {
     socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
       this.onSms(payload, ack),
     );
+    // The server could not check us now: socket.io does not retry a refused handshake by itself.
+    socket.on('connect_error', (error: Error) => {
+      if (error.message === DeviceConnectError.unavailable) this.later(retryDelay(), () => socket.connect());
+    });
     socket.on('disconnect', (reason: string) => {
-      if (reason === 'io server disconnect') this.serverDisconnects++;
+      if (reason !== 'io server disconnect') return;
+      this.serverDisconnects++;
+      const after = this.behaviour.reconnectAfterServerDisconnectMs;
+      if (after !== undefined) this.later(after + retryDelay(), () => socket.connect());
     });
     socket.on(DeviceEvent.settings, (settings: DeviceSettings) => this.settingsReceived.push(settings));
     socket.on('connect', () => {
@@ -98,6 +113,7 @@ export class SimulatedPhone {
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (error: Error) => {
+        if (error.message === DeviceConnectError.unavailable) return;
         if (!socket.connected && !socket.active) reject(error);
         else if (error.message === 'unauthorized' || error.message === 'unsupported protocol') {
           socket.disconnect();

@@ -23,6 +23,8 @@ export interface ClientRecord {
 
 export interface LoadFigures {
   offeredMessages: number;
+  /** Due on the clock but not offered: the in-flight cap was reached (the system was saturated). */
+  notOfferedSaturated: number;
   requests: number;
   acceptedMessages: number;
   acceptedRequests: number;
@@ -42,7 +44,7 @@ const BACKOFF_MS = [200, 500, 1_000, 2_000];
 
 /**
  * Open-loop load at a target rate of messages (not requests): requests are started on a clock whatever the
- * answers do. The mix, by messages: 70 % in bulks (`addalotofsms`), 20 % in 10-recipient `addsms`, 10 %
+ * answers do, up to `maxInFlight` outstanding requests (a saturated system would otherwise drown in them). The mix, by messages: 70 % in bulks (`addalotofsms`), 20 % in 10-recipient `addsms`, 10 %
  * single `addsms`, 5 % urgent. Every request carries an Idempotency-Key and is retried with the same key
  * and the very same body after a 5xx or a network error, until answered.
  */
@@ -53,6 +55,8 @@ export class SoakLoad {
   private readonly latencies: number[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private offered = 0;
+  /** Messages due on the clock but not offered because `maxInFlight` requests were outstanding. */
+  private missed = 0;
   private requestCount = 0;
   private refused = 0;
   private retries = 0;
@@ -67,6 +71,8 @@ export class SoakLoad {
     private readonly tenants: LoadTenant[],
     private readonly rate: number,
     private readonly runId: string,
+    /** Open loop up to this many outstanding requests; beyond, the system is saturated and load waits. */
+    private readonly maxInFlight = 512,
   ) {
     // Bulks of 100 at 2,000 msg/s; smaller at low rates, so that a short run still sees the whole mix.
     this.bulkSize = 10 * Math.min(10, Math.max(2, Math.round(rate / 200)));
@@ -89,7 +95,11 @@ export class SoakLoad {
     const end = started + durationMs;
     while (Date.now() < end || continueWhile()) {
       const due = Math.floor(((Date.now() - started) / 1_000) * this.rate);
-      while (this.offered < due) this.start(this.next());
+      // Saturated (the cap is reached): what falls more than a second behind is not offered at all, so
+      // that the shortfall shows as a lower offered rate instead of a burst later.
+      if (this.offered + this.missed < due - this.rate) this.missed = due - this.rate - this.offered;
+      while (this.offered + this.missed < due && this.inFlight.size < this.maxInFlight)
+        this.start(this.next());
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return Date.now() - started;
@@ -104,6 +114,7 @@ export class SoakLoad {
   figures(): LoadFigures {
     return {
       offeredMessages: this.offered,
+      notOfferedSaturated: this.missed,
       requests: this.requestCount,
       acceptedMessages: this.accepted,
       acceptedRequests: this.ledger.length,

@@ -69,7 +69,7 @@ export function printResult(result: SoakResult): void {
   );
   const l = result.load;
   console.log(
-    `load: offered ${fmt(l.offeredPerSec)} msg/s, accepted ${fmt(l.acceptedPerSec)} msg/s (target ${result.options.rate}); ` +
+    `load: offered ${fmt(l.offeredPerSec)} msg/s (${l.notOfferedSaturated} messages not offered while saturated), accepted ${fmt(l.acceptedPerSec)} msg/s (target ${result.options.rate}); ` +
       `${l.acceptedMessages} messages in ${l.acceptedRequests} requests, ${l.retries} retries, ${l.refused} refused, ${l.abandoned} abandoned`,
   );
   console.log(
@@ -103,7 +103,7 @@ export function toMarkdown(result: SoakResult): string {
     '| figure | value |',
     '|---|---|',
     `| target | ${result.options.rate} msg/s for ${result.options.durationSec} s, ${result.options.phones} phones, ${result.options.dropShare * 100} % dropping |`,
-    `| offered (open loop) | ${fmt(l.offeredPerSec)} msg/s (${l.offeredMessages} messages, ${l.requests} requests) |`,
+    `| offered (open loop, ≤ 512 requests in flight) | ${fmt(l.offeredPerSec)} msg/s (${l.offeredMessages} messages, ${l.requests} requests; ${l.notOfferedSaturated} not offered while saturated) |`,
     `| accepted during the load | **${fmt(l.acceptedPerSec)} msg/s** |`,
     `| accepted in all | ${l.acceptedMessages} messages in ${l.acceptedRequests} requests; ${l.retries} retries with the same key; ${l.refused} refused; ${l.abandoned} abandoned |`,
     `| accept latency (first send → 2xx, retries included) | p50 ${fmt(l.acceptP50Ms, 0)} ms, p99 ${fmt(l.acceptP99Ms, 0)} ms |`,

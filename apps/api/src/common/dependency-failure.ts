@@ -7,8 +7,7 @@ import { QueryFailedError } from 'typeorm';
  */
 function sqlState(exception: Error): string | undefined {
   const error = (exception instanceof QueryFailedError ? exception.driverError : exception) as
-    | { code?: unknown; severity?: unknown }
-    | undefined;
+    { code?: unknown; severity?: unknown } | undefined;
   return typeof error?.severity === 'string' && typeof error.code === 'string' ? error.code : undefined;
 }
 
