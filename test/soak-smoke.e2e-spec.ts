@@ -71,6 +71,7 @@ describe('npm run test:soak (smoke)', () => {
       'kill -9 status',
     ]);
     for (const fault of result.faults) {
+      expect(fault).toMatchObject({ repaired: true });
       expect(fault.repairSec).toBeGreaterThan(0);
       expect(fault.intakeRecoverySec).not.toBeNull();
       expect(fault.dispatchRecoverySec).not.toBeNull();

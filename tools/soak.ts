@@ -21,6 +21,8 @@ import { RedisServer } from './supervisor/redis-server';
 const ROOT = join(__dirname, '..', '..');
 const TENANTS = 2;
 const AFTER_LAST_FAULT_MS = 5_000;
+/** A repair that hangs must not keep the load going for ever. */
+const MAX_OVERRUN_MS = 60_000;
 
 const USAGE = `usage: npm run test:soak -- [--rate N] [--duration S] [--phones N] [--drop-share X] [--out FILE] [--no-docs]
   --rate N          messages per second offered, open loop (default 2000)
@@ -156,7 +158,12 @@ async function main(): Promise<void> {
     // a few seconds after the last repair, so that every recovery is observed under load.
     let faultsDoneAt = Infinity;
     const [offerMs] = await Promise.all([
-      load.offer(durationSec * 1_000, () => Date.now() < faultsDoneAt + AFTER_LAST_FAULT_MS),
+      load.offer(
+        durationSec * 1_000,
+        () =>
+          Date.now() < faultsDoneAt + AFTER_LAST_FAULT_MS &&
+          Date.now() < startedAt + durationSec * 1_000 + MAX_OVERRUN_MS,
+      ),
       faults.run(durationSec * 1_000).finally(() => (faultsDoneAt = Date.now())),
     ]);
     const loadEndedAt = Date.now();
@@ -263,6 +270,7 @@ async function main(): Promise<void> {
           ),
           dispatchRecoverySec: firstAfter(receivedAt, repaired),
           deliveryRecoverySec: rise ? round((rise.at - injected) / 1_000) : null,
+          repaired: record.repaired,
           note: record.note,
         };
       }),
@@ -273,7 +281,8 @@ async function main(): Promise<void> {
         invariants.every((i) => i.holds) &&
         loadFigures.refused === 0 &&
         loadFigures.abandoned === 0 &&
-        faults.records.length === faults.count,
+        faults.records.length === faults.count &&
+        faults.records.every((record) => record.repaired),
     };
     printResult(result);
     writeResultJson(out, result);

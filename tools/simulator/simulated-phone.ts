@@ -42,6 +42,7 @@ export interface PhoneCredentials {
 }
 
 const REPORT_RETRY_MS = 1_000;
+const REPORT_RETRY_MAX_MS = 30_000;
 /** A pause of 1–3 s, spread so that a fleet refused together does not come back together. */
 const retryDelay = () => 1_000 + Math.random() * 2_000;
 const REPORT_ACK_TIMEOUT_MS = 5_000;
@@ -197,12 +198,17 @@ export class SimulatedPhone {
   }
 
   /** Reports are retried until acknowledged (DEVICE-PROTOCOL.md §4). */
-  private report(status: StatusPayload): void {
+  private report(status: StatusPayload, attempt = 0): void {
     if (this.stopped || !this.socket) return;
     const socket = this.socket;
-    const retry = () => this.later(REPORT_RETRY_MS, () => this.report(status));
+    // Back off while the server does not answer: a fleet retrying every second piles reports onto a
+    // server that is slow already (the soak saw a dispatcher drown in them).
+    const retry = () =>
+      this.later(Math.min(REPORT_RETRY_MS * 2 ** attempt, REPORT_RETRY_MAX_MS), () =>
+        this.report(status, attempt + 1),
+      );
     if (!socket.connected) {
-      retry();
+      this.later(REPORT_RETRY_MS, () => this.report(status, attempt));
       return;
     }
     socket

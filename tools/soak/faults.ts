@@ -16,6 +16,7 @@ export interface FaultRecord {
   injectedAt: number;
   /** ms since the run started: the app live again / the server answering again */
   restoredAt: number;
+  repaired: boolean;
   /** e.g. what the reconcile after the Redis restart did */
   note?: string;
 }
@@ -81,8 +82,18 @@ export class FaultTimeline {
       if (Date.now() < due) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
       this.current = fault.name;
       const injectedAt = Date.now() - this.runStartedAt;
-      const note = await fault.inject();
-      this.records.push({ fault: fault.name, injectedAt, restoredAt: Date.now() - this.runStartedAt, note });
+      // A repair that fails is a result to report (and a failed soak), not a reason to stop the others.
+      const [repaired, note] = await fault.inject().then(
+        (text) => [true, text] as const,
+        (error: Error) => [false, `NOT REPAIRED: ${error.message}`] as const,
+      );
+      this.records.push({
+        fault: fault.name,
+        injectedAt,
+        restoredAt: Date.now() - this.runStartedAt,
+        repaired,
+        note,
+      });
       this.current = undefined;
     }
   }

@@ -18,6 +18,7 @@ export interface FaultOutcome {
   dispatchRecoverySec: number | null;
   /** fault → the first rise of the delivered count in PostgreSQL after the repair (1 s resolution) */
   deliveryRecoverySec: number | null;
+  repaired: boolean;
   note?: string;
 }
 

@@ -47,9 +47,9 @@ export class AppSupervisor {
   }
 
   /** Resolves when every app answers /health/live; rejects naming the app that exited or did not come up. */
-  async waitUntilLive(timeoutMs = 60_000): Promise<void> {
+  async waitUntilLive(timeoutMs = 60_000, apps: SupervisedApp[] = this.apps): Promise<void> {
     await Promise.all(
-      this.apps.map(async (app) => {
+      apps.map(async (app) => {
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {
           if (app.process.exitCode !== null) {
@@ -58,9 +58,13 @@ export class AppSupervisor {
             );
           }
           try {
-            if ((await fetch(`http://127.0.0.1:${app.port}/health/live`)).ok) return;
+            // A bounded probe: an app that hangs must not hang its supervisor too.
+            const probe = await fetch(`http://127.0.0.1:${app.port}/health/live`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            if (probe.ok) return;
           } catch {
-            // not listening yet
+            // not listening yet, or not answering
           }
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
@@ -82,8 +86,7 @@ export class AppSupervisor {
 
   /** Starts a killed app again on its port; resolves once it answers /health/live. */
   async restart(name: AppName, port: number): Promise<void> {
-    this.start(name, port);
-    await this.waitUntilLive();
+    await this.waitUntilLive(60_000, [this.start(name, port)]);
   }
 
   pidOf(name: AppName): number | undefined {
