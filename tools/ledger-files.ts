@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { ClientLedgerEntry, PhoneLedgerSummary } from '@smsfleet/queueing';
+import type { PhoneLedger } from './simulator/phone-ledger';
 import { UsageError } from './cli-args';
 
 /**
@@ -45,4 +46,21 @@ function jsonLines(path: string): unknown[] {
         throw new UsageError(`${path}:${index + 1}: not JSON`);
       }
     });
+}
+
+/** Writes a client ledger file (extra fields such as the idempotency key are kept for people to read). */
+export function writeClientLedger(path: string, entries: ClientLedgerEntry[]): void {
+  writeFileSync(path, entries.map((entry) => JSON.stringify(entry)).join('\n') + '\n');
+}
+
+/** Writes the phone ledgers of one or more fleets as one phone ledger file. */
+export function writePhoneLedger(path: string, ledgers: PhoneLedger[]): void {
+  const lines: string[] = [];
+  for (const ledger of ledgers) {
+    for (const r of ledger.received)
+      lines.push(JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
+    for (const [id, count] of ledger.sends)
+      for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
 }

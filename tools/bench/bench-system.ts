@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,17 @@ import { AppName, AppSupervisor } from '../supervisor/app-supervisor';
 import { freePort } from '../supervisor/free-port';
 
 const ROOT = join(__dirname, '..', '..', '..');
+const ALIASES = join(ROOT, 'scripts/register-aliases.js');
+const CLI = join(ROOT, 'dist/tools/cli.js');
 const BASE_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/** Private servers (tools/supervisor) for runs that restart them; the machine's shared ones by default. */
+export interface BenchInfrastructure {
+  /** A URL of the server's maintenance database; the system creates its own database beside it. */
+  databaseServerUrl?: string;
+  redisUrl?: string;
+}
 
 export interface BenchAccount {
   email: string;
@@ -33,15 +42,23 @@ export class BenchSystem {
   private supervisor?: AppSupervisor;
   private pool?: Pool;
   private redisClient?: IORedis;
+  readonly redisUrl: string;
 
-  private constructor(private readonly extraEnv: Record<string, string>) {
-    const url = new URL(BASE_DATABASE_URL);
+  private constructor(
+    private readonly extraEnv: Record<string, string>,
+    infrastructure: BenchInfrastructure,
+  ) {
+    this.redisUrl = infrastructure.redisUrl ?? BENCH_REDIS_URL;
+    const url = new URL(infrastructure.databaseServerUrl ?? BASE_DATABASE_URL);
     url.pathname = `/smsfleet_bench_${this.id}`;
     this.databaseUrl = url.toString();
   }
 
-  static async create(extraEnv: Record<string, string> = {}): Promise<BenchSystem> {
-    const system = new BenchSystem(extraEnv);
+  static async create(
+    extraEnv: Record<string, string> = {},
+    infrastructure: BenchInfrastructure = {},
+  ): Promise<BenchSystem> {
+    const system = new BenchSystem(extraEnv, infrastructure);
     await runMigrations(system.databaseUrl);
     for (const app of ['api', 'scheduler', 'dispatcher', 'status'] as AppName[])
       system.ports[app] = await freePort();
@@ -54,7 +71,7 @@ export class BenchSystem {
       HOME: process.env.HOME,
       NODE_ENV: 'production',
       DATABASE_URL: this.databaseUrl,
-      REDIS_URL: BENCH_REDIS_URL,
+      REDIS_URL: this.redisUrl,
       REDIS_PREFIX: this.redisPrefix,
       API_PORT: String(this.ports.api),
       DISPATCHER_PORT: String(this.ports.dispatcher),
@@ -78,6 +95,13 @@ export class BenchSystem {
     return this.supervisor?.pidOf(app);
   }
 
+  /** kill -9 of one app, then the same app again on its port; resolves once it is live. */
+  async crashAndRestart(app: AppName): Promise<void> {
+    if (!this.supervisor) throw new Error('no apps started');
+    await this.supervisor.kill(app);
+    await this.supervisor.restart(app, this.ports[app]);
+  }
+
   get apiUrl(): string {
     return `http://127.0.0.1:${this.ports.api}`;
   }
@@ -86,21 +110,31 @@ export class BenchSystem {
     return `http://127.0.0.1:${this.ports.dispatcher}`;
   }
 
+  /**
+   * Runs the CLI (tools/cli.ts) against this system, as an operator would, without blocking the event loop
+   * (phones and load may be running meanwhile); its status and output.
+   */
+  cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, ['-r', ALIASES, CLI, ...args], {
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
   createAccount(): BenchAccount {
     const email = `bench-${randomBytes(3).toString('hex')}@example.com`;
     const password = 'benchmark password';
     const result = spawnSync(
       process.execPath,
-      [
-        '-r',
-        join(ROOT, 'scripts/register-aliases.js'),
-        join(ROOT, 'dist/tools/cli.js'),
-        'user:create',
-        '--email',
-        email,
-        '--password',
-        password,
-      ],
+      ['-r', ALIASES, CLI, 'user:create', '--email', email, '--password', password],
       { env: this.env(), encoding: 'utf8' },
     );
     if (result.status !== 0) throw new Error(`user:create failed: ${result.stderr}`);
@@ -127,12 +161,16 @@ export class BenchSystem {
   }
 
   db(): Pool {
-    this.pool ??= new Pool({ connectionString: this.databaseUrl, max: 8 });
+    if (!this.pool) {
+      this.pool = new Pool({ connectionString: this.databaseUrl, max: 8 });
+      // An idle client whose server restarted (the soak's fault) is dropped; the next query connects anew.
+      this.pool.on('error', () => undefined);
+    }
     return this.pool;
   }
 
   redis(): IORedis {
-    this.redisClient ??= new IORedis(BENCH_REDIS_URL, { maxRetriesPerRequest: 3 });
+    this.redisClient ??= new IORedis(this.redisUrl, { maxRetriesPerRequest: 3 });
     return this.redisClient;
   }
 

@@ -61,7 +61,12 @@ export function toMarkdown(run: BenchRun): string {
 const MARKER = '<!-- runs: newest first; npm run bench inserts below this line -->';
 
 export function recordInDocs(path: string, run: BenchRun): void {
-  const existing = existsSync(path) ? readFileSync(path, 'utf8') : `# Benchmarks\n\n${MARKER}\n`;
-  const [head, tail] = existing.includes(MARKER) ? existing.split(MARKER) : [existing + '\n', ''];
-  writeFileSync(path, `${head}${MARKER}\n\n${toMarkdown(run)}\n${tail.replace(/^\n+/, '\n')}`);
+  insertNewestFirst(path, MARKER, toMarkdown(run), '# Benchmarks');
+}
+
+/** Inserts a run's section right below `marker` (added at the end if missing), so the newest comes first. */
+export function insertNewestFirst(path: string, marker: string, markdown: string, title: string): void {
+  const existing = existsSync(path) ? readFileSync(path, 'utf8') : `${title}\n\n${marker}\n`;
+  const [head, tail] = existing.includes(marker) ? existing.split(marker) : [existing + '\n', ''];
+  writeFileSync(path, `${head}${marker}\n\n${markdown}\n${tail.replace(/^\n+/, '\n')}`);
 }

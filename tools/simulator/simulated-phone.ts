@@ -1,6 +1,7 @@
 import { io, Socket } from 'socket.io-client';
 import {
   DEVICE_NAMESPACE,
+  DeviceConnectError,
   DEVICE_PROTOCOL_VERSION,
   DeviceEvent,
   DeviceSettings,
@@ -21,6 +22,11 @@ export interface PhoneBehaviour {
   failureShare: number;
   /** How long the phone holds an `sms` before acknowledging it (ms); 0 or absent: at once. */
   ackDelayMs?: number;
+  /**
+   * Reconnect this long (plus up to 2 s) after the server ended the session, as an always-online phone
+   * app does; absent: stay offline (the protocol's "do not fight back" a newer session of the phone).
+   */
+  reconnectAfterServerDisconnectMs?: number;
   /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
   reports?: boolean;
   /**
@@ -36,6 +42,9 @@ export interface PhoneCredentials {
 }
 
 const REPORT_RETRY_MS = 1_000;
+const REPORT_RETRY_MAX_MS = 30_000;
+/** A pause of 1–3 s, spread so that a fleet refused together does not come back together. */
+const retryDelay = () => 1_000 + Math.random() * 2_000;
 const REPORT_ACK_TIMEOUT_MS = 5_000;
 
 /**
@@ -85,8 +94,15 @@ export class SimulatedPhone {
     socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
       this.onSms(payload, ack),
     );
+    // The server could not check us now: socket.io does not retry a refused handshake by itself.
+    socket.on('connect_error', (error: Error) => {
+      if (error.message === DeviceConnectError.unavailable) this.later(retryDelay(), () => socket.connect());
+    });
     socket.on('disconnect', (reason: string) => {
-      if (reason === 'io server disconnect') this.serverDisconnects++;
+      if (reason !== 'io server disconnect') return;
+      this.serverDisconnects++;
+      const after = this.behaviour.reconnectAfterServerDisconnectMs;
+      if (after !== undefined) this.later(after + retryDelay(), () => socket.connect());
     });
     socket.on(DeviceEvent.settings, (settings: DeviceSettings) => this.settingsReceived.push(settings));
     socket.on('connect', () => {
@@ -98,6 +114,7 @@ export class SimulatedPhone {
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (error: Error) => {
+        if (error.message === DeviceConnectError.unavailable) return;
         if (!socket.connected && !socket.active) reject(error);
         else if (error.message === 'unauthorized' || error.message === 'unsupported protocol') {
           socket.disconnect();
@@ -126,6 +143,18 @@ export class SimulatedPhone {
     this.timers.clear();
     this.socket?.disconnect();
     this.socket?.removeAllListeners();
+  }
+
+  /**
+   * Loses the network for a while (RELIABILITY F8): the socket closes but the phone keeps what it has
+   * accepted, keeps "sending" and retries its reports; `restoreConnection()` reconnects the same session.
+   */
+  dropConnection(): void {
+    this.socket?.disconnect();
+  }
+
+  restoreConnection(): void {
+    if (!this.stopped) this.socket?.connect();
   }
 
   private onSms(payload: SmsPayload, ack: (answer: SmsAck) => void): void {
@@ -169,12 +198,17 @@ export class SimulatedPhone {
   }
 
   /** Reports are retried until acknowledged (DEVICE-PROTOCOL.md §4). */
-  private report(status: StatusPayload): void {
+  private report(status: StatusPayload, attempt = 0): void {
     if (this.stopped || !this.socket) return;
     const socket = this.socket;
-    const retry = () => this.later(REPORT_RETRY_MS, () => this.report(status));
+    // Back off while the server does not answer: a fleet retrying every second piles reports onto a
+    // server that is slow already (the soak saw a dispatcher drown in them).
+    const retry = () =>
+      this.later(Math.min(REPORT_RETRY_MS * 2 ** attempt, REPORT_RETRY_MAX_MS), () =>
+        this.report(status, attempt + 1),
+      );
     if (!socket.connected) {
-      retry();
+      this.later(REPORT_RETRY_MS, () => this.report(status, attempt));
       return;
     }
     socket

@@ -47,9 +47,9 @@ export class AppSupervisor {
   }
 
   /** Resolves when every app answers /health/live; rejects naming the app that exited or did not come up. */
-  async waitUntilLive(timeoutMs = 60_000): Promise<void> {
+  async waitUntilLive(timeoutMs = 60_000, apps: SupervisedApp[] = this.apps): Promise<void> {
     await Promise.all(
-      this.apps.map(async (app) => {
+      apps.map(async (app) => {
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {
           if (app.process.exitCode !== null) {
@@ -58,15 +58,35 @@ export class AppSupervisor {
             );
           }
           try {
-            if ((await fetch(`http://127.0.0.1:${app.port}/health/live`)).ok) return;
+            // A bounded probe: an app that hangs must not hang its supervisor too.
+            const probe = await fetch(`http://127.0.0.1:${app.port}/health/live`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            if (probe.ok) return;
           } catch {
-            // not listening yet
+            // not listening yet, or not answering
           }
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
         throw new Error(`${app.name} did not come up on port ${app.port} within ${timeoutMs / 1000} s`);
       }),
     );
+  }
+
+  /** kill -9, no goodbye (what a crash looks like); resolves once the process is gone. */
+  async kill(name: AppName): Promise<void> {
+    const index = this.apps.findIndex((app) => app.name === name);
+    if (index < 0) return;
+    const [app] = this.apps.splice(index, 1);
+    if (app.process.exitCode !== null || app.process.signalCode !== null) return;
+    const exited = new Promise((resolve) => app.process.once('exit', resolve));
+    app.process.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Starts a killed app again on its port; resolves once it answers /health/live. */
+  async restart(name: AppName, port: number): Promise<void> {
+    await this.waitUntilLive(60_000, [this.start(name, port)]);
   }
 
   pidOf(name: AppName): number | undefined {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, SpawnSyncOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,26 @@ export class PostgresCluster {
   /** `pg_ctl restart -m immediate`: every backend is dropped without a checkpoint; recovery replays WAL. */
   restartImmediate(): void {
     this.pgCtl('restart', ['-m', 'immediate', '-l', join(this.dir, 'postgres.log')]);
+  }
+
+  /** The same without blocking the event loop (for a caller that keeps clients running meanwhile). */
+  restartImmediateInBackground(): Promise<void> {
+    const args = ['restart', '-D', this.dataDir, '-w', '-t', '60', '-m', 'immediate'];
+    args.push('-l', join(this.dir, 'postgres.log'));
+    return new Promise((resolve, reject) => {
+      const child = spawn(join(this.bin, 'pg_ctl'), args, {
+        cwd: this.dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...this.user,
+      });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      // 'exit', not 'close': the daemonized postmaster inherits no pipe but may outlive pg_ctl's streams.
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`pg_ctl restart failed (${code}): ${stderr.trim()}`)),
+      );
+    });
   }
 
   stopImmediate(): void {

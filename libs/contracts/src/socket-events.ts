@@ -72,4 +72,6 @@ export type IncomingAck = { ok: true; id: number } | { ok: false; error: string 
 export const DeviceConnectError = {
   unauthorized: 'unauthorized',
   unsupportedProtocol: 'unsupported protocol',
+  /** The server could not check the phone now (its database is away or slow): retry after a pause. */
+  unavailable: 'unavailable',
 } as const;

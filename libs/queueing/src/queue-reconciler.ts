@@ -63,15 +63,20 @@ export class QueueReconciler {
     let enqueued = 0;
     let brokenJobsRemoved = 0;
     let after = '0';
+    // Messages accepted after the start are enqueued by their own request or the outbox sweep; without
+    // this bound, a reconcile under live load chases the newest rows and never ends (the soak found it).
+    const [{ last }]: Array<{ last: string | null }> = await this.db.query(
+      `SELECT max(id)::text AS last FROM messages`,
+    );
     for (;;) {
       const rows: PendingRow[] = await this.db.query(
         `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
            FROM messages
-          WHERE id > $1 AND status IN (1, 3) AND valid_until > now()
+          WHERE id > $1 AND id <= $4 AND status IN (1, 3) AND valid_until > now()
             AND time_to_send <= now() + make_interval(secs => $2)
           ORDER BY id
           LIMIT $3`,
-        [after, horizon, RECONCILE_BATCH],
+        [after, horizon, RECONCILE_BATCH, last ?? '0'],
       );
       if (rows.length === 0) break;
       brokenJobsRemoved += await this.removeBrokenJobs(rows);

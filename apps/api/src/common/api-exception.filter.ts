@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryFailedError } from 'typeorm';
 import { ApiError, ApiErrorCode } from './api-error';
+import { isDependencyFailure } from './dependency-failure';
 
 /** The SmsGateway24 surface answers errors with HTTP 200: its clients read `error`, not the status. */
 const COMPAT_PREFIX = '/getdata/';
@@ -83,28 +83,5 @@ function isMalformedMultipart(exception: unknown, request: FastifyRequest): bool
     typeof type === 'string' &&
     type.toLowerCase().startsWith('multipart/') &&
     /multipart|part header|boundary|unexpected end of (form|part)/i.test(exception.message)
-  );
-}
-
-/** PostgreSQL or Redis away: the client should retry, nothing was written. */
-function isDependencyFailure(exception: unknown): boolean {
-  if (!(exception instanceof Error)) return false;
-  if (exception instanceof QueryFailedError) {
-    const code = (exception as QueryFailedError & { code?: string }).code;
-    // class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources.
-    // A connection lost mid-query has no SQLSTATE (pg's "Connection terminated unexpectedly", F7 found it):
-    // the message below decides.
-    // A socket error (ECONNRESET, …) also arrives as a QueryFailedError: only a SQLSTATE decides here.
-    if (code && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P|53)/.test(code);
-  }
-  const code = (exception as Error & { code?: string }).code;
-  return (
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === 'ETIMEDOUT' ||
-    code === 'EPIPE' ||
-    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/i.test(
-      exception.message,
-    )
   );
 }
