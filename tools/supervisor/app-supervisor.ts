@@ -32,11 +32,15 @@ export class AppSupervisor {
   }
 
   start(name: AppName, port: number): SupervisedApp {
-    const child = spawn(process.execPath, [...NODE_FLAGS, '-r', ALIASES, join(ROOT, `dist/apps/${name}/src/main.js`)], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', this.logDir ? 'pipe' : 'inherit', this.logDir ? 'pipe' : 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...NODE_FLAGS, '-r', ALIASES, join(ROOT, `dist/apps/${name}/src/main.js`)],
+      {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', this.logDir ? 'pipe' : 'inherit', this.logDir ? 'pipe' : 'inherit'],
+      },
+    );
     if (this.logDir) {
       const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
       this.logs.push(log);
