@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
@@ -40,4 +41,15 @@ export async function describeMachine(databaseUrl: string, redisUrl: string): Pr
       ['bullmq', 'socket.io', 'typeorm', 'fastify'].map((name) => [name, packageVersion(name)]),
     ),
   };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN where that is not readable. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    // After the command name: state is field 3, utime and stime are fields 14 and 15, in USER_HZ (100) ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }

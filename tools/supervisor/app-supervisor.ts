@@ -7,6 +7,8 @@ export type AppName = (typeof APP_NAMES)[number];
 
 const ROOT = join(__dirname, '..', '..', '..');
 const ALIASES = join(ROOT, 'scripts', 'register-aliases.js');
+/** Extra node flags for every app, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (not allowed in NODE_OPTIONS). */
+const NODE_FLAGS = (process.env.SMSFLEET_APP_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 export interface SupervisedApp {
   name: AppName;
@@ -30,11 +32,15 @@ export class AppSupervisor {
   }
 
   start(name: AppName, port: number): SupervisedApp {
-    const child = spawn(process.execPath, ['-r', ALIASES, join(ROOT, `dist/apps/${name}/src/main.js`)], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', this.logDir ? 'pipe' : 'inherit', this.logDir ? 'pipe' : 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...NODE_FLAGS, '-r', ALIASES, join(ROOT, `dist/apps/${name}/src/main.js`)],
+      {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', this.logDir ? 'pipe' : 'inherit', this.logDir ? 'pipe' : 'inherit'],
+      },
+    );
     if (this.logDir) {
       const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
       this.logs.push(log);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BenchSystem } from '../bench-system';
+import { cpuSecondsOf } from '../machine';
 import { runLoad } from '../load';
 import { Progress } from '../progress';
 import { BenchContext, Scenario, ScenarioResult } from '../result';
@@ -50,6 +51,7 @@ export const intakeSingle: Scenario = {
         durationSec: warm,
         body: message,
       });
+      const baseCpu = cpuSecondsOf(baseline.pid);
       const base = await runLoad({
         url: `http://127.0.0.1:${baselinePort}/`,
         connections: CONNECTIONS,
@@ -57,11 +59,13 @@ export const intakeSingle: Scenario = {
         body: message,
         onTick: (n) => progress.update(`baseline: ${n} requests`),
       });
+      const baseCpuMs = ((cpuSecondsOf(baseline.pid) - baseCpu) * 1000) / base.completed;
       baseline.kill('SIGTERM');
 
       progress.update('system: POST /getdata/addsms', true);
       const url = `${system.apiUrl}/getdata/addsms`;
       await runLoad({ url, connections: CONNECTIONS, durationSec: warm, body: message });
+      const apiCpu = cpuSecondsOf(system.pidOf('api'));
       const full = await runLoad({
         url,
         connections: CONNECTIONS,
@@ -70,10 +74,14 @@ export const intakeSingle: Scenario = {
         onTick: (n) => progress.update(`system: ${n} requests`),
       });
 
+      const apiCpuMs = ((cpuSecondsOf(system.pidOf('api')) - apiCpu) * 1000) / full.completed;
       progress.update(
         `system at half that load (${Math.round(full.requestsPerSecond / 2)} req/s): latency`,
         true,
       );
+      // Where the tail comes from: how long the API's own event loop stalled (prom-client resets the delay
+      // histogram at each scrape, so the scrape before starts the window) and what GC cost meanwhile.
+      const before = await processFigures(system.apiUrl);
       const half = await runLoad({
         url,
         connections: CONNECTIONS,
@@ -81,6 +89,7 @@ export const intakeSingle: Scenario = {
         body: message,
         overallRate: Math.max(1, Math.round(full.requestsPerSecond / 2)),
       });
+      const after = await processFigures(system.apiUrl);
 
       const [{ stored }] = (
         await system.db().query<{ stored: number }>('SELECT count(*)::int AS stored FROM messages')
@@ -104,6 +113,10 @@ export const intakeSingle: Scenario = {
           'p99 ms at half load': half.p99,
           'p50 ms at half load': half.p50,
           'baseline p99 ms': base.p99,
+          // CPU per request depends far less on the other load of the machine than req/s do.
+          'CPU ms per request, API / baseline server': `${round(apiCpuMs, 2)} / ${round(baseCpuMs, 2)}`,
+          'API event-loop delay p99 / max ms at half load': `${after.loopP99Ms} / ${after.loopMaxMs}`,
+          'API GC ms at half load (of which major)': `${round(after.gcMs - before.gcMs)} (${round(after.majorGcMs - before.majorGcMs)})`,
           'errors (system)': full.errors + half.errors,
           'rows stored': stored,
         },
@@ -113,3 +126,16 @@ export const intakeSingle: Scenario = {
     }
   },
 };
+
+/** The API's event-loop delay since the previous scrape and its GC time so far, from its /metrics. */
+async function processFigures(apiUrl: string) {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const sample = (pattern: RegExp) =>
+    [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0) * 1000;
+  return {
+    loopP99Ms: round(sample(/^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? (\S+)$/gm)),
+    loopMaxMs: round(sample(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm)),
+    gcMs: sample(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
+    majorGcMs: sample(/^nodejs_gc_duration_seconds_sum\{kind="major"[^}]*\} (\S+)$/gm),
+  };
+}

@@ -71,6 +71,8 @@ export const status: Scenario = {
       }
       const baseline = reports / ((Date.now() - baseStart) / 1000);
       await system.db().query(`UPDATE messages SET status = 2, sent_at = NULL, delivered_at = NULL`);
+      // The baseline met a fresh table; without this the system would meet three dead versions of each row.
+      await system.db().query('VACUUM ANALYZE messages');
 
       progress.update(`system: ${phones} phones report over the socket`, true);
       const sockets: Socket[] = await Promise.all(
@@ -107,6 +109,9 @@ export const status: Scenario = {
         }),
       );
       const acked = Date.now();
+      // Counting the table every 100 ms scanned it each time on the same 2 cores as the system under
+      // test; so poll twice a second and read the finish from the rows: the last write's updated_at (its
+      // statement's start, so this understates the time by at most one write, tens of ms).
       await waitUntil(
         'all messages at status 7',
         async () => {
@@ -119,9 +124,12 @@ export const status: Scenario = {
           return done >= allIds.length;
         },
         600_000,
-        100,
+        500,
       );
-      const seconds = (Date.now() - start) / 1000;
+      const [{ finished }] = (
+        await system.db().query<{ finished: Date }>('SELECT max(updated_at) AS finished FROM messages')
+      ).rows;
+      const seconds = (finished.getTime() - start) / 1000;
       const rate = reports / seconds;
       for (const socket of sockets) socket.disconnect();
       const [{ events }] = (
