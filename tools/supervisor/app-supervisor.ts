@@ -30,7 +30,10 @@ export class AppSupervisor {
   }
 
   start(name: AppName, port: number): SupervisedApp {
-    const child = spawn(process.execPath, ['-r', ALIASES, join(ROOT, `dist/apps/${name}/src/main.js`)], {
+    // For profiling, e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (Node refuses these in NODE_OPTIONS).
+    const nodeArgs = (process.env.APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const main = join(ROOT, `dist/apps/${name}/src/main.js`);
+    const child = spawn(process.execPath, [...nodeArgs, '-r', ALIASES, main], {
       cwd: ROOT,
       env: this.env,
       stdio: ['ignore', this.logDir ? 'pipe' : 'inherit', this.logDir ? 'pipe' : 'inherit'],
