@@ -67,13 +67,8 @@ export const dispatch: Scenario = {
           }),
       );
       await Promise.all(queues.map((queue) => queue.pause()));
-      await fillQueues(
-        system,
-        account,
-        deviceIds,
-        PER_PHONE,
-        {},
-        (n) => progress.update(`queued ${n}/${total}`),
+      await fillQueues(system, account, deviceIds, PER_PHONE, {}, (n) =>
+        progress.update(`queued ${n}/${total}`),
       );
       progress.update(`${total} messages queued; connecting ${phones} phones`, true);
       const connectStarted = Date.now();
@@ -124,7 +119,9 @@ export const dispatch: Scenario = {
           'baseline (a) socket.io emit+ack msg/s': round(socketBaseline),
           'baseline (b) BullMQ drain jobs/s': round(drainBaseline),
           'repeats seen by phones': fleet.ledger.repeats,
-          'phones connected per second (100 at a time, before the timed part)': round(phones / connectSeconds),
+          'phones connected per second (100 at a time, before the timed part)': round(
+            phones / connectSeconds,
+          ),
         },
       };
     } finally {
