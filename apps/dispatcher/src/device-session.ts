@@ -135,11 +135,8 @@ export class DeviceSession {
           const paced = paceMs(this.settings) > 0;
           const count = found && !paced ? this.settings.window - this.inFlight.size : 1;
           const jobs = await this.worker.fetch(this.token, count);
-          if (jobs.length < count) {
-            // Wake exactly when the next scheduled message is due, not at the next idle poll.
-            const dueAt = this.worker.nextDelayedAt;
-            if (dueAt > 0) retryIn = Math.min(retryIn, dueAt - Date.now());
-          }
+          // Wake exactly when the next scheduled message is due, not at the next idle poll.
+          if (jobs.length < count) retryIn = Math.min(retryIn, this.untilNextPoll());
           for (const job of jobs) await this.take(job);
           if (jobs.length < count) break;
           found = true;
@@ -240,23 +237,40 @@ export class DeviceSession {
    */
   private async finish(entry: InFlight, report: StatusReport): Promise<void> {
     entry.settled = true;
+    let refilled = false;
     let next: Job<SendSmsJob> | undefined;
     try {
       await this.context.report(this.deviceId, [report]);
       // This entry still holds its slot, so the window cannot be exceeded by the job fetched into it.
-      const refill =
-        !this.closed && paceMs(this.settings) === 0 && this.inFlight.size <= this.settings.window;
-      if (refill) next = await this.worker.completeAndFetch(entry.job, this.token);
-      else await entry.job.moveToCompleted(undefined, this.token, false);
+      if (!this.closed && paceMs(this.settings) === 0 && this.inFlight.size <= this.settings.window) {
+        next = await this.worker.completeAndFetch(entry.job, this.token);
+        refilled = true;
+      } else {
+        await entry.job.moveToCompleted(undefined, this.token, false);
+      }
     } catch (error) {
       // The job keeps its lock until it expires; the stalled check then puts it back (resent, de-duplicated).
       this.warn(error as Error, 'could not record an ack; the message will be resent');
     } finally {
       this.inFlight.delete(entry.job.id as string);
     }
-    if (next) await this.take(next);
-    // Other slots may be free too (the queue ran dry earlier, or the refill found nothing).
-    if (!next || this.inFlight.size < this.settings.window) this.wake();
+    if (next) {
+      await this.take(next);
+      // Other slots may be free too (the queue had run dry before this job arrived).
+      if (this.inFlight.size < this.settings.window) this.wake();
+    } else if (refilled) {
+      // The refill just found the queue empty: no fetch until new work is signalled or a delayed job is due.
+      if (!this.pumping) this.arm(this.untilNextPoll());
+    } else {
+      this.wake();
+    }
+  }
+
+  /** The idle poll, or sooner if the queue's next delayed job is due before it. */
+  private untilNextPoll(): number {
+    const dueAt = this.worker.nextDelayedAt;
+    const poll = this.context.idlePollMs;
+    return dueAt > 0 ? Math.min(poll, dueAt - Date.now()) : poll;
   }
 
   /**
