@@ -6,7 +6,7 @@ import { percentile, reportFigure } from './helpers/figures';
 import { Account, AppName, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
-const FINAL_FAILURES = [8, 9, 10, 11, 12, 100, 101, 201, 202, 203];
+const FINAL_FAILURES = [8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -1,5 +1,6 @@
 import { registerPhone } from '../tools/simulator/fleet';
 import { Account, TestSystem } from './helpers/test-system';
+import { waitFor } from './helpers/wait-for';
 
 type Answer = { status: number; body: Record<string, unknown> };
 
@@ -175,5 +176,43 @@ describe('Idempotency-Key', () => {
         expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }),
       );
     expect(document.paths['/getdata/getsmsstatus'].post.parameters ?? []).toEqual([]);
+  });
+
+  it('the scheduler purges keys past their retention in batches and keeps fresh ones', async () => {
+    const request = (body: string) => ({
+      token: alice.token,
+      device_id: aliceDevice,
+      sendto: '+4915700000009',
+      body,
+    });
+    const old = await post('addsms', request('idem-old'), 'k-retention-old');
+    const fresh = await post('addsms', request('idem-fresh'), 'k-retention-fresh');
+    expect([old.body.error, fresh.body.error]).toEqual([0, 0]);
+    // Aged past the retention: this key, and more than two batches' worth of Bob's.
+    await system.query(`UPDATE idempotency_keys SET created_at = now() - interval '2 hours' WHERE key = $1`, [
+      'k-retention-old',
+    ]);
+    await system.query(
+      `INSERT INTO idempotency_keys (user_id, key, endpoint, fingerprint, result_ids, created_at)
+       SELECT u.id, 'k-aged-' || n, 'addsms', 'x', '{}', now() - interval '2 hours'
+         FROM users u, generate_series(1, 2500) AS n WHERE u.email = $1`,
+      [bob.email],
+    );
+    await system.startApp('scheduler', 'scheduler', {
+      IDEMPOTENCY_KEY_RETENTION_SECONDS: '3600',
+      SCHEDULER_EXPIRY_INTERVAL_MS: '200',
+    });
+    await waitFor(
+      'old keys purged',
+      async () => (await count(`idempotency_keys WHERE created_at < now() - interval '1 hour'`, [])) === 0,
+      30_000,
+    );
+    expect(await count(`idempotency_keys WHERE key = $1`, ['k-retention-fresh'])).toBe(1);
+    // A fresh key still replays; a purged one is a new request (retried after the retention).
+    expect((await post('addsms', request('idem-fresh'), 'k-retention-fresh')).body).toEqual(fresh.body);
+    const again = await post('addsms', request('idem-old'), 'k-retention-old');
+    expect(again.body).toMatchObject({ error: 0 });
+    expect(again.body.sms_id).not.toBe(old.body.sms_id);
+    expect(await messagesWith('idem-fresh')).toBe(1);
   });
 });

@@ -17,7 +17,7 @@ interface Result {
 }
 
 /** `npm run cli -- check`: the invariants of RELIABILITY.md from PostgreSQL, Redis and the ledger files. */
-describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
+describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
   let system: TestSystem;
   let account: Account;
   let fleet: SimulatedFleet;
@@ -52,14 +52,7 @@ describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
     const client = join(dir, 'client.jsonl');
     const phone = join(dir, 'phone.jsonl');
     writeFileSync(client, [...clientLedger.map((e) => JSON.stringify(e)), ...extraClient].join('\n'));
-    const lines = [
-      ...ledger.received.map((r) => JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat })),
-      ...[...ledger.sends].flatMap(([id, count]) =>
-        Array.from({ length: count }, () => JSON.stringify({ event: 'sent', id })),
-      ),
-      ...extraPhone,
-    ];
-    writeFileSync(phone, lines.join('\n'));
+    writeFileSync(phone, [...ledger.toJsonLines(), ...extraPhone].join('\n'));
     return ['--client-ledger', client, '--phone-ledger', phone];
   }
 
@@ -100,6 +93,7 @@ describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
       'L6 ok  ',
       'L7 ok  ',
       'L4 ok  ',
+      'L5 ok  ',
       'L8 ok  ',
     ]);
     expect(result.byId.get('L1')?.counts).toMatchObject({ idsAnswered: 30, missing: 0 });
@@ -114,6 +108,8 @@ describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
     });
     expect(l7.delivered + l7.failed + l7.expired).toBe(30);
     expect(result.byId.get('L4')?.counts).toMatchObject({ sentMoreThanOnce: 0, markedSentNotOnPhone: 0 });
+    expect(result.byId.get('L5')?.counts).toMatchObject({ failedButSentOnPhone: 0, claimsNotSent: 0 });
+    expect(result.byId.get('L5')?.counts.failed).toBe(l7.failed);
     expect(result.byId.get('L8')?.counts.uniqueIds).toBe(30);
   });
 
@@ -135,7 +131,7 @@ describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
     await system.query(`DELETE FROM messages WHERE id = $1`, [answer.body.sms_id]);
   });
 
-  it('planted faults fail their invariants (exit 2), and reconcile clears the queue residue', async () => {
+  it('planted faults fail their invariants (exit 2), an honest 203 passes L5, and reconcile clears the queue residue', async () => {
     // The expiry job would finalise the planted overdue message: stop the scheduler first.
     await system.stopApp('scheduler');
     const [delivered] = await system.query<{ id: number }>(
@@ -157,6 +153,25 @@ describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
     await queue.add('send', { ...job, messageId: 987_654_321 }, { jobId: DeviceQueue.jobId(987_654_321) });
     await queue.close();
 
+    // L5: one message the phone sent marked "expired" (a lie), one marked 203 "sent, no report" (honest).
+    const [lie, honest] = await system.query<{ id: number }>(
+      `SELECT id::int FROM messages WHERE status = 7 ORDER BY id OFFSET 1 LIMIT 2`,
+    );
+    for (const [id, status, error] of [
+      [lie.id, 202, 'validity ended before the message reached a phone'],
+      [honest.id, 203, 'sent, no delivery report in time'],
+    ] as const) {
+      await system.query(`UPDATE messages SET status = $2, status_error = $3 WHERE id = $1`, [
+        id,
+        status,
+        error,
+      ]);
+      await system.query(
+        `INSERT INTO message_events (message_id, status, at, error) VALUES ($1, $2, now(), $3)`,
+        [id, status, error],
+      );
+    }
+
     const firstSent = [...fleet.ledger.sends.keys()][0];
     const args = writeLedgers(
       fleet.ledger,
@@ -171,12 +186,17 @@ describe('cli check (invariants L1, L3, L4, L6, L7, L8)', () => {
       'L6',
       'L7',
       'L4',
+      'L5',
     ]);
     expect(result.byId.get('L1')?.examples).toEqual([987_654_320]);
     expect(result.byId.get('L3')?.examples).toEqual([overdue.id]);
     expect(result.byId.get('L6')?.counts).toMatchObject({ residue: 2, otherDevice: 1, missingMessage: 1 });
     expect(result.byId.get('L7')?.examples).toEqual([offlineDevice]);
     expect(result.byId.get('L4')?.examples).toEqual([firstSent]);
+    expect(result.byId.get('L5')).toMatchObject({
+      examples: [lie.id],
+      counts: expect.objectContaining({ failedButSentOnPhone: 2, noReportSent: 1, claimsNotSent: 1 }),
+    });
     // Live mode: the stuck message is overdue (past its validity) even without --settled.
     expect(check().byId.get('L3')).toMatchObject({
       holds: false,

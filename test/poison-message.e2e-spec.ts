@@ -1,13 +1,19 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { DeviceQueue } from '@smsfleet/contracts';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
 const POISON = { 'poison fail': 'fail', 'poison reject': 'reject', 'poison ignore': 'ignore' } as const;
+const MAX_UNACKED_SENDS = 3;
 
 /**
  * F11 (RELIABILITY.md): messages the phone always fails, refuses, or never acknowledges (an app that
- * crashes on them). The failed and refused ones end at once with their reason; none of them holds up
- * the rest of that phone's queue.
+ * crashes on them). The failed and refused ones end at once with their reason, the ignored ones as 204
+ * after DISPATCH_MAX_UNACKED_SENDS sends; none of them holds up the rest of that phone's queue.
  */
 describe('F11: poison messages', () => {
   let system: TestSystem;
@@ -17,6 +23,7 @@ describe('F11: poison messages', () => {
   beforeAll(async () => {
     system = await TestSystem.start(['api', 'scheduler', 'dispatcher', 'status'], {
       DISPATCH_ACK_TIMEOUT_MS: '1000',
+      DISPATCH_MAX_UNACKED_SENDS: String(MAX_UNACKED_SENDS),
     });
     account = system.createAccount();
     fleet = new SimulatedFleet({
@@ -40,7 +47,7 @@ describe('F11: poison messages', () => {
     await system?.stop();
   });
 
-  it('fail and reject end with their reason, ignore is resent, and the queue keeps flowing behind them', async () => {
+  it('fail, reject and ignore end with their reason, and the queue keeps flowing behind them', async () => {
     const deviceId = fleet.phones[0].deviceId;
     // The poison first, several times each (more than the window's worth in all), then ordinary messages.
     const bodies = [
@@ -60,45 +67,58 @@ describe('F11: poison messages', () => {
     expect(await response.json()).toMatchObject({ error: 0, count: bodies.length });
 
     await waitFor(
-      'the ordinary messages delivered and fail/reject final',
+      'every message final',
       async () => {
-        const [row] = await system.query<{ ok: number; final: number }>(
-          `SELECT count(*) FILTER (WHERE body = 'ok' AND status = 7)::int AS ok,
-                  count(*) FILTER (WHERE body IN ('poison fail', 'poison reject') AND status IN (9, 201))::int AS final
-             FROM messages`,
+        const [row] = await system.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM messages WHERE status IN (1, 2, 3, 6)`,
         );
-        return row.ok === 100 && row.final === 8;
+        return row.n === 0;
       },
       60_000,
       250,
     );
-    const poison = await system.query<{
+    const outcome = await system.query<{
       body: string;
       status: number;
       status_error: string | null;
       n: number;
-    }>(
-      `SELECT body, CASE WHEN status IN (1, 3) THEN 0 ELSE status END AS status, status_error, count(*)::int AS n
-         FROM messages WHERE body LIKE 'poison%' GROUP BY 1, 2, 3 ORDER BY body`,
-    );
-    expect(poison).toEqual([
+    }>(`SELECT body, status, status_error, count(*)::int AS n FROM messages GROUP BY 1, 2, 3 ORDER BY body`);
+    expect(outcome).toEqual([
+      { body: 'ok', status: 7, status_error: null, n: 100 },
       { body: 'poison fail', status: 9, status_error: 'simulated poison', n: 4 },
-      // Still waiting for a phone (0 stands for 1 or 3): only its validity ends it (see the report).
-      { body: 'poison ignore', status: 0, status_error: null, n: 4 },
+      {
+        body: 'poison ignore',
+        status: 204,
+        status_error: `sent to the phone ${MAX_UNACKED_SENDS} times, never acknowledged`,
+        n: 4,
+      },
       { body: 'poison reject', status: 201, status_error: 'simulated poison', n: 4 },
     ]);
-    // Never acknowledged: resent after each ack timeout, never sent to radio.
+    // Never acknowledged: sent exactly the cap's number of times, never to radio, and its job is gone.
     const [{ ids }] = await system.query<{ ids: number[] }>(
       `SELECT array_agg(id::int) AS ids FROM messages WHERE body = 'poison ignore'`,
     );
-    await waitFor(
-      'the ignored poison resent',
-      () => ids.every((id) => fleet.ledger.received.filter((r) => r.id === id).length >= 2),
-      15_000,
+    expect(ids.map((id) => fleet.ledger.received.filter((r) => r.id === id).length)).toEqual(
+      ids.map(() => MAX_UNACKED_SENDS),
     );
     expect(ids.filter((id) => fleet.ledger.sends.has(id))).toEqual([]);
-    // Nothing overdue yet: they end as expired (202) once their validity is over.
-    const check = system.cliResult('check');
-    expect(check.status).toBe(0);
+    const queue = new Queue(DeviceQueue.name(deviceId), {
+      connection: system.redis(),
+      prefix: system.redisPrefix,
+    });
+    const jobs = await Promise.all(ids.map((id) => queue.getJob(DeviceQueue.jobId(id))));
+    await queue.close();
+    expect(jobs.filter((job) => job !== undefined)).toEqual([]);
+    // Settled: every invariant holds, L5 (204 claims "not sent") against the phone ledger included.
+    const dir = mkdtempSync(join(tmpdir(), 'smsfleet-poison-'));
+    try {
+      const ledger = join(dir, 'phone.jsonl');
+      writeFileSync(ledger, fleet.ledger.toJsonLines().join('\n'));
+      const check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
+      expect(check.stdout).toMatch(/^L5 ok .* failed=12 .*claimsNotSent=0/m);
+      expect(check.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -1,31 +1,9 @@
-import { io, Socket } from 'socket.io-client';
-import { DEVICE_NAMESPACE, DEVICE_PROTOCOL_VERSION, SmsPayload, StatusAck } from '@smsfleet/contracts';
+import { SmsPayload, StatusAck } from '@smsfleet/contracts';
 import { registerPhone } from '../tools/simulator/fleet';
-import { PhoneCredentials } from '../tools/simulator/simulated-phone';
 import { getdata } from './helpers/api-client';
+import { connectDevice } from './helpers/device-socket';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
-
-/** A bare protocol client: the test decides every event it sends. */
-function connect(
-  url: string,
-  phone: PhoneCredentials,
-  onSms: (payload: SmsPayload) => void,
-): Promise<Socket> {
-  const socket = io(`${url}${DEVICE_NAMESPACE}`, {
-    transports: ['websocket'],
-    reconnection: false,
-    auth: { deviceId: phone.deviceId, secret: phone.secret, protocol: DEVICE_PROTOCOL_VERSION },
-  });
-  socket.on('sms', (payload: SmsPayload, ack: (answer: unknown) => void) => {
-    onSms(payload);
-    ack({ accepted: true });
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
 
 describe('status pipeline and one session per phone across dispatcher nodes', () => {
   let system: TestSystem;
@@ -61,7 +39,7 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
   it('records each report once, whatever the repeats and the order, and never moves a message backwards', async () => {
     const phone = await registerPhone(system.apiUrl, account.email, account.password, 'raw');
     const received: SmsPayload[] = [];
-    const socket = await connect(system.dispatcherUrl, phone, (payload) => received.push(payload));
+    const socket = await connectDevice(system.dispatcherUrl, phone, (payload) => received.push(payload));
     try {
       const [a, b] = [await sendOne(phone.deviceId), await sendOne(phone.deviceId)];
       await waitFor('both at the phone', () => received.length >= 2);
@@ -114,9 +92,9 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     const phone = await registerPhone(system.apiUrl, account.email, account.password, 'twice');
     const onA: number[] = [];
     const onB: number[] = [];
-    const first = await connect(system.dispatcherUrl, phone, (payload) => onA.push(payload.id));
+    const first = await connectDevice(system.dispatcherUrl, phone, (payload) => onA.push(payload.id));
     const firstClosed = new Promise<string>((resolve) => first.once('disconnect', resolve));
-    const second = await connect(system.url('dispatcher-b'), phone, (payload) => onB.push(payload.id));
+    const second = await connectDevice(system.url('dispatcher-b'), phone, (payload) => onB.push(payload.id));
     try {
       expect(await firstClosed).toBe('io server disconnect');
       const lease = await system.redis().get(`${system.redisPrefix}:lease:${phone.deviceId}`);

@@ -189,14 +189,7 @@ describe('T0 smoke: 10,000 messages over 100 phones, all invariants hold', () =>
     const client = join(dir, 'client.jsonl');
     const phone = join(dir, 'phone.jsonl');
     writeFileSync(client, answered.map((a) => JSON.stringify({ status: a.status, ids: a.ids })).join('\n'));
-    const lines: string[] = [];
-    for (const fleet of fleets) {
-      for (const r of fleet.ledger.received)
-        lines.push(JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
-      for (const [id, count] of fleet.ledger.sends)
-        for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
-    }
-    writeFileSync(phone, lines.join('\n'));
+    writeFileSync(phone, fleets.flatMap((fleet) => fleet.ledger.toJsonLines()).join('\n'));
     const { status, stdout } = system.cliResult(
       'check',
       '--settled',
@@ -217,6 +210,7 @@ describe('T0 smoke: 10,000 messages over 100 phones, all invariants hold', () =>
     expect(byId.get('L3')?.counts).toMatchObject({ accepted: 10_000, nonFinal: 0 });
     expect(byId.get('L7')?.counts).toMatchObject({ tenants: 2, devices: 100, accepted: 10_000 });
     expect(byId.get('L4')?.counts).toMatchObject({ sentMoreThanOnce: 0, markedSentNotOnPhone: 0 });
+    expect(byId.get('L5')?.counts).toMatchObject({ claimsNotSent: 0 });
     // Per tenant, the database agrees with what the client was answered.
     const perTenant = await system.query<{ email: string; n: number }>(
       `SELECT u.email, count(*)::int AS n FROM messages m JOIN users u ON u.id = m.user_id GROUP BY u.email`,

@@ -26,6 +26,16 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 /** Extra environment of the apps; a function may derive it from the system (e.g. its database name). */
 export type ExtraEnv = Record<string, string> | ((system: TestSystem) => Record<string, string>);
 
+/**
+ * Which PostgreSQL server and Redis a system runs on: the machine's shared ones by default, or private
+ * instances (tools/supervisor) for faults that restart or starve the server itself.
+ */
+export interface Infrastructure {
+  /** A URL of the server's maintenance database; the system creates its own database beside it. */
+  databaseServerUrl?: string;
+  redisUrl?: string;
+}
+
 export interface Account {
   email: string;
   password: string;
@@ -46,9 +56,14 @@ export class TestSystem {
   readonly logDir = join(tmpdir(), `smsfleet-test-${this.id}`);
   private pg?: Client;
   private redisClient?: IORedis;
+  readonly redisUrl: string;
 
-  constructor(private readonly extraEnv: ExtraEnv = {}) {
-    const url = new URL(BASE_DATABASE_URL);
+  constructor(
+    private readonly extraEnv: ExtraEnv = {},
+    infrastructure: Infrastructure = {},
+  ) {
+    this.redisUrl = infrastructure.redisUrl ?? REDIS_URL;
+    const url = new URL(infrastructure.databaseServerUrl ?? BASE_DATABASE_URL);
     url.pathname = `/smsfleet_test_${this.id}`;
     this.databaseUrl = url.toString();
   }
@@ -56,8 +71,9 @@ export class TestSystem {
   static async start(
     apps: AppName[] = ['api', 'scheduler', 'dispatcher', 'status'],
     env: ExtraEnv = {},
+    infrastructure: Infrastructure = {},
   ): Promise<TestSystem> {
-    const system = new TestSystem(env);
+    const system = new TestSystem(env, infrastructure);
     await runMigrations(system.databaseUrl);
     for (const app of ['api', 'scheduler', 'dispatcher', 'status'] as AppName[])
       system.ports[app] = await freePort();
@@ -85,7 +101,7 @@ export class TestSystem {
       HOME: process.env.HOME,
       NODE_ENV: 'test',
       DATABASE_URL: this.databaseUrl,
-      REDIS_URL,
+      REDIS_URL: this.redisUrl,
       REDIS_PREFIX: this.redisPrefix,
       API_PORT: String(this.ports.api),
       DISPATCHER_PORT: String(this.ports.dispatcher),
@@ -250,7 +266,7 @@ export class TestSystem {
   }
 
   redis(): IORedis {
-    this.redisClient ??= new IORedis(REDIS_URL, { maxRetriesPerRequest: 3 });
+    this.redisClient ??= new IORedis(this.redisUrl, { maxRetriesPerRequest: 3 });
     return this.redisClient;
   }
 

@@ -22,6 +22,14 @@ export class PhoneLedger {
     return { sends: this.sends, received: this.received.length, repeats: this.repeats };
   }
 
+  /** The ledger as `cli check --phone-ledger` reads it (JSON Lines, tools/ledger-files.ts). */
+  toJsonLines(): string[] {
+    const lines = this.received.map((r) => JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
+    for (const [id, count] of this.sends)
+      for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
+    return lines;
+  }
+
   get duplicateSends(): number {
     let duplicates = 0;
     for (const count of this.sends.values()) duplicates += count - 1;

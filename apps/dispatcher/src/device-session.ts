@@ -16,6 +16,8 @@ import { Metrics } from '@smsfleet/observability';
 export interface SessionContext {
   ackTimeoutMs: number;
   idlePollMs: number;
+  /** Sends without an ack after which a message ends as 204 instead of being resent. */
+  maxUnackedSends: number;
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
   /** Puts back jobs a previous owner of the device's queue left active; before the first fetch. */
   reclaim(deviceId: number): Promise<number>;
@@ -207,12 +209,7 @@ export class DeviceSession {
     const messageId = entry.job.data.messageId;
     const at = new Date().toISOString();
     if (error) {
-      entry.settled = true;
-      this.inFlight.delete(entry.job.id as string);
-      this.context.log.debug({ deviceId: this.deviceId, messageId }, 'no ack in time; back to the queue');
-      this.context.metrics.resends.inc({ reason: 'ack_timeout' });
-      await this.requeue(entry.job);
-      this.wake();
+      await this.onAckTimeout(entry, at);
       return;
     }
     if (ack !== null && typeof ack === 'object' && ack.accepted === true) {
@@ -229,6 +226,37 @@ export class DeviceSession {
         error: reason.slice(0, 500),
       });
     }
+  }
+
+  /**
+   * No ack in time: back to the front of the queue, unless the phone let this many sends pass unacknowledged
+   * (an app that crashes on the message): then it ends as 204, so it stops holding a window slot for ever.
+   * The count lives in the job, so it survives reconnects and other dispatcher nodes.
+   */
+  private async onAckTimeout(entry: InFlight, at: string): Promise<void> {
+    const { messageId, unackedSends = 0 } = entry.job.data;
+    const sends = unackedSends + 1;
+    if (sends >= this.context.maxUnackedSends) {
+      this.context.log.warn({ deviceId: this.deviceId, messageId, sends }, 'never acknowledged; given up');
+      await this.finish(entry, {
+        messageId,
+        status: MessageStatus.NoAck,
+        at,
+        error: `sent to the phone ${sends} times, never acknowledged`,
+      });
+      return;
+    }
+    entry.settled = true;
+    this.inFlight.delete(entry.job.id as string);
+    this.context.log.debug({ deviceId: this.deviceId, messageId }, 'no ack in time; back to the queue');
+    this.context.metrics.resends.inc({ reason: 'ack_timeout' });
+    try {
+      await entry.job.updateData({ ...entry.job.data, unackedSends: sends });
+    } catch (error) {
+      this.warn(error as Error, 'could not count an unacknowledged send');
+    }
+    await this.requeue(entry.job);
+    this.wake();
   }
 
   /**

@@ -49,6 +49,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
       idlePollMs: config.dispatcher.idlePollMs,
+      maxUnackedSends: config.dispatcher.maxUnackedSends,
       report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       metrics,

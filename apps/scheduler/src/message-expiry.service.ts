@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, MessageStatus } from '@smsfleet/contracts';
+import { DeviceQueue, MessageStatus, NO_REPORT_SENT_ERROR, NO_REPORT_TAKEN_ERROR } from '@smsfleet/contracts';
 import { DeviceQueues } from '@smsfleet/queueing';
 
 const EXPIRY_BATCH = 1_000;
@@ -12,8 +12,6 @@ import { BatchLoop } from './batch-loop';
 const DISPATCH_MARGIN_MS = 10_000;
 
 export const EXPIRED_ERROR = 'validity ended before the message reached a phone';
-export const NO_REPORT_TAKEN_ERROR = 'taken by the phone, no report in time';
-export const NO_REPORT_SENT_ERROR = 'sent, no delivery report in time';
 
 interface FinalRow {
   id: string;

@@ -4,12 +4,19 @@ import { HealthModule, LoggingModule, QueueBacklogCollector } from '@smsfleet/ob
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { NewsletterExpansionService } from './newsletter-expansion.service';
+import { IdempotencyKeyRetentionService } from './idempotency-key-retention.service';
 import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
   // The scheduler also reports the whole system's queue backlog at /metrics.
-  providers: [OutboxSweepService, NewsletterExpansionService, MessageExpiryService, QueueBacklogCollector],
+  providers: [
+    OutboxSweepService,
+    NewsletterExpansionService,
+    MessageExpiryService,
+    IdempotencyKeyRetentionService,
+    QueueBacklogCollector,
+  ],
 })
 export class SchedulerModule {}

@@ -13,13 +13,23 @@ export interface AppConfig {
   redisPrefix: string;
   logLevel: (typeof LOG_LEVELS)[number];
   api: { host: string; port: number; trustProxy: boolean; rateLimits: RateLimitsConfig };
-  dispatcher: { host: string; port: number; nodeId: string; ackTimeoutMs: number; idlePollMs: number };
+  dispatcher: {
+    host: string;
+    port: number;
+    nodeId: string;
+    ackTimeoutMs: number;
+    idlePollMs: number;
+    /** Sends of one message without an ack before it ends as 204 (No ack from phone). */
+    maxUnackedSends: number;
+  };
   scheduler: {
     host: string;
     port: number;
     horizonSeconds: number;
     sweepIntervalMs: number;
     expiryIntervalMs: number;
+    /** Idempotency keys older than this are deleted (a retry after that is a new request). */
+    idempotencyKeyRetentionSeconds: number;
   };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
   /**
@@ -112,6 +122,7 @@ export function loadConfig(
       nodeId: read.string('DISPATCHER_NODE_ID', `${hostname()}-${process.pid}`),
       ackTimeoutMs: read.int('DISPATCH_ACK_TIMEOUT_MS', 15_000, 100, 600_000),
       idlePollMs: read.int('DISPATCH_IDLE_POLL_MS', 1_000, 50, 60_000),
+      maxUnackedSends: read.int('DISPATCH_MAX_UNACKED_SENDS', 5, 1, 1_000),
     },
     scheduler: {
       host: read.string('SCHEDULER_HOST', '127.0.0.1'),
@@ -119,6 +130,7 @@ export function loadConfig(
       horizonSeconds: read.int('SCHEDULE_HORIZON_SECONDS', 600, 1, 86_400),
       sweepIntervalMs: read.int('SCHEDULER_SWEEP_INTERVAL_MS', 1_000, 50, 60_000),
       expiryIntervalMs: read.int('SCHEDULER_EXPIRY_INTERVAL_MS', 5_000, 100, 600_000),
+      idempotencyKeyRetentionSeconds: read.int('IDEMPOTENCY_KEY_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
     },
     status: {
       host: read.string('STATUS_HOST', '127.0.0.1'),

@@ -10,6 +10,8 @@ export interface SendSmsJob {
   urgent: boolean;
   /** Epoch milliseconds after which the message must not be handed to a phone. */
   validUntil: number;
+  /** How often it was sent to a phone that did not acknowledge it in time (absent: never). */
+  unackedSends?: number;
 }
 
 /** One status change of one message, as it travels to the status service. */

@@ -19,6 +19,8 @@ export enum MessageStatus {
   Expired = 202,
   /** Ours: the phone took it but sent no final report in time (its error says whether "sent" came). */
   NoReport = 203,
+  /** Ours: sent to the phone DISPATCH_MAX_UNACKED_SENDS times, never acknowledged (an app that crashes on it). */
+  NoAck = 204,
 }
 
 export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
@@ -38,12 +40,17 @@ export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
   [MessageStatus.RejectedByPhone]: 'Not sent - Rejected by phone',
   [MessageStatus.Expired]: 'Not sent - Expired',
   [MessageStatus.NoReport]: 'No report from phone',
+  [MessageStatus.NoAck]: 'Not sent - No ack from phone',
 };
 
 /** What a phone may report in a `status` event. */
 export const PHONE_REPORTABLE_STATUSES: ReadonlySet<number> = new Set([6, 7, 8, 9, 10, 11, 12, 100, 101]);
 
-const FINAL_FAILURES: ReadonlySet<number> = new Set([8, 9, 10, 11, 12, 100, 101, 201, 202, 203]);
+const FINAL_FAILURES: ReadonlySet<number> = new Set([8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204]);
+
+/** The reasons of a 203: whether the phone had reported "sent" before it fell silent. */
+export const NO_REPORT_TAKEN_ERROR = 'taken by the phone, no report in time';
+export const NO_REPORT_SENT_ERROR = 'sent, no delivery report in time';
 
 export function isMessageStatus(value: number): value is MessageStatus {
   return value in MESSAGE_STATUS_TITLES;

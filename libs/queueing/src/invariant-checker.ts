@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue } from '@smsfleet/contracts';
+import { DeviceQueue, MessageStatus, NO_REPORT_SENT_ERROR } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { RedisConnections } from './redis-connections';
 
 /** One invariant of RELIABILITY.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {
-  id: 'L1' | 'L3' | 'L4' | 'L6' | 'L7' | 'L8';
+  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8';
   title: string;
   holds: boolean;
   counts: Record<string, number>;
@@ -47,8 +47,12 @@ const OVERDUE = `((status IN (1, 3) AND valid_until < now() - make_interval(secs
   OR (status IN (2, 6) AND COALESCE(sent_at, taken_at, updated_at)
         < now() - make_interval(secs => $2 + $1)))`;
 
+/** Failure statuses that do not claim "not sent": 8 (sent, not delivered) and 203 (no report in time). */
+const SENT_FAILURES: readonly number[] = [MessageStatus.NotDelivered, MessageStatus.NoReport];
+const FAILURES = `status IN (8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204)`;
+
 /**
- * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4 and
+ * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4, L5 and
  * L8 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
  */
 @Injectable()
@@ -63,7 +67,12 @@ export class InvariantChecker {
   async check(options: InvariantCheckOptions = {}): Promise<InvariantResult[]> {
     const results = [await this.l3(options), await this.l6(), await this.l7(options)];
     if (options.clientLedger) results.unshift(await this.l1(options.clientLedger));
-    if (options.phoneLedger) results.push(await this.l4(options.phoneLedger), this.l8(options.phoneLedger));
+    if (options.phoneLedger)
+      results.push(
+        await this.l4(options.phoneLedger),
+        await this.l5(options.phoneLedger),
+        this.l8(options.phoneLedger),
+      );
     return results;
   }
 
@@ -175,10 +184,10 @@ export class InvariantChecker {
       `SELECT m.user_id, m.device_id,
               count(*) AS accepted,
               count(*) FILTER (WHERE m.status = 7) AS delivered,
-              count(*) FILTER (WHERE m.status IN (8, 9, 10, 11, 12, 100, 101, 201, 203)) AS failed,
+              count(*) FILTER (WHERE m.status IN (8, 9, 10, 11, 12, 100, 101, 201, 203, 204)) AS failed,
               count(*) FILTER (WHERE m.status = 202) AS expired,
               count(*) FILTER (WHERE m.status IN (1, 2, 3, 6)) AS pending,
-              count(*) FILTER (WHERE m.status IN (7, 8, 9, 10, 11, 12, 100, 101, 201, 202, 203)
+              count(*) FILTER (WHERE m.status IN (7, 8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204)
                                  AND NOT EXISTS (SELECT 1 FROM message_events e
                                                   WHERE e.message_id = m.id AND e.status = m.status))
                 AS "finalWithoutEvent"
@@ -232,6 +241,47 @@ export class InvariantChecker {
         sentMoreThanOnce: twice.length,
       },
       examples: [...twice, ...neverSent].slice(0, EXAMPLES),
+    };
+  }
+
+  /**
+   * L5: a failure status means it was really not sent, or says it was: a message the phone ledger shows
+   * sent to radio may only fail as 8 (not delivered) or 203 (no report; its reason tells whether "sent"
+   * came), never with a code that claims "not sent" (9–101, 201, 202, 204).
+   */
+  private async l5(phone: PhoneLedgerSummary): Promise<InvariantResult> {
+    const sentOnPhones = [...phone.sends.keys()];
+    const rows: Array<{ id: string; status: number; status_error: string | null }> = [];
+    for (let start = 0; start < sentOnPhones.length; start += 10_000) {
+      rows.push(
+        ...(await this.db.query(
+          `SELECT id, status, status_error FROM messages WHERE id = ANY($1::bigint[]) AND ${FAILURES}`,
+          [sentOnPhones.slice(start, start + 10_000)],
+        )),
+      );
+    }
+    const [{ failed }]: Array<{ failed: string }> = await this.db.query(
+      `SELECT count(*) AS failed FROM messages WHERE ${FAILURES}`,
+    );
+    const claimsNotSent = rows.filter((row) => !SENT_FAILURES.includes(row.status));
+    const count = (predicate: (row: (typeof rows)[number]) => boolean) => rows.filter(predicate).length;
+    return {
+      id: 'L5',
+      title: 'a failure status means not sent, or says "sent, no report"',
+      holds: claimsNotSent.length === 0,
+      counts: {
+        failed: Number(failed),
+        failedButSentOnPhone: rows.length,
+        notDelivered: count((row) => row.status === Number(MessageStatus.NotDelivered)),
+        noReportSent: count(
+          (row) => row.status === Number(MessageStatus.NoReport) && row.status_error === NO_REPORT_SENT_ERROR,
+        ),
+        noReportTaken: count(
+          (row) => row.status === Number(MessageStatus.NoReport) && row.status_error !== NO_REPORT_SENT_ERROR,
+        ),
+        claimsNotSent: claimsNotSent.length,
+      },
+      examples: claimsNotSent.map((row) => Number(row.id)).slice(0, EXAMPLES),
     };
   }
 

@@ -44,10 +44,13 @@ export class IdempotencyKeysService {
   }
 
   private async replay(tx: EntityManager, account: Account, claim: IdempotencyClaim): Promise<number[]> {
-    const [stored]: Array<{ endpoint: string; fingerprint: string; result_ids: string[] }> = await tx.query(
-      `SELECT endpoint, fingerprint, result_ids FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-      [account.id, claim.key],
-    );
+    const [stored]: Array<{ endpoint: string; fingerprint: string; result_ids: string[] } | undefined> =
+      await tx.query(
+        `SELECT endpoint, fingerprint, result_ids FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+        [account.id, claim.key],
+      );
+    // Purged (past its retention) between the claim and this read: the client's retry claims it anew.
+    if (stored === undefined) throw new ApiError('unavailable', 'temporarily unavailable, retry');
     if (stored.endpoint !== claim.endpoint || stored.fingerprint !== claim.fingerprint)
       throw new ApiError(
         'idempotency_conflict',

@@ -5,6 +5,7 @@ import { MessagesBySim1764100200000 } from './1764100200000-messages-by-sim';
 import { NoReportStatus1764200000000 } from './1764200000000-no-report-status';
 import { PendingMessagesIndex1764300000000 } from './1764300000000-pending-messages-index';
 import { IdempotencyKeys1764600000000 } from './1764600000000-idempotency-keys';
+import { NoAckStatus1764620000000 } from './1764620000000-no-ack-status';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   NoReportStatus1764200000000,
   PendingMessagesIndex1764300000000,
   IdempotencyKeys1764600000000,
+  NoAckStatus1764620000000,
 ];

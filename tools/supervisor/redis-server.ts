@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import IORedis from 'ioredis';
+import { freePort } from './free-port';
+
+export interface RedisServerOptions {
+  /** `appendonly yes` with `appendfsync everysec`: what production runs (RELIABILITY F6a). */
+  appendOnly?: boolean;
+  /** e.g. "64mb"; the policy is always `noeviction`, as BullMQ requires (F10). */
+  maxMemory?: string;
+}
+
+/**
+ * A private redis-server on a free port with its own data directory, for faults that need to crash,
+ * restart or starve Redis itself: the machine's shared Redis must never be touched that way.
+ */
+export class RedisServer {
+  private process?: ChildProcess;
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly options: RedisServerOptions,
+  ) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'smsfleet-redis-')), options);
+    await server.launch();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** kill -9: no shutdown save, no goodbye; what is on disk (the AOF) is all that survives. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Starts again on the same port and data directory (so an AOF is replayed). */
+  async restart(): Promise<void> {
+    if (this.running) await this.signal('SIGTERM');
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    if (this.running) await this.signal('SIGTERM');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
+    args.push('--appendonly', this.options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec');
+    if (this.options.maxMemory) args.push('--maxmemory', this.options.maxMemory);
+    args.push('--maxmemory-policy', 'noeviction');
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(this.dir, 'redis.log'), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.process = child;
+    await this.waitUntilAnswering(child);
+  }
+
+  /** Redis answers PING only once it has loaded its AOF, so this also waits for the replay. */
+  private async waitUntilAnswering(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited (see ${this.dir}/redis.log)`);
+      const client = new IORedis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        if ((await client.ping()) === 'PONG') return;
+      } catch {
+        // not up yet, or still loading
+      } finally {
+        client.disconnect();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`redis-server on port ${this.port} did not answer within 20 s`);
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
