@@ -1,5 +1,5 @@
-import { Job, Worker } from 'bullmq';
-import { nextDelayedAt } from '@smsfleet/queueing';
+import { Job } from 'bullmq';
+import { DeviceWorker } from '@smsfleet/queueing';
 import type { Socket } from 'socket.io';
 import {
   DeviceEvent,
@@ -69,7 +69,7 @@ export class DeviceSession {
   constructor(
     readonly deviceId: number,
     readonly socket: Socket,
-    private readonly worker: Worker<SendSmsJob>,
+    private readonly worker: DeviceWorker,
     private settings: DeviceSettings,
     private readonly context: SessionContext,
     nodeId: string,
@@ -130,29 +130,22 @@ export class DeviceSession {
     try {
       do {
         this.wakeRequested = false;
+        // An idle phone's poll costs one call; once a fetch finds work, the rest of the window is fetched in one round trip.
+        let found = false;
         while (!this.closed && this.inFlight.size < this.settings.window) {
           const wait = this.nextSendAt - Date.now();
           if (wait > 0) {
             retryIn = wait;
             break;
           }
-          const job = await this.worker.getNextJob(this.token, { block: false });
-          if (!job) {
-            // Wake exactly when the next scheduled message is due, not at the next idle poll.
-            const dueAt = nextDelayedAt(this.worker);
-            if (dueAt > 0) retryIn = Math.min(retryIn, dueAt - Date.now());
-            break;
-          }
-          if (this.closed) {
-            await this.requeue(job);
-            break;
-          }
-          if (!isSendSmsJob(job.data)) {
-            await this.discardBroken(job);
-            continue;
-          }
-          this.nextSendAt = Date.now() + paceMs(this.settings);
-          this.dispatch(job);
+          const paced = paceMs(this.settings) > 0;
+          const count = found && !paced ? this.settings.window - this.inFlight.size : 1;
+          const jobs = await this.worker.fetch(this.token, count);
+          // Wake exactly when the next scheduled message is due, not at the next idle poll.
+          if (jobs.length < count) retryIn = Math.min(retryIn, this.untilNextPoll());
+          for (const job of jobs) await this.take(job);
+          if (jobs.length < count) break;
+          found = true;
         }
       } while (this.wakeRequested && !this.closed);
     } catch (error) {
@@ -161,6 +154,18 @@ export class DeviceSession {
       this.pumping = false;
     }
     this.arm(retryIn);
+  }
+
+  /** A fetched job: sent, or handed back if the session ended meanwhile, or discarded if Redis lost its data. */
+  private async take(job: Job<SendSmsJob>): Promise<void> {
+    if (this.closed) {
+      await this.requeue(job);
+    } else if (!isSendSmsJob(job.data)) {
+      await this.discardBroken(job);
+    } else {
+      this.nextSendAt = Date.now() + paceMs(this.settings);
+      this.dispatch(job);
+    }
   }
 
   /** One timer per session: the next idle poll, or the moment the pace allows the next message. */
@@ -266,20 +271,47 @@ export class DeviceSession {
     this.finishing.delete(recording);
   }
 
-  /** Records the outcome, then completes the job: a crash in between means a resend, never a loss. */
+  /**
+   * Records the outcome, then completes the job: a crash in between means a resend, never a loss. Without
+   * a pace, the same call takes the next job into the slot this one frees (one round trip, not two).
+   */
   private async record(entry: InFlight, report: StatusReport): Promise<void> {
+    let refilled = false;
+    let next: Job<SendSmsJob> | undefined;
     try {
       // A Redis refusing writes for a moment (full: F10) must not leave the job active until its lock
       // expires: the phone has the message, so a few quick retries save a resend and a stalled job.
       await this.retryBriefly(() => this.context.report(this.deviceId, [report]));
-      await this.retryBriefly(() => entry.job.moveToCompleted(undefined, this.token, false));
+      // This entry still holds its slot, so the window cannot be exceeded by the job fetched into it.
+      if (!this.closed && paceMs(this.settings) === 0 && this.inFlight.size <= this.settings.window) {
+        next = await this.retryBriefly(() => this.worker.completeAndFetch(entry.job, this.token));
+        refilled = true;
+      } else {
+        await this.retryBriefly(() => entry.job.moveToCompleted(undefined, this.token, false));
+      }
     } catch (error) {
       // The job keeps its lock until it expires; the stalled check then puts it back (resent, de-duplicated).
       this.warn(error as Error, 'could not record an ack; the message will be resent');
     } finally {
       this.inFlight.delete(entry.job.id as string);
+    }
+    if (next) {
+      await this.take(next);
+      // Other slots may be free too (the queue had run dry before this job arrived).
+      if (this.inFlight.size < this.settings.window) this.wake();
+    } else if (refilled) {
+      // The refill just found the queue empty: no fetch until new work is signalled or a delayed job is due.
+      if (!this.pumping) this.arm(this.untilNextPoll());
+    } else {
       this.wake();
     }
+  }
+
+  /** The idle poll, or sooner if the queue's next delayed job is due before it. */
+  private untilNextPoll(): number {
+    const dueAt = this.worker.nextDelayedAt;
+    const poll = this.context.idlePollMs;
+    return dueAt > 0 ? Math.min(poll, dueAt - Date.now()) : poll;
   }
 
   /**

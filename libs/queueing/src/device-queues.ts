@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { BackendFactory, getDefaultBackendFactory, Queue, RedisQueueBackend, Worker } from 'bullmq';
+import { BackendFactory, getDefaultBackendFactory, Queue, RedisQueueBackend } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue, SendSmsJob } from '@smsfleet/contracts';
+import { DeviceWorker } from './device-worker';
 import { RedisConnections } from './redis-connections';
 
 /** Lock on a job handed to a phone; longer than the ack timeout, so no lock renewal is needed. */
@@ -17,17 +18,6 @@ const nonBlockingBackend: BackendFactory<RedisQueueBackend> = (name, opts, optio
     blocking: false,
     withBlockingConnection: false,
   });
-
-/**
- * When the next delayed job of the worker's queue is due (epoch ms), as the last empty fetch reported it;
- * 0 when none. BullMQ keeps this in a private field that its blocking loop reads; a manual worker has to
- * read it itself to wake exactly when a scheduled message is due (test/dispatch-schedule.e2e-spec.ts
- * proves the timing).
- */
-export function nextDelayedAt(worker: Worker): number {
-  const value = (worker as unknown as { blockUntil?: unknown }).blockUntil;
-  return typeof value === 'number' && value > 0 ? value : 0;
-}
 
 /** The per-device BullMQ queues: producers (api, scheduler) and the dispatcher's manual workers. */
 @Injectable()
@@ -52,9 +42,9 @@ export class DeviceQueues implements OnApplicationShutdown {
     return queue;
   }
 
-  /** A worker that only fetches when asked (`getNextJob(token, { block: false })`). */
-  createManualWorker(deviceId: number): Worker<SendSmsJob> {
-    return new Worker<SendSmsJob>(
+  /** A worker that only fetches when asked. */
+  createManualWorker(deviceId: number): DeviceWorker {
+    return new DeviceWorker(
       DeviceQueue.name(deviceId),
       null,
       {

@@ -1,5 +1,6 @@
 export * from './redis-connections';
 export * from './device-queues';
+export * from './device-worker';
 export * from './device-presence';
 export * from './work-signal';
 export * from './message-enqueuer';

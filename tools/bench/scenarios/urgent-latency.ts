@@ -34,6 +34,7 @@ export const urgentLatency: Scenario = {
       );
 
       const acceptStarted = new Map<number, number>();
+      const answered = new Map<number, number>();
       const deadline = Date.now() + context.durationSec * 1_000;
       let next = 0;
       while (Date.now() < deadline) {
@@ -51,7 +52,10 @@ export const urgentLatency: Scenario = {
           }),
         });
         const answer = (await response.json()) as { error: number; sms_id: number };
-        if (answer.error === 0) acceptStarted.set(answer.sms_id, started);
+        if (answer.error === 0) {
+          acceptStarted.set(answer.sms_id, started);
+          answered.set(answer.sms_id, Date.now());
+        }
         await new Promise((resolve) =>
           setTimeout(resolve, Math.max(0, URGENT_EVERY_MS - (Date.now() - started))),
         );
@@ -69,6 +73,11 @@ export const urgentLatency: Scenario = {
       const latencies = fleet.ledger.received
         .filter((entry) => acceptStarted.has(entry.id) && !entry.repeat)
         .map((entry) => entry.at - (acceptStarted.get(entry.id) as number));
+      // Where the time goes: the api's answer (stored, queued, signalled), then dispatcher → phone.
+      const answerMs = [...acceptStarted].map(([id, at]) => (answered.get(id) as number) - at);
+      const afterAnswerMs = fleet.ledger.received
+        .filter((entry) => answered.has(entry.id) && !entry.repeat)
+        .map((entry) => entry.at - (answered.get(entry.id) as number));
       const normalsSeen = fleet.ledger.received.filter((entry) => !acceptStarted.has(entry.id)).length;
       fleet.stop();
       const p99 = percentile(latencies, 99);
@@ -84,6 +93,8 @@ export const urgentLatency: Scenario = {
           'p50 ms': percentile(latencies, 50),
           'p90 ms': percentile(latencies, 90),
           'max ms': Math.max(...latencies),
+          'api answer p50 / p99 ms': `${percentile(answerMs, 50)} / ${percentile(answerMs, 99)}`,
+          'answer → phone p50 / p99 ms': `${percentile(afterAnswerMs, 50)} / ${percentile(afterAnswerMs, 99)}`,
           'normal backlog': backlog,
           'normal messages delivered meanwhile': normalsSeen,
           phones,
