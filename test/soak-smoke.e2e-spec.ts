@@ -47,12 +47,13 @@ describe('npm run test:soak (smoke)', () => {
 
     const result = JSON.parse(readFileSync(out, 'utf8')) as SoakResult;
     expect(result.passed).toBe(true);
-    expect(result.invariants.map((i) => i.id).sort()).toEqual(['L1', 'L3', 'L4', 'L6', 'L7', 'L8']);
+    expect(result.invariants.map((i) => i.id).sort()).toEqual(['L1', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8']);
     expect(result.invariants.filter((i) => !i.holds)).toEqual([]);
     const counts = Object.fromEntries(result.invariants.map((i) => [i.id, i.counts]));
     expect(counts.L1).toMatchObject({ idsAnswered: result.load.acceptedMessages, missing: 0 });
     expect(counts.L3).toMatchObject({ accepted: result.load.acceptedMessages, nonFinal: 0 });
     expect(counts.L4).toMatchObject({ sentMoreThanOnce: 0, markedSentNotOnPhone: 0 });
+    expect(counts.L5).toMatchObject({ claimsNotSent: 0 });
     expect(counts.L7.tenants).toBe(2);
 
     // Open loop at the asked rate, the whole mix, every request answered (retried with its key after the faults).
