@@ -1,6 +1,7 @@
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { DeviceQueue } from '@smsfleet/contracts';
 import { getdata } from './helpers/api-client';
+import { reportFigure } from './helpers/figures';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
@@ -78,6 +79,8 @@ describe('a late enqueue of a message already final', () => {
       ]);
       expect([...waiting, ...active, ...prioritized, ...delayed]).not.toContain(jobId);
       expect(phones.ledger.received.map((entry) => entry.id)).toEqual([late, next]);
+      // What the retention costs per message (ADR 0408).
+      reportFigure('retained finished job', { bytes: await redis.memory('USAGE', `${queue}:${jobId}`) });
     } finally {
       proxy.release();
       phones.stop();
