@@ -4,11 +4,15 @@ import { freePort } from './free-port';
 /**
  * A TCP proxy the test controls, standing in front of the shared PostgreSQL or Redis: `cut()` drops every
  * connection and refuses new ones (the dependency "goes down" for the apps behind it), `heal()` brings it
- * back on the same port. The shared servers themselves are never touched.
+ * back on the same port. `hold()` keeps the connections open but stops forwarding what the apps send
+ * (their commands sit in flight), `release()` lets it through. The shared servers themselves are never touched.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** Client sockets whose bytes are held (paused) until `release()`. */
+  private readonly clients = new Set<Socket>();
+  private held = false;
 
   private constructor(
     readonly port: number,
@@ -31,15 +35,31 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.on('close', () => upstream.destroy());
+      this.clients.add(client);
+      client.on('close', () => {
+        this.clients.delete(client);
+        upstream.destroy();
+      });
       upstream.on('close', () => client.destroy());
       client.pipe(upstream).pipe(client);
+      if (this.held) client.pause();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
+  }
+
+  /** Stops forwarding the apps' bytes (connections stay open): every command stays in flight. */
+  hold(): void {
+    this.held = true;
+    for (const client of this.clients) client.pause();
+  }
+
+  release(): void {
+    this.held = false;
+    for (const client of this.clients) client.resume();
   }
 
   async cut(): Promise<void> {

@@ -6,6 +6,14 @@ import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { WorkSignal } from './work-signal';
 
+/**
+ * A finished job stays (as BullMQ's completed/failed entry) this long, so that a late add of the same job id
+ * — an API enqueue still in flight when the outbox sweep took over (issue 6, ADR 0408) — is a no-op instead
+ * of a fresh job for a message already final. `count` bounds what an idle device keeps: old entries are only
+ * trimmed when the next job of that queue finishes.
+ */
+export const FINISHED_JOB_RETENTION = { age: 60, count: 100 } as const;
+
 /** A stored message, as much of it as a device queue needs. */
 export interface EnqueueableMessage {
   id: number;
@@ -20,7 +28,8 @@ export interface EnqueueableMessage {
 
 /**
  * Moves stored messages into their device queues (one addBulk per device) and records that they are
- * there. The job id derives from the message id, so adding a message that is still queued is a no-op.
+ * there. The job id derives from the message id, so adding a message that is still queued, or whose job
+ * finished within FINISHED_JOB_RETENTION, is a no-op.
  */
 @Injectable()
 export class MessageEnqueuer {
@@ -54,8 +63,8 @@ export class MessageEnqueuer {
             jobId: DeviceQueue.jobId(message.id),
             priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
             delay: Math.max(0, message.timeToSend.getTime() - now),
-            removeOnComplete: true,
-            removeOnFail: true,
+            removeOnComplete: FINISHED_JOB_RETENTION,
+            removeOnFail: FINISHED_JOB_RETENTION,
           },
         }));
         const queue = this.queues.queue(deviceId);
