@@ -48,6 +48,9 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
 
   /** Rebuilds the queues if Redis lost data since the last look; returns whether it did. */
   async checkOnce(): Promise<boolean> {
+    // Commands wait for a reconnect (maxRetriesPerRequest null): while Redis is away, skip the round rather
+    // than leave one hanging that shutdown would wait for. The reconnect brings the new run_id.
+    if (this.redis.shared.status !== 'ready') return false;
     if ((await this.currentMarker()).intact) return false;
     // The transaction holds the lock; the rebuild itself runs on other connections.
     return this.db.transaction(async (tx) => {
