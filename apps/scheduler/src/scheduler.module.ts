@@ -7,6 +7,7 @@ import { NewsletterExpansionService } from './newsletter-expansion.service';
 import { IdempotencyKeyRetentionService } from './idempotency-key-retention.service';
 import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
+import { RedisLossReconcileService } from './redis-loss-reconcile.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
@@ -16,6 +17,7 @@ import { OutboxSweepService } from './outbox-sweep.service';
     NewsletterExpansionService,
     MessageExpiryService,
     IdempotencyKeyRetentionService,
+    RedisLossReconcileService,
     QueueBacklogCollector,
   ],
 })

@@ -30,6 +30,8 @@ export interface AppConfig {
     expiryIntervalMs: number;
     /** Idempotency keys older than this are deleted (a retry after that is a new request). */
     idempotencyKeyRetentionSeconds: number;
+    /** How often the scheduler checks whether Redis lost its data (and then rebuilds the queues). */
+    redisLossCheckIntervalMs: number;
   };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
   /**
@@ -131,6 +133,7 @@ export function loadConfig(
       sweepIntervalMs: read.int('SCHEDULER_SWEEP_INTERVAL_MS', 1_000, 50, 60_000),
       expiryIntervalMs: read.int('SCHEDULER_EXPIRY_INTERVAL_MS', 5_000, 100, 600_000),
       idempotencyKeyRetentionSeconds: read.int('IDEMPOTENCY_KEY_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
+      redisLossCheckIntervalMs: read.int('REDIS_LOSS_CHECK_INTERVAL_MS', 5_000, 100, 600_000),
     },
     status: {
       host: read.string('STATUS_HOST', '127.0.0.1'),

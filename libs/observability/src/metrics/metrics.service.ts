@@ -90,6 +90,16 @@ export class Metrics {
     help: 'Messages the outbox sweep moved from PostgreSQL into device queues.',
     registers: [this.registry],
   });
+  readonly redisLossReconciles = new Counter({
+    name: 'smsfleet_redis_loss_reconciles_total',
+    help: 'Automatic queue rebuilds from PostgreSQL after the scheduler saw that Redis had lost its data.',
+    registers: [this.registry],
+  });
+  readonly redisLossReconciledMessages = new Counter({
+    name: 'smsfleet_redis_loss_reconciled_messages_total',
+    help: 'Messages put back into their device queues by those automatic rebuilds.',
+    registers: [this.registry],
+  });
 
   // backlog (refreshed at scrape time by the scheduler)
   readonly queueJobs = new Gauge({
