@@ -27,6 +27,11 @@ export interface PhoneBehaviour {
    * app does; absent: stay offline (the protocol's "do not fight back" a newer session of the phone).
    */
   reconnectAfterServerDisconnectMs?: number;
+  /**
+   * Share (0–1) of acks after which the phone loses its network for 1–4 s (RELIABILITY F8, "ack then
+   * vanish"); it keeps "sending" and retries its reports once back, as a phone in a tunnel does.
+   */
+  vanishAfterAckShare?: number;
   /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
   reports?: boolean;
   /**
@@ -57,6 +62,8 @@ export class SimulatedPhone {
   private readonly accepted = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** How often this phone lost its network right after an ack (`vanishAfterAckShare`). */
+  vanishes = 0;
   /** How often the server ended this phone's connection. */
   serverDisconnects = 0;
   /** Every `settings` event the server pushed, in order. */
@@ -65,7 +72,8 @@ export class SimulatedPhone {
   constructor(
     readonly credentials: PhoneCredentials,
     private dispatcherUrl: string,
-    private readonly behaviour: PhoneBehaviour,
+    /** Mutable: a test gives a few phones of a fleet their own misbehaviour (F8). */
+    public behaviour: PhoneBehaviour,
     private readonly ledger: PhoneLedger,
   ) {}
 
@@ -175,6 +183,11 @@ export class SimulatedPhone {
     const ackDelay = this.behaviour.ackDelayMs ?? 0;
     if (ackDelay > 0) this.later(ackDelay, () => ack({ accepted: true }));
     else ack({ accepted: true });
+    if (Math.random() < (this.behaviour.vanishAfterAckShare ?? 0)) {
+      this.vanishes++;
+      this.dropConnection();
+      this.later(1_000 + Math.random() * 3_000, () => this.restoreConnection());
+    }
     // De-duplication by id: a repeat is acknowledged, never sent again.
     if (repeat) return;
     this.accepted.add(payload.id);
