@@ -1,6 +1,7 @@
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { reportFigure } from './helpers/figures';
+import { handshake } from './helpers/device-socket';
 import { checkSettled } from './helpers/load-run';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { Account, TestSystem } from './helpers/test-system';
@@ -88,6 +89,35 @@ describe('a dispatcher cut off from Redis', () => {
         servedAgainAfterCutMs: Math.max(...phones.ledger.received.slice(5, 10).map((e) => e.at)) - cutAt,
         repeats: phones.ledger.repeats,
       });
+    } finally {
+      phones.stop();
+    }
+  });
+
+  it('refuses phones in the handshake with "unavailable" (retry) while it cannot take leases, and takes them once healed', async () => {
+    const phones = new SimulatedFleet({
+      apiUrl: system.apiUrl,
+      dispatcherUrl: system.url('dispatcher-b'),
+      email: account.email,
+      password: account.password,
+      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 },
+    });
+    const [device] = await phones.provision(1);
+    const auth = { deviceId: device.deviceId, secret: device.secret };
+    try {
+      await proxy.cut();
+      // Accepting and then ending the session would read as "a newer session took over": the phone would
+      // stay away (the soak lost most of its fleet that way after a dispatcher restart).
+      await waitFor('node B refuses with "unavailable"', async () =>
+        (await handshake(system.url('dispatcher-b'), auth)) === 'unavailable' ? true : undefined,
+      );
+      await proxy.heal();
+      await waitFor(
+        'node B takes the phone again',
+        async () => ((await handshake(system.url('dispatcher-b'), auth)) === 'connected' ? true : undefined),
+        20_000,
+        250,
+      );
     } finally {
       phones.stop();
     }

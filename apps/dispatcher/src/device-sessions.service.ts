@@ -151,6 +151,16 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     return this.sessions.get(deviceId)?.currentSettings;
   }
 
+  /**
+   * Whether a phone can be taken on now. A restarted node whose Redis connection is still coming up must
+   * refuse phones in the handshake ("unavailable": retry) rather than accept them and then end the session
+   * for want of a lease, which a phone following the protocol reads as "a newer session took over" and
+   * does not reconnect (the 13:50 soak: 990 phones turned away that way after a dispatcher kill).
+   */
+  get accepting(): boolean {
+    return this.leases.ready;
+  }
+
   async open(socket: Socket, identity: DeviceIdentity): Promise<void> {
     const previous = this.sessions.get(identity.deviceId);
     if (previous) {

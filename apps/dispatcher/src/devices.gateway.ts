@@ -55,6 +55,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
   afterInit(namespace: Namespace): void {
     // Refused in the handshake: an unauthenticated socket never reaches the handlers.
     namespace.use((socket, next) => {
+      if (!this.sessions.accepting) return next(new Error(DeviceConnectError.unavailable));
       this.authenticator
         .authenticate(socket.handshake.auth)
         .then((identity) => {

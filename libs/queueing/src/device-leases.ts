@@ -42,14 +42,18 @@ export class DeviceLeases {
     return deviceLeaseKey(this.config.redisPrefix, deviceId);
   }
 
+  /** Whether lease commands can run now (the shared connection is up). */
+  get ready(): boolean {
+    return this.redis.shared.status === 'ready';
+  }
+
   /**
    * Lease commands fail at once while Redis is not connected instead of waiting in ioredis's offline
    * queue: a take or renewal that ran minutes later, on reconnection, could steal a phone's lease from
    * the node that serves it now.
    */
   private assertConnected(): void {
-    if (this.redis.shared.status !== 'ready')
-      throw new Error(`redis not connected (${this.redis.shared.status})`);
+    if (!this.ready) throw new Error(`redis not connected (${this.redis.shared.status})`);
   }
 
   /** Takes the lease whoever holds it (the newer connection wins) and tells the other nodes. */
