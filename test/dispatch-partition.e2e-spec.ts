@@ -26,6 +26,17 @@ describe('a dispatcher cut off from Redis', () => {
     await proxy?.stop();
   });
 
+  /** Phones of the account, pointed at node B (the one behind the proxy). */
+  function fleetOnNodeB(): SimulatedFleet {
+    return new SimulatedFleet({
+      apiUrl: system.apiUrl,
+      dispatcherUrl: system.url('dispatcher-b'),
+      email: account.email,
+      password: account.password,
+      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 },
+    });
+  }
+
   async function send(deviceId: number, count: number): Promise<number[]> {
     const numbers = Array.from({ length: count }, (_, n) => `+49157${String(n).padStart(7, '0')}`);
     const answer = await getdata(
@@ -38,13 +49,7 @@ describe('a dispatcher cut off from Redis', () => {
   }
 
   it('lets its phones go once its leases cannot have been renewed; another node serves them; nothing twice', async () => {
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.url('dispatcher-b'),
-      email: account.email,
-      password: account.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 },
-    });
+    const phones = fleetOnNodeB();
     const [device] = await phones.provision(1);
     const phone = phones.phones[0];
     await phones.connectAll();
@@ -95,13 +100,7 @@ describe('a dispatcher cut off from Redis', () => {
   });
 
   it('refuses phones in the handshake with "unavailable" (retry) while it cannot take leases, and takes them once healed', async () => {
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.url('dispatcher-b'),
-      email: account.email,
-      password: account.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 },
-    });
+    const phones = fleetOnNodeB();
     const [device] = await phones.provision(1);
     const auth = { deviceId: device.deviceId, secret: device.secret };
     try {

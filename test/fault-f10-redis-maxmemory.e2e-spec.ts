@@ -1,7 +1,7 @@
 import IORedis from 'ioredis';
 import { RedisServer } from '../tools/supervisor/redis-server';
 import { reportFigure } from './helpers/figures';
-import { LoadRun } from './helpers/load-run';
+import { FAULT_RUN_MIX, LoadRun } from './helpers/load-run';
 import { waitFor } from './helpers/wait-for';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,18 +34,7 @@ describe('F10: Redis full (maxmemory, noeviction) during intake', () => {
 
   it('adds fail cleanly (503 or stored for the sweep, never 500) while full; all drains afterwards', async () => {
     const started = Date.now();
-    const driving = run.drive(
-      run.mix({
-        keyPrefix: 'f10',
-        bulks: 4,
-        bulkSize: 250,
-        multis: 50,
-        multiSize: 10,
-        singles: 500,
-        urgentEvery: 20,
-      }),
-      4,
-    );
+    const driving = run.drive(run.mix({ keyPrefix: 'f10', ...FAULT_RUN_MIX }), 4);
     await waitFor('a third of the requests answered', () => run.count(200) > 180, 60_000);
     // Only this test's private instance is reconfigured, never the shared Redis.
     await admin.config('SET', 'maxmemory', String((await usedMemory()) + 64 * 1024));

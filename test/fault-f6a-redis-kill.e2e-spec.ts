@@ -1,7 +1,7 @@
 import { RedisServer } from '../tools/supervisor/redis-server';
 import { getdata } from './helpers/api-client';
 import { reportFigure } from './helpers/figures';
-import { LoadRun } from './helpers/load-run';
+import { FAULT_RUN_MIX, LoadRun } from './helpers/load-run';
 import { waitFor } from './helpers/wait-for';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,18 +34,7 @@ describe('F6a: Redis (AOF everysec) killed -9 mid-run and restarted', () => {
 
   it('answers 503 never 500 while Redis is down; after restart (automatic rebuild) every invariant holds', async () => {
     const started = Date.now();
-    const driving = run.drive(
-      run.mix({
-        keyPrefix: 'f6a',
-        bulks: 4,
-        bulkSize: 250,
-        multis: 50,
-        multiSize: 10,
-        singles: 500,
-        urgentEvery: 20,
-      }),
-      4,
-    );
+    const driving = run.drive(run.mix({ keyPrefix: 'f6a', ...FAULT_RUN_MIX }), 4);
     // Mid-run: phones are sending and reporting.
     await waitFor('a third of the requests answered', () => run.count(200) > 180, 60_000);
     const answersBefore = run.count(200);

@@ -1,6 +1,6 @@
 import { PostgresCluster } from '../tools/supervisor/postgres-cluster';
 import { reportFigure } from './helpers/figures';
-import { LoadRun } from './helpers/load-run';
+import { FAULT_RUN_MIX, LoadRun } from './helpers/load-run';
 import { waitFor } from './helpers/wait-for';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,18 +28,7 @@ describe('F7: PostgreSQL stopped -m immediate and started again mid-run', () => 
 
   it('answers only 200 or 503 meanwhile, commits whatever it answered 2xx, and settles whole', async () => {
     const started = Date.now();
-    const driving = run.drive(
-      run.mix({
-        keyPrefix: 'f7',
-        bulks: 4,
-        bulkSize: 250,
-        multis: 50,
-        multiSize: 10,
-        singles: 500,
-        urgentEvery: 20,
-      }),
-      4,
-    );
+    const driving = run.drive(run.mix({ keyPrefix: 'f7', ...FAULT_RUN_MIX }), 4);
     await waitFor('a third of the requests answered', () => run.count(200) > 180, 60_000);
     // restartImmediate() with a window: stop and start are separate so that clients meet the outage.
     cluster.stopImmediate();

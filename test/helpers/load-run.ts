@@ -45,6 +45,16 @@ export interface Mix {
   scheduledAheadMs?: [number, number];
 }
 
+/** A fault run's ≈2,000 messages: 1,000 in bulks of 250, 500 to 10 recipients each, 500 single, 5 % urgent. */
+export const FAULT_RUN_MIX: Omit<Mix, 'keyPrefix'> = {
+  bulks: 4,
+  bulkSize: 250,
+  multis: 50,
+  multiSize: 10,
+  singles: 500,
+  urgentEvery: 20,
+};
+
 export interface LoadRunOptions {
   apps?: AppName[];
   env?: ExtraEnv;
