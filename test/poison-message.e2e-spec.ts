@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { DeviceQueue } from '@smsfleet/contracts';
 import { SimulatedFleet } from '../tools/simulator/fleet';
+import { writePhoneLedger } from '../tools/ledger-files';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
@@ -114,7 +115,7 @@ describe('F11: poison messages', () => {
     const dir = mkdtempSync(join(tmpdir(), 'smsfleet-poison-'));
     try {
       const ledger = join(dir, 'phone.jsonl');
-      writeFileSync(ledger, fleet.ledger.toJsonLines().join('\n'));
+      writePhoneLedger(ledger, [fleet.ledger]);
       const check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
       expect(check.stdout).toMatch(/^L5 ok .* failed=12 .*claimsNotSent=0/m);
       expect(check.status).toBe(0);

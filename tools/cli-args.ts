@@ -22,4 +22,20 @@ export function requireOption(options: Map<string, string>, name: string): strin
   return value;
 }
 
+/** A numeric option within [min, max]; `fallback` when absent. */
+export function numberOption(
+  options: Map<string, string>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = options.get(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
+  return value;
+}
+
 export class UsageError extends Error {}

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs, requireOption, UsageError } from './cli-args';
+import { numberOption, parseArgs, requireOption, UsageError } from './cli-args';
 import { SimulatedFleet } from './simulator/fleet';
 import { PhoneCredentials } from './simulator/simulated-phone';
 
@@ -12,26 +12,11 @@ const USAGE = `usage: npm run devices -- --count N --email E --password P [optio
   --failure-share X     share of messages that fail, 0–1 (default 0)
   --state FILE          where phone credentials are kept for reuse (default .smsfleet/devices-<email>.json)`;
 
-function number(
-  options: Map<string, string>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = options.get(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
-  return value;
-}
-
 async function main(): Promise<void> {
   const { options } = parseArgs(process.argv.slice(2));
   const email = requireOption(options, 'email');
   const password = requireOption(options, 'password');
-  const count = number(options, 'count', 5, 1, 20_000);
+  const count = numberOption(options, 'count', 5, 1, 20_000);
   const statePath = resolve(
     options.get('state') ?? `.smsfleet/devices-${email.replace(/[^a-z0-9@._-]/gi, '_')}.json`,
   );
@@ -42,9 +27,9 @@ async function main(): Promise<void> {
     email,
     password,
     behaviour: {
-      sendDelayMs: number(options, 'send-delay-ms', 200, 0, 600_000),
-      deliveryDelayMs: number(options, 'delivery-delay-ms', 300, 0, 600_000),
-      failureShare: number(options, 'failure-share', 0, 0, 1),
+      sendDelayMs: numberOption(options, 'send-delay-ms', 200, 0, 600_000),
+      deliveryDelayMs: numberOption(options, 'delivery-delay-ms', 300, 0, 600_000),
+      failureShare: numberOption(options, 'failure-share', 0, 0, 1),
     },
   });
   const credentials = await fleet.provision(count, known);

@@ -55,12 +55,5 @@ export function writeClientLedger(path: string, entries: ClientLedgerEntry[]): v
 
 /** Writes the phone ledgers of one or more fleets as one phone ledger file. */
 export function writePhoneLedger(path: string, ledgers: PhoneLedger[]): void {
-  const lines: string[] = [];
-  for (const ledger of ledgers) {
-    for (const r of ledger.received)
-      lines.push(JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
-    for (const [id, count] of ledger.sends)
-      for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
-  }
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, ledgers.flatMap((ledger) => ledger.toJsonLines()).join('\n') + '\n');
 }

@@ -7,7 +7,7 @@ import { describeMachine } from './bench/machine';
 import { connectFleet, waitUntil } from './bench/phones';
 import { Progress } from './bench/progress';
 import { round } from './bench/stats';
-import { parseArgs, UsageError } from './cli-args';
+import { numberOption, parseArgs, UsageError } from './cli-args';
 import { writeClientLedger, writePhoneLedger } from './ledger-files';
 import { SimulatedFleet } from './simulator/fleet';
 import { CpuMeter } from './soak/cpu';
@@ -39,18 +39,6 @@ interface Sample {
   total: number;
   delivered: number;
   pending: number;
-}
-
-function numberOption(
-  options: Map<string, string>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = Number(options.get(name) ?? fallback);
-  if (!(value >= min && value <= max)) throw new UsageError(`--${name} must be ${min}–${max}`);
-  return value;
 }
 
 async function main(): Promise<void> {

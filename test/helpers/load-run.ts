@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeClientLedger, writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
@@ -353,15 +354,8 @@ export function checkSettled(
   try {
     const clientFile = join(dir, 'client.jsonl');
     const phoneFile = join(dir, 'phone.jsonl');
-    writeFileSync(clientFile, client.map((entry) => JSON.stringify(entry)).join('\n'));
-    const lines: string[] = [];
-    for (const ledger of phones) {
-      for (const r of ledger.received)
-        lines.push(JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
-      for (const [id, count] of ledger.sends)
-        for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
-    }
-    writeFileSync(phoneFile, lines.join('\n'));
+    writeClientLedger(clientFile, client);
+    writePhoneLedger(phoneFile, phones);
     const { status, stdout, stderr } = system.cliResult(
       'check',
       '--settled',
