@@ -74,6 +74,11 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
           { ...result, redisRunId: runId, previousRunId: marker ?? null },
           'Redis lost data: device queues rebuilt from PostgreSQL',
         );
+      } else if (marker !== null) {
+        this.logger.log(
+          { redisRunId: runId, previousRunId: marker },
+          'Redis restarted; nothing was waiting to rebuild',
+        );
       }
       await this.redis.shared.set(this.markerKey, runId);
       return pending;
