@@ -1,3 +1,4 @@
+import { redisEpochKey, redisRunIdOf } from '@smsfleet/contracts';
 import { RedisServer } from '../tools/supervisor/redis-server';
 import { getdata } from './helpers/api-client';
 import { reportFigure } from './helpers/figures';
@@ -56,10 +57,10 @@ describe('F6a: Redis (AOF everysec) killed -9 mid-run and restarted', () => {
     // Whether it had anything to rebuild depends on timing: when its check (every 5 s) comes after the
     // outbox sweep and the phones have moved every message past "queued", there is nothing to re-enqueue
     // (the rebuild itself is proven deterministically in redis-loss-reconcile).
-    const redisRunId = /^run_id:(\S+)/m.exec(await run.system.redis().info('server'))?.[1];
+    const redisRunId = redisRunIdOf(await run.system.redis().info('server'));
     await waitFor(
       'the scheduler noticed the restarted Redis',
-      async () => (await run.system.redis().get(`${run.system.redisPrefix}:redis-epoch`)) === redisRunId,
+      async () => (await run.system.redis().get(redisEpochKey(run.system.redisPrefix))) === redisRunId,
       30_000,
     );
     const reconciled = run.system

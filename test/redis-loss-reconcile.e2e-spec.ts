@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { redisEpochKey } from '@smsfleet/contracts';
 import { RedisServer } from '../tools/supervisor/redis-server';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
@@ -24,7 +25,7 @@ function fleet(system: TestSystem): { phones: SimulatedFleet; token: string } {
 
 /** The scheduler's first look at a fresh Redis and an empty database: marker written, nothing reported. */
 async function markerWritten(system: TestSystem): Promise<void> {
-  const key = `${system.redisPrefix}:redis-epoch`;
+  const key = redisEpochKey(system.redisPrefix);
   await waitFor('epoch marker written', async () => (await system.redis().exists(key)) === 1);
 }
 

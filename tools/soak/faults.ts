@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { redisEpochKey, redisRunIdOf } from '@smsfleet/contracts';
 import { BenchSystem } from '../bench/bench-system';
 import { PostgresCluster } from '../supervisor/postgres-cluster';
 import { RedisServer } from '../supervisor/redis-server';
@@ -7,7 +10,7 @@ export type FaultName =
   | 'kill -9 scheduler'
   | 'kill -9 dispatcher'
   | 'kill -9 status'
-  | 'Redis kill -9 + restart (AOF)'
+  | 'Redis kill -9 + restart (AOF), automatic rebuild'
   | 'PostgreSQL restart -m immediate';
 
 export interface FaultRecord {
@@ -17,7 +20,7 @@ export interface FaultRecord {
   /** ms since the run started: the app live again / the server answering again */
   restoredAt: number;
   repaired: boolean;
-  /** e.g. what the reconcile after the Redis restart did */
+  /** e.g. what the scheduler's rebuild after the Redis restart did */
   note?: string;
 }
 
@@ -26,9 +29,36 @@ interface Fault {
   inject(): Promise<string | undefined>;
 }
 
+const REBUILD_TIMEOUT_MS = 300_000;
+
+/**
+ * No `cli reconcile` (the runbook's step before issue 6): the scheduler notices the new Redis run_id and
+ * rebuilds the queues by itself; repaired once the epoch marker carries the new run_id.
+ */
+async function waitForSchedulerRebuild(system: BenchSystem): Promise<string> {
+  const redis = system.redis();
+  const runId = redisRunIdOf(await redis.info('server'));
+  const deadline = Date.now() + REBUILD_TIMEOUT_MS;
+  while ((await redis.get(redisEpochKey(system.redisPrefix))) !== runId) {
+    if (Date.now() > deadline)
+      throw new Error(`the scheduler did not rebuild within ${REBUILD_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const rebuild = readFileSync(join(system.logDir, 'scheduler.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('device queues rebuilt from PostgreSQL'))
+    .at(-1);
+  if (!rebuild) return 'scheduler: nothing was waiting to rebuild';
+  const { enqueued, returnedToOutbox, brokenJobsRemoved, orphanJobsRemoved } = JSON.parse(rebuild) as Record<
+    string,
+    number
+  >;
+  return `scheduler rebuilt: ${JSON.stringify({ enqueued, returnedToOutbox, brokenJobsRemoved, orphanJobsRemoved })}`;
+}
+
 /**
  * One of each fault, spread evenly over the load: kill -9 and restart of each app, a kill -9 of Redis and
- * its restart from the AOF (followed by the reconcile, as the runbook says), a PostgreSQL immediate restart.
+ * its restart from the AOF (the scheduler rebuilds the queues by itself), a PostgreSQL immediate restart.
  * Faults run one after another; one still running when the next is due delays it.
  */
 export class FaultTimeline {
@@ -54,13 +84,11 @@ export class FaultTimeline {
       app('dispatcher'),
       app('scheduler'),
       {
-        name: 'Redis kill -9 + restart (AOF)',
+        name: 'Redis kill -9 + restart (AOF), automatic rebuild',
         inject: async () => {
           await redis.kill();
           await redis.restart();
-          const reconcile = await system.cli('reconcile');
-          if (reconcile.status !== 0) throw new Error(`reconcile failed: ${reconcile.stderr}`);
-          return `reconcile: ${reconcile.stdout.trim().split('\n').at(-1)}`;
+          return waitForSchedulerRebuild(system);
         },
       },
       app('status'),

@@ -99,7 +99,7 @@ export function toMarkdown(result: SoakResult): string {
     '',
     `Machine: ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node}, PostgreSQL ${m.postgres}, Redis ${m.redis} ` +
       `(private instances, AOF everysec); load average ${result.loadAverageAtStart.join(' ')} at the start, ` +
-      `${result.cpu.loadAverage.join(' ')} at the end (the machine is shared with other test runs).`,
+      `${result.cpu.loadAverage.join(' ')} at the end (the soak's own processes included; see the CPU row).`,
     '',
     '| figure | value |',
     '|---|---|',

@@ -60,6 +60,8 @@ export class DeviceSession {
   readonly token: string;
   private pumping = false;
   private wakeRequested = false;
+  /** An urgent message was signalled and no fetch has started since (see `hasFreeSlot`). */
+  private urgentWaiting = false;
   private closed = false;
   /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
   private readonly finishing = new Set<Promise<void>>();
@@ -114,9 +116,10 @@ export class DeviceSession {
     this.wake();
   }
 
-  /** New work may be waiting: fetch now rather than at the next idle poll. */
-  wake(): void {
+  /** New work may be waiting: fetch now rather than at the next idle poll. `urgent`: an urgent message is due. */
+  wake(urgent = false): void {
     if (this.closed) return;
+    if (urgent) this.urgentWaiting = true;
     if (this.pumping) {
       this.wakeRequested = true;
       return;
@@ -132,14 +135,17 @@ export class DeviceSession {
         this.wakeRequested = false;
         // An idle phone's poll costs one call; once a fetch finds work, the rest of the window is fetched in one round trip.
         let found = false;
-        while (!this.closed && this.inFlight.size < this.settings.window) {
+        while (!this.closed && this.hasFreeSlot()) {
           const wait = this.nextSendAt - Date.now();
           if (wait > 0) {
             retryIn = wait;
             break;
           }
           const paced = paceMs(this.settings) > 0;
-          const count = found && !paced ? this.settings.window - this.inFlight.size : 1;
+          // Every fetch takes the urgent job first (priority), so one that starts now answers the signal.
+          const urgentSlot = this.inFlight.size >= this.settings.window;
+          this.urgentWaiting = false;
+          const count = urgentSlot ? 1 : found && !paced ? this.settings.window - this.inFlight.size : 1;
           const jobs = await this.worker.fetch(this.token, count);
           // Wake exactly when the next scheduled message is due, not at the next idle poll.
           if (jobs.length < count) retryIn = Math.min(retryIn, this.untilNextPoll());
@@ -166,6 +172,20 @@ export class DeviceSession {
       this.nextSendAt = Date.now() + paceMs(this.settings);
       this.dispatch(job);
     }
+  }
+
+  /**
+   * A slot is free when fewer than `window` messages are in flight. In flight includes messages the phone
+   * has acknowledged whose outcome we are still recording (report queued, job completed): under load that
+   * is most of the window, and waiting for it is what kept urgent messages seconds behind. The protocol's
+   * window counts only unacknowledged `sms` events, so an urgent message may take a recording one's slot.
+   */
+  private hasFreeSlot(): boolean {
+    if (this.inFlight.size < this.settings.window) return true;
+    if (!this.urgentWaiting) return false;
+    let unacknowledged = 0;
+    for (const entry of this.inFlight.values()) if (!entry.settled) unacknowledged++;
+    return unacknowledged < this.settings.window;
   }
 
   /** One timer per session: the next idle poll, or the moment the pace allows the next message. */
@@ -265,6 +285,8 @@ export class DeviceSession {
 
   private async finish(entry: InFlight, report: StatusReport): Promise<void> {
     entry.settled = true;
+    // Its slot is free for an urgent message now, not only once this outcome is recorded.
+    if (this.urgentWaiting) this.wake();
     const recording = this.record(entry, report);
     this.finishing.add(recording);
     await recording;

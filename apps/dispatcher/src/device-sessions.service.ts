@@ -17,6 +17,8 @@ import { DeviceSession, SessionContext } from './device-session';
 import { StatusReportBatcher } from './status-report-batcher.service';
 
 const PRESENCE_REFRESH_MS = 30_000;
+/** Signs of life (phone events) are written to Redis together, this often: lastseen is a second-resolution field. */
+const SEEN_FLUSH_MS = 1_000;
 /** A phone whose lease cannot be taken this fast is asked to reconnect (perhaps to a healthier node). */
 const LEASE_TAKE_TIMEOUT_MS = 2_000;
 
@@ -33,6 +35,9 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private readonly sessions = new Map<number, DeviceSession>();
   private readonly context: SessionContext;
   private presenceTimer?: NodeJS.Timeout;
+  private seenTimer?: NodeJS.Timeout;
+  /** Devices that sent an event since the last flush of signs of life. */
+  private readonly seenSinceFlush = new Set<number>();
   private readonly leaseKeeper: DeviceLeaseKeeper;
 
   constructor(
@@ -67,10 +72,12 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    this.leases.open();
     const subscriber = this.redis.subscriberConnection();
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.signal.channel) {
-        for (const deviceId of WorkSignal.parse(message)) this.sessions.get(deviceId)?.wake();
+        for (const { deviceId, urgent } of WorkSignal.parse(message))
+          this.sessions.get(deviceId)?.wake(urgent);
       } else if (channel === this.settingsSignal.channel) {
         const change = DeviceSettingsSignal.parse(message);
         if (change) this.applySettings(change.deviceId, change.settings);
@@ -82,6 +89,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
     // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
     this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
+    this.seenTimer = setInterval(() => void this.flushSeen(), SEEN_FLUSH_MS);
     this.leaseKeeper.start();
   }
 
@@ -93,14 +101,18 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async refreshPresence(): Promise<void> {
-    const nodeId = this.config.dispatcher.nodeId;
-    await Promise.all(
-      [...this.sessions.keys()].map((deviceId) =>
-        this.presence
-          .markOnline(deviceId, nodeId)
-          .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not refreshed')),
-      ),
-    );
+    await this.presence
+      .markManyOnline([...this.sessions.keys()], this.config.dispatcher.nodeId)
+      .catch((error: Error) => this.logger.warn({ err: error }, 'presence not refreshed'));
+  }
+
+  /** Only phones still connected here: one that left since its event must not read as online again. */
+  private async flushSeen(): Promise<void> {
+    const deviceIds = [...this.seenSinceFlush].filter((deviceId) => this.sessions.has(deviceId));
+    this.seenSinceFlush.clear();
+    await this.presence
+      .markManyOnline(deviceIds, this.config.dispatcher.nodeId)
+      .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not refreshed'));
   }
 
   /** Cut off from Redis: we cannot fetch, and soon other nodes may own our phones. Let them go. */
@@ -137,9 +149,9 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       );
   }
 
-  /** A sign of life from the phone (an event): it is online and seen now. */
-  async seen(deviceId: number): Promise<void> {
-    await this.presence.markOnline(deviceId, this.config.dispatcher.nodeId);
+  /** A sign of life from the phone (an event): online and seen now, written with the others within a second. */
+  seen(deviceId: number): void {
+    this.seenSinceFlush.add(deviceId);
   }
 
   get count(): number {
@@ -227,6 +239,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   /** SIGTERM: stop fetching, hand every unacknowledged message back, release the leases. */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
+    clearInterval(this.seenTimer);
     this.leaseKeeper.stop();
     const all = [...this.sessions.values()];
     this.sessions.clear();

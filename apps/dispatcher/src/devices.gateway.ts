@@ -97,17 +97,15 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     @MessageBody() payload: HelloPayload,
   ): Promise<HelloAck> {
     const { identity } = socket.data;
-    await Promise.all([
-      this.profiles.recordHello(identity.deviceId, payload ?? {}),
-      this.sessions.seen(identity.deviceId),
-    ]);
+    this.sessions.seen(identity.deviceId);
+    await this.profiles.recordHello(identity.deviceId, payload ?? {});
     return { ok: true, settings: this.sessions.settingsOf(identity.deviceId) ?? identity.settings };
   }
 
   @SubscribeMessage(DeviceEvent.status)
   async status(@ConnectedSocket() socket: DeviceSocket, @MessageBody() payload: unknown): Promise<StatusAck> {
     try {
-      void this.sessions.seen(socket.data.identity.deviceId).catch(() => undefined);
+      this.sessions.seen(socket.data.identity.deviceId);
       await this.statusIntake.accept(socket.data.identity.deviceId, payload);
       return { ok: true };
     } catch (error) {
@@ -124,7 +122,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
   ): Promise<IncomingAck> {
     const { deviceId } = socket.data.identity;
     try {
-      void this.sessions.seen(deviceId).catch(() => undefined);
+      this.sessions.seen(deviceId);
       const id = await this.incomingSms.store(deviceId, payload);
       this.logger.log({ deviceId, messageId: id }, 'incoming sms stored');
       return { ok: true, id };

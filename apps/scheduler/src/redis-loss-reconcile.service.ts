@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { redisEpochKey, redisRunIdOf } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { QueueReconciler, RedisConnections } from '@smsfleet/queueing';
 import { BatchLoop } from './batch-loop';
@@ -39,7 +40,7 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
   ) {}
 
   private get markerKey(): string {
-    return `${this.config.redisPrefix}:redis-epoch`;
+    return redisEpochKey(this.config.redisPrefix);
   }
 
   onApplicationBootstrap(): void {
@@ -90,7 +91,7 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
       this.redis.shared.info('server'),
       this.redis.shared.get(this.markerKey),
     ]);
-    const runId = /^run_id:(\S+)/m.exec(info)?.[1];
+    const runId = redisRunIdOf(info);
     if (!runId) throw new Error('Redis INFO server has no run_id');
     return { intact: marker === runId, runId, marker };
   }

@@ -22,3 +22,14 @@ export const deviceLeaseChannel = (prefix: string): string => `${prefix}:device-
 
 /** Redis key holding which node (and which connection) consumes a device's queue. */
 export const deviceLeaseKey = (prefix: string, deviceId: number): string => `${prefix}:lease:${deviceId}`;
+
+/**
+ * Redis key holding the Redis run_id at the scheduler's last queue rebuild: missing or different means
+ * Redis restarted or lost our keys since (RedisLossReconcileService).
+ */
+export const redisEpochKey = (prefix: string): string => `${prefix}:redis-epoch`;
+
+/** The run_id in a Redis `INFO server` answer: it changes with every restart of the server. */
+export function redisRunIdOf(infoServer: string): string | undefined {
+  return /^run_id:(\S+)/m.exec(infoServer)?.[1];
+}

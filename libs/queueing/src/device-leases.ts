@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { deviceLeaseChannel, deviceLeaseKey, DeviceLeaseTaken } from '@smsfleet/contracts';
 import { RedisConnections } from './redis-connections';
@@ -42,9 +43,23 @@ export class DeviceLeases {
     return deviceLeaseKey(this.config.redisPrefix, deviceId);
   }
 
-  /** Whether lease commands can run now (the shared connection is up). */
+  /**
+   * Leases have a connection of their own. Under load the shared one carries thousands of queued job
+   * commands, and a renewal stuck behind them made a busy but healthy node take itself for cut off and
+   * drop every phone at once (soak, 2026-11-25: 885 phones, then a reconnect storm).
+   */
+  private get connection(): Redis {
+    return this.redis.dedicatedConnection('leases');
+  }
+
+  /** Opens the lease connection ahead of the first phone (a dispatcher calls it at start). */
+  open(): void {
+    void this.connection;
+  }
+
+  /** Whether lease commands can run now (the lease connection is up). */
   get ready(): boolean {
-    return this.redis.shared.status === 'ready';
+    return this.connection.status === 'ready';
   }
 
   /**
@@ -53,14 +68,14 @@ export class DeviceLeases {
    * the node that serves it now.
    */
   private assertConnected(): void {
-    if (!this.ready) throw new Error(`redis not connected (${this.redis.shared.status})`);
+    if (!this.ready) throw new Error(`redis not connected (${this.connection.status})`);
   }
 
   /** Takes the lease whoever holds it (the newer connection wins) and tells the other nodes. */
   async take(deviceId: number, owner: string): Promise<void> {
     this.assertConnected();
     const announcement: DeviceLeaseTaken = { deviceId, owner };
-    await this.redis.shared
+    await this.connection
       .multi()
       .set(this.key(deviceId), owner, 'PX', DEVICE_LEASE_TTL_MS)
       .publish(this.channel, JSON.stringify(announcement))
@@ -71,7 +86,7 @@ export class DeviceLeases {
   async renew(leases: Array<{ deviceId: number; owner: string }>): Promise<number[]> {
     if (leases.length === 0) return [];
     this.assertConnected();
-    const pipeline = this.redis.shared.pipeline();
+    const pipeline = this.connection.pipeline();
     for (const { deviceId, owner } of leases)
       pipeline.eval(RENEW, 1, this.key(deviceId), owner, DEVICE_LEASE_TTL_MS);
     const results = (await pipeline.exec()) ?? [];
@@ -85,11 +100,11 @@ export class DeviceLeases {
   }
 
   async release(deviceId: number, owner: string): Promise<void> {
-    await this.redis.shared.eval(RELEASE_IF_OWNER, 1, this.key(deviceId), owner);
+    await this.connection.eval(RELEASE_IF_OWNER, 1, this.key(deviceId), owner);
   }
 
   async owner(deviceId: number): Promise<string | null> {
-    return this.redis.shared.get(this.key(deviceId));
+    return this.connection.get(this.key(deviceId));
   }
 
   static parse(message: string): DeviceLeaseTaken | undefined {

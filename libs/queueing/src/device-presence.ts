@@ -48,6 +48,24 @@ export class DevicePresence {
       .exec();
   }
 
+  /**
+   * `markOnline` for many devices in one round trip: the periodic refresh, and the signs of life a node
+   * gathers for a second. (A MULTI per status event cost the dispatcher a tenth of its CPU under load:
+   * ioredis builds each pipeline object by copying every script BullMQ defined on the connection.)
+   */
+  async markManyOnline(deviceIds: number[], nodeId: string, now = Date.now()): Promise<void> {
+    if (deviceIds.length === 0) return;
+    const record: DevicePresenceRecord = { nodeId, lastSeen: now };
+    const value = JSON.stringify(record);
+    const pipeline = this.redis.shared.pipeline();
+    for (const deviceId of deviceIds) {
+      pipeline.set(devicePresenceKey(this.config.redisPrefix, deviceId), value, 'EX', PRESENCE_TTL_SECONDS);
+      pipeline.set(this.lastSeenKey(deviceId), String(now));
+    }
+    const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
+    if (failed) throw failed[0] as Error;
+  }
+
   async markOffline(deviceId: number, nodeId: string, now = Date.now()): Promise<void> {
     await this.redis.shared
       .multi()

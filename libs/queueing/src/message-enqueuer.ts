@@ -73,7 +73,11 @@ export class MessageEnqueuer {
       }),
     );
     const ids = messages.map((message) => message.id);
-    const signalled = this.signal.publish(byDevice.keys());
+    const urgentNow = messages.filter((message) => message.urgent && message.timeToSend.getTime() <= now);
+    const signalled = this.signal.publish(
+      byDevice.keys(),
+      urgentNow.map((message) => message.deviceId),
+    );
     if (tx) {
       // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction.
       await tx.query(

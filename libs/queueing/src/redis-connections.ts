@@ -4,13 +4,14 @@ import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 
 /**
  * The Redis connections of one process. BullMQ queues and non-blocking workers share `shared`;
- * pub/sub needs a connection of its own. The URL's logical database number is honoured by ioredis.
+ * pub/sub needs a connection of its own, and so does traffic that must not wait behind the shared
+ * connection's queue (device leases). The URL's logical database number is honoured by ioredis.
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnections.name);
   readonly shared: Redis;
-  private subscriber?: Redis;
+  private readonly dedicated = new Map<string, Redis>();
   private checkedEviction = false;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -31,8 +32,17 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   subscriberConnection(): Redis {
-    this.subscriber ??= this.create('subscriber');
-    return this.subscriber;
+    return this.dedicatedConnection('subscriber');
+  }
+
+  /** The connection of its own for `purpose`, opened on first use and closed at shutdown. */
+  dedicatedConnection(purpose: string): Redis {
+    let client = this.dedicated.get(purpose);
+    if (!client) {
+      client = this.create(purpose);
+      this.dedicated.set(purpose, client);
+    }
+    return client;
   }
 
   /** Evicting keys would silently drop queued messages: say so loudly at start-up. */
@@ -55,6 +65,6 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.shared.quit(), this.subscriber?.quit()]);
+    await Promise.allSettled([this.shared, ...this.dedicated.values()].map((client) => client.quit()));
   }
 }

@@ -28,6 +28,10 @@ describe('pub/sub messages between our apps', () => {
   });
 
   it('reads work signals', () => {
-    expect(WorkSignal.parse('1,2,x,-3,4')).toEqual([1, 2, 4]);
+    expect(WorkSignal.parse('1,2!,x,-3,4,!,5!!')).toEqual([
+      { deviceId: 1, urgent: false },
+      { deviceId: 2, urgent: true },
+      { deviceId: 4, urgent: false },
+    ]);
   });
 });

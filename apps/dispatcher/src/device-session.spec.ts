@@ -1,0 +1,166 @@
+import type { Job } from 'bullmq';
+import type { Socket } from 'socket.io';
+import type { DeviceWorker } from '@smsfleet/queueing';
+import { DeviceEvent, SendSmsJob, SmsAck, SmsPayload, StatusReport } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
+import { DeviceSession, SessionContext } from './device-session';
+
+/**
+ * The session's window rules in isolation (the e2e suites run it against real Redis and phones; here the
+ * queue and the phone are in memory so that a report can be held "being recorded" at will).
+ */
+
+type Ack = (error: Error | null, ack: SmsAck | undefined) => void;
+
+class MemoryJob {
+  constructor(
+    readonly id: string,
+    readonly data: SendSmsJob,
+    readonly priority: number,
+  ) {}
+  readonly timestamp = Date.now();
+  readonly delay = 0;
+  async moveToCompleted(): Promise<void> {}
+  async moveToWait(): Promise<void> {}
+  async updateData(): Promise<void> {}
+}
+
+/** A device queue: urgent jobs (priority 1) before normal ones, first in first out within a priority. */
+class MemoryWorker {
+  readonly waiting: MemoryJob[] = [];
+  readonly nextDelayedAt = 0;
+  private nextId = 1;
+
+  add(urgent: boolean): number {
+    const messageId = this.nextId++;
+    const data: SendSmsJob = {
+      messageId,
+      sendto: '+4915700000000',
+      body: 'x',
+      sim: 0,
+      urgent,
+      validUntil: Date.now() + 3_600_000,
+    };
+    this.waiting.push(new MemoryJob(`m${messageId}`, data, urgent ? 1 : 2));
+    this.waiting.sort((a, b) => a.priority - b.priority);
+    return messageId;
+  }
+
+  async fetch(_token: string, count: number): Promise<MemoryJob[]> {
+    return this.waiting.splice(0, count);
+  }
+
+  async completeAndFetch(): Promise<MemoryJob | undefined> {
+    return this.waiting.shift();
+  }
+
+  async startStalledCheckTimer(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** The phone side of the socket: every `sms` event it got, with the callback that acknowledges it. */
+class MemoryPhone {
+  readonly received: Array<{ payload: SmsPayload; ack: Ack }> = [];
+  readonly id = 'socket-1';
+
+  timeout(): { emit: (event: string, payload: SmsPayload, ack: Ack) => void } {
+    return {
+      emit: (event, payload, ack) => {
+        if (event === DeviceEvent.sms) this.received.push({ payload, ack });
+      },
+    };
+  }
+
+  emit(): boolean {
+    return true;
+  }
+
+  ackAll(): void {
+    for (const entry of this.received.splice(0)) entry.ack(null, { accepted: true });
+  }
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+async function startSession(window: number) {
+  const worker = new MemoryWorker();
+  const phone = new MemoryPhone();
+  // Reports stay "being recorded" until the test releases them.
+  const heldReports: Array<() => void> = [];
+  const context: SessionContext = {
+    ackTimeoutMs: 60_000,
+    idlePollMs: 60_000,
+    maxUnackedSends: 5,
+    report: (_deviceId: number, _reports: StatusReport[]) =>
+      new Promise<void>((resolve) => heldReports.push(resolve)),
+    reclaim: async () => 0,
+    metrics: new Metrics(),
+    log: { warn: () => undefined, debug: () => undefined },
+  };
+  for (let i = 0; i < 5; i++) worker.add(false);
+  const session = new DeviceSession(
+    7,
+    phone as unknown as Socket,
+    worker as unknown as DeviceWorker,
+    { delaybetweeneachsms: 0, window },
+    context,
+    'node',
+  );
+  await session.start();
+  await flush();
+  return { session, worker, phone, heldReports };
+}
+
+describe('DeviceSession window', () => {
+  let session: DeviceSession | undefined;
+  let heldReports: Array<() => void> = [];
+  afterEach(async () => {
+    // Closing waits for the records in progress.
+    for (const release of heldReports.splice(0)) release();
+    await session?.close();
+    session = undefined;
+  });
+
+  it('fills the window and no more while the phone has not acknowledged', async () => {
+    const started = await startSession(2);
+    ({ session, heldReports } = started);
+    expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([1, 2]);
+    // An urgent message cannot pass the window while both events are unacknowledged.
+    const urgentId = started.worker.add(true);
+    session.wake(true);
+    await flush();
+    expect(started.phone.received).toHaveLength(2);
+    // The first ack frees a slot for it at once, while that ack is still being recorded.
+    started.phone.received[0].ack(null, { accepted: true });
+    await flush();
+    expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([1, 2, urgentId]);
+    expect(started.phone.received[2].payload.urgent).toBe(true);
+  });
+
+  it('sends an urgent message at once into a slot whose ack is being recorded, never more than the window unacknowledged', async () => {
+    const started = await startSession(2);
+    ({ session, heldReports } = started);
+    started.phone.ackAll();
+    await flush();
+    // Both acks are being recorded: the slots are still held, so a normal wake fetches nothing.
+    expect(session.inFlightCount).toBe(2);
+    session.wake();
+    await flush();
+    expect(started.phone.received).toHaveLength(0);
+
+    const urgentId = started.worker.add(true);
+    session.wake(true);
+    await flush();
+    expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId]);
+    // The signal is used up: one urgent slot per urgent message, not a window that grows.
+    session.wake();
+    await flush();
+    expect(started.phone.received).toHaveLength(1);
+
+    // Once the records finish, the window refills with normal messages, to `window` unacknowledged.
+    for (const release of heldReports.splice(0)) release();
+    await flush();
+    await flush();
+    expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId, 3]);
+  });
+});
