@@ -1,4 +1,3 @@
-import type { Job } from 'bullmq';
 import type { Socket } from 'socket.io';
 import type { DeviceWorker } from '@smsfleet/queueing';
 import { DeviceEvent, SendSmsJob, SmsAck, SmsPayload, StatusReport } from '@smsfleet/contracts';
