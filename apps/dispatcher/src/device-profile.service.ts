@@ -2,25 +2,60 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HelloPayload, SimInfo } from '@smsfleet/contracts';
+import { CoalescingWriter } from './coalescing-writer';
 
-/** What a phone tells about itself (`hello`), and when it was last seen. */
+interface HelloRecord {
+  deviceId: number;
+  appVersion: string | null;
+  simInfo: string | null;
+}
+
+/**
+ * What a phone tells about itself (`hello`), and when it was last seen. The writes of many phones go out
+ * as one statement, one at a time: after a dispatcher restart or a network blip a thousand phones
+ * reconnect at once, and one UPDATE each held all of the node's PostgreSQL connections. The phones'
+ * handshakes then timed out waiting for a connection to check their secret (soak, 2026-11-25).
+ */
 @Injectable()
 export class DeviceProfileService {
+  private readonly hellos = new CoalescingWriter<HelloRecord>((records) => this.writeHellos(records), 1);
+  private readonly touches = new CoalescingWriter<number>((deviceIds) => this.writeTouches(deviceIds), 1);
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async recordHello(deviceId: number, hello: HelloPayload): Promise<void> {
+  recordHello(deviceId: number, hello: HelloPayload): Promise<void> {
     const appVersion = typeof hello?.appversion === 'string' ? hello.appversion.slice(0, 64) : null;
     const simInfo = Array.isArray(hello?.siminfo) ? sanitiseSimInfo(hello.siminfo) : null;
-    await this.db.query(
-      `UPDATE devices SET app_version = COALESCE($2, app_version), sim_info = COALESCE($3::jsonb, sim_info), last_seen_at = now()
-        WHERE id = $1`,
-      [deviceId, appVersion, simInfo === null ? null : JSON.stringify(simInfo)],
-    );
+    return this.hellos.submit({
+      deviceId,
+      appVersion,
+      simInfo: simInfo === null ? null : JSON.stringify(simInfo),
+    });
   }
 
   /** Once per connect and disconnect, never per heartbeat. */
-  async touch(deviceId: number): Promise<void> {
-    await this.db.query(`UPDATE devices SET last_seen_at = now() WHERE id = $1`, [deviceId]);
+  touch(deviceId: number): Promise<void> {
+    return this.touches.submit(deviceId);
+  }
+
+  private async writeHellos(records: HelloRecord[]): Promise<void> {
+    // One row per device (the latest hello wins), or UPDATE … FROM would pick one of them at random.
+    const latest = [...new Map(records.map((record) => [record.deviceId, record])).values()];
+    await this.db.query(
+      `UPDATE devices AS d
+          SET app_version = COALESCE(v.app_version, d.app_version),
+              sim_info = COALESCE(v.sim_info::jsonb, d.sim_info),
+              last_seen_at = now()
+         FROM unnest($1::int[], $2::text[], $3::text[]) AS v(id, app_version, sim_info)
+        WHERE d.id = v.id`,
+      [latest.map((r) => r.deviceId), latest.map((r) => r.appVersion), latest.map((r) => r.simInfo)],
+    );
+  }
+
+  private async writeTouches(deviceIds: number[]): Promise<void> {
+    await this.db.query(`UPDATE devices SET last_seen_at = now() WHERE id = ANY($1::int[])`, [
+      [...new Set(deviceIds)],
+    ]);
   }
 }
 

@@ -1,53 +1,42 @@
 import { Injectable } from '@nestjs/common';
 import { StatusReport, StatusReportJob } from '@smsfleet/contracts';
 import { StatusQueueProducer } from '@smsfleet/queueing';
+import { CoalescingWriter } from './coalescing-writer';
 
 /** Reports of one device per job, at most this many (the status app batches jobs again). */
 const MAX_REPORTS_PER_JOB = 500;
+/**
+ * `addBulk` calls in flight at once. Beyond, reports wait for one to finish and go out together: under
+ * load the batches grow instead of the calls (each MULTI costs the node a pipeline object and Redis a
+ * round trip), and a slow Redis is not buried under ever more small batches.
+ */
+export const MAX_FLUSHES_IN_FLIGHT = 2;
 
-interface Pending {
+interface DeviceReports {
   deviceId: number;
   reports: StatusReport[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 /**
  * Puts status reports on the status queue together: everything submitted by all sessions and phones of
- * this node in the same moment goes out in one `addBulk`, one job per device. Each caller is answered only
- * once its reports are durably queued (a phone is acked, a job completed, only after that).
+ * this node in the same moment goes out in one `addBulk`, one job per device, with at most
+ * MAX_FLUSHES_IN_FLIGHT of them outstanding. Each caller is answered only once its reports are durably
+ * queued (a phone is acked, a job completed, only after that).
  */
 @Injectable()
 export class StatusReportBatcher {
-  private pending: Pending[] = [];
-  private scheduled = false;
+  private readonly writer: CoalescingWriter<DeviceReports>;
 
-  constructor(private readonly statusQueue: StatusQueueProducer) {}
-
-  submit(deviceId: number, reports: StatusReport[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ deviceId, reports, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+  constructor(statusQueue: StatusQueueProducer) {
+    this.writer = new CoalescingWriter((batch) => statusQueue.addMany(toJobs(batch)), MAX_FLUSHES_IN_FLIGHT);
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    this.scheduled = false;
-    try {
-      await this.statusQueue.addMany(toJobs(batch));
-      for (const entry of batch) entry.resolve();
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
-    }
+  submit(deviceId: number, reports: StatusReport[]): Promise<void> {
+    return this.writer.submit({ deviceId, reports });
   }
 }
 
-function toJobs(batch: Pending[]): StatusReportJob[] {
+function toJobs(batch: DeviceReports[]): StatusReportJob[] {
   const jobs: StatusReportJob[] = [];
   const open = new Map<number, StatusReportJob>();
   for (const { deviceId, reports } of batch) {
