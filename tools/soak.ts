@@ -273,6 +273,8 @@ async function main(): Promise<void> {
         faults.records.every((record) => record.repaired),
     };
     printResult(result);
+    // Stalls Redis itself noticed (fork for an AOF rewrite, fsync, slow commands; threshold 100 ms).
+    console.log('redis LATENCY LATEST:', JSON.stringify(await system.redis().call('LATENCY', 'LATEST')));
     writeResultJson(out, result);
     console.log(`results: ${out}`);
     if (!options.has('no-docs')) {

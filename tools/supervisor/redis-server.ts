@@ -64,6 +64,8 @@ export class RedisServer {
     args.push('--appendonly', this.options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec');
     if (this.options.maxMemory) args.push('--maxmemory', this.options.maxMemory);
     args.push('--maxmemory-policy', 'noeviction');
+    // Redis records its own stalls over 100 ms (LATENCY LATEST): the soak prints them.
+    args.push('--latency-monitor-threshold', '100');
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(this.dir, 'redis.log'), { flags: 'a' });
     child.stdout?.pipe(log);
