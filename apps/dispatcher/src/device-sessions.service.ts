@@ -102,7 +102,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
 
   private async refreshPresence(): Promise<void> {
     await this.presence
-      .markManyOnline([...this.sessions.keys()], this.config.dispatcher.nodeId)
+      .markOnline([...this.sessions.keys()], this.config.dispatcher.nodeId)
       .catch((error: Error) => this.logger.warn({ err: error }, 'presence not refreshed'));
   }
 
@@ -111,7 +111,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     const deviceIds = [...this.seenSinceFlush].filter((deviceId) => this.sessions.has(deviceId));
     this.seenSinceFlush.clear();
     await this.presence
-      .markManyOnline(deviceIds, this.config.dispatcher.nodeId)
+      .markOnline(deviceIds, this.config.dispatcher.nodeId)
       .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not refreshed'));
   }
 
@@ -210,7 +210,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     this.countOnline();
     await session.start();
     await this.presence
-      .markOnline(identity.deviceId, this.config.dispatcher.nodeId)
+      .markOnline([identity.deviceId], this.config.dispatcher.nodeId)
       .catch((error: Error) =>
         this.logger.warn({ err: error, deviceId: identity.deviceId }, 'presence not recorded'),
       );

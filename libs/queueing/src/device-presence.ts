@@ -33,27 +33,13 @@ export class DevicePresence {
     this.lastSeenKey = (deviceId) => `${devicePresenceKey(config.redisPrefix, deviceId)}:last-seen`;
   }
 
-  /** Online on `nodeId` now; also refreshes the TTL. */
-  async markOnline(deviceId: number, nodeId: string, now = Date.now()): Promise<void> {
-    const record: DevicePresenceRecord = { nodeId, lastSeen: now };
-    await this.redis.shared
-      .multi()
-      .set(
-        devicePresenceKey(this.config.redisPrefix, deviceId),
-        JSON.stringify(record),
-        'EX',
-        PRESENCE_TTL_SECONDS,
-      )
-      .set(this.lastSeenKey(deviceId), String(now))
-      .exec();
-  }
-
   /**
-   * `markOnline` for many devices in one round trip: the periodic refresh, and the signs of life a node
-   * gathers for a second. (A MULTI per status event cost the dispatcher a tenth of its CPU under load:
-   * ioredis builds each pipeline object by copying every script BullMQ defined on the connection.)
+   * Online on `nodeId` now, refreshing the TTL, for any number of devices in one round trip: a phone's
+   * connect, the periodic refresh, and the signs of life a node gathers for a second. (A MULTI per status
+   * event cost the dispatcher a tenth of its CPU under load: ioredis builds each pipeline object by copying
+   * every script BullMQ defined on the connection.)
    */
-  async markManyOnline(deviceIds: number[], nodeId: string, now = Date.now()): Promise<void> {
+  async markOnline(deviceIds: number[], nodeId: string, now = Date.now()): Promise<void> {
     if (deviceIds.length === 0) return;
     const record: DevicePresenceRecord = { nodeId, lastSeen: now };
     const value = JSON.stringify(record);
