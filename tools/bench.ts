@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describeMachine } from './bench/machine';
 import { BenchRun, printTable, recordInDocs, writeJson } from './bench/report';
 import { BenchContext, Scenario, ScenarioResult } from './bench/result';
-import { BENCH_REDIS_URL } from './bench/bench-system';
+import { appSettingsFromEnvironment, BENCH_REDIS_URL } from './bench/bench-system';
 import { SCENARIOS } from './bench/scenarios';
 import { parseArgs, UsageError } from './cli-args';
 
@@ -57,7 +57,10 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const run: BenchRun = {
     date,
-    command: `npm run bench -- ${argv.join(' ')}`,
+    command: [
+      ...Object.entries(appSettingsFromEnvironment()).map(([name, value]) => `${name}=${value}`),
+      `npm run bench -- ${argv.join(' ')}`,
+    ].join(' '),
     scale: context.scale,
     durationSec: context.durationSec,
     machine,

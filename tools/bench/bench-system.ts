@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
+import { configVariables } from '@smsfleet/config';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
 import { registerPhone } from '../simulator/fleet';
 import { PhoneCredentials } from '../simulator/simulated-phone';
@@ -13,6 +14,22 @@ import { freePort } from '../supervisor/free-port';
 const ROOT = join(__dirname, '..', '..', '..');
 const ALIASES = join(ROOT, 'scripts/register-aliases.js');
 const CLI = join(ROOT, 'dist/tools/cli.js');
+/** Where the system lives is the bench's choice; every other setting of the apps may be tried from outside. */
+const SET_BY_THE_BENCH = new Set(['DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'NODE_ENV', 'LOG_LEVEL']);
+
+/**
+ * App settings given to the bench's own environment (e.g. `DISPATCH_QUEUE_CALLS_IN_FLIGHT=32 npm run bench
+ * -- urgent-latency`): passed to the apps, and recorded with the run's command.
+ */
+export function appSettingsFromEnvironment(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const { name } of configVariables()) {
+    const value = process.env[name];
+    if (value !== undefined && !SET_BY_THE_BENCH.has(name) && !name.endsWith('_PORT')) settings[name] = value;
+  }
+  return settings;
+}
+
 const BASE_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -69,6 +86,7 @@ export class BenchSystem {
     return {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      ...appSettingsFromEnvironment(),
       NODE_ENV: 'production',
       DATABASE_URL: this.databaseUrl,
       REDIS_URL: this.redisUrl,

@@ -2,6 +2,7 @@ import type { Socket } from 'socket.io';
 import type { DeviceWorker } from '@smsfleet/queueing';
 import { DeviceEvent, SendSmsJob, SmsAck, SmsPayload, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
+import { CallGate } from './call-gate';
 import { DeviceSession, SessionContext } from './device-session';
 
 /**
@@ -81,7 +82,7 @@ class MemoryPhone {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-async function startSession(window: number) {
+async function startSession(window: number, queueCalls = new CallGate(64)) {
   const worker = new MemoryWorker();
   const phone = new MemoryPhone();
   // Reports stay "being recorded" until the test releases them.
@@ -93,6 +94,7 @@ async function startSession(window: number) {
     report: (_deviceId: number, _reports: StatusReport[]) =>
       new Promise<void>((resolve) => heldReports.push(resolve)),
     reclaim: async () => 0,
+    queueCalls,
     metrics: new Metrics(),
     log: { warn: () => undefined, debug: () => undefined },
   };
@@ -161,5 +163,28 @@ describe('DeviceSession window', () => {
     await flush();
     await flush();
     expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId, 3]);
+  });
+
+  it('fetches an urgent message past a gate that other phones keep full', async () => {
+    const gate = new CallGate(1);
+    // Another phone's call holds the node's only slot.
+    let releaseOther!: () => void;
+    const other = gate.run(() => new Promise<void>((resolve) => (releaseOther = resolve)));
+    const started = await startSession(2, gate);
+    ({ session, heldReports } = started);
+    expect(started.phone.received).toHaveLength(0);
+    expect(gate.queued).toBe(1);
+
+    const urgentId = started.worker.add(true);
+    session.wake(true);
+    await flush();
+    expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId]);
+
+    // The normal fetch waited its turn and goes once the slot is free.
+    releaseOther();
+    await other;
+    await flush();
+    await flush();
+    expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId, 1]);
   });
 });

@@ -11,6 +11,7 @@ import {
   StatusReport,
 } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
+import { CallGate } from './call-gate';
 
 /** What a session needs from its node. */
 export interface SessionContext {
@@ -21,6 +22,8 @@ export interface SessionContext {
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
   /** Puts back jobs a previous owner of the device's queue left active; before the first fetch. */
   reclaim(deviceId: number): Promise<number>;
+  /** Bounds the fetches and completions of every session of this node (urgent ones skip the line). */
+  queueCalls: CallGate;
   metrics: Metrics;
   log: { warn(object: object, message: string): void; debug(object: object, message: string): void };
 }
@@ -62,6 +65,8 @@ export class DeviceSession {
   private wakeRequested = false;
   /** An urgent message was signalled and no fetch has started since (see `hasFreeSlot`). */
   private urgentWaiting = false;
+  /** Lets the pump's fetch go at once while it waits for a slot of the node's gate (urgent work arrived). */
+  private fetchNow?: () => void;
   private closed = false;
   /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
   private readonly finishing = new Set<Promise<void>>();
@@ -119,7 +124,11 @@ export class DeviceSession {
   /** New work may be waiting: fetch now rather than at the next idle poll. `urgent`: an urgent message is due. */
   wake(urgent = false): void {
     if (this.closed) return;
-    if (urgent) this.urgentWaiting = true;
+    if (urgent && this.fetchNow) {
+      // A fetch waiting in line takes the urgent job first (priority): it only has to stop waiting.
+      this.fetchNow();
+      this.fetchNow = undefined;
+    } else if (urgent) this.urgentWaiting = true;
     if (this.pumping) {
       this.wakeRequested = true;
       return;
@@ -144,9 +153,15 @@ export class DeviceSession {
           const paced = paceMs(this.settings) > 0;
           // Every fetch takes the urgent job first (priority), so one that starts now answers the signal.
           const urgentSlot = this.inFlight.size >= this.settings.window;
+          const urgent = this.urgentWaiting;
           this.urgentWaiting = false;
           const count = urgentSlot ? 1 : found && !paced ? this.settings.window - this.inFlight.size : 1;
-          const jobs = await this.worker.fetch(this.token, count);
+          const jobs = await this.context.queueCalls.run(
+            () => this.worker.fetch(this.token, count),
+            urgent,
+            (goNow) => (this.fetchNow = goNow),
+          );
+          this.fetchNow = undefined;
           // Wake exactly when the next scheduled message is due, not at the next idle poll.
           if (jobs.length < count) retryIn = Math.min(retryIn, this.untilNextPoll());
           for (const job of jobs) await this.take(job);
@@ -306,10 +321,14 @@ export class DeviceSession {
       await this.retryBriefly(() => this.context.report(this.deviceId, [report]));
       // This entry still holds its slot, so the window cannot be exceeded by the job fetched into it.
       if (!this.closed && paceMs(this.settings) === 0 && this.inFlight.size <= this.settings.window) {
-        next = await this.retryBriefly(() => this.worker.completeAndFetch(entry.job, this.token));
+        next = await this.retryBriefly(() =>
+          this.context.queueCalls.run(() => this.worker.completeAndFetch(entry.job, this.token)),
+        );
         refilled = true;
       } else {
-        await this.retryBriefly(() => entry.job.moveToCompleted(undefined, this.token, false));
+        await this.retryBriefly(() =>
+          this.context.queueCalls.run(() => entry.job.moveToCompleted(undefined, this.token, false)),
+        );
       }
     } catch (error) {
       // The job keeps its lock until it expires; the stalled check then puts it back (resent, de-duplicated).

@@ -11,6 +11,7 @@ import {
   RedisConnections,
   WorkSignal,
 } from '@smsfleet/queueing';
+import { CallGate } from './call-gate';
 import { DeviceIdentity } from './device-authenticator.service';
 import { DeviceLeaseKeeper } from './device-lease-keeper';
 import { DeviceSession, SessionContext } from './device-session';
@@ -57,6 +58,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       maxUnackedSends: config.dispatcher.maxUnackedSends,
       report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
+      queueCalls: new CallGate(config.dispatcher.queueCallsInFlight),
       metrics,
       log: {
         warn: (object, message) => this.logger.warn(object, message),

@@ -21,6 +21,8 @@ export interface AppConfig {
     idlePollMs: number;
     /** Sends of one message without an ack before it ends as 204 (No ack from phone). */
     maxUnackedSends: number;
+    /** Fetches and completions of all phones of one dispatcher in flight at once (urgent ones exempt). */
+    queueCallsInFlight: number;
   };
   scheduler: {
     host: string;
@@ -125,6 +127,7 @@ export function loadConfig(
       ackTimeoutMs: read.int('DISPATCH_ACK_TIMEOUT_MS', 15_000, 100, 600_000),
       idlePollMs: read.int('DISPATCH_IDLE_POLL_MS', 1_000, 50, 60_000),
       maxUnackedSends: read.int('DISPATCH_MAX_UNACKED_SENDS', 5, 1, 1_000),
+      queueCallsInFlight: read.int('DISPATCH_QUEUE_CALLS_IN_FLIGHT', 16, 1, 100_000),
     },
     scheduler: {
       host: read.string('SCHEDULER_HOST', '127.0.0.1'),

@@ -1,8 +1,9 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BenchSystem } from '../bench-system';
 import { connectFleet, fillQueues, waitUntil } from '../phones';
 import { Progress } from '../progress';
 import { BenchContext, scaled, Scenario, ScenarioResult } from '../result';
-import { percentile } from '../stats';
+import { percentile, round } from '../stats';
 
 const URGENT_EVERY_MS = 50;
 
@@ -33,6 +34,9 @@ export const urgentLatency: Scenario = {
         true,
       );
 
+      // The phones live in this process: its own lateness is part of every figure below, so it is reported.
+      const benchLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+      benchLoopDelay.enable();
       const acceptStarted = new Map<number, number>();
       const answered = new Map<number, number>();
       const deadline = Date.now() + context.durationSec * 1_000;
@@ -60,6 +64,7 @@ export const urgentLatency: Scenario = {
           setTimeout(resolve, Math.max(0, URGENT_EVERY_MS - (Date.now() - started))),
         );
       }
+      benchLoopDelay.disable();
       await waitUntil(
         'every urgent message at a phone',
         () => {
@@ -70,22 +75,28 @@ export const urgentLatency: Scenario = {
         },
         120_000,
       );
-      const latencies = fleet.ledger.received
-        .filter((entry) => acceptStarted.has(entry.id) && !entry.repeat)
-        .map((entry) => entry.at - (acceptStarted.get(entry.id) as number));
-      // Where the time goes: the api's answer (stored, queued, signalled), then dispatcher → phone.
+      const arrivals = fleet.ledger.received.filter((entry) => acceptStarted.has(entry.id) && !entry.repeat);
+      // Accepted = the moment the API began storing the message (the row's created_at, stamped by the API
+      // before its INSERT): the same clock as the phones', and free of this process's lateness in reading
+      // the answer. The client's view, from sending the request, is reported next to it.
+      const { rows: stamps } = await system
+        .db()
+        .query<{ id: string; accepted_ms: number }>(
+          `SELECT id, (extract(epoch from created_at) * 1000)::float8 AS accepted_ms FROM messages WHERE id = ANY($1::bigint[])`,
+          [[...acceptStarted.keys()]],
+        );
+      const acceptedAt = new Map(stamps.map((row) => [Number(row.id), row.accepted_ms]));
+      const latencies = arrivals.map((entry) => Math.round(entry.at - (acceptedAt.get(entry.id) as number)));
+      const requestToPhoneMs = arrivals.map((entry) => entry.at - (acceptStarted.get(entry.id) as number));
       const answerMs = [...acceptStarted].map(([id, at]) => (answered.get(id) as number) - at);
-      const afterAnswerMs = fleet.ledger.received
-        .filter((entry) => answered.has(entry.id) && !entry.repeat)
-        .map((entry) => entry.at - (answered.get(entry.id) as number));
       const normalsSeen = fleet.ledger.received.filter((entry) => !acceptStarted.has(entry.id)).length;
       fleet.stop();
       const p99 = percentile(latencies, 99);
-      progress.done(`urgent accept → phone p99 ${p99} ms over ${latencies.length} urgent messages`);
+      progress.done(`urgent accepted → phone p99 ${p99} ms over ${latencies.length} urgent messages`);
       return {
         scenario: this.name,
         description: this.description,
-        system: { label: 'urgent accept → phone, p99', value: p99, unit: 'ms' },
+        system: { label: 'urgent accepted (stored by the API) → phone, p99', value: p99, unit: 'ms' },
         target: 'p99 < 50 ms',
         met: context.scale >= 1 ? p99 < 50 : null,
         details: {
@@ -93,8 +104,9 @@ export const urgentLatency: Scenario = {
           'p50 ms': percentile(latencies, 50),
           'p90 ms': percentile(latencies, 90),
           'max ms': Math.max(...latencies),
+          "request sent → phone p50 / p99 ms (the client's view, API answer included)": `${percentile(requestToPhoneMs, 50)} / ${percentile(requestToPhoneMs, 99)}`,
           'api answer p50 / p99 ms': `${percentile(answerMs, 50)} / ${percentile(answerMs, 99)}`,
-          'answer → phone p50 / p99 ms': `${percentile(afterAnswerMs, 50)} / ${percentile(afterAnswerMs, 99)}`,
+          'bench process event-loop delay p50 / p99 ms': `${round(benchLoopDelay.percentile(50) / 1e6, 1)} / ${round(benchLoopDelay.percentile(99) / 1e6, 1)}`,
           'normal backlog': backlog,
           'normal messages delivered meanwhile': normalsSeen,
           phones,
