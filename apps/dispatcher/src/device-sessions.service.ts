@@ -23,6 +23,12 @@ const SEEN_FLUSH_MS = 1_000;
 /** A phone whose lease cannot be taken this fast is asked to reconnect (perhaps to a healthier node). */
 const LEASE_TAKE_TIMEOUT_MS = 2_000;
 
+/**
+ * How long a reconnected phone's new session waits for its old one to finish recording acks. Reclaiming
+ * before that puts those jobs back in the queue (a resend, de-duplicated by the phone); waiting longer
+ * than this for a Redis that does not answer would only delay the phone.
+ */
+const PREVIOUS_SESSION_CLOSE_WAIT_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -40,6 +46,8 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   /** Devices that sent an event since the last flush of signs of life. */
   private readonly seenSinceFlush = new Set<number>();
   private readonly leaseKeeper: DeviceLeaseKeeper;
+  /** Sessions of this node still closing (recording their last acks), by device. */
+  private readonly closing = new Map<number, Promise<void>>();
 
   constructor(
     private readonly queues: DeviceQueues,
@@ -144,11 +152,17 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private endSession(session: DeviceSession): void {
     this.countOnline();
     session.socket.disconnect(true);
-    void session
-      .close()
-      .catch((error: Error) =>
-        this.logger.warn({ err: error, deviceId: session.deviceId }, 'session not closed'),
-      );
+    void this.closeSession(session).catch((error: Error) =>
+      this.logger.warn({ err: error, deviceId: session.deviceId }, 'session not closed'),
+    );
+  }
+
+  private closeSession(session: DeviceSession): Promise<void> {
+    const closing: Promise<void> = session.close().finally(() => {
+      if (this.closing.get(session.deviceId) === closing) this.closing.delete(session.deviceId);
+    });
+    this.closing.set(session.deviceId, closing);
+    return closing;
   }
 
   /** A sign of life from the phone (an event): online and seen now, written with the others within a second. */
@@ -181,8 +195,13 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       this.sessions.delete(identity.deviceId);
       this.logger.log({ deviceId: identity.deviceId }, 'phone connected again; ending its older session');
       previous.socket.disconnect(true);
-      await previous.close();
+      void this.closeSession(previous).catch((error: Error) =>
+        this.logger.warn({ err: error, deviceId: identity.deviceId }, 'older session not closed'),
+      );
     }
+    // The phone's last session may still be recording acks: reclaiming its jobs now would resend them.
+    const closing = this.closing.get(identity.deviceId);
+    if (closing) await Promise.race([closing.catch(() => undefined), sleep(PREVIOUS_SESSION_CLOSE_WAIT_MS)]);
     if (!socket.connected) return;
     const session = new DeviceSession(
       identity.deviceId,
@@ -223,7 +242,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     if (!session || session.socket !== socket) return;
     this.sessions.delete(deviceId);
     this.countOnline();
-    await session.close();
+    await this.closeSession(session);
     await Promise.all([
       this.leases
         .release(deviceId, session.token)
