@@ -262,7 +262,14 @@ async function main(): Promise<void> {
           note: record.note,
         };
       }),
-      invariants: invariants.map(({ id, title, holds, counts }) => ({ id, title, holds, counts })),
+      // The offending ids of a broken invariant are where an investigation starts.
+      invariants: invariants.map(({ id, title, holds, counts, examples }) => ({
+        id,
+        title,
+        holds,
+        counts,
+        examples: holds ? [] : examples,
+      })),
       cpu: cpuFigures,
       loadAverageAtStart: cpu.loadAverageAtStart.map((n) => round(n, 2)),
       passed:

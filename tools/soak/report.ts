@@ -37,7 +37,7 @@ export interface SoakResult {
   };
   phones: { flaky: number; drops: number };
   faults: FaultOutcome[];
-  invariants: Array<Pick<InvariantResult, 'id' | 'title' | 'holds' | 'counts'>>;
+  invariants: Array<Pick<InvariantResult, 'id' | 'title' | 'holds' | 'counts' | 'examples'>>;
   cpu: { coresUsed: Record<string, number>; machineBusyCores: number; cores: number; loadAverage: number[] };
   loadAverageAtStart: number[];
   passed: boolean;
@@ -133,7 +133,7 @@ export function toMarkdown(result: SoakResult): string {
       (i) =>
         `| ${i.id} ${i.title} | ${i.holds ? 'yes' : '**NO**'} | ${Object.entries(i.counts)
           .map(([k, v]) => `${k}=${v}`)
-          .join(' ')} |`,
+          .join(' ')}${i.examples.length > 0 ? `; ids ${i.examples.join(', ')}` : ''} |`,
     ),
     '',
   ];

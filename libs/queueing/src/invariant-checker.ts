@@ -135,6 +135,8 @@ export class InvariantChecker {
     let jobs = 0;
     const residue: number[] = [];
     const reasons = { finalMessage: 0, missingMessage: 0, otherDevice: 0 };
+    // Where the residue sits tells its story: active = a lock nobody releases, waiting = nobody fetches.
+    const inState = { waiting: 0, active: 0, prioritized: 0, delayed: 0 };
     for (const { id: deviceId } of devices) {
       const queue = this.queues.queue(deviceId);
       const [waiting, active, prioritized, delayed] = await Promise.all([
@@ -143,7 +145,15 @@ export class InvariantChecker {
         this.redis.shared.zrange(queue.toKey('prioritized'), 0, -1),
         this.redis.shared.zrange(queue.toKey('delayed'), 0, -1),
       ]);
-      const jobIds = [...waiting, ...active, ...prioritized, ...delayed].filter((id) => /^m\d+$/.test(id));
+      const stateOf = new Map<string, keyof typeof inState>();
+      for (const [state, ids] of [
+        ['waiting', waiting],
+        ['active', active],
+        ['prioritized', prioritized],
+        ['delayed', delayed],
+      ] as const)
+        for (const id of ids) stateOf.set(id, state);
+      const jobIds = [...stateOf.keys()].filter((id) => /^m\d+$/.test(id));
       jobs += jobIds.length;
       if (jobIds.length === 0) continue;
       const rows: Array<{ id: string; device_id: number; status: number }> = await this.db.query(
@@ -163,6 +173,7 @@ export class InvariantChecker {
               : 'finalMessage';
         if (reason === undefined) continue;
         reasons[reason]++;
+        inState[stateOf.get(jobId) as keyof typeof inState]++;
         residue.push(messageId);
       }
     }
@@ -170,7 +181,16 @@ export class InvariantChecker {
       id: 'L6',
       title: 'no queue residue',
       holds: residue.length === 0,
-      counts: { devices: devices.length, jobs, residue: residue.length, ...reasons },
+      counts: {
+        devices: devices.length,
+        jobs,
+        residue: residue.length,
+        ...reasons,
+        residueWaiting: inState.waiting,
+        residueActive: inState.active,
+        residuePrioritized: inState.prioritized,
+        residueDelayed: inState.delayed,
+      },
       examples: residue.slice(0, EXAMPLES),
     };
   }
