@@ -4,6 +4,14 @@ import { DataSource } from 'typeorm';
 import { HelloPayload, SimInfo } from '@smsfleet/contracts';
 import { CoalescingWriter } from './coalescing-writer';
 
+/**
+ * Locks the rows of $1 in id order before a write changes them. Hellos and touches (and another node's,
+ * during a takeover) run concurrently over overlapping phones; each statement otherwise locks in the
+ * order its plan meets the rows, and two different orders deadlock (the 18:29 soak, after a dispatcher
+ * restart). The sort sits below the lock, so rows are locked as they leave it.
+ */
+const LOCK_IN_ID_ORDER = `SELECT id FROM devices WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`;
+
 interface HelloRecord {
   deviceId: number;
   appVersion: string | null;
@@ -42,20 +50,23 @@ export class DeviceProfileService {
     // One row per device (the latest hello wins), or UPDATE … FROM would pick one of them at random.
     const latest = [...new Map(records.map((record) => [record.deviceId, record])).values()];
     await this.db.query(
-      `UPDATE devices AS d
+      `WITH locked AS (${LOCK_IN_ID_ORDER})
+       UPDATE devices AS d
           SET app_version = COALESCE(v.app_version, d.app_version),
               sim_info = COALESCE(v.sim_info::jsonb, d.sim_info),
               last_seen_at = now()
          FROM unnest($1::int[], $2::text[], $3::text[]) AS v(id, app_version, sim_info)
-        WHERE d.id = v.id`,
+        WHERE d.id = v.id AND d.id IN (SELECT id FROM locked)`,
       [latest.map((r) => r.deviceId), latest.map((r) => r.appVersion), latest.map((r) => r.simInfo)],
     );
   }
 
   private async writeTouches(deviceIds: number[]): Promise<void> {
-    await this.db.query(`UPDATE devices SET last_seen_at = now() WHERE id = ANY($1::int[])`, [
-      [...new Set(deviceIds)],
-    ]);
+    await this.db.query(
+      `WITH locked AS (${LOCK_IN_ID_ORDER})
+       UPDATE devices SET last_seen_at = now() WHERE id IN (SELECT id FROM locked)`,
+      [[...new Set(deviceIds)]],
+    );
   }
 }
 
