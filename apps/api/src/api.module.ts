@@ -23,6 +23,7 @@ import { DevicesController } from './devices/devices.controller';
 import { MessageListController } from './messages/message-list.controller';
 import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
+import { MessageInserter } from './messages/message-inserter.service';
 import { IdempotencyKeysService } from './common/idempotency-keys.service';
 import { RateLimiter } from './common/rate-limiter.service';
 import { MessageStatusService } from './messages/message-status.service';
@@ -52,6 +53,7 @@ import { MessagesController } from './messages/messages.controller';
   providers: [
     CallerService,
     MessageIntakeService,
+    MessageInserter,
     IdempotencyKeysService,
     RateLimiter,
     MessageStatusService,

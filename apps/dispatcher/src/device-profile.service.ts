@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HelloPayload, SimInfo } from '@smsfleet/contracts';
-import { CoalescingWriter } from './coalescing-writer';
+import { CoalescingWriter } from '@smsfleet/persistence';
 
 /**
  * Locks the rows of $1 in id order before a write changes them. Hellos and touches (and another node's,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StatusReport, StatusReportJob } from '@smsfleet/contracts';
 import { StatusQueueProducer } from '@smsfleet/queueing';
-import { CoalescingWriter } from './coalescing-writer';
+import { CoalescingWriter } from '@smsfleet/persistence';
 
 /** Reports of one device per job, at most this many (the status app batches jobs again). */
 const MAX_REPORTS_PER_JOB = 500;

@@ -3,3 +3,4 @@ export * from './migrations';
 export * from './data-source-options';
 export * from './database-admin';
 export * from './persistence.module';
+export * from './coalescing-batcher';

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, SendSmsJob, SimSlot } from '@smsfleet/contracts';
+import { CoalescingWriter } from '@smsfleet/persistence';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { WorkSignal } from './work-signal';
@@ -13,6 +14,9 @@ import { WorkSignal } from './work-signal';
  * trimmed when the next job of that queue finishes.
  */
 export const FINISHED_JOB_RETENTION = { age: 60, count: 100 } as const;
+
+/** Enqueues of concurrent requests outstanding at once; what arrives meanwhile goes out together. */
+const SHARED_ENQUEUES_IN_FLIGHT = 4;
 
 /** A stored message, as much of it as a device queue needs. */
 export interface EnqueueableMessage {
@@ -33,6 +37,11 @@ export interface EnqueueableMessage {
  */
 @Injectable()
 export class MessageEnqueuer {
+  private readonly together = new CoalescingWriter<EnqueueableMessage[]>(
+    (batches) => this.enqueue(batches.flat()),
+    SHARED_ENQUEUES_IN_FLIGHT,
+  );
+
   constructor(
     private readonly queues: DeviceQueues,
     private readonly signal: WorkSignal,
@@ -43,6 +52,16 @@ export class MessageEnqueuer {
   /** Whether a message due at `timeToSend` belongs in Redis now (else the scheduler promotes it later). */
   withinHorizon(timeToSend: Date, now = Date.now()): boolean {
     return timeToSend.getTime() <= now + this.config.scheduler.horizonSeconds * 1_000;
+  }
+
+  /**
+   * Like `enqueue`, but the messages of requests arriving together share one `addBulk` per device (a burst
+   * of single-message requests costs one Redis round trip, not one each). If any device's add fails, every
+   * request of that batch sees the error; adding again is a no-op for the jobs that were added.
+   */
+  enqueueWithOthers(messages: EnqueueableMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return this.together.submit(messages);
   }
 
   async enqueue(messages: EnqueueableMessage[], tx?: EntityManager): Promise<void> {

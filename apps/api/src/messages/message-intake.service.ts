@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Account, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
@@ -11,6 +11,7 @@ import { IdempotencyClaim } from '../common/idempotency-key';
 import { IdempotencyKeysService } from '../common/idempotency-keys.service';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
+import { InsertRequest, MessageInserter } from './message-inserter.service';
 import { Recipient } from './recipients';
 
 /** The messages of one `addsms` call: one body to one or more recipients. */
@@ -45,7 +46,7 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 export const BULK_ANSWER_BUDGET_MS = 1_000;
 
 /**
- * Accepts messages: one INSERT for all messages of a request (all or nothing), then the device queues.
+ * Accepts messages: stored all or nothing (`MessageInserter`), then put into the device queues.
  * PostgreSQL is the outbox: if enqueueing fails, the messages are still accepted and the scheduler's
  * sweep enqueues them.
  */
@@ -60,6 +61,7 @@ export class MessageIntakeService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly idempotency: IdempotencyKeysService,
+    private readonly inserter: MessageInserter,
   ) {}
 
   async accept(account: Account, input: NewMessages, claim?: IdempotencyClaim): Promise<number[]> {
@@ -107,9 +109,12 @@ export class MessageIntakeService {
     const started = now.getTime();
     const validityMs = this.config.messages.validitySeconds * 1_000;
     const due = messages.map((message) => dueTime(message.timeToSend, now));
-    const outcome = await this.idempotency.once(account, claim, (db) =>
-      this.insert(db, account, messages, due, now),
-    );
+    const request: InsertRequest = { userId: account.id, rows: messages, due, createdAt: now };
+    // Without a key, concurrent requests may share one INSERT; a keyed write is its own transaction.
+    const outcome =
+      claim === undefined
+        ? { ids: await this.inserter.insert(request), replayed: false }
+        : await this.idempotency.once(account, claim, (db) => this.inserter.insertIn(db, request));
     // A replay answers the first request's ids; those were enqueued then (or are the sweep's).
     if (outcome.replayed) {
       this.logger.log(
@@ -157,40 +162,6 @@ export class MessageIntakeService {
     return ids;
   }
 
-  /** One INSERT for all messages of a request (all or nothing). */
-  private async insert(
-    db: EntityManager,
-    account: Account,
-    messages: NewMessage[],
-    due: Date[],
-    now: Date,
-  ): Promise<number[]> {
-    const rows: Array<{ id: number }> = await db.query(
-      `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
-       SELECT $1, m.device_id, m.sendto, m.phone, m.body, m.sim, m.urgent, m.customer_id, m.time_to_send,
-              m.time_to_send + make_interval(secs => $2), $3
-         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::smallint[], $9::boolean[], $10::bigint[], $11::timestamptz[])
-              WITH ORDINALITY AS m(device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, n)
-        ORDER BY m.n
-       RETURNING id`,
-      [
-        account.id,
-        this.config.messages.validitySeconds,
-        now,
-        messages.map((m) => m.deviceId),
-        messages.map((m) => m.recipient.sendto),
-        messages.map((m) => m.recipient.phone),
-        messages.map((m) => m.body),
-        messages.map((m) => m.sim),
-        messages.map((m) => m.urgent),
-        messages.map((m) => m.customerId ?? null),
-        due,
-      ],
-    );
-    // Ids come from one sequence in row order, so ascending ids follow the request's order.
-    return rows.map((row) => row.id).sort((a, b) => a - b);
-  }
-
   async assertOwnDevices(account: Account, deviceIds: number[]): Promise<void> {
     const foreign = await this.foreignDevices(account, deviceIds);
     if (foreign.size > 0)
@@ -218,7 +189,7 @@ export class MessageIntakeService {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.enqueuer.enqueue(messages),
+        this.enqueuer.enqueueWithOthers(messages),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`enqueue not finished within ${waitMs} ms`)), waitMs);
         }),

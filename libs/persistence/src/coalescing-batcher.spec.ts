@@ -1,0 +1,52 @@
+import { CoalescingBatcher } from './coalescing-batcher';
+
+describe('CoalescingBatcher', () => {
+  it('writes what arrives in one event-loop turn together and answers each caller its own result', async () => {
+    const writes: number[][] = [];
+    const batcher = new CoalescingBatcher<number, string>((items) => {
+      writes.push(items);
+      return Promise.resolve(items.map((item) => `r${item}`));
+    }, 2);
+    const answers = await Promise.all([1, 2, 3].map((item) => batcher.submit(item)));
+    expect(answers).toEqual(['r1', 'r2', 'r3']);
+    expect(writes).toEqual([[1, 2, 3]]);
+  });
+
+  it('keeps at most maxInFlight writes outstanding; what arrives meanwhile leaves in one later write', async () => {
+    const writes: number[][] = [];
+    const release: Array<() => void> = [];
+    const batcher = new CoalescingBatcher<number, number>(
+      (items) =>
+        new Promise((resolve) => {
+          writes.push(items);
+          release.push(() => resolve(items.map((item) => item * 10)));
+        }),
+      1,
+    );
+    const first = batcher.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [2, 3, 4].map((item) => batcher.submit(item));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([[1]]);
+    release[0]();
+    expect(await first).toBe(10);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([[1], [2, 3, 4]]);
+    release[1]();
+    expect(await Promise.all(later)).toEqual([20, 30, 40]);
+  });
+
+  it('rejects every caller of a failed write, and goes on with the next', async () => {
+    let fail = true;
+    const batcher = new CoalescingBatcher<number, number>((items) => {
+      if (fail) {
+        fail = false;
+        return Promise.reject(new Error('database away'));
+      }
+      return Promise.resolve(items);
+    }, 1);
+    const failed = await Promise.allSettled([batcher.submit(1), batcher.submit(2)]);
+    expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect(await batcher.submit(3)).toBe(3);
+  });
+});
