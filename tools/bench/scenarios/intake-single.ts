@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BenchSystem } from '../bench-system';
 import { cpuSecondsOf } from '../machine';
-import { runLoad } from '../load';
+import { runLoad, runPacedLoad } from '../load';
 import { Progress } from '../progress';
 import { BenchContext, Scenario, ScenarioResult } from '../result';
 import { round } from '../stats';
@@ -17,6 +17,7 @@ export const intakeSingle: Scenario = {
   async run(context: BenchContext): Promise<ScenarioResult> {
     const progress = new Progress('intake-single');
     const system = await BenchSystem.create();
+    let baseline: ChildProcess | undefined;
     try {
       await system.startApps(['api']);
       const account = system.createAccount();
@@ -25,7 +26,7 @@ export const intakeSingle: Scenario = {
 
       progress.update('baseline: bare HTTP server, one INSERT + one BullMQ add per request', true);
       const baselinePort = await freePort();
-      const baseline = spawn(process.execPath, [join(__dirname, '..', 'baselines', 'intake-server.js')], {
+      baseline = spawn(process.execPath, [join(__dirname, '..', 'baselines', 'intake-server.js')], {
         env: {
           ...system.env(),
           PORT: String(baselinePort),
@@ -34,9 +35,10 @@ export const intakeSingle: Scenario = {
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
+      const server = baseline;
       await new Promise<void>((resolve, reject) => {
-        baseline.stdout?.once('data', () => resolve());
-        baseline.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
+        server.stdout?.once('data', () => resolve());
+        server.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
       });
       const message = JSON.stringify({
         sendto: '+4915752982212',
@@ -51,7 +53,7 @@ export const intakeSingle: Scenario = {
         durationSec: warm,
         body: message,
       });
-      const baseCpu = cpuSecondsOf(baseline.pid);
+      const baseCpu = cpuSecondsOf(server.pid);
       const base = await runLoad({
         url: `http://127.0.0.1:${baselinePort}/`,
         connections: CONNECTIONS,
@@ -59,8 +61,7 @@ export const intakeSingle: Scenario = {
         body: message,
         onTick: (n) => progress.update(`baseline: ${n} requests`),
       });
-      const baseCpuMs = ((cpuSecondsOf(baseline.pid) - baseCpu) * 1000) / base.completed;
-      baseline.kill('SIGTERM');
+      const baseCpuMs = ((cpuSecondsOf(server.pid) - baseCpu) * 1000) / base.completed;
 
       progress.update('system: POST /getdata/addsms', true);
       const url = `${system.apiUrl}/getdata/addsms`;
@@ -82,14 +83,27 @@ export const intakeSingle: Scenario = {
       // Where the tail comes from: how long the API's own event loop stalled (prom-client resets the delay
       // histogram at each scrape, so the scrape before starts the window) and what GC cost meanwhile.
       const before = await processFigures(system.apiUrl);
-      const half = await runLoad({
+      const half = await runPacedLoad({
         url,
         connections: CONNECTIONS,
         durationSec: context.durationSec,
         body: message,
-        overallRate: Math.max(1, Math.round(full.requestsPerSecond / 2)),
+        rate: Math.max(1, Math.round(full.requestsPerSecond / 2)),
       });
       const after = await processFigures(system.apiUrl);
+      // The same paced load against the bare server (idle meanwhile): what this machine's scheduling alone
+      // costs the tail, with every process sharing its 2 cores.
+      progress.update(
+        `baseline at the same load (${Math.round(full.requestsPerSecond / 2)} req/s): latency`,
+        true,
+      );
+      const baseHalf = await runPacedLoad({
+        url: `http://127.0.0.1:${baselinePort}/`,
+        connections: CONNECTIONS,
+        durationSec: context.durationSec,
+        body: message,
+        rate: Math.max(1, Math.round(full.requestsPerSecond / 2)),
+      });
 
       const [{ stored }] = (
         await system.db().query<{ stored: number }>('SELECT count(*)::int AS stored FROM messages')
@@ -113,6 +127,9 @@ export const intakeSingle: Scenario = {
           'p99 ms at half load': half.p99,
           'p50 ms at half load': half.p50,
           'baseline p99 ms': base.p99,
+          'baseline p99 / p50 ms at the same half load': `${baseHalf.p99} / ${baseHalf.p50}`,
+          // Latency counts from when a request was due: a starved load generator charges its own delay.
+          'load generator late to send, p99 ms (system / baseline run)': `${half.clientLatenessP99} / ${baseHalf.clientLatenessP99}`,
           // CPU per request depends far less on the other load of the machine than req/s do.
           'CPU ms per request, API / baseline server': `${round(apiCpuMs, 2)} / ${round(baseCpuMs, 2)}`,
           'API event-loop delay p99 / max ms at half load': `${after.loopP99Ms} / ${after.loopMaxMs}`,
@@ -122,6 +139,7 @@ export const intakeSingle: Scenario = {
         },
       };
     } finally {
+      baseline?.kill('SIGTERM');
       await system.stop();
     }
   },
