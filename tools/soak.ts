@@ -30,6 +30,7 @@ const USAGE = `usage: npm run test:soak -- [--rate N] [--duration S] [--phones N
   --phones N        simulated phones, split over ${TENANTS} tenants (default 1000)
   --drop-share X    share of phones that lose their network at random throughout (default 0.2)
   --settle-timeout S  how long to wait for every message to be final after the load (default 900)
+  --no-catch-up     drop what falls over 1 s behind while saturated, instead of offering it once answers come
   --out FILE        JSON result (default bench-results/soak-<date>.json)
   --no-docs         do not record the run in docs/reliability.md`;
 
@@ -104,7 +105,14 @@ async function main(): Promise<void> {
       tenants.push({ token: account.token, deviceIds: credentials.map((c) => c.deviceId) });
     }
     const phones = fleets.flatMap((fleet) => fleet.phones);
-    const load = new SoakLoad(system.apiUrl, tenants, rate, system.id);
+    const load = new SoakLoad(
+      system.apiUrl,
+      tenants,
+      rate,
+      system.id,
+      undefined,
+      !options.has('no-catch-up'),
+    );
     const drops = new RandomDrops(phones, dropShare);
     const startedAt = Date.now();
     const faults = new FaultTimeline(system, redis, postgres, startedAt);

@@ -23,8 +23,10 @@ export interface ClientRecord {
 
 export interface LoadFigures {
   offeredMessages: number;
-  /** Due on the clock but not offered: the in-flight cap was reached (the system was saturated). */
+  /** Due on the clock but never offered: the in-flight cap was reached (the system was saturated). */
   notOfferedSaturated: number;
+  /** Offered more than a second after they were due: held back while saturated, sent once answers came. */
+  offeredLate: number;
   requests: number;
   acceptedMessages: number;
   acceptedRequests: number;
@@ -57,6 +59,7 @@ export class SoakLoad {
   private offered = 0;
   /** Messages due on the clock but not offered because `maxInFlight` requests were outstanding. */
   private missed = 0;
+  private late = 0;
   private requestCount = 0;
   private refused = 0;
   private retries = 0;
@@ -73,6 +76,11 @@ export class SoakLoad {
     private readonly runId: string,
     /** Open loop up to this many outstanding requests; beyond, the system is saturated and load waits. */
     private readonly maxInFlight = 512,
+    /**
+     * Messages that could not be offered while saturated are offered as soon as answers come back (as a
+     * client with its own queue does after an outage); false: what falls over a second behind is dropped.
+     */
+    private readonly catchUp = true,
   ) {
     // Bulks of 100 at 2,000 msg/s; smaller at low rates, so that a short run still sees the whole mix.
     this.bulkSize = 10 * Math.min(10, Math.max(2, Math.round(rate / 200)));
@@ -93,15 +101,23 @@ export class SoakLoad {
   async offer(durationMs: number, continueWhile: () => boolean = () => false): Promise<number> {
     const started = Date.now();
     const end = started + durationMs;
+    const dueNow = () => Math.floor(((Date.now() - started) / 1_000) * this.rate);
     while (Date.now() < end || continueWhile()) {
-      const due = Math.floor(((Date.now() - started) / 1_000) * this.rate);
-      // Saturated (the cap is reached): what falls more than a second behind is not offered at all, so
-      // that the shortfall shows as a lower offered rate instead of a burst later.
-      if (this.offered + this.missed < due - this.rate) this.missed = due - this.rate - this.offered;
-      while (this.offered + this.missed < due && this.inFlight.size < this.maxInFlight)
-        this.start(this.next());
+      const due = dueNow();
+      // Saturated (the cap is reached) without catching up: what falls more than a second behind is not
+      // offered at all, so that the shortfall shows as a lower offered rate instead of a burst later.
+      if (!this.catchUp && this.offered + this.missed < due - this.rate)
+        this.missed = due - this.rate - this.offered;
+      while (this.offered + this.missed < due && this.inFlight.size < this.maxInFlight) {
+        const behind = this.offered + this.missed < due - this.rate;
+        const request = this.next();
+        if (behind) this.late += request.messages;
+        this.start(request);
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // A backlog the load could not offer before its end counts as not offered.
+    this.missed = Math.max(this.missed, dueNow() - this.offered);
     return Date.now() - started;
   }
 
@@ -115,6 +131,7 @@ export class SoakLoad {
     return {
       offeredMessages: this.offered,
       notOfferedSaturated: this.missed,
+      offeredLate: this.late,
       requests: this.requestCount,
       acceptedMessages: this.accepted,
       acceptedRequests: this.ledger.length,

@@ -70,7 +70,7 @@ export function printResult(result: SoakResult): void {
   );
   const l = result.load;
   console.log(
-    `load: offered ${fmt(l.offeredPerSec)} msg/s (${l.notOfferedSaturated} messages not offered while saturated), accepted ${fmt(l.acceptedPerSec)} msg/s (target ${result.options.rate}); ` +
+    `load: offered ${fmt(l.offeredPerSec)} msg/s (${l.offeredLate ?? 0} messages offered over 1 s late, ${l.notOfferedSaturated} never offered), accepted ${fmt(l.acceptedPerSec)} msg/s (target ${result.options.rate}); ` +
       `${l.acceptedMessages} messages in ${l.acceptedRequests} requests, ${l.retries} retries, ${l.refused} refused, ${l.abandoned} abandoned`,
   );
   console.log(
@@ -104,7 +104,7 @@ export function toMarkdown(result: SoakResult): string {
     '| figure | value |',
     '|---|---|',
     `| target | ${result.options.rate} msg/s for ${result.options.durationSec} s, ${result.options.phones} phones, ${result.options.dropShare * 100} % dropping |`,
-    `| offered (open loop, ≤ 512 requests in flight) | ${fmt(l.offeredPerSec)} msg/s (${l.offeredMessages} messages, ${l.requests} requests; ${l.notOfferedSaturated} not offered while saturated) |`,
+    `| offered (open loop, ≤ 512 requests in flight) | ${fmt(l.offeredPerSec)} msg/s (${l.offeredMessages} messages, ${l.requests} requests; ${l.offeredLate ?? 0} offered over 1 s late, held back while saturated; ${l.notOfferedSaturated} never offered) |`,
     `| accepted during the load | **${fmt(l.acceptedPerSec)} msg/s** |`,
     `| accepted in all | ${l.acceptedMessages} messages in ${l.acceptedRequests} requests; ${l.retries} retries with the same key; ${l.refused} refused; ${l.abandoned} abandoned |`,
     `| accept latency (first send → 2xx, retries included) | p50 ${fmt(l.acceptP50Ms, 0)} ms, p99 ${fmt(l.acceptP99Ms, 0)} ms |`,
