@@ -5,6 +5,7 @@ import {
   InsertRequest,
   MessageInserter,
 } from '../apps/api/src/messages/message-inserter.service';
+import { IdempotencyKeysService } from '../apps/api/src/common/idempotency-keys.service';
 import { TestSystem } from './helpers/test-system';
 
 /**
@@ -31,7 +32,11 @@ describe('message inserts shared by concurrent requests', () => {
     deviceIds = devices.map((row) => row.id);
     db = new DataSource({ type: 'postgres', url: system.databaseUrl, poolSize: 4 });
     await db.initialize();
-    inserter = new MessageInserter(db, loadConfig({ ...process.env, DATABASE_URL: system.databaseUrl }));
+    inserter = new MessageInserter(
+      db,
+      loadConfig({ ...process.env, DATABASE_URL: system.databaseUrl }),
+      new IdempotencyKeysService(db),
+    );
   });
 
   afterAll(async () => {
@@ -102,5 +107,48 @@ describe('message inserts shared by concurrent requests', () => {
       `SELECT count(*)::int AS n FROM messages WHERE body LIKE 'request 1___ recipient _' OR body LIKE 'request 2000 %'`,
     );
     expect(n).toBe(40);
+  });
+
+  it('keyed requests share one transaction; a key twice in the batch replays, a changed body is refused', async () => {
+    const claim = (key: string, fingerprint = `fp-${key}`) => ({ key, endpoint: 'addsms', fingerprint });
+    // A key stored before the batch: its replay inside the batch answers the earlier ids.
+    const earlier = await inserter.insertOnce(request(3_000, 2), claim('k-earlier'));
+    const fresh = Array.from({ length: 60 }, (_, n) => ({
+      request: request(3_100 + n, 1 + (n % 2)),
+      key: `k-${n}`,
+    }));
+    const submitted = [
+      ...fresh.map((item) => inserter.insertOnce(item.request, claim(item.key))),
+      // The same key and body again, in the same moment: the same ids, stored once.
+      ...fresh.slice(0, 20).map((item) => inserter.insertOnce(item.request, claim(item.key))),
+      inserter.insertOnce(request(3_000, 2), claim('k-earlier')),
+      // The same key with another body: refused, nothing stored.
+      inserter.insertOnce(request(3_999, 1), claim('k-5', 'another body')),
+    ];
+    const outcomes = await Promise.allSettled(submitted);
+    const value = (index: number) =>
+      (outcomes[index] as PromiseFulfilledResult<{ ids: number[]; replayed: boolean }>).value;
+    for (let n = 0; n < 60; n++) expect(outcomes[n].status).toBe('fulfilled');
+    for (let n = 0; n < 20; n++) expect(value(60 + n)).toEqual({ ids: value(n).ids, replayed: true });
+    expect(value(80)).toEqual({ ids: earlier.ids, replayed: true });
+    expect(outcomes[81].status).toBe('rejected');
+    expect(String((outcomes[81] as PromiseRejectedResult).reason)).toMatch(
+      /already used for a different request/,
+    );
+    const freshIds = fresh.map((_, n) => value(n).ids).flat();
+    expect(new Set(freshIds).size).toBe(90);
+    const [{ rows, statements }] = await system.query<{ rows: number; statements: number }>(
+      `SELECT count(*)::int AS rows, count(DISTINCT xmin::text)::int AS statements
+         FROM messages WHERE body LIKE 'request 3___ recipient _'`,
+    );
+    expect(rows).toBe(2 + 90);
+    // The earlier request's own transaction, and at most INSERTS_IN_FLIGHT for the batch.
+    expect(statements).toBeLessThanOrEqual(1 + INSERTS_IN_FLIGHT);
+    const keys = await system.query<{ key: string; result_ids: string[] }>(
+      `SELECT key, result_ids FROM idempotency_keys WHERE key LIKE 'k-%' ORDER BY key`,
+    );
+    expect(keys).toHaveLength(61);
+    const byKey = new Map(keys.map((row) => [row.key, row.result_ids.map(Number)]));
+    fresh.forEach((item, n) => expect(byKey.get(item.key)).toEqual(value(n).ids));
   });
 });

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Account } from '@smsfleet/auth';
 import { ApiError } from './api-error';
 import { IdempotencyClaim } from './idempotency-key';
 
@@ -21,7 +20,7 @@ export class IdempotencyKeysService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async once(
-    account: Account,
+    userId: number,
     claim: IdempotencyClaim | undefined,
     write: (db: EntityManager) => Promise<number[]>,
   ): Promise<Outcome> {
@@ -30,12 +29,12 @@ export class IdempotencyKeysService {
       const claimed: unknown[] = await tx.query(
         `INSERT INTO idempotency_keys (user_id, key, endpoint, fingerprint) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, key) DO NOTHING RETURNING 1`,
-        [account.id, claim.key, claim.endpoint, claim.fingerprint],
+        [userId, claim.key, claim.endpoint, claim.fingerprint],
       );
-      if (claimed.length === 0) return { ids: await this.replay(tx, account, claim), replayed: true };
+      if (claimed.length === 0) return { ids: await this.replay(tx, userId, claim), replayed: true };
       const ids = await write(tx);
       await tx.query(`UPDATE idempotency_keys SET result_ids = $3 WHERE user_id = $1 AND key = $2`, [
-        account.id,
+        userId,
         claim.key,
         ids,
       ]);
@@ -43,11 +42,11 @@ export class IdempotencyKeysService {
     });
   }
 
-  private async replay(tx: EntityManager, account: Account, claim: IdempotencyClaim): Promise<number[]> {
+  private async replay(tx: EntityManager, userId: number, claim: IdempotencyClaim): Promise<number[]> {
     const [stored]: Array<{ endpoint: string; fingerprint: string; result_ids: string[] } | undefined> =
       await tx.query(
         `SELECT endpoint, fingerprint, result_ids FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-        [account.id, claim.key],
+        [userId, claim.key],
       );
     // Purged (past its retention) between the claim and this read: the client's retry claims it anew.
     if (stored === undefined) throw new ApiError('unavailable', 'temporarily unavailable, retry');

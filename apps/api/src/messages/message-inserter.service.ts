@@ -4,6 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { CoalescingBatcher } from '@smsfleet/persistence';
 import { SimSlot } from '@smsfleet/contracts';
+import { IdempotencyClaim } from '../common/idempotency-key';
+import { IdempotencyKeysService, Outcome } from '../common/idempotency-keys.service';
 import { Recipient } from './recipients';
 
 /** One message row as a request stores it. */
@@ -26,6 +28,14 @@ export interface InsertRequest {
   createdAt: Date;
 }
 
+/** A request with an Idempotency-Key: its key is claimed in the transaction that stores its rows. */
+interface KeyedInsert {
+  request: InsertRequest;
+  claim: IdempotencyClaim;
+}
+
+const keyOf = (userId: number, key: string) => `${userId}\n${key}`;
+
 /**
  * Concurrent requests whose statements are in flight wait and go out together. Bounded below the pool (20)
  * so that reads and other writes still find a connection.
@@ -33,10 +43,10 @@ export interface InsertRequest {
 export const INSERTS_IN_FLIGHT = 4;
 
 /**
- * Stores messages: one multi-row INSERT per request, or, for requests without an Idempotency-Key that
- * arrive together, one INSERT for all of them. Under single-message load (OTPs) that turns one round
- * trip, commit and WAL flush per request into one per batch; a request's rows stay all or nothing, since
- * the whole statement is.
+ * Stores messages: requests that arrive together share one INSERT (and, with Idempotency-Keys, one
+ * transaction that claims all their keys). Under single-message load (OTPs) that turns a round trip,
+ * commit and WAL flush per request into one per batch; a request's rows stay all or nothing, since the
+ * whole statement (or transaction) is.
  */
 @Injectable()
 export class MessageInserter {
@@ -45,9 +55,15 @@ export class MessageInserter {
     INSERTS_IN_FLIGHT,
   );
 
+  private readonly keyedBatcher = new CoalescingBatcher<KeyedInsert, PromiseSettledResult<Outcome>>(
+    (items) => this.insertKeyedTogether(items),
+    INSERTS_IN_FLIGHT,
+  );
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly idempotency: IdempotencyKeysService,
   ) {}
 
   /** Stores one request's rows, possibly in a statement shared with other requests; returns their ids. */
@@ -57,9 +73,87 @@ export class MessageInserter {
     return outcome.value;
   }
 
-  /** Stores one request's rows in the caller's transaction (an idempotent write), alone. */
+  /**
+   * Stores one request's rows at most once per Idempotency-Key (a replay answers the first request's ids),
+   * possibly in a transaction shared with other keyed requests.
+   */
+  async insertOnce(request: InsertRequest, claim: IdempotencyClaim): Promise<Outcome> {
+    const outcome = await this.keyedBatcher.submit({ request, claim });
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  }
+
+  /** Stores one request's rows in the caller's transaction, alone. */
   async insertIn(db: EntityManager, request: InsertRequest): Promise<number[]> {
     return (await this.insertRows(db, [request]))[0];
+  }
+
+  /** One keyed request in a transaction of its own (which also answers replays and conflicts). */
+  private alone(item: KeyedInsert): Promise<Outcome> {
+    return this.idempotency.once(item.request.userId, item.claim, (db) => this.insertIn(db, item.request));
+  }
+
+  /**
+   * One transaction claims the keys of all requests and stores the rows of those it claimed. A key
+   * claimed before (a replay, or a concurrent request holding it) and a key twice in the batch are
+   * answered afterwards, alone, by the replay path, which then sees the committed first request.
+   */
+  private async insertKeyedTogether(items: KeyedInsert[]): Promise<PromiseSettledResult<Outcome>[]> {
+    if (items.length === 1) return Promise.allSettled([this.alone(items[0])]);
+    const seen = new Set<string>();
+    const firsts = items.filter((item) => {
+      const key = keyOf(item.request.userId, item.claim.key);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    let stored: Map<KeyedInsert, number[]>;
+    try {
+      stored = await this.db.transaction(async (tx) => {
+        // Sorted, so that two batches wanting the same keys wait on each other in one order (no deadlock).
+        const claimed: Array<{ user_id: number; key: string }> = await tx.query(
+          `INSERT INTO idempotency_keys (user_id, key, endpoint, fingerprint)
+           SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(user_id, key, endpoint, fingerprint)
+            ORDER BY user_id, key
+           ON CONFLICT (user_id, key) DO NOTHING
+           RETURNING user_id, key`,
+          [
+            firsts.map((item) => item.request.userId),
+            firsts.map((item) => item.claim.key),
+            firsts.map((item) => item.claim.endpoint),
+            firsts.map((item) => item.claim.fingerprint),
+          ],
+        );
+        const ours = new Set(claimed.map((row) => keyOf(row.user_id, row.key)));
+        const fresh = firsts.filter((item) => ours.has(keyOf(item.request.userId, item.claim.key)));
+        if (fresh.length === 0) return new Map();
+        const ids = await this.insertRows(
+          tx,
+          fresh.map((item) => item.request),
+        );
+        await tx.query(
+          `UPDATE idempotency_keys AS k SET result_ids = v.ids
+             FROM json_to_recordset($1::json) AS v(user_id int, key text, ids bigint[])
+            WHERE k.user_id = v.user_id AND k.key = v.key`,
+          [
+            JSON.stringify(
+              fresh.map((item, n) => ({ user_id: item.request.userId, key: item.claim.key, ids: ids[n] })),
+            ),
+          ],
+        );
+        return new Map(fresh.map((item, n) => [item, ids[n]]));
+      });
+    } catch (error) {
+      // As for unkeyed batches: refused by PostgreSQL, each alone; anything else may have committed.
+      if (!isStatementError(error)) return items.map(() => ({ status: 'rejected', reason: error }));
+      return Promise.allSettled(items.map((item) => this.alone(item)));
+    }
+    const others = items.filter((item) => !stored.has(item));
+    const replayed = await Promise.allSettled(others.map((item) => this.alone(item)));
+    return items.map((item): PromiseSettledResult<Outcome> => {
+      const ids = stored.get(item);
+      return ids ? { status: 'fulfilled', value: { ids, replayed: false } } : replayed[others.indexOf(item)];
+    });
   }
 
   private async insertTogether(requests: InsertRequest[]): Promise<PromiseSettledResult<number[]>[]> {

@@ -8,7 +8,6 @@ import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 import { IdempotencyClaim } from '../common/idempotency-key';
-import { IdempotencyKeysService } from '../common/idempotency-keys.service';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
 import { InsertRequest, MessageInserter } from './message-inserter.service';
@@ -60,7 +59,6 @@ export class MessageIntakeService {
     private readonly enqueuer: MessageEnqueuer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
-    private readonly idempotency: IdempotencyKeysService,
     private readonly inserter: MessageInserter,
   ) {}
 
@@ -110,11 +108,11 @@ export class MessageIntakeService {
     const validityMs = this.config.messages.validitySeconds * 1_000;
     const due = messages.map((message) => dueTime(message.timeToSend, now));
     const request: InsertRequest = { userId: account.id, rows: messages, due, createdAt: now };
-    // Without a key, concurrent requests may share one INSERT; a keyed write is its own transaction.
+    // Concurrent requests may share their statements (keyed ones: their transaction).
     const outcome =
       claim === undefined
         ? { ids: await this.inserter.insert(request), replayed: false }
-        : await this.idempotency.once(account, claim, (db) => this.inserter.insertIn(db, request));
+        : await this.inserter.insertOnce(request, claim);
     // A replay answers the first request's ids; those were enqueued then (or are the sweep's).
     if (outcome.replayed) {
       this.logger.log(

@@ -38,7 +38,7 @@ export class NewsletterService {
     const own = new Set(tags.map((tag) => tag.id));
     const missing = input.tagIds.filter((id) => !own.has(id));
     if (missing.length > 0) throw ApiError.notFound(`tags ${missing.join(', ')} not found among your tags`);
-    const { ids } = await this.idempotency.once(account, claim, async (db) => {
+    const { ids } = await this.idempotency.once(account.id, claim, async (db) => {
       const [{ id }]: Array<{ id: number }> = await db.query(
         `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)
        VALUES ($1, $2, $3, $4, $5, $6::int[], COALESCE($7, now())) RETURNING id`,
