@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DeviceProfileService } from '../apps/dispatcher/src/device-profile.service';
 import { TestSystem } from './helpers/test-system';
@@ -60,4 +61,35 @@ describe('device profile writes under a reconnect storm', () => {
     );
     expect(row).toEqual({ versions: 1, unseen: 0 });
   }, 120_000);
+
+  it('never deadlocks with messages being inserted for the same phones (foreign-key locks)', async () => {
+    const [{ user_id: userId }] = await system.query<{ user_id: number }>(
+      `SELECT user_id FROM devices WHERE id = $1`,
+      [deviceIds[0]],
+    );
+    const insertFor = (client: Client, deviceId: number) =>
+      client.query(
+        `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, time_to_send, valid_until)
+         VALUES ($1, $2, '+4915700000000', '+4915700000000', 'fk', 0, now(), now() + interval '1 day')`,
+        [userId, deviceId],
+      );
+    // An API transaction holds the foreign-key lock of the last phone and then needs the first one's,
+    // while a touch of every phone locks them in id order: the classic crossing, unless the two lock
+    // modes do not conflict.
+    const api = new Client({ connectionString: system.databaseUrl });
+    await api.connect();
+    try {
+      await api.query('BEGIN');
+      await insertFor(api, deviceIds[deviceIds.length - 1]);
+      const node = new DeviceProfileService(db);
+      const touches = Promise.allSettled(deviceIds.map((id) => node.touch(id)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await insertFor(api, deviceIds[0]);
+      await api.query('COMMIT');
+      const failures = (await touches).filter((result) => result.status === 'rejected');
+      expect(failures).toEqual([]);
+    } finally {
+      await api.end();
+    }
+  }, 60_000);
 });

@@ -14,11 +14,17 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(databaseError('57P03', 'the database system is starting up'))).toBe(true);
   });
 
-  it('decides a QueryFailedError by its SQLSTATE: connection and shutdown classes only', () => {
+  it('decides a QueryFailedError by its SQLSTATE: connection, shutdown and rollback classes only', () => {
     const wrap = (error: Error) => new QueryFailedError('SELECT 1', [], error);
     expect(isDependencyFailure(wrap(databaseError('57P01', 'terminating connection')))).toBe(true);
     expect(isDependencyFailure(wrap(databaseError('08006', 'connection failure')))).toBe(true);
     expect(isDependencyFailure(wrap(databaseError('23505', 'duplicate key')))).toBe(false);
+  });
+
+  it('a deadlock or serialization failure rolled the request back: unavailable, retry', () => {
+    const wrap = (error: Error) => new QueryFailedError('INSERT', [], error);
+    expect(isDependencyFailure(wrap(databaseError('40P01', 'deadlock detected')))).toBe(true);
+    expect(isDependencyFailure(wrap(databaseError('40001', 'could not serialize access')))).toBe(true);
   });
 
   it('a socket error is no SQLSTATE, even when its code has five letters', () => {

@@ -162,7 +162,7 @@ export class MessageInserter {
       return ids.map((value) => ({ status: 'fulfilled', value }));
     } catch (error) {
       // PostgreSQL refused the statement (so it stored nothing): one request's rows may have failed it for
-      // all, so each request alone gets its own outcome. Any other failure (a lost connection) may have come
+      // all (or a deadlock rolled it back), so each request alone gets its own outcome. Any other failure (a lost connection) may have come
       // after the commit: inserting again could store the rows twice, so every request gets the error.
       if (requests.length === 1 || !isStatementError(error))
         return requests.map(() => ({ status: 'rejected', reason: error }));
@@ -206,8 +206,11 @@ export class MessageInserter {
   }
 }
 
-/** An error answer of PostgreSQL to the statement itself (SQLSTATE class 22 data or 23 integrity). */
+/**
+ * PostgreSQL refused the statement itself, so nothing of it was stored: SQLSTATE class 22 (data), 23
+ * (integrity) or 40 (a deadlock or serialization failure that rolled the transaction back).
+ */
 function isStatementError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^2[23]/.test(code);
+  return typeof code === 'string' && /^(22|23|40)/.test(code);
 }
