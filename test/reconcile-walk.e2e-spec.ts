@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { waitingJobs } from './helpers/queued-jobs';
 import { TestSystem } from './helpers/test-system';
 
 /**
@@ -43,16 +43,7 @@ describe('reconcile walks every pending message, whatever lies between them', ()
 
   const queuedJobs = async () => {
     let jobs = 0;
-    for (const deviceId of deviceIds) {
-      const queue = new Queue(`device-${deviceId}`, {
-        connection: system.redis(),
-        prefix: system.redisPrefix,
-        skipVersionCheck: true,
-      });
-      const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed');
-      await queue.close();
-      jobs += counts.wait + counts.prioritized + counts.delayed;
-    }
+    for (const deviceId of deviceIds) jobs += await waitingJobs(system, deviceId);
     return jobs;
   };
 

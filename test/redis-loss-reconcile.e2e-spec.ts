@@ -1,8 +1,8 @@
-import { Queue } from 'bullmq';
 import { redisEpochKey } from '@smsfleet/contracts';
 import { RedisServer } from '../tools/supervisor/redis-server';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
+import { waitingJobs } from './helpers/queued-jobs';
 import { reportFigure } from './helpers/figures';
 import { TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
@@ -39,18 +39,6 @@ async function queueMessages(system: TestSystem, token: string, deviceId: number
     'form',
   );
   return answer.body.sms_ids as number[];
-}
-
-/** Jobs waiting in the device's queue, read straight from Redis. */
-async function waitingJobs(system: TestSystem, deviceId: number): Promise<number> {
-  const queue = new Queue(`device-${deviceId}`, {
-    connection: system.redis(),
-    prefix: system.redisPrefix,
-    skipVersionCheck: true,
-  });
-  const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed');
-  await queue.close();
-  return counts.wait + counts.prioritized + counts.delayed;
 }
 
 const lossLogs = (system: TestSystem) => system.logLines('scheduler').filter((line) => line.msg === LOSS_LOG);

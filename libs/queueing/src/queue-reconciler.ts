@@ -120,7 +120,11 @@ export class QueueReconciler {
     let next = 0;
     // A few devices at a time: one after another, 1,000 phones' round trips add up to minutes under load.
     const worker = async () => {
-      while (next < devices.length) removed += await this.removeOrphanJobsOf(devices[next++].id);
+      while (next < devices.length) {
+        // Not `removed += await …`: that reads `removed` before the wait and loses the other workers' counts.
+        const count = await this.removeOrphanJobsOf(devices[next++].id);
+        removed += count;
+      }
     };
     await Promise.all(Array.from({ length: ORPHAN_SCANS_IN_FLIGHT }, worker));
     return removed;

@@ -10,7 +10,7 @@ import { ApiError } from '../common/api-error';
 import { IdempotencyClaim } from '../common/idempotency-key';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
-import { InsertRequest, MessageInserter } from './message-inserter.service';
+import { InsertRequest, MessageInserter, MessageRow } from './message-inserter.service';
 import { Recipient } from './recipients';
 
 /** The messages of one `addsms` call: one body to one or more recipients. */
@@ -25,13 +25,7 @@ export interface NewMessages {
 }
 
 /** One message to one recipient, as `addalotofsms` items become. */
-export interface NewMessage {
-  deviceId: number;
-  recipient: Recipient;
-  body: string;
-  sim: SimSlot;
-  urgent: boolean;
-  customerId?: number;
+export interface NewMessage extends MessageRow {
   timeToSend?: Date;
 }
 
