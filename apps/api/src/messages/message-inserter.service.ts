@@ -161,9 +161,10 @@ export class MessageInserter {
       const ids = await this.insertRows(this.db.manager, requests);
       return ids.map((value) => ({ status: 'fulfilled', value }));
     } catch (error) {
-      // PostgreSQL refused the statement (so it stored nothing): one request's rows may have failed it for
-      // all (or a deadlock rolled it back), so each request alone gets its own outcome. Any other failure (a lost connection) may have come
-      // after the commit: inserting again could store the rows twice, so every request gets the error.
+      // PostgreSQL refused the statement (so it stored nothing): one request's rows may have failed it
+      // for all (or a deadlock rolled it back), so each request alone gets its own outcome. Any other
+      // failure (a lost connection) may have come after the commit: inserting again could store the
+      // rows twice, so every request gets the error.
       if (requests.length === 1 || !isStatementError(error))
         return requests.map(() => ({ status: 'rejected', reason: error }));
       return Promise.allSettled(requests.map((request) => this.insertIn(this.db.manager, request)));
