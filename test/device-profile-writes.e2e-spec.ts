@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DeviceProfileService } from '../apps/dispatcher/src/device-profile.service';
 import { TestSystem } from './helpers/test-system';
+import { seedDevices } from './helpers/seed';
 
 /**
  * A thousand phones reconnecting at once (a dispatcher restart) send their hellos while others connect
@@ -16,14 +17,7 @@ describe('device profile writes under a reconnect storm', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start([]);
-    const [{ id: userId }] = await system.query<{ id: number }>(
-      `INSERT INTO users (email, password_hash) VALUES ('storm@example.com', 'x') RETURNING id`,
-    );
-    const rows = await system.query<{ id: number }>(
-      `INSERT INTO devices (user_id, secret_hash) SELECT $1, repeat('0', 64) FROM generate_series(1, 300) RETURNING id`,
-      [userId],
-    );
-    deviceIds = rows.map((row) => row.id);
+    ({ deviceIds } = await seedDevices(system, 'storm@example.com', 300));
     db = new DataSource({ type: 'postgres', url: system.databaseUrl, poolSize: 4 });
     await db.initialize();
   });

@@ -7,6 +7,7 @@ import {
 } from '../apps/api/src/messages/message-inserter.service';
 import { IdempotencyKeysService } from '../apps/api/src/common/idempotency-keys.service';
 import { TestSystem } from './helpers/test-system';
+import { seedDevices } from './helpers/seed';
 
 /**
  * Single-message requests that arrive together share one INSERT (the API's answer to OTP traffic). Each
@@ -22,14 +23,7 @@ describe('message inserts shared by concurrent requests', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start([]);
-    [{ id: userId }] = await system.query<{ id: number }>(
-      `INSERT INTO users (email, password_hash) VALUES ('together@example.com', 'x') RETURNING id`,
-    );
-    const devices = await system.query<{ id: number }>(
-      `INSERT INTO devices (user_id, secret_hash) SELECT $1, repeat('0', 64) FROM generate_series(1, 3) RETURNING id`,
-      [userId],
-    );
-    deviceIds = devices.map((row) => row.id);
+    ({ userId, deviceIds } = await seedDevices(system, 'together@example.com', 3));
     db = new DataSource({ type: 'postgres', url: system.databaseUrl, poolSize: 4 });
     await db.initialize();
     inserter = new MessageInserter(

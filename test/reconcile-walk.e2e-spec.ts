@@ -1,4 +1,5 @@
 import { waitingJobs } from './helpers/queued-jobs';
+import { seedDevices } from './helpers/seed';
 import { TestSystem } from './helpers/test-system';
 
 /**
@@ -12,15 +13,9 @@ describe('reconcile walks every pending message, whatever lies between them', ()
 
   beforeAll(async () => {
     system = await TestSystem.start([]);
-    const [{ id: userId }] = await system.query<{ id: number }>(
-      `INSERT INTO users (email, password_hash) VALUES ('walk@example.com', 'x') RETURNING id`,
-    );
-    deviceIds = (
-      await system.query<{ id: number }>(
-        `INSERT INTO devices (user_id, secret_hash) SELECT $1, repeat('0', 64) FROM generate_series(1, 3) RETURNING id`,
-        [userId],
-      )
-    ).map((row) => row.id);
+    const seeded = await seedDevices(system, 'walk@example.com', 3);
+    const userId = seeded.userId;
+    deviceIds = seeded.deviceIds;
     // 5 pending, 7,000 delivered, 6,000 pending (several windows), 9,000 delivered, 5 pending, 10 expired.
     const insert = (count: number, status: number, validFor = '1 day') =>
       system.query(

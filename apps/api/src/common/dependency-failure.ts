@@ -5,7 +5,7 @@ import { QueryFailedError } from 'typeorm';
  * is when a connection is refused at start-up, or wrapped as a QueryFailedError's driverError) has a
  * severity beside its code. A socket error's code (EPIPE, ECONNRESET) is not a SQLSTATE.
  */
-function sqlState(exception: Error): string | undefined {
+export function sqlState(exception: Error): string | undefined {
   const error = (exception instanceof QueryFailedError ? exception.driverError : exception) as
     { code?: unknown; severity?: unknown } | undefined;
   return typeof error?.severity === 'string' && typeof error.code === 'string' ? error.code : undefined;

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { CoalescingBatcher } from '@smsfleet/persistence';
 import { SimSlot } from '@smsfleet/contracts';
+import { sqlState } from '../common/dependency-failure';
 import { IdempotencyClaim } from '../common/idempotency-key';
 import { IdempotencyKeysService, Outcome } from '../common/idempotency-keys.service';
 import { Recipient } from './recipients';
@@ -109,51 +110,59 @@ export class MessageInserter {
     });
     let stored: Map<KeyedInsert, number[]>;
     try {
-      stored = await this.db.transaction(async (tx) => {
-        // Sorted, so that two batches wanting the same keys wait on each other in one order (no deadlock).
-        const claimed: Array<{ user_id: number; key: string }> = await tx.query(
-          `INSERT INTO idempotency_keys (user_id, key, endpoint, fingerprint)
-           SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(user_id, key, endpoint, fingerprint)
-            ORDER BY user_id, key
-           ON CONFLICT (user_id, key) DO NOTHING
-           RETURNING user_id, key`,
-          [
-            firsts.map((item) => item.request.userId),
-            firsts.map((item) => item.claim.key),
-            firsts.map((item) => item.claim.endpoint),
-            firsts.map((item) => item.claim.fingerprint),
-          ],
-        );
-        const ours = new Set(claimed.map((row) => keyOf(row.user_id, row.key)));
-        const fresh = firsts.filter((item) => ours.has(keyOf(item.request.userId, item.claim.key)));
-        if (fresh.length === 0) return new Map();
-        const ids = await this.insertRows(
-          tx,
-          fresh.map((item) => item.request),
-        );
-        await tx.query(
-          `UPDATE idempotency_keys AS k SET result_ids = v.ids
-             FROM json_to_recordset($1::json) AS v(user_id int, key text, ids bigint[])
-            WHERE k.user_id = v.user_id AND k.key = v.key`,
-          [
-            JSON.stringify(
-              fresh.map((item, n) => ({ user_id: item.request.userId, key: item.claim.key, ids: ids[n] })),
-            ),
-          ],
-        );
-        return new Map(fresh.map((item, n) => [item, ids[n]]));
-      });
+      stored = await this.db.transaction((tx) => this.claimAndStore(tx, firsts));
     } catch (error) {
       // As for unkeyed batches: refused by PostgreSQL, each alone; anything else may have committed.
       if (!isStatementError(error)) return items.map(() => ({ status: 'rejected', reason: error }));
       return Promise.allSettled(items.map((item) => this.alone(item)));
     }
     const others = items.filter((item) => !stored.has(item));
-    const replayed = await Promise.allSettled(others.map((item) => this.alone(item)));
+    const replayed = new Map(
+      (await Promise.allSettled(others.map((item) => this.alone(item)))).map((outcome, n) => [
+        others[n],
+        outcome,
+      ]),
+    );
     return items.map((item): PromiseSettledResult<Outcome> => {
       const ids = stored.get(item);
-      return ids ? { status: 'fulfilled', value: { ids, replayed: false } } : replayed[others.indexOf(item)];
+      return ids ? { status: 'fulfilled', value: { ids, replayed: false } } : replayed.get(item)!;
     });
+  }
+
+  /** Claims the keys (distinct) in `tx` and stores the rows of the requests it claimed; answers their ids. */
+  private async claimAndStore(tx: EntityManager, items: KeyedInsert[]): Promise<Map<KeyedInsert, number[]>> {
+    // Sorted, so that two batches wanting the same keys wait on each other in one order (no deadlock).
+    const claimed: Array<{ user_id: number; key: string }> = await tx.query(
+      `INSERT INTO idempotency_keys (user_id, key, endpoint, fingerprint)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(user_id, key, endpoint, fingerprint)
+        ORDER BY user_id, key
+       ON CONFLICT (user_id, key) DO NOTHING
+       RETURNING user_id, key`,
+      [
+        items.map((item) => item.request.userId),
+        items.map((item) => item.claim.key),
+        items.map((item) => item.claim.endpoint),
+        items.map((item) => item.claim.fingerprint),
+      ],
+    );
+    const ours = new Set(claimed.map((row) => keyOf(row.user_id, row.key)));
+    const fresh = items.filter((item) => ours.has(keyOf(item.request.userId, item.claim.key)));
+    if (fresh.length === 0) return new Map();
+    const ids = await this.insertRows(
+      tx,
+      fresh.map((item) => item.request),
+    );
+    await tx.query(
+      `UPDATE idempotency_keys AS k SET result_ids = v.ids
+         FROM json_to_recordset($1::json) AS v(user_id int, key text, ids bigint[])
+        WHERE k.user_id = v.user_id AND k.key = v.key`,
+      [
+        JSON.stringify(
+          fresh.map((item, n) => ({ user_id: item.request.userId, key: item.claim.key, ids: ids[n] })),
+        ),
+      ],
+    );
+    return new Map(fresh.map((item, n) => [item, ids[n]]));
   }
 
   private async insertTogether(requests: InsertRequest[]): Promise<PromiseSettledResult<number[]>[]> {
@@ -165,8 +174,7 @@ export class MessageInserter {
       // for all (or a deadlock rolled it back), so each request alone gets its own outcome. Any other
       // failure (a lost connection) may have come after the commit: inserting again could store the
       // rows twice, so every request gets the error.
-      if (requests.length === 1 || !isStatementError(error))
-        return requests.map(() => ({ status: 'rejected', reason: error }));
+      if (!isStatementError(error)) return requests.map(() => ({ status: 'rejected', reason: error }));
       return Promise.allSettled(requests.map((request) => this.insertIn(this.db.manager, request)));
     }
   }
@@ -212,6 +220,6 @@ export class MessageInserter {
  * (integrity) or 40 (a deadlock or serialization failure that rolled the transaction back).
  */
 function isStatementError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^(22|23|40)/.test(code);
+  const state = error instanceof Error ? sqlState(error) : undefined;
+  return state !== undefined && /^(22|23|40)/.test(state);
 }
