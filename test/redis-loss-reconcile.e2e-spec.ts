@@ -1,4 +1,4 @@
-import { redisEpochKey } from '@smsfleet/contracts';
+import { redisEpochKey, redisSeenKey } from '@smsfleet/contracts';
 import { RedisServer } from '../tools/supervisor/redis-server';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
@@ -108,6 +108,53 @@ describe('automatic queue rebuild after Redis lost its data', () => {
     } finally {
       phones.stop();
       await system.stop();
+    }
+  }, 120_000);
+
+  it('a Redis with AOF restarted: only messages queued since its last heartbeat are checked', async () => {
+    const redis = await RedisServer.start({ appendOnly: true });
+    const system = await TestSystem.start(['api', 'scheduler'], FAST_CHECKS, { redisUrl: redis.url });
+    const { phones, token } = fleet(system);
+    const markedAt = async (ids: number[]) => {
+      const [row] = await system.query<{ marked: number; latest: string | null }>(
+        `SELECT count(enqueued_at)::int AS marked, (extract(epoch FROM max(enqueued_at)) * 1000)::bigint AS latest
+           FROM messages WHERE id = ANY($1::bigint[])`,
+        [ids],
+      );
+      return row.marked === ids.length ? Number(row.latest) : undefined;
+    };
+    try {
+      await markerWritten(system);
+      const [device] = await phones.provision(1);
+      const before = await queueMessages(system, token, device.deviceId);
+      const latest = await waitFor('first batch marked queued', () => markedAt(before));
+      // The heartbeat (PostgreSQL's time) passes them, with the rebuild's margin of 2 s.
+      await waitFor(
+        'heartbeat past the first batch',
+        async () => Number(await system.redis().get(redisSeenKey(system.redisPrefix))) > latest + 2_000,
+        15_000,
+      );
+      // No heartbeat from now on; what is queued next is what a crash in the AOF's last second could lose.
+      await system.stopApp('scheduler');
+      const after = await queueMessages(system, token, device.deviceId);
+      await waitFor('second batch marked queued', () => markedAt(after));
+      const key = (suffix: string) => `${system.redisPrefix}:device-${device.deviceId}:${suffix}`;
+      const lost = after.map((id) => `m${id}`);
+      await system.redis().zrem(key('prioritized'), ...lost);
+      await system.redis().del(...lost.map(key));
+      expect(await waitingJobs(system, device.deviceId)).toBe(MESSAGES);
+
+      await redis.kill();
+      await redis.restart();
+      await system.startApp('scheduler');
+      expect(await lossLogged(system)).toEqual([
+        expect.objectContaining({ checked: MESSAGES, enqueued: MESSAGES, since: expect.any(String) }),
+      ]);
+      expect(await waitingJobs(system, device.deviceId)).toBe(2 * MESSAGES);
+    } finally {
+      phones.stop();
+      await system.stop();
+      await redis.stop();
     }
   }, 120_000);
 });

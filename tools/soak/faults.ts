@@ -49,11 +49,11 @@ async function waitForSchedulerRebuild(system: BenchSystem): Promise<string> {
     .filter((line) => line.includes('device queues rebuilt from PostgreSQL'))
     .at(-1);
   if (!rebuild) return 'scheduler: nothing was waiting to rebuild';
-  const { enqueued, returnedToOutbox, brokenJobsRemoved, orphanJobsRemoved } = JSON.parse(rebuild) as Record<
-    string,
-    number
-  >;
-  return `scheduler rebuilt: ${JSON.stringify({ enqueued, returnedToOutbox, brokenJobsRemoved, orphanJobsRemoved })}`;
+  const { enqueued, returnedToOutbox, brokenJobsRemoved, orphanJobsRemoved, checked, since } = JSON.parse(
+    rebuild,
+  ) as Record<string, number | string | null>;
+  const figures = { checked, since, enqueued, returnedToOutbox, brokenJobsRemoved, orphanJobsRemoved };
+  return `scheduler rebuilt: ${JSON.stringify(figures)}`;
 }
 
 /**

@@ -29,6 +29,13 @@ export const deviceLeaseKey = (prefix: string, deviceId: number): string => `${p
  */
 export const redisEpochKey = (prefix: string): string => `${prefix}:redis-epoch`;
 
+/**
+ * Redis key holding a PostgreSQL timestamp (epoch ms) the scheduler writes every few seconds while Redis is
+ * intact. A dataset that holds it holds every job added before it was written: after a restart from the
+ * AOF (or an older file) only messages queued since need checking (RedisLossReconcileService).
+ */
+export const redisSeenKey = (prefix: string): string => `${prefix}:redis-seen`;
+
 /** The run_id in a Redis `INFO server` answer: it changes with every restart of the server. */
 export function redisRunIdOf(infoServer: string): string | undefined {
   return /^run_id:(\S+)/m.exec(infoServer)?.[1];

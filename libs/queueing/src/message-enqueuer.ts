@@ -98,9 +98,11 @@ export class MessageEnqueuer {
       urgentNow.map((message) => message.deviceId),
     );
     if (tx) {
-      // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction.
+      // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction. The
+      // clock, not now() (the transaction's start): a rebuild bounded by a heartbeat relies on a mark
+      // never older than its add.
       await tx.query(
-        `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
+        `UPDATE messages SET enqueued_at = clock_timestamp() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
         [ids],
       );
     } else {

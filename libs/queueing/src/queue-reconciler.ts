@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue, SimSlot } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
-import { MessageEnqueuer } from './message-enqueuer';
+import { EnqueueableMessage, MessageEnqueuer } from './message-enqueuer';
 import { RedisConnections } from './redis-connections';
 
 const RECONCILE_BATCH = 1_000;
@@ -22,6 +22,10 @@ export interface ReconcileResult {
   brokenJobsRemoved: number;
   /** Waiting jobs of messages that are final, taken by a phone, or do not exist (RELIABILITY L6). */
   orphanJobsRemoved: number;
+  /** Pending messages whose jobs were checked. */
+  checked: number;
+  /** Only messages queued since this moment were checked (ISO-8601); null: all of them. */
+  since: string | null;
 }
 
 interface PendingRef {
@@ -56,7 +60,12 @@ export class QueueReconciler {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async reconcile(): Promise<ReconcileResult> {
+  /**
+   * `since`: Redis still holds every job added before this moment (it restarted from a file that holds the
+   * scheduler's heartbeat of that time), so only messages queued since, or not marked queued at all, are
+   * checked; and no orphan scan, since a completion the file lost only means a repeat the phone ignores.
+   */
+  async reconcile(since?: Date): Promise<ReconcileResult> {
     const started = Date.now();
     const horizon = this.config.scheduler.horizonSeconds;
     const returned: unknown[] = await this.db.query(
@@ -70,6 +79,7 @@ export class QueueReconciler {
     );
     let enqueued = 0;
     let brokenJobsRemoved = 0;
+    let checked = 0;
     // Messages accepted after the start are enqueued by their own request or the outbox sweep; without
     // this bound, a reconcile under live load chases the newest rows and never ends (the soak found it).
     const [{ first, last }]: Array<{ first: number | null; last: number | null }> = await this.db.query(
@@ -84,20 +94,29 @@ export class QueueReconciler {
       // would make every step read all of them again.
       const refs: PendingRef[] = await this.db.query(
         `SELECT id, device_id
-           FROM (SELECT id, device_id, status, valid_until, time_to_send
+           FROM (SELECT id, device_id, status, valid_until, time_to_send, enqueued_at
                    FROM messages WHERE id > $1 AND id <= $2 OFFSET 0) AS m
           WHERE status IN (1, 3) AND valid_until > now()
-            AND time_to_send <= now() + make_interval(secs => $3)`,
-        [from, Math.min(from + RECONCILE_WINDOW, last), horizon],
+            AND time_to_send <= now() + make_interval(secs => $3)
+            AND ($4::timestamptz IS NULL OR enqueued_at IS NULL OR enqueued_at >= $4)`,
+        [from, Math.min(from + RECONCILE_WINDOW, last), horizon, since ?? null],
       );
       if (refs.length === 0) continue;
+      checked += refs.length;
       const { missing, broken } = await this.withoutHealthyJobs(refs);
       brokenJobsRemoved += broken;
       enqueued += await this.enqueueAgain(missing, horizon);
     }
     const walked = Date.now();
-    const orphanJobsRemoved = await this.removeOrphanJobs();
-    const result = { enqueued, returnedToOutbox: returned.length, brokenJobsRemoved, orphanJobsRemoved };
+    const orphanJobsRemoved = since ? 0 : await this.removeOrphanJobs();
+    const result = {
+      enqueued,
+      returnedToOutbox: returned.length,
+      brokenJobsRemoved,
+      orphanJobsRemoved,
+      checked,
+      since: since?.toISOString() ?? null,
+    };
     this.logger.log(
       { ...result, walkMs: walked - started, orphanScanMs: Date.now() - walked },
       'device queues reconciled from PostgreSQL',
@@ -117,18 +136,22 @@ export class QueueReconciler {
       [refs.map((ref) => ref.id), horizon],
     );
     // Ascending ids per device keep first-in-first-out among equal priorities.
-    await this.enqueuer.enqueue(
-      rows.map((row) => ({
-        id: Number(row.id),
-        deviceId: row.device_id,
-        sendto: row.sendto,
-        body: row.body,
-        sim: row.sim as SimSlot,
-        urgent: row.urgent,
-        timeToSend: row.time_to_send,
-        validUntil: row.valid_until,
-      })),
-    );
+    const messages = rows.map((row): EnqueueableMessage => ({
+      id: Number(row.id),
+      deviceId: row.device_id,
+      sendto: row.sendto,
+      body: row.body,
+      sim: row.sim as SimSlot,
+      urgent: row.urgent,
+      timeToSend: row.time_to_send,
+      validUntil: row.valid_until,
+    }));
+    await this.enqueuer.enqueue(messages);
+    // When they were added, for a later rebuild bounded by a heartbeat (the enqueuer only marks rows never
+    // marked). The clock, not the transaction start: it must not be older than the add.
+    await this.db.query(`UPDATE messages SET enqueued_at = clock_timestamp() WHERE id = ANY($1::bigint[])`, [
+      messages.map((message) => message.id),
+    ]);
     return rows.length;
   }
 
