@@ -80,7 +80,7 @@ describe('npm run test:soak (smoke)', () => {
     }
     // The scheduler's own rebuild repaired the Redis fault (no `cli reconcile`).
     expect(result.faults.find((f) => f.fault.startsWith('Redis'))?.note).toMatch(
-      /^scheduler( rebuilt: \{"enqueued":\d+|: nothing was waiting to rebuild$)/,
+      /^scheduler( rebuilt: \{"checked":\d+,"since":("[^"]+"|null),"enqueued":\d+|: nothing was waiting to rebuild$)/,
     );
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(Object.keys(result.cpu.coresUsed)).toEqual(

@@ -33,6 +33,8 @@ export interface SoakResult {
     acceptToDeliveredP50Sec: number | null;
     acceptToDeliveredP99Sec: number | null;
     settledAfterLoadSec: number | null;
+    /** after settling: until no job was left for a final message (L6), at most the suites' 60 s */
+    queueDrainSec?: number;
     byStatus: Record<string, number>;
   };
   phones: { flaky: number; drops: number };
@@ -110,7 +112,7 @@ export function toMarkdown(result: SoakResult): string {
     `| accept latency (first send → 2xx, retries included) | p50 ${fmt(l.acceptP50Ms, 0)} ms, p99 ${fmt(l.acceptP99Ms, 0)} ms |`,
     `| recorded delivered during the load | ${fmt(d.deliveredDuringLoadPerSec)} msg/s |`,
     `| accept → delivered | p50 ${fmt(d.acceptToDeliveredP50Sec, 2)} s, p99 ${fmt(d.acceptToDeliveredP99Sec, 2)} s |`,
-    `| settled (all final) after the load | ${fmt(d.settledAfterLoadSec)} s |`,
+    `| settled (all final) after the load | ${fmt(d.settledAfterLoadSec)} s; queues drained ${fmt(d.queueDrainSec ?? 0)} s later |`,
     `| final statuses | ${Object.entries(d.byStatus)
       .map(([s, n]) => `${s}: ${n}`)
       .join(', ')} |`,
