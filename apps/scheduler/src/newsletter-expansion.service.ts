@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { SimSlot } from '@smsfleet/contracts';
-import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
+import { EnqueueableMessage, enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
 
 import { BatchLoop } from './batch-loop';
 
@@ -84,7 +83,7 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
       }
       return due.length;
     });
-    await this.enqueue(created.sort((a, b) => a.id - b.id).map(toEnqueueable));
+    await this.enqueue(created.sort((a, b) => a.id - b.id).map(enqueueableFrom));
     return claimed;
   }
 
@@ -103,17 +102,4 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
   async onApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
-}
-
-function toEnqueueable(row: CreatedRow): EnqueueableMessage {
-  return {
-    id: row.id,
-    deviceId: row.device_id,
-    sendto: row.sendto,
-    body: row.body,
-    sim: row.sim as SimSlot,
-    urgent: false,
-    timeToSend: row.time_to_send,
-    validUntil: row.valid_until,
-  };
 }

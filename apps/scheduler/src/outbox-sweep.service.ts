@@ -2,9 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { SimSlot } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
+import { enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
 
 const SWEEP_BATCH = 1_000;
 import { BatchLoop } from './batch-loop';
@@ -66,7 +65,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
         [this.config.scheduler.horizonSeconds, API_GRACE_SECONDS, SWEEP_BATCH],
       );
       if (rows.length === 0) return 0;
-      await this.enqueuer.enqueue(rows.map(toEnqueueable), tx);
+      await this.enqueuer.enqueue(rows.map(enqueueableFrom), tx);
       this.metrics.outboxEnqueued.inc(rows.length);
       for (const row of rows)
         this.metrics.scheduleLateness.observe(Metrics.secondsSince(row.time_to_send.getTime()));
@@ -78,17 +77,4 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
-}
-
-function toEnqueueable(row: OutboxRow): EnqueueableMessage {
-  return {
-    id: row.id,
-    deviceId: row.device_id,
-    sendto: row.sendto,
-    body: row.body,
-    sim: row.sim as SimSlot,
-    urgent: row.urgent,
-    timeToSend: row.time_to_send,
-    validUntil: row.valid_until,
-  };
 }

@@ -30,6 +30,32 @@ export interface EnqueueableMessage {
   validUntil: Date;
 }
 
+/** A `messages` row as PostgreSQL returns it (a bigint id may come back as a string). */
+export interface QueueableRow {
+  id: number | string;
+  device_id: number;
+  sendto: string;
+  body: string;
+  sim: number;
+  /** Absent: not urgent (newsletters). */
+  urgent?: boolean;
+  time_to_send: Date;
+  valid_until: Date;
+}
+
+export function enqueueableFrom(row: QueueableRow): EnqueueableMessage {
+  return {
+    id: Number(row.id),
+    deviceId: row.device_id,
+    sendto: row.sendto,
+    body: row.body,
+    sim: row.sim as SimSlot,
+    urgent: row.urgent ?? false,
+    timeToSend: row.time_to_send,
+    validUntil: row.valid_until,
+  };
+}
+
 /**
  * Moves stored messages into their device queues (one addBulk per device) and records that they are
  * there. The job id derives from the message id, so adding a message that is still queued, or whose job

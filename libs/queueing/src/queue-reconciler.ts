@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, SimSlot } from '@smsfleet/contracts';
+import { DeviceQueue } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
-import { EnqueueableMessage, MessageEnqueuer } from './message-enqueuer';
+import { enqueueableFrom, MessageEnqueuer } from './message-enqueuer';
 import { RedisConnections } from './redis-connections';
 
 const RECONCILE_BATCH = 1_000;
@@ -136,16 +136,7 @@ export class QueueReconciler {
       [refs.map((ref) => ref.id), horizon],
     );
     // Ascending ids per device keep first-in-first-out among equal priorities.
-    const messages = rows.map((row): EnqueueableMessage => ({
-      id: Number(row.id),
-      deviceId: row.device_id,
-      sendto: row.sendto,
-      body: row.body,
-      sim: row.sim as SimSlot,
-      urgent: row.urgent,
-      timeToSend: row.time_to_send,
-      validUntil: row.valid_until,
-    }));
+    const messages = rows.map(enqueueableFrom);
     await this.enqueuer.enqueue(messages);
     // When they were added, for a later rebuild bounded by a heartbeat (the enqueuer only marks rows never
     // marked). The clock, not the transaction start: it must not be older than the add.
