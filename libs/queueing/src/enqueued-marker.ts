@@ -7,7 +7,7 @@ const FLUSH_AT = 5_000;
 
 /**
  * Records `enqueued_at` for messages the API has just put in their queues, many requests in one UPDATE,
- * after the answer. Losing a flush (a crash within ~50 ms) costs nothing but a second `add` by the outbox
+ * after the answer, never waiting for a row another statement holds. Losing a flush (a crash within ~50 ms) costs nothing but a second `add` by the outbox
  * sweep: same job id, so a no-op while the job exists, and rows already taken (status > 1) are skipped.
  */
 @Injectable()
@@ -34,7 +34,13 @@ export class EnqueuedMarker implements OnApplicationShutdown {
     this.flushing = this.flushing.then(() =>
       this.db
         .query(
-          `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
+          // SKIP LOCKED: a row another statement is updating (the status writer moving it on, many rows at
+          // once in its own order) is left unmarked rather than waited for. Waiting deadlocked with those
+          // writers a few times a soak; an unmarked row costs only a no-op add by the outbox sweep, and a
+          // rebuild bounded by the heartbeat checks it (ADR 0605).
+          `UPDATE messages SET enqueued_at = now()
+            WHERE id IN (SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL
+                           FOR UPDATE SKIP LOCKED)`,
           [ids],
         )
         .then(() => undefined)
