@@ -72,7 +72,10 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
     if (this.redis.shared.status !== 'ready') return false;
     const first = await this.currentMarker();
     if (first.intact) {
-      await this.writeHeartbeat(first.runId);
+      // A missed heartbeat (PostgreSQL away) only makes a later bounded rebuild check a few seconds more.
+      await this.writeHeartbeat(first.runId).catch((error: Error) =>
+        this.logger.debug({ err: error }, 'Redis heartbeat not written'),
+      );
       return false;
     }
     // The transaction holds the lock; the rebuild itself runs on other connections.

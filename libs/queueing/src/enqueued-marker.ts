@@ -7,8 +7,9 @@ const FLUSH_AT = 5_000;
 
 /**
  * Records `enqueued_at` for messages the API has just put in their queues, many requests in one UPDATE,
- * after the answer, never waiting for a row another statement holds. Losing a flush (a crash within ~50 ms) costs nothing but a second `add` by the outbox
- * sweep: same job id, so a no-op while the job exists, and rows already taken (status > 1) are skipped.
+ * after the answer, never waiting for a row another statement holds. Losing a flush (a crash within
+ * ~50 ms) costs nothing but a second `add` by the outbox sweep: same job id, so a no-op while the job
+ * exists, and rows already taken (status > 1) are skipped.
  */
 @Injectable()
 export class EnqueuedMarker implements OnApplicationShutdown {
