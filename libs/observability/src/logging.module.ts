@@ -45,6 +45,14 @@ export class LoggingModule {
             // nestjs-pino's default route pattern ({/*splat}) matches nothing on Nest 12's Fastify adapter:
             // without this, no request line and no request id in the lines logged while serving a request.
             forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+            // Probes and scrapes get no request context. Binding one is an AsyncLocalStorage.run, and on
+            // Node 20 the first run installs a promise hook for the process's lifetime: the dispatcher,
+            // scheduler and status apps serve nothing else over HTTP, and the hook cost the dispatcher
+            // about an eighth of its CPU while draining (docs/benchmarks.md, schedule).
+            exclude: [
+              { path: 'health/{*probe}', method: RequestMethod.ALL },
+              { path: 'metrics', method: RequestMethod.ALL },
+            ],
             pinoHttp: {
               level: config.logLevel,
               // nodeId names this process in every line (the dispatcher's node id is also its lease owner).
