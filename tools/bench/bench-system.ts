@@ -6,7 +6,7 @@ import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import { configVariables } from '@smsfleet/config';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
-import { registerPhone } from '../simulator/fleet';
+import { registerPhoneWithToken } from '../simulator/fleet';
 import { PhoneCredentials } from '../simulator/simulated-phone';
 import { AppName, AppSupervisor } from '../supervisor/app-supervisor';
 import { freePort } from '../supervisor/free-port';
@@ -170,7 +170,7 @@ export class BenchSystem {
     const worker = async () => {
       while (next < count) {
         next++;
-        phones.push(await registerPhone(this.apiUrl, account.email, account.password, `bench phone ${next}`));
+        phones.push(await registerPhoneWithToken(this.apiUrl, account.token, `bench phone ${next}`));
         onProgress?.(phones.length);
       }
     };
