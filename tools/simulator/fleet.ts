@@ -26,7 +26,11 @@ export function registerPhone(
 }
 
 /** Registers a phone with the account's API token: a hash lookup, so a thousand phones take seconds, not minutes. */
-export function registerPhoneWithToken(apiUrl: string, token: string, title: string): Promise<PhoneCredentials> {
+export function registerPhoneWithToken(
+  apiUrl: string,
+  token: string,
+  title: string,
+): Promise<PhoneCredentials> {
   return register(apiUrl, { token }, title);
 }
 
@@ -77,7 +81,11 @@ export class SimulatedFleet {
       const token = await accountToken(this.options.apiUrl, this.options.email, this.options.password);
       while (credentials.length < count) {
         credentials.push(
-          await registerPhoneWithToken(this.options.apiUrl, token, `simulated phone ${credentials.length + 1}`),
+          await registerPhoneWithToken(
+            this.options.apiUrl,
+            token,
+            `simulated phone ${credentials.length + 1}`,
+          ),
         );
       }
     }
