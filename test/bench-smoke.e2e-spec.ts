@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -12,7 +12,8 @@ describe('npm run bench (smoke)', () => {
   it('runs every scenario end to end, reports its figures and cleans up after itself', async () => {
     // Only what this run creates is checked: another benchmark may be running on the same machine.
     const before = await benchLeftovers();
-    const out = join(mkdtempSync(join(tmpdir(), 'smsfleet-bench-')), 'result.json');
+    const outDir = mkdtempSync(join(tmpdir(), 'smsfleet-bench-smoke-'));
+    const out = join(outDir, 'result.json');
     const run = spawnSync(
       process.execPath,
       [
@@ -32,7 +33,9 @@ describe('npm run bench (smoke)', () => {
     );
     expect(run.stderr).not.toMatch(/bench failed/);
     expect(run.status).toBe(0);
-    const result = JSON.parse(readFileSync(out, 'utf8')) as {
+    const text = readFileSync(out, 'utf8');
+    rmSync(outDir, { recursive: true, force: true });
+    const result = JSON.parse(text) as {
       machine: { cores: number };
       results: Array<{
         scenario: string;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestSystem } from './helpers/test-system';
@@ -15,8 +15,11 @@ describe('npm run demo', () => {
     system = await TestSystem.start([]);
   });
 
+  const stateDir = mkdtempSync(join(tmpdir(), 'smsfleet-demo-'));
+
   afterAll(async () => {
     await system?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('migrates, starts the four apps and phones, shows messages reaching status 7, and stops cleanly on Ctrl-C', async () => {
@@ -25,7 +28,7 @@ describe('npm run demo', () => {
       ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/demo.js')],
       {
         cwd: ROOT,
-        env: { ...system.env(), SMSFLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'smsfleet-demo-')) },
+        env: { ...system.env(), SMSFLEET_STATE_DIR: stateDir },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -64,10 +64,15 @@ async function main(): Promise<void> {
   const fleets: SimulatedFleet[] = [];
   const ledgerDir = mkdtempSync(join(tmpdir(), 'smsfleet-soak-'));
   let cleaning: Promise<void> | undefined;
+  let passed = false;
   const cleanUp = () =>
     (cleaning ??= (async () => {
       for (const fleet of fleets) fleet.stop();
-      await system?.stop().catch((error: unknown) => console.error(`clean-up: ${String(error)}`));
+      // A failed soak's app logs are what explains it: they stay (a passing one's too with SMSFLEET_KEEP_LOGS).
+      await system
+        ?.stop({ keepLogs: !passed })
+        .catch((error: unknown) => console.error(`clean-up: ${String(error)}`));
+      if (system && (!passed || process.env.SMSFLEET_KEEP_LOGS)) console.log(`app logs: ${system.logDir}`);
       await redis.stop();
       await postgres.stop();
       rmSync(ledgerDir, { recursive: true, force: true });
@@ -317,6 +322,7 @@ async function main(): Promise<void> {
       recordInDocs(join(ROOT, 'docs', 'reliability.md'), result);
       console.log('recorded in docs/reliability.md');
     }
+    passed = result.passed;
     process.exitCode = result.passed ? 0 : 1;
   } finally {
     await cleanUp();

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -192,7 +193,8 @@ export class BenchSystem {
     return this.redisClient;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the apps and removes what the run created; `keepLogs` leaves the apps' logs in `logDir`. */
+  async stop(options: { keepLogs?: boolean } = {}): Promise<void> {
     await this.supervisor?.stopAll(10_000);
     await this.pool?.end().catch(() => undefined);
     await dropDatabase(this.databaseUrl).catch(() => undefined);
@@ -204,5 +206,8 @@ export class BenchSystem {
       cursor = next;
     } while (cursor !== '0');
     await redis.quit();
+    // The apps' logs go with the run, unless asked to keep them for a look afterwards.
+    if (!options.keepLogs && !process.env.SMSFLEET_KEEP_LOGS)
+      rmSync(this.logDir, { recursive: true, force: true });
   }
 }

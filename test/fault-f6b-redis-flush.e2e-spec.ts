@@ -1,0 +1,88 @@
+import { RedisServer } from '../tools/supervisor/redis-server';
+import { reportFigure } from './helpers/figures';
+import { FAULT_RUN_MIX, LoadRun } from './helpers/load-run';
+import { waitFor } from './helpers/wait-for';
+
+/**
+ * F6b (RELIABILITY.md): the whole Redis is flushed (FLUSHALL, an operator's mistake) in the middle of a
+ * ≈2,000-message run, while a few phones are out of coverage with messages queued for them. Queues, jobs
+ * in flight, status reports not yet written, leases, presence and the scheduler's marker all go at once;
+ * Redis itself stays up. The scheduler sees its marker gone and
+ * rebuilds every device queue from PostgreSQL by itself (no `cli reconcile`), the phones de-duplicate what
+ * comes again, reports lost in the flush end by the report timeout (203, "sent, no report"), and every
+ * invariant holds over both ledgers (`cli check --settled`).
+ */
+describe('F6b: Redis flushed mid-run', () => {
+  let redis: RedisServer;
+  let run: LoadRun;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    run = await LoadRun.start({
+      infrastructure: { redisUrl: redis.url },
+      // The shortest report timeout, so that a report lost in the flush is settled within the run.
+      env: { MESSAGE_REPORT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'warn' },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await run?.stop();
+    await redis?.stop();
+  });
+
+  it('rebuilds the queues by itself after FLUSHALL, and every invariant holds', async () => {
+    const started = Date.now();
+    // A few phones are out of coverage (keeping what they owe), so that queued jobs are certain to be
+    // among what the flush takes: the others drain a run this size in a second or two.
+    const away = run.fleets[0].phones.slice(0, 5);
+    for (const phone of away) phone.dropConnection();
+    const awayIds = away.map((phone) => phone.deviceId);
+    const driving = run.drive(run.mix({ keyPrefix: 'f6b', ...FAULT_RUN_MIX }), 4);
+    await waitFor('a third of the requests answered', () => run.count(200) > 180, 60_000);
+    const queuedForAway = await waitFor('messages queued for the phones away', async () => {
+      const [{ n }] = await run.system.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE status IN (1, 3) AND device_id = ANY($1::int[])`,
+        [awayIds],
+      );
+      return n >= 50 ? n : undefined;
+    });
+    const answersBefore = run.count(200);
+    const keysBefore = await run.system.redis().dbsize();
+    await run.system.redis().flushall();
+    const flushedAt = Date.now();
+
+    // The scheduler's own rebuild, not an operator's reconcile: it logs it.
+    const rebuilt = await waitFor(
+      'the scheduler rebuilt the queues',
+      () =>
+        run.system
+          .logLines('scheduler')
+          .find(
+            (line) =>
+              line.msg === 'Redis lost data: device queues rebuilt from PostgreSQL' &&
+              (line.time as number) >= flushedAt,
+          ),
+      30_000,
+    );
+    for (const phone of away) phone.restoreConnection();
+    const answered = await driving;
+    const invariants = await run.verify(answered, 180_000);
+    const [{ noReport }] = await run.system.query<{ noReport: number }>(
+      `SELECT count(*) FILTER (WHERE status = 203)::int AS "noReport" FROM messages`,
+    );
+    expect(answersBefore).toBeLessThan(answered.length);
+    expect(keysBefore).toBeGreaterThan(0);
+    // At least what waited for the phones away had lost its job and was queued again.
+    expect(rebuilt.enqueued).toBeGreaterThanOrEqual(queuedForAway);
+    reportFigure('fault-f6b', {
+      ...run.figures(invariants),
+      keysFlushed: keysBefore,
+      queuedForPhonesAway: queuedForAway,
+      rebuilt: { checked: rebuilt.checked, enqueued: rebuilt.enqueued },
+      noReport,
+      rebuiltAfterFlushMs: (rebuilt.time as number) - flushedAt,
+      settledAfterFlushMs: Date.now() - flushedAt,
+      runMs: Date.now() - started,
+    });
+  }, 360_000);
+});
