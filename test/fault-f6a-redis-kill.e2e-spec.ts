@@ -16,21 +16,14 @@ const DOWN_MS = 3_000;
  * last second before the kill may be lost with the AOF: those messages end by the report timeout (203).
  */
 describe('F6a: Redis (AOF everysec) killed -9 mid-run and restarted', () => {
-  let redis: RedisServer;
-  let run: LoadRun;
+  let run: LoadRun & { redis: RedisServer };
 
   beforeAll(async () => {
-    redis = await RedisServer.start({ appendOnly: true });
-    run = await LoadRun.start({
-      infrastructure: { redisUrl: redis.url },
-      // The shortest report timeout, so that a report the AOF lost is settled within the run.
-      env: { MESSAGE_REPORT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'warn' },
-    });
+    run = await LoadRun.onPrivateRedis({ appendOnly: true });
   }, 120_000);
 
   afterAll(async () => {
     await run?.stop();
-    await redis?.stop();
   });
 
   it('answers 503 never 500 while Redis is down; after restart (automatic rebuild) every invariant holds', async () => {
@@ -39,7 +32,7 @@ describe('F6a: Redis (AOF everysec) killed -9 mid-run and restarted', () => {
     // Mid-run: phones are sending and reporting.
     await waitFor('a third of the requests answered', () => run.count(200) > 180, 60_000);
     const answersBefore = run.count(200);
-    await redis.kill();
+    await run.redis.kill();
     await sleep(DOWN_MS / 2);
     // What needs Redis says "retry" (the intake meanwhile stores into PostgreSQL, left to the sweep).
     const probe = await getdata(run.system.apiUrl, 'getalldevices', { token: run.tenants[0].token });
@@ -48,7 +41,7 @@ describe('F6a: Redis (AOF everysec) killed -9 mid-run and restarted', () => {
       body: { error: 1, code: 'unavailable', message: 'temporarily unavailable, retry' },
     });
     await sleep(DOWN_MS / 2);
-    await redis.restart();
+    await run.redis.restart();
     const restartedAt = Date.now();
     const answered = await driving;
 

@@ -13,21 +13,14 @@ import { waitFor } from './helpers/wait-for';
  * invariant holds over both ledgers (`cli check --settled`).
  */
 describe('F6b: Redis flushed mid-run', () => {
-  let redis: RedisServer;
-  let run: LoadRun;
+  let run: LoadRun & { redis: RedisServer };
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
-    run = await LoadRun.start({
-      infrastructure: { redisUrl: redis.url },
-      // The shortest report timeout, so that a report lost in the flush is settled within the run.
-      env: { MESSAGE_REPORT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'warn' },
-    });
+    run = await LoadRun.onPrivateRedis();
   }, 120_000);
 
   afterAll(async () => {
     await run?.stop();
-    await redis?.stop();
   });
 
   it('rebuilds the queues by itself after FLUSHALL, and every invariant holds', async () => {

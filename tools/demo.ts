@@ -5,6 +5,7 @@ import { AppConfig, loadConfig, runMain } from '@smsfleet/config';
 import { statusTitle } from '@smsfleet/contracts';
 import { runMigrations } from '@smsfleet/persistence';
 import { SimulatedFleet } from './simulator/fleet';
+import { callGetdata } from './simulator/getdata-call';
 import { PhoneCredentials } from './simulator/simulated-phone';
 import { APP_NAMES, AppSupervisor } from './supervisor/app-supervisor';
 
@@ -40,42 +41,27 @@ function ensureDemoAccount(): void {
   else throw new Error(`could not create the demo account: ${result.stderr.trim()}`);
 }
 
-async function call(
-  apiUrl: string,
-  method: string,
-  params: Record<string, string | number>,
-): Promise<Record<string, unknown>> {
-  const response = await fetch(`${apiUrl}/getdata/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(params),
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (body.error !== 0) throw new Error(`${method}: ${String(body.message)}`);
-  return body;
-}
-
 async function sendDemoMessages(
   apiUrl: string,
   token: string,
   devices: number[],
 ): Promise<Map<number, string>> {
   const sent = new Map<number, string>();
-  const single = await call(apiUrl, 'addsms', {
+  const single = await callGetdata(apiUrl, 'addsms', {
     token,
     sendto: '+4915752982212',
     body: 'Hello from smsfleet',
     device_id: devices[0],
   });
   sent.set(single.sms_id as number, `single message via phone ${devices[0]}`);
-  const several = await call(apiUrl, 'addsms', {
+  const several = await callGetdata(apiUrl, 'addsms', {
     token,
     sendto: '+4915752982213,+4915752982214,+4915752982215',
     body: 'One request, three recipients',
     device_id: devices[1],
   });
   for (const id of several.sms_ids as number[]) sent.set(id, `multi-recipient via phone ${devices[1]}`);
-  const urgent = await call(apiUrl, 'addsms', {
+  const urgent = await callGetdata(apiUrl, 'addsms', {
     token,
     sendto: '+4915752982216',
     body: 'Your code is 482913',
@@ -84,7 +70,7 @@ async function sendDemoMessages(
   });
   sent.set(urgent.sms_id as number, `urgent OTP via phone ${devices[2]}`);
   const inFive = new Date(Date.now() + 5_000).toISOString().slice(0, 19).replace('T', ' ');
-  const scheduled = await call(apiUrl, 'addsms', {
+  const scheduled = await callGetdata(apiUrl, 'addsms', {
     token,
     sendto: '+4915752982217',
     body: 'Scheduled five seconds ahead',
@@ -100,7 +86,7 @@ async function followUntilDelivered(apiUrl: string, token: string, sent: Map<num
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     for (const [id, label] of sent) {
-      const answer = await call(apiUrl, 'getsmsstatus', { token, sms_id: id });
+      const answer = await callGetdata(apiUrl, 'getsmsstatus', { token, sms_id: id });
       const status = answer.status as number;
       if (last.get(id) !== status) {
         last.set(id, status);
@@ -206,7 +192,8 @@ runMain('demo', async () => {
   console.log(`  phones ${devices.join(', ')} connected`);
 
   step('sending messages through the public API and following them to status 7 (Delivered)');
-  const token = (await call(apiUrl, 'gettoken', { email: DEMO_EMAIL, pass: DEMO_PASSWORD })).token as string;
+  const token = (await callGetdata(apiUrl, 'gettoken', { email: DEMO_EMAIL, pass: DEMO_PASSWORD }))
+    .token as string;
   const sent = await sendDemoMessages(apiUrl, token, devices);
   await followUntilDelivered(apiUrl, token, sent);
   console.log(`  all ${sent.size} messages delivered`);

@@ -5,6 +5,7 @@ import { writeClientLedger, writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
+import { RedisServer, RedisServerOptions } from '../../tools/supervisor/redis-server';
 import { clientTime } from './figures';
 import { Account, AppName, ExtraEnv, Infrastructure, TestSystem } from './test-system';
 import { waitFor } from './wait-for';
@@ -90,6 +91,28 @@ export class LoadRun {
   private readonly ledger: Array<{ status: number; ids: number[] }> = [];
 
   private constructor(readonly system: TestSystem) {}
+
+  /** The run's own Redis (`onPrivateRedis`), which the test may kill, flush or restart; stopped with the run. */
+  redis?: RedisServer;
+
+  /**
+   * A run on a Redis of its own, for the faults done to Redis itself (F6). The report timeout is the
+   * shortest allowed, so that a report lost with Redis's data is settled within the run (203).
+   */
+  static async onPrivateRedis(options: RedisServerOptions = {}): Promise<LoadRun & { redis: RedisServer }> {
+    const redis = await RedisServer.start(options);
+    try {
+      const run = await LoadRun.start({
+        infrastructure: { redisUrl: redis.url },
+        env: { MESSAGE_REPORT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'warn' },
+      });
+      run.redis = redis;
+      return run as LoadRun & { redis: RedisServer };
+    } catch (error) {
+      await redis.stop();
+      throw error;
+    }
+  }
 
   static async start(options: LoadRunOptions = {}): Promise<LoadRun> {
     const system = await TestSystem.start(
@@ -327,6 +350,7 @@ export class LoadRun {
   async stop(): Promise<void> {
     for (const fleet of this.fleets) fleet.stop();
     await this.system.stop();
+    await this.redis?.stop();
   }
 }
 

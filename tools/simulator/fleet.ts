@@ -1,3 +1,4 @@
+import { callGetdata } from './getdata-call';
 import { PhoneLedger } from './phone-ledger';
 import { PhoneBehaviour, PhoneCredentials, SimulatedPhone } from './simulated-phone';
 
@@ -57,14 +58,7 @@ async function register(apiUrl: string, proof: AccountProof, title: string): Pro
 
 /** The account's API token (`gettoken`), so that registering many phones checks the password once. */
 export async function accountToken(apiUrl: string, email: string, password: string): Promise<string> {
-  const response = await fetch(`${apiUrl}/getdata/gettoken`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, pass: password }),
-  });
-  const answer = (await response.json()) as { error: number; message: string; token?: string };
-  if (answer.error !== 0 || !answer.token) throw new Error(`gettoken refused: ${answer.message}`);
-  return answer.token;
+  return (await callGetdata(apiUrl, 'gettoken', { email, pass: password })).token as string;
 }
 
 /** A set of simulated phones of one account, sharing one ledger. */
