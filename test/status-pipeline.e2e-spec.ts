@@ -1,4 +1,11 @@
-import { SmsPayload, StatusAck } from '@smsfleet/contracts';
+import { Queue } from 'bullmq';
+import {
+  LegacyStatusReportJob,
+  SmsPayload,
+  StatusAck,
+  StatusQueue,
+  StatusReportJob,
+} from '@smsfleet/contracts';
 import { registerPhone } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { connectDevice } from './helpers/device-socket';
@@ -85,6 +92,57 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
       expect(await history(otherId)).toEqual([]);
     } finally {
       socket.disconnect();
+    }
+  });
+
+  it('writes status jobs of several devices, each report checked against its own device, and jobs of the old one-device shape', async () => {
+    const first = await registerPhone(system.apiUrl, account.email, account.password, 'jobs-a');
+    const second = await registerPhone(system.apiUrl, account.email, account.password, 'jobs-b');
+    const [a, b, legacy] = [
+      await sendOne(first.deviceId),
+      await sendOne(second.deviceId),
+      await sendOne(first.deviceId),
+    ];
+    const at = new Date().toISOString();
+    const queue = new Queue<StatusReportJob | LegacyStatusReportJob>(StatusQueue.name, {
+      connection: system.redis(),
+      prefix: system.redisPrefix,
+      skipVersionCheck: true,
+    });
+    try {
+      await queue.addBulk([
+        {
+          name: 'report',
+          data: {
+            devices: [
+              { deviceId: first.deviceId, reports: [{ messageId: a, status: 6, at }] },
+              // b belongs to the second phone: claimed by the first, it changes nothing.
+              { deviceId: first.deviceId, reports: [{ messageId: b, status: 8, at, error: 'not yours' }] },
+              { deviceId: second.deviceId, reports: [{ messageId: b, status: 7, at }] },
+            ],
+          },
+        },
+        // What a dispatcher queued before jobs held several devices: still written after an upgrade.
+        {
+          name: 'report',
+          data: { deviceId: first.deviceId, reports: [{ messageId: legacy, status: 7, at }] },
+        },
+      ]);
+      const rows = await waitFor('every report written', async () => {
+        const found = await system.query<{ id: string; status: number }>(
+          'SELECT id, status FROM messages WHERE id = ANY($1) ORDER BY id',
+          [[a, b, legacy]],
+        );
+        return found.every((row) => row.status >= 6) ? found : undefined;
+      });
+      expect(rows.map((row) => [Number(row.id), row.status])).toEqual([
+        [a, 6],
+        [b, 7],
+        [legacy, 7],
+      ]);
+      expect((await history(b)).map((event) => event.status)).toEqual([7]);
+    } finally {
+      await queue.close();
     }
   });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
@@ -52,4 +52,115 @@ export function cpuSecondsOf(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** Nanoseconds a thread spent on a CPU and runnable but waiting for one, and how often it was scheduled. */
+export interface SchedStat {
+  cpuNs: number;
+  waitNs: number;
+  slices: number;
+}
+
+function readSchedStat(path: string): SchedStat | undefined {
+  try {
+    const [cpuNs, waitNs, slices] = readFileSync(path, 'utf8').trim().split(' ').map(Number);
+    return { cpuNs, waitNs, slices };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's main thread (its event loop), from /proc/<pid>/schedstat; undefined where not readable. */
+export function schedStatOf(pid: number | undefined): SchedStat | undefined {
+  return pid === undefined ? undefined : readSchedStat(`/proc/${pid}/schedstat`);
+}
+
+/** Every thread of every process on the machine: per process (threads summed), with its command name. */
+export interface MachineSample {
+  total: SchedStat;
+  processes: Map<number, { command: string; stat: SchedStat }>;
+  at: number;
+}
+
+/**
+ * How much the CPUs worked and how long runnable threads waited for one, summed over every thread on the
+ * machine. Threads that end between two samples are missing from the later one, so take samples around a
+ * phase in which the system's processes live throughout.
+ */
+export function machineSchedStat(): MachineSample {
+  const sample: MachineSample = {
+    total: { cpuNs: 0, waitNs: 0, slices: 0 },
+    processes: new Map(),
+    at: Date.now(),
+  };
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let threads: string[];
+    let command: string;
+    try {
+      threads = readdirSync(`/proc/${pid}/task`);
+      command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const sum: SchedStat = { cpuNs: 0, waitNs: 0, slices: 0 };
+    for (const tid of threads) {
+      const stat = readSchedStat(`/proc/${pid}/task/${tid}/schedstat`);
+      if (!stat) continue;
+      sum.cpuNs += stat.cpuNs;
+      sum.waitNs += stat.waitNs;
+      sum.slices += stat.slices;
+    }
+    sample.processes.set(Number(pid), { command, stat: sum });
+    sample.total.cpuNs += sum.cpuNs;
+    sample.total.waitNs += sum.waitNs;
+    sample.total.slices += sum.slices;
+  }
+  return sample;
+}
+
+/**
+ * Who used the CPUs between two samples, in % of one core, biggest first: the processes named in `names`
+ * by those names, every other one by its command (all PostgreSQL backends together, for instance).
+ */
+export function cpuUsersBetween(
+  before: MachineSample,
+  after: MachineSample,
+  names: Record<string, number | undefined>,
+  top = 6,
+): string {
+  const nameOf = new Map(Object.entries(names).map(([name, pid]) => [pid, name]));
+  const usage = new Map<string, number>();
+  for (const [pid, { command, stat }] of after.processes) {
+    const used = stat.cpuNs - (before.processes.get(pid)?.stat.cpuNs ?? 0);
+    const name = nameOf.get(pid) ?? command;
+    usage.set(name, (usage.get(name) ?? 0) + used);
+  }
+  const wallNs = (after.at - before.at) * 1e6;
+  return [...usage]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, ns]) => `${name} ${Math.round((ns / wallNs) * 100)} %`)
+    .join(', ');
+}
+
+/** What CPU contention looked like between two samples. */
+export interface Contention {
+  /** Share of the machine's CPU time that was used, 0–1. */
+  busyShare: number;
+  /** Threads that were runnable but waiting for a CPU, on average over the phase. */
+  waitingThreads: number;
+}
+
+export function contentionBetween(before: MachineSample, after: MachineSample): Contention {
+  const wallNs = (after.at - before.at) * 1e6;
+  return {
+    busyShare: Math.min(1, (after.total.cpuNs - before.total.cpuNs) / (wallNs * cpus().length)),
+    waitingThreads: Math.max(0, (after.total.waitNs - before.total.waitNs) / wallNs),
+  };
+}
+
+/** Average wait for a CPU each time the thread became runnable, in ms, between two samples of it. */
+export function waitPerWakeupMs(before: SchedStat | undefined, after: SchedStat | undefined): number {
+  if (!before || !after || after.slices <= before.slices) return NaN;
+  return (after.waitNs - before.waitNs) / (after.slices - before.slices) / 1e6;
 }

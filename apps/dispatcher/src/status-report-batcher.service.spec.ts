@@ -1,6 +1,10 @@
 import { StatusReportJob } from '@smsfleet/contracts';
 import { StatusQueueProducer } from '@smsfleet/queueing';
-import { MAX_FLUSHES_IN_FLIGHT, StatusReportBatcher } from './status-report-batcher.service';
+import {
+  MAX_FLUSHES_IN_FLIGHT,
+  MAX_REPORTS_PER_JOB,
+  StatusReportBatcher,
+} from './status-report-batcher.service';
 
 /** Records what would go to Redis; the real queue is exercised by the e2e suites. */
 class RecordingQueue {
@@ -19,7 +23,7 @@ class RecordingQueue {
 const report = (messageId: number, status = 2) => ({ messageId, status, at: '2026-11-25T10:00:00.000Z' });
 
 describe('StatusReportBatcher', () => {
-  it('sends what arrives in the same moment as one addBulk, one job per device', async () => {
+  it('sends what arrives in the same moment as one addBulk, in one job holding every device', async () => {
     const queue = new RecordingQueue();
     const batcher = new StatusReportBatcher(queue as unknown as StatusQueueProducer);
     await Promise.all([
@@ -29,20 +33,49 @@ describe('StatusReportBatcher', () => {
     ]);
     expect(queue.calls).toEqual([
       [
-        { deviceId: 1, reports: [report(10), report(11), report(12, 6)] },
-        { deviceId: 2, reports: [report(20)] },
+        {
+          devices: [
+            { deviceId: 1, reports: [report(10), report(11), report(12, 6)] },
+            { deviceId: 2, reports: [report(20)] },
+          ],
+        },
       ],
     ]);
     await batcher.submit(3, [report(30)]);
     expect(queue.calls).toHaveLength(2);
   });
 
-  it('splits a device’s reports into jobs of at most 500', async () => {
+  it('splits a batch into jobs of at most MAX_REPORTS_PER_JOB reports, losing none', async () => {
     const queue = new RecordingQueue();
     const batcher = new StatusReportBatcher(queue as unknown as StatusQueueProducer);
-    const many = Array.from({ length: 400 }, (_, n) => report(n + 1));
-    await Promise.all([batcher.submit(1, many), batcher.submit(1, many)]);
-    expect(queue.calls[0].map((job) => job.reports.length)).toEqual([400, 400]);
+    const many = (from: number) => Array.from({ length: 400 }, (_, n) => report(from + n));
+    await Promise.all([
+      batcher.submit(1, many(1)),
+      batcher.submit(2, many(1_001)),
+      batcher.submit(1, many(2_001)),
+    ]);
+    const [jobs] = queue.calls;
+    expect(jobs.map((job) => job.devices.map((d) => [d.deviceId, d.reports.length]))).toEqual([
+      [
+        [1, 400],
+        [2, 100],
+      ],
+      [
+        [2, 300],
+        [1, 200],
+      ],
+      [[1, 200]],
+    ]);
+    const sent = jobs.flatMap((job) =>
+      job.devices.flatMap((d) => d.reports.map((r) => `${d.deviceId}:${r.messageId}`)),
+    );
+    const submitted = [
+      ...many(1).map((r) => `1:${r.messageId}`),
+      ...many(1_001).map((r) => `2:${r.messageId}`),
+      ...many(2_001).map((r) => `1:${r.messageId}`),
+    ];
+    expect(sent.sort()).toEqual(submitted.sort());
+    expect(MAX_REPORTS_PER_JOB).toBe(500);
   });
 
   it('keeps at most MAX_FLUSHES_IN_FLIGHT batches outstanding; what arrives meanwhile goes out together', async () => {
@@ -79,8 +112,12 @@ describe('StatusReportBatcher', () => {
     expect(answered).toEqual([1]);
     expect(calls).toHaveLength(MAX_FLUSHES_IN_FLIGHT + 1);
     expect(calls.at(-1)).toEqual([
-      { deviceId: 0, reports: [report(100), report(102), report(104)] },
-      { deviceId: 1, reports: [report(101), report(103)] },
+      {
+        devices: [
+          { deviceId: 0, reports: [report(100), report(102), report(104)] },
+          { deviceId: 1, reports: [report(101), report(103)] },
+        ],
+      },
     ]);
     for (const release of released.splice(0)) release();
     await tick();

@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { isFinalStatus, StatusReportJob } from '@smsfleet/contracts';
+import {
+  isFinalStatus,
+  LegacyStatusReportJob,
+  reportsOfStatusJob,
+  StatusReportJob,
+} from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { aggregateReports, DeviceStatusReport } from './status-aggregation';
 import { StatusWriteLane } from './status-write-lane';
@@ -36,13 +41,15 @@ export class StatusWriter {
   }
 
   /** Resolves once the job's reports are committed (in every lane they went to). */
-  async submit(job: StatusReportJob): Promise<void> {
+  async submit(job: StatusReportJob | LegacyStatusReportJob): Promise<void> {
     const byLane = new Map<number, DeviceStatusReport[]>();
-    for (const report of job.reports) {
-      const lane = report.messageId % STATUS_WRITE_LANES;
-      const reports = byLane.get(lane) ?? [];
-      reports.push({ ...report, deviceId: job.deviceId });
-      byLane.set(lane, reports);
+    for (const { deviceId, reports: ofDevice } of reportsOfStatusJob(job)) {
+      for (const report of ofDevice) {
+        const lane = report.messageId % STATUS_WRITE_LANES;
+        const reports = byLane.get(lane) ?? [];
+        reports.push({ ...report, deviceId });
+        byLane.set(lane, reports);
+      }
     }
     await Promise.all([...byLane].map(([lane, reports]) => this.lanes[lane].submit(reports)));
   }

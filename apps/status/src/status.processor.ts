@@ -2,7 +2,7 @@ import { Inject, OnModuleInit } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { StatusQueue, StatusReportJob } from '@smsfleet/contracts';
+import { LegacyStatusReportJob, StatusQueue, StatusReportJob } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { StatusWriter } from './status-writer.service';
 
@@ -30,7 +30,7 @@ export class StatusProcessor extends WorkerHost implements OnModuleInit {
     this.worker.concurrency = Math.max(this.config.status.batchSize, 1);
   }
 
-  async process(job: Job<StatusReportJob>): Promise<void> {
+  async process(job: Job<StatusReportJob | LegacyStatusReportJob>): Promise<void> {
     await this.writer.submit(job.data);
     this.metrics.statusLag.observe(Metrics.secondsSince(job.timestamp));
   }

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { processFigures } from '../app-metrics';
 import { BenchSystem } from '../bench-system';
 import { cpuSecondsOf } from '../machine';
 import { runLoad, runPacedLoad } from '../load';
@@ -144,16 +145,3 @@ export const intakeSingle: Scenario = {
     }
   },
 };
-
-/** The API's event-loop delay since the previous scrape and its GC time so far, from its /metrics. */
-async function processFigures(apiUrl: string) {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const sample = (pattern: RegExp) =>
-    [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0) * 1000;
-  return {
-    loopP99Ms: round(sample(/^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? (\S+)$/gm)),
-    loopMaxMs: round(sample(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm)),
-    gcMs: sample(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
-    majorGcMs: sample(/^nodejs_gc_duration_seconds_sum\{kind="major"[^}]*\} (\S+)$/gm),
-  };
-}

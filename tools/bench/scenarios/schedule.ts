@@ -1,4 +1,6 @@
+import { runBaseline } from '../baselines/run-child';
 import { BenchSystem } from '../bench-system';
+import { contentionBetween, cpuUsersBetween, machineSchedStat } from '../machine';
 import { connectFleet, fillQueues, waitUntil } from '../phones';
 import { Progress } from '../progress';
 import { BenchContext, scaled, Scenario, ScenarioResult } from '../result';
@@ -10,6 +12,25 @@ const leadFor = (context: BenchContext) => horizonFor(context) + (context.scale 
 
 function sqlTime(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Calls per command so far, from INFO commandstats (the whole Redis server: the bench has it to itself). */
+async function redisCommandCalls(system: BenchSystem): Promise<Map<string, number>> {
+  const text = await system.redis().info('commandstats');
+  return new Map([...text.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+}
+
+/** The commands Redis ran per due message between two samples, biggest first. */
+function callsPerMessage(before: Map<string, number>, after: Map<string, number>, messages: number): string {
+  const perMessage = [...after].map(
+    ([name, calls]) => [name, (calls - (before.get(name) ?? 0)) / messages] as const,
+  );
+  const total = perMessage.reduce((sum, [, n]) => sum + n, 0);
+  return `${round(total, 1)}: ${perMessage
+    .filter(([, n]) => n >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${round(n, 2)}`)
+    .join(', ')}`;
 }
 
 async function jobsInRedis(system: BenchSystem): Promise<number> {
@@ -36,6 +57,13 @@ export const schedule: Scenario = {
     const phones = Math.min(100, Math.max(2, Math.round(due / 100)));
     const system = await BenchSystem.create({ SCHEDULE_HORIZON_SECONDS: String(horizonFor(context)) });
     try {
+      // What the building block alone does with the same batch on this machine now: a floor, not a target.
+      progress.update(`floor: BullMQ alone, ${due} delayed jobs on ${phones} queues due at one second`, true);
+      const floor = await runBaseline<{ p50Ms: number; p99Ms: number; maxMs: number }>('bullmq-delayed', {
+        ...system.env(),
+        QUEUES: String(phones),
+        PER_QUEUE: String(Math.ceil(due / phones)),
+      });
       await system.startApps(['api', 'dispatcher', 'status', 'scheduler']);
       const account = system.createAccount();
       const credentials = await system.registerPhones(account, phones);
@@ -76,6 +104,8 @@ export const schedule: Scenario = {
         true,
       );
       const wanted = new Set(ids);
+      const machineBefore = machineSchedStat();
+      const callsBefore = await redisCommandCalls(system);
       await waitUntil(
         'the due batch at the phones',
         () =>
@@ -84,6 +114,16 @@ export const schedule: Scenario = {
         300_000,
         200,
       );
+      const machineAfter = machineSchedStat();
+      const callsAfter = await redisCommandCalls(system);
+      const contention = contentionBetween(machineBefore, machineAfter);
+      const pids = {
+        api: system.pidOf('api'),
+        dispatcher: system.pidOf('dispatcher'),
+        status: system.pidOf('status'),
+        scheduler: system.pidOf('scheduler'),
+        'bench (phones)': process.pid,
+      };
       const lateness = fleet.ledger.received
         .filter((entry) => wanted.has(entry.id) && !entry.repeat)
         .map((entry) => entry.at - dueAt.getTime());
@@ -110,6 +150,14 @@ export const schedule: Scenario = {
           'lateness min ms': Math.min(...lateness),
           'lateness p50 ms': percentile(lateness, 50),
           'lateness max ms': Math.max(...lateness),
+          'floor, same run: BullMQ alone, no-op workers, lateness p50 / p99 / max ms': `${floor.p50Ms} / ${floor.p99Ms} / ${floor.maxMs}`,
+          'machine from 1 s before the due second to the last arrival: CPUs busy / threads waiting for a CPU (average)': `${round(contention.busyShare * 100)} % / ${round(contention.waitingThreads, 2)}`,
+          'Redis calls per due message meanwhile (all apps)': callsPerMessage(
+            callsBefore,
+            callsAfter,
+            ids.length,
+          ),
+          'CPU used meanwhile, % of one core': cpuUsersBetween(machineBefore, machineAfter, pids),
           'sent before their time': early,
           'jobs in Redis before the due second': jobsBeforeDue,
           'far-future messages enqueued': farFutureInRedis.rows[0].n,
