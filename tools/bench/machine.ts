@@ -164,3 +164,10 @@ export function waitPerWakeupMs(before: SchedStat | undefined, after: SchedStat 
   if (!before || !after || after.slices <= before.slices) return NaN;
   return (after.waitNs - before.waitNs) / (after.slices - before.slices) / 1e6;
 }
+
+/** CPU ms a process (every thread) used between two machine samples; NaN if it is missing from either. */
+export function cpuMsBetween(before: MachineSample, after: MachineSample, pid: number | undefined): number {
+  const start = pid === undefined ? undefined : before.processes.get(pid);
+  const end = pid === undefined ? undefined : after.processes.get(pid);
+  return start && end ? (end.stat.cpuNs - start.stat.cpuNs) / 1e6 : NaN;
+}

@@ -1,6 +1,6 @@
 import { runBaseline } from '../baselines/run-child';
 import { BenchSystem } from '../bench-system';
-import { contentionBetween, cpuUsersBetween, machineSchedStat } from '../machine';
+import { contentionBetween, cpuMsBetween, cpuUsersBetween, machineSchedStat } from '../machine';
 import { connectFleet, fillQueues, waitUntil } from '../phones';
 import { Progress } from '../progress';
 import { BenchContext, scaled, Scenario, ScenarioResult } from '../result';
@@ -156,6 +156,11 @@ export const schedule: Scenario = {
             callsBefore,
             callsAfter,
             ids.length,
+          ),
+          // Far steadier than the lateness on a shared machine: what each message costs the dispatcher.
+          'dispatcher CPU ms per due message': round(
+            cpuMsBetween(machineBefore, machineAfter, pids.dispatcher) / ids.length,
+            3,
           ),
           'CPU used meanwhile, % of one core': cpuUsersBetween(machineBefore, machineAfter, pids),
           'sent before their time': early,

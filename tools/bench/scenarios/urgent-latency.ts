@@ -4,6 +4,7 @@ import { processFigures } from '../app-metrics';
 import { BenchAccount, BenchSystem } from '../bench-system';
 import {
   contentionBetween,
+  cpuMsBetween,
   cpuUsersBetween,
   machineSchedStat,
   schedStatOf,
@@ -178,6 +179,10 @@ export const urgentLatency: Scenario = {
           'dispatcher GC during the drain, ms (of which major)': `${round(dispatcherLoop.gcMs - dispatcherBefore.gcMs)} (${round(dispatcherLoop.majorGcMs - dispatcherBefore.majorGcMs)})`,
           'machine during the drain: CPUs busy / threads waiting for a CPU (average)': `${round(contention.busyShare * 100)} % / ${round(contention.waitingThreads, 2)}`,
           'wait for a CPU per wakeup, ms (main threads)': wakeupWait,
+          'dispatcher CPU ms per message delivered meanwhile': round(
+            cpuMsBetween(machineBefore, machineAfter, pids.dispatcher) / Math.max(1, normalsSeen),
+            3,
+          ),
           'CPU used during the drain, % of one core': cpuUsersBetween(machineBefore, machineAfter, pids),
           'normal backlog': backlog,
           'normal messages delivered meanwhile': normalsSeen,
