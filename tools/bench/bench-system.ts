@@ -114,6 +114,17 @@ export class BenchSystem {
     return this.supervisor?.pidOf(app);
   }
 
+  /** The apps' process ids by name, and this process's (it hosts the phones), for per-process figures. */
+  processIds(): Record<string, number | undefined> {
+    return {
+      api: this.pidOf('api'),
+      dispatcher: this.pidOf('dispatcher'),
+      status: this.pidOf('status'),
+      scheduler: this.pidOf('scheduler'),
+      'bench (phones)': process.pid,
+    };
+  }
+
   /** kill -9 of one app, then the same app again on its port; resolves once it is live. */
   async crashAndRestart(app: AppName): Promise<void> {
     if (!this.supervisor) throw new Error('no apps started');

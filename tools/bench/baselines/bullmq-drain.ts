@@ -1,5 +1,6 @@
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import IORedis from 'ioredis';
+import { fillBaselineQueues } from './baseline-queues';
 
 /**
  * Dispatch baseline (b): BullMQ draining N queues, one no-op Worker each (as DESIGN measured), M jobs per
@@ -11,18 +12,7 @@ const prefix = process.env.REDIS_PREFIX as string;
 const connection = new IORedis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
 
 async function main(): Promise<void> {
-  const names = Array.from({ length: queues }, (_, i) => `baseline-${i}`);
-  for (const name of names) {
-    const queue = new Queue(name, { connection, prefix, skipVersionCheck: true });
-    await queue.addBulk(
-      Array.from({ length: perQueue }, (_, j) => ({
-        name: 'sms',
-        data: { j },
-        opts: { priority: 2, removeOnComplete: true },
-      })),
-    );
-    await queue.close();
-  }
+  const names = await fillBaselineQueues(connection, prefix, 'baseline', queues, perQueue);
   let done = 0;
   const total = queues * perQueue;
   const started = Date.now();

@@ -123,13 +123,7 @@ export const urgentLatency: Scenario = {
       // and so is how much every process on the machine had to wait for one of its CPUs.
       const benchLoopDelay = monitorEventLoopDelay({ resolution: 10 });
       benchLoopDelay.enable();
-      const pids = {
-        api: system.pidOf('api'),
-        dispatcher: system.pidOf('dispatcher'),
-        status: system.pidOf('status'),
-        scheduler: system.pidOf('scheduler'),
-        'bench (phones)': process.pid,
-      };
+      const pids = system.processIds();
       const schedBefore = Object.fromEntries(
         Object.entries(pids).map(([app, pid]) => [app, schedStatOf(pid)]),
       );
