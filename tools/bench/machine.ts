@@ -93,7 +93,13 @@ export function machineSchedStat(): MachineSample {
     processes: new Map(),
     at: Date.now(),
   };
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return sample; // no /proc (not Linux): the figures built on it read NaN
+  }
+  for (const pid of pids) {
     let threads: string[];
     let command: string;
     try {
@@ -153,6 +159,7 @@ export interface Contention {
 
 export function contentionBetween(before: MachineSample, after: MachineSample): Contention {
   const wallNs = (after.at - before.at) * 1e6;
+  if (after.processes.size === 0) return { busyShare: NaN, waitingThreads: NaN };
   return {
     busyShare: Math.min(1, (after.total.cpuNs - before.total.cpuNs) / (wallNs * cpus().length)),
     waitingThreads: Math.max(0, (after.total.waitNs - before.total.waitNs) / wallNs),
