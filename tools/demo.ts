@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { AppConfig, loadConfig, runMain } from '@smsfleet/config';
 import { statusTitle } from '@smsfleet/contracts';
 import { runMigrations } from '@smsfleet/persistence';
-import { SimulatedFleet } from './simulator/fleet';
+import { accountToken, SimulatedFleet } from './simulator/fleet';
 import { callGetdata } from './simulator/getdata-call';
 import { PhoneCredentials } from './simulator/simulated-phone';
 import { APP_NAMES, AppSupervisor } from './supervisor/app-supervisor';
@@ -192,8 +192,7 @@ runMain('demo', async () => {
   console.log(`  phones ${devices.join(', ')} connected`);
 
   step('sending messages through the public API and following them to status 7 (Delivered)');
-  const token = (await callGetdata(apiUrl, 'gettoken', { email: DEMO_EMAIL, pass: DEMO_PASSWORD }))
-    .token as string;
+  const token = await accountToken(apiUrl, DEMO_EMAIL, DEMO_PASSWORD);
   const sent = await sendDemoMessages(apiUrl, token, devices);
   await followUntilDelivered(apiUrl, token, sent);
   console.log(`  all ${sent.size} messages delivered`);

@@ -1,11 +1,12 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
+import { removeAppLogs } from '../../tools/supervisor/app-logs';
 import { freePort } from './free-port';
 import { waitFor } from './wait-for';
 
@@ -292,7 +293,6 @@ export class TestSystem {
       cursor = next;
     } while (cursor !== '0');
     await redis.quit();
-    // The apps' logs go with the run, unless asked to keep them for a look afterwards.
-    if (!process.env.SMSFLEET_KEEP_LOGS) rmSync(this.logDir, { recursive: true, force: true });
+    removeAppLogs(this.logDir);
   }
 }

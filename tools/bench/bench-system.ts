@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -9,6 +8,7 @@ import { configVariables } from '@smsfleet/config';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
 import { registerPhoneWithToken } from '../simulator/fleet';
 import { PhoneCredentials } from '../simulator/simulated-phone';
+import { removeAppLogs } from '../supervisor/app-logs';
 import { AppName, AppSupervisor } from '../supervisor/app-supervisor';
 import { freePort } from '../supervisor/free-port';
 
@@ -217,8 +217,6 @@ export class BenchSystem {
       cursor = next;
     } while (cursor !== '0');
     await redis.quit();
-    // The apps' logs go with the run, unless asked to keep them for a look afterwards.
-    if (!options.keepLogs && !process.env.SMSFLEET_KEEP_LOGS)
-      rmSync(this.logDir, { recursive: true, force: true });
+    removeAppLogs(this.logDir, options.keepLogs);
   }
 }
