@@ -146,6 +146,43 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     }
   });
 
+  it("records enqueued_at from the phone's report when the API's mark of it was skipped", async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'unmarked');
+    const id = await sendOne(phone.deviceId);
+    const enqueuedAt = async () =>
+      (
+        await system.query<{ enqueued_at: Date | null }>('SELECT enqueued_at FROM messages WHERE id = $1', [
+          id,
+        ])
+      )[0].enqueued_at;
+    await waitFor('marked by the API', async () => (await enqueuedAt()) !== null);
+    // What EnqueuedMarker leaves when the status writer holds the row at that moment (SKIP LOCKED).
+    await system.query('UPDATE messages SET enqueued_at = NULL WHERE id = $1', [id]);
+    const received: SmsPayload[] = [];
+    const socket = await connectDevice(system.dispatcherUrl, phone, (payload) => received.push(payload));
+    try {
+      await waitFor('at the phone', () => received.length >= 1);
+      const sentAt = new Date(Date.now() + 1_000).toISOString();
+      expect(await socket.timeout(5_000).emitWithAck('status', { id, status: 6, at: sentAt })).toEqual({
+        ok: true,
+      });
+      const [row] = await waitFor('sent recorded', async () => {
+        const found = await system.query<{
+          status: number;
+          enqueued_at: Date | null;
+          taken_at: Date;
+          sent_at: Date;
+        }>('SELECT status, enqueued_at, taken_at, sent_at FROM messages WHERE id = $1', [id]);
+        return found[0].status === 6 ? found : undefined;
+      });
+      expect(row.enqueued_at).toBeInstanceOf(Date);
+      expect(row.enqueued_at!.getTime()).toBeLessThanOrEqual(row.taken_at.getTime());
+      expect(row.taken_at.getTime()).toBeLessThanOrEqual(row.sent_at.getTime());
+    } finally {
+      socket.disconnect();
+    }
+  });
+
   it('keeps one session per phone across nodes: the newer connection wins and owns the queue', async () => {
     const phone = await registerPhone(system.apiUrl, account.email, account.password, 'twice');
     const onA: number[] = [];

@@ -38,7 +38,8 @@ export class EnqueuedMarker implements OnApplicationShutdown {
           // SKIP LOCKED: a row another statement is updating (the status writer moving it on, many rows at
           // once in its own order) is left unmarked rather than waited for. Waiting deadlocked with those
           // writers a few times a soak; an unmarked row costs only a no-op add by the outbox sweep, and a
-          // rebuild bounded by the heartbeat checks it (ADR 0605).
+          // rebuild bounded by the heartbeat checks it (ADR 0605). The status writer fills in enqueued_at
+          // of a row it moves on, so a skipped mark does not outlive the phone's first report.
           `UPDATE messages SET enqueued_at = now()
             WHERE id IN (SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL
                            FOR UPDATE SKIP LOCKED)`,
