@@ -178,3 +178,8 @@ export function cpuMsBetween(before: MachineSample, after: MachineSample, pid: n
   const end = pid === undefined ? undefined : after.processes.get(pid);
   return start && end ? (end.stat.cpuNs - start.stat.cpuNs) / 1e6 : NaN;
 }
+
+/** CPU ms every thread on the machine used between two samples (threads that ended meanwhile are missed). */
+export function machineCpuMsBetween(before: MachineSample, after: MachineSample): number {
+  return after.processes.size === 0 ? NaN : (after.total.cpuNs - before.total.cpuNs) / 1e6;
+}
