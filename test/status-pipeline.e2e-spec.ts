@@ -146,40 +146,62 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     }
   });
 
-  it("records enqueued_at from the phone's report when the API's mark of it was skipped", async () => {
-    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'unmarked');
-    const id = await sendOne(phone.deviceId);
-    const enqueuedAt = async () =>
+  it("fills in enqueued_at when the API's mark was skipped: the dispatcher's taken time, or the writer's clock, never the phone's", async () => {
+    const enqueuedAt = async (id: number) =>
       (
-        await system.query<{ enqueued_at: Date | null }>('SELECT enqueued_at FROM messages WHERE id = $1', [
-          id,
-        ])
-      )[0].enqueued_at;
-    await waitFor('marked by the API', async () => (await enqueuedAt()) !== null);
+        await system.query<{ enqueued_at: Date | null; taken_at: Date | null }>(
+          'SELECT enqueued_at, taken_at FROM messages WHERE id = $1',
+          [id],
+        )
+      )[0];
     // What EnqueuedMarker leaves when the status writer holds the row at that moment (SKIP LOCKED).
-    await system.query('UPDATE messages SET enqueued_at = NULL WHERE id = $1', [id]);
+    const unmarked = async (deviceId: number) => {
+      const id = await sendOne(deviceId);
+      await waitFor('marked by the API', async () => (await enqueuedAt(id)).enqueued_at !== null);
+      await system.query('UPDATE messages SET enqueued_at = NULL WHERE id = $1', [id]);
+      return id;
+    };
+
+    // Taken by a phone: the dispatcher's "taken" report fills it in.
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'unmarked');
+    const taken = await unmarked(phone.deviceId);
     const received: SmsPayload[] = [];
     const socket = await connectDevice(system.dispatcherUrl, phone, (payload) => received.push(payload));
     try {
-      await waitFor('at the phone', () => received.length >= 1);
-      const sentAt = new Date(Date.now() + 1_000).toISOString();
-      expect(await socket.timeout(5_000).emitWithAck('status', { id, status: 6, at: sentAt })).toEqual({
-        ok: true,
+      const row = await waitFor('taken recorded', async () => {
+        const found = await enqueuedAt(taken);
+        return found.taken_at ? found : undefined;
       });
-      const [row] = await waitFor('sent recorded', async () => {
-        const found = await system.query<{
-          status: number;
-          enqueued_at: Date | null;
-          taken_at: Date;
-          sent_at: Date;
-        }>('SELECT status, enqueued_at, taken_at, sent_at FROM messages WHERE id = $1', [id]);
-        return found[0].status === 6 ? found : undefined;
-      });
-      expect(row.enqueued_at).toBeInstanceOf(Date);
-      expect(row.enqueued_at!.getTime()).toBeLessThanOrEqual(row.taken_at.getTime());
-      expect(row.taken_at.getTime()).toBeLessThanOrEqual(row.sent_at.getTime());
+      expect(received.map((payload) => payload.id)).toEqual([taken]);
+      expect(row.enqueued_at?.toISOString()).toBe(row.taken_at?.toISOString());
     } finally {
       socket.disconnect();
+    }
+
+    // A report with no taken time (here one whose phone clock is an hour behind): the writer's own clock.
+    const offline = await registerPhone(system.apiUrl, account.email, account.password, 'unmarked-offline');
+    const reported = await unmarked(offline.deviceId);
+    const queue = new Queue<StatusReportJob>(StatusQueue.name, {
+      connection: system.redis(),
+      prefix: system.redisPrefix,
+      skipVersionCheck: true,
+    });
+    try {
+      const before = Date.now();
+      const phoneClock = new Date(before - 3_600_000).toISOString();
+      await queue.add('report', {
+        devices: [
+          { deviceId: offline.deviceId, reports: [{ messageId: reported, status: 6, at: phoneClock }] },
+        ],
+      });
+      const row = await waitFor('sent recorded', async () => {
+        const found = await enqueuedAt(reported);
+        return found.enqueued_at ? found : undefined;
+      });
+      // Allowance for the database's clock against ours (same host).
+      expect(row.enqueued_at!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    } finally {
+      await queue.close();
     }
   });
 

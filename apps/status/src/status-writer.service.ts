@@ -67,8 +67,9 @@ export class StatusWriter {
             taken_at = COALESCE(m.taken_at, v.taken_at),
             -- A report proves the message went through its queue. The API's mark of enqueued_at skips a row
             -- this statement holds (SKIP LOCKED, EnqueuedMarker), so without this a fast phone could leave
-            -- a delivered message with no enqueued_at.
-            enqueued_at = COALESCE(m.enqueued_at, LEAST(m.taken_at, v.taken_at, v.sent_at, v.delivered_at, v.failed_at), now()),
+            -- a delivered message with no enqueued_at. Server times only (taken is the dispatcher's clock,
+            -- the rest the phone's): a mark is never older than its add (ADR 0605).
+            enqueued_at = COALESCE(m.enqueued_at, m.taken_at, v.taken_at, now()),
             sent_at = COALESCE(m.sent_at, v.sent_at),
             delivered_at = CASE WHEN message_status_rank(v.status) > message_status_rank(m.status) THEN v.delivered_at ELSE m.delivered_at END,
             failed_at = CASE WHEN message_status_rank(v.status) > message_status_rank(m.status) THEN v.failed_at ELSE m.failed_at END,
