@@ -154,11 +154,16 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
           [id],
         )
       )[0];
-    // What EnqueuedMarker leaves when the status writer holds the row at that moment (SKIP LOCKED).
+    // What EnqueuedMarker leaves when the status writer holds the row at that moment (SKIP LOCKED). A
+    // created_at ahead keeps the row from the outbox sweep (it waits 2 s for the API), which would mark it
+    // too: only the status writer may fill it in here, however slow the machine.
     const unmarked = async (deviceId: number) => {
       const id = await sendOne(deviceId);
       await waitFor('marked by the API', async () => (await enqueuedAt(id)).enqueued_at !== null);
-      await system.query('UPDATE messages SET enqueued_at = NULL WHERE id = $1', [id]);
+      await system.query(
+        `UPDATE messages SET enqueued_at = NULL, created_at = now() + interval '1 hour' WHERE id = $1`,
+        [id],
+      );
       return id;
     };
 
