@@ -210,6 +210,38 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
     });
   });
 
+  it('a due newsletter the scheduler has not expanded is unfinished work: not settled, and overdue after the margin', async () => {
+    // The scheduler is stopped (above), so nothing expands it; only the newsletter may fail L3 here.
+    await system.stopApp('scheduler');
+    await system.query(`DELETE FROM messages WHERE device_id = $1 AND status IN (1, 2, 3, 6)`, [
+      offlineDevice,
+    ]);
+    const [newsletter] = await system.query<{ id: number }>(
+      `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)
+       SELECT user_id, id, 'due', 'due', 0, '{}', now() FROM devices WHERE id = $1 RETURNING id`,
+      [offlineDevice],
+    );
+    const settled = check('--settled').byId.get('L3');
+    expect(settled).toMatchObject({
+      holds: false,
+      counts: expect.objectContaining({ nonFinal: 0, newslettersDue: 1 }),
+    });
+    // Live: due only just now, within the margin.
+    expect(check().byId.get('L3')).toMatchObject({
+      holds: true,
+      counts: expect.objectContaining({ newslettersDue: 1, newslettersOverdue: 0 }),
+    });
+    await system.query(`UPDATE newsletters SET time_to_send = now() - interval '2 days' WHERE id = $1`, [
+      newsletter.id,
+    ]);
+    expect(check().byId.get('L3')).toMatchObject({
+      holds: false,
+      counts: expect.objectContaining({ overdue: 0, newslettersOverdue: 1 }),
+    });
+    await system.query(`DELETE FROM newsletters WHERE id = $1`, [newsletter.id]);
+    expect(check('--settled').byId.get('L3')?.holds).toBe(true);
+  });
+
   it('refuses a malformed ledger file with a line number', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"status":200,"ids":[1]}\n{"status":"x"}\n');

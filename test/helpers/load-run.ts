@@ -271,14 +271,19 @@ export class LoadRun {
     return results;
   }
 
-  /** Waits until no message is left non-final. */
+  /**
+   * Waits until no message is left non-final and no due newsletter is left unexpanded (its messages do
+   * not exist yet: without it, a run looks settled a moment before they appear).
+   */
   async settle(timeoutMs = 150_000): Promise<void> {
     await waitFor(
-      'every message final',
+      'every message final, every due newsletter expanded',
       async () =>
         (
           await this.system.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM messages WHERE status IN (1, 2, 3, 6)`,
+            `SELECT ((SELECT count(*) FROM messages WHERE status IN (1, 2, 3, 6))
+                  + (SELECT count(*) FROM newsletters WHERE expanded_at IS NULL AND time_to_send <= now()))::int
+                    AS n`,
           )
         )[0].n === 0,
       timeoutMs,
