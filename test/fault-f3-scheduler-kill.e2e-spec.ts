@@ -28,16 +28,18 @@ describe('F3: kill -9 the scheduler while it holds claimed rows', () => {
     await run?.stop();
   });
 
-  /** The scheduler's open write transaction (it holds row locks) whose last statement matches. */
+  /** The backend of the scheduler's open write transaction (it holds row locks) whose last statement matches. */
   const holding = async (statement: string) =>
     (
-      await run.system.query<{ query: string }>(
-        `SELECT query FROM pg_stat_activity
+      await run.system.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = 'smsfleet-scheduler'
             AND backend_xid IS NOT NULL AND query LIKE $1`,
         [statement],
       )
-    )[0]?.query;
+    )[0]?.pid;
+  const backendAlive = async (pid: number) =>
+    (await run.system.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid])).length > 0;
 
   async function killAndRestartScheduler(): Promise<number> {
     await run.system.kill('scheduler');
@@ -100,13 +102,20 @@ describe('F3: kill -9 the scheduler while it holds claimed rows', () => {
 
     const answered = await run.drive(requests);
 
-    await waitFor(
+    const expanding = await waitFor(
       'the scheduler expanding the newsletter',
       () => holding('%FROM newsletters n%'),
       30_000,
       20,
     );
     const recoveryMs = [await killAndRestartScheduler()];
+    // Its backend waits on the blocker's lock and would hold the claim as long as that lasts; the session's
+    // connection check ends it within seconds, the lock still held.
+    await waitFor(
+      "the killed scheduler's backend gone",
+      async () => !(await backendAlive(expanding)),
+      10_000,
+    );
     await blocker.query('ROLLBACK');
     await waitFor(
       'the scheduler sweeping the outbox',

@@ -82,7 +82,8 @@ class MemoryPhone {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-async function startSession(window: number, queueCalls = new CallGate(64)) {
+/** A session not started yet: `reclaim` stands for taking back the previous owner's jobs. */
+function buildSession(window: number, queueCalls = new CallGate(64), reclaim = async () => 0) {
   const worker = new MemoryWorker();
   const phone = new MemoryPhone();
   // Reports stay "being recorded" until the test releases them.
@@ -93,7 +94,7 @@ async function startSession(window: number, queueCalls = new CallGate(64)) {
     maxUnackedSends: 5,
     report: (_deviceId: number, _reports: StatusReport[]) =>
       new Promise<void>((resolve) => heldReports.push(resolve)),
-    reclaim: async () => 0,
+    reclaim,
     queueCalls,
     metrics: new Metrics(),
     log: { warn: () => undefined, debug: () => undefined },
@@ -107,9 +108,14 @@ async function startSession(window: number, queueCalls = new CallGate(64)) {
     context,
     'node',
   );
-  await session.start();
-  await flush();
   return { session, worker, phone, heldReports };
+}
+
+async function startSession(window: number, queueCalls = new CallGate(64)) {
+  const built = buildSession(window, queueCalls);
+  await built.session.start();
+  await flush();
+  return built;
 }
 
 describe('DeviceSession window', () => {
@@ -163,6 +169,30 @@ describe('DeviceSession window', () => {
     await flush();
     await flush();
     expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId, 3]);
+  });
+
+  it('fetches nothing before it has started: a wake before the reclaim would send what the reclaim puts back', async () => {
+    let reclaimed!: () => void;
+    const built = buildSession(
+      2,
+      undefined,
+      () => new Promise<number>((resolve) => (reclaimed = () => resolve(0))),
+    );
+    ({ session, heldReports } = built);
+    // Registered, woken by a work signal (urgent or not), lease or reclaim still in progress.
+    session.wake();
+    session.wake(true);
+    await flush();
+    expect(built.phone.received).toHaveLength(0);
+    const starting = session.start();
+    await flush();
+    expect(built.phone.received).toHaveLength(0);
+    expect(built.worker.waiting).toHaveLength(5);
+    // Only once the previous owner's jobs are back does it fetch, and then the window at once.
+    reclaimed();
+    await starting;
+    await flush();
+    expect(built.phone.received.map((entry) => entry.payload.id)).toEqual([1, 2]);
   });
 
   it('fetches an urgent message past a gate that other phones keep full', async () => {

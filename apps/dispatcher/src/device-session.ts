@@ -68,6 +68,12 @@ export class DeviceSession {
   /** Lets the pump's fetch go at once while it waits for a slot of the node's gate (urgent work arrived). */
   private fetchNow?: () => void;
   private closed = false;
+  /**
+   * Set once the session holds the lease and has taken back the previous owner's jobs. The session is
+   * registered (and can be woken by a work signal) before that: a fetch then could send a message the
+   * reclaim puts straight back in the queue, and the phone got it twice (status-pipeline, once in CI).
+   */
+  private started = false;
   /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
   private readonly finishing = new Set<Promise<void>>();
   private nextSendAt = 0;
@@ -104,6 +110,7 @@ export class DeviceSession {
         'could not reclaim jobs of a previous owner; they return when their lock expires',
       );
     }
+    this.started = true;
     this.wake();
   }
 
@@ -124,6 +131,10 @@ export class DeviceSession {
   /** New work may be waiting: fetch now rather than at the next idle poll. `urgent`: an urgent message is due. */
   wake(urgent = false): void {
     if (this.closed) return;
+    if (!this.started) {
+      // start() wakes the session; the first fetch takes an urgent job first anyway (priority).
+      return;
+    }
     if (urgent && this.fetchNow) {
       // A fetch waiting in line takes the urgent job first (priority): it only has to stop waiting.
       this.fetchNow();

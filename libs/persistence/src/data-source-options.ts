@@ -6,6 +6,23 @@ import { MIGRATIONS } from './migrations';
 // int8 (ids, counts) as JS numbers: ids stay far below 2^53, and the API must answer numbers, not strings.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
 
+/**
+ * Server settings for each of our sessions. A backend whose client died keeps its transaction, and with it
+ * the rows it claimed (FOR UPDATE SKIP LOCKED), until it next touches the socket; a backend waiting on a
+ * lock or running a long statement does not touch it. F3 caught a killed scheduler's newsletter claim held
+ * for as long as a lock wait lasted. The check polls the socket every 2 s during a statement, so a killed
+ * app's claims unlock within 2 s; the keepalives do the same within about a minute for a client that
+ * vanished from the network without closing its socket. All are per session (PostgreSQL 14 or newer).
+ */
+const SESSION_OPTIONS = [
+  'client_connection_check_interval=2000',
+  'tcp_keepalives_idle=30',
+  'tcp_keepalives_interval=10',
+  'tcp_keepalives_count=3',
+]
+  .map((setting) => `-c ${setting}`)
+  .join(' ');
+
 export function dataSourceOptions(databaseUrl: string, appName: string): DataSourceOptions {
   return {
     type: 'postgres',
@@ -16,6 +33,6 @@ export function dataSourceOptions(databaseUrl: string, appName: string): DataSou
     migrationsRun: false,
     synchronize: false,
     applicationName: `smsfleet-${appName}`,
-    extra: { max: 20, connectionTimeoutMillis: 5_000 },
+    extra: { max: 20, connectionTimeoutMillis: 5_000, options: SESSION_OPTIONS },
   };
 }
