@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
-import { Pool } from 'pg';
+import { escapeIdentifier, Pool } from 'pg';
 import { configVariables } from '@smsfleet/config';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
 import { registerPhoneWithToken } from '../simulator/fleet';
@@ -78,6 +78,9 @@ export class BenchSystem {
   ): Promise<BenchSystem> {
     const system = new BenchSystem(extraEnv, infrastructure);
     await runMigrations(system.databaseUrl);
+    // An experiment's knob: what these indexes cost the writes (the API's listings lose them).
+    for (const name of (process.env.BENCH_DROP_INDEXES ?? '').split(',').filter(Boolean))
+      await system.db().query(`DROP INDEX ${escapeIdentifier(name)}`);
     for (const app of ['api', 'scheduler', 'dispatcher', 'status'] as AppName[])
       system.ports[app] = await freePort();
     return system;
