@@ -1,3 +1,5 @@
+import { DeviceQueue } from '@smsfleet/contracts';
+import { DEVICE_QUEUE_EVENTS_MAX_LEN } from '@smsfleet/queueing';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { Account, TestSystem } from './helpers/test-system';
@@ -171,6 +173,16 @@ describe('the whole message path (API → PostgreSQL → BullMQ → dispatcher �
         [accepted],
       );
       expect(events).toBe(1_500);
+      // Each queue's BullMQ event stream got at least 4 events per message (added, waiting, active,
+      // completed: 400 here) and keeps about DEVICE_QUEUE_EVENTS_MAX_LEN of them (Redis trims whole
+      // nodes of 100), not BullMQ's default 10,000.
+      for (const device of devices) {
+        const length = await system
+          .redis()
+          .xlen(`${system.redisPrefix}:${DeviceQueue.name(device.deviceId)}:events`);
+        expect(length).toBeGreaterThanOrEqual(DEVICE_QUEUE_EVENTS_MAX_LEN);
+        expect(length).toBeLessThanOrEqual(DEVICE_QUEUE_EVENTS_MAX_LEN + 100);
+      }
     } finally {
       phones.stop();
     }

@@ -9,6 +9,20 @@ import { RedisConnections } from './redis-connections';
 export const DEVICE_JOB_LOCK_MS = 30_000;
 
 /**
+ * Events kept in each device queue's BullMQ event stream (approximately: Redis trims whole stream nodes).
+ * Nothing in smsfleet reads these streams (no QueueEvents), and BullMQ's default of 10,000 is about 0.56 MB
+ * of Redis per queue once a phone has sent 2,500 messages: over 1 GB for a fleet of 2,000 phones. A short
+ * tail stays for an operator's XRANGE.
+ */
+export const DEVICE_QUEUE_EVENTS_MAX_LEN = 100;
+
+/** Options of every producer of a device queue: BullMQ writes them into the queue's meta, the last one wins. */
+export const DEVICE_QUEUE_OPTIONS = {
+  skipVersionCheck: true,
+  streams: { events: { maxLen: DEVICE_QUEUE_EVENTS_MAX_LEN } },
+} as const;
+
+/**
  * Workers that never block: they all share one Redis connection, and the dispatcher decides when to
  * fetch (window and pace), so a node's Redis connections do not grow with its phones.
  */
@@ -33,9 +47,9 @@ export class DeviceQueues implements OnApplicationShutdown {
     let queue = this.queues.get(deviceId);
     if (!queue) {
       queue = new Queue<SendSmsJob>(DeviceQueue.name(deviceId), {
+        ...DEVICE_QUEUE_OPTIONS,
         connection: this.redis.shared,
         prefix: this.config.redisPrefix,
-        skipVersionCheck: true,
       });
       this.queues.set(deviceId, queue);
     }

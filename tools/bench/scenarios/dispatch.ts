@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { io } from 'socket.io-client';
 import { DeviceQueue, workSignalChannel } from '@smsfleet/contracts';
+import { DEVICE_QUEUE_OPTIONS } from '@smsfleet/queueing';
 import { freePort } from '../../supervisor/free-port';
 import { BenchSystem } from '../bench-system';
 import { runBaseline } from '../baselines/run-child';
@@ -61,9 +62,9 @@ export const dispatch: Scenario = {
       const queues = deviceIds.map(
         (id) =>
           new Queue(DeviceQueue.name(id), {
+            ...DEVICE_QUEUE_OPTIONS,
             connection: system.redis(),
             prefix: system.redisPrefix,
-            skipVersionCheck: true,
           }),
       );
       await Promise.all(queues.map((queue) => queue.pause()));
