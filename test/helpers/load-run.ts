@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UNSETTLED_WORK_SQL } from '@smsfleet/queueing';
 import { writeClientLedger, writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';
@@ -278,14 +279,7 @@ export class LoadRun {
   async settle(timeoutMs = 150_000): Promise<void> {
     await waitFor(
       'every message final, every due newsletter expanded',
-      async () =>
-        (
-          await this.system.query<{ n: number }>(
-            `SELECT ((SELECT count(*) FROM messages WHERE status IN (1, 2, 3, 6))
-                  + (SELECT count(*) FROM newsletters WHERE expanded_at IS NULL AND time_to_send <= now()))::int
-                    AS n`,
-          )
-        )[0].n === 0,
+      async () => (await this.system.query<{ n: number }>(UNSETTLED_WORK_SQL))[0].n === 0,
       timeoutMs,
       500,
     );

@@ -10,9 +10,9 @@ export const DEVICE_JOB_LOCK_MS = 30_000;
 
 /**
  * Events kept in each device queue's BullMQ event stream (approximately: Redis trims whole stream nodes).
- * Nothing in smsfleet reads these streams (no QueueEvents), and BullMQ's default of 10,000 is about 0.56 MB
- * of Redis per queue once a phone has sent 2,500 messages: over 1 GB for a fleet of 2,000 phones. A short
- * tail stays for an operator's XRANGE.
+ * Nothing in smsfleet reads these streams (no QueueEvents), and BullMQ's default of 10,000 is about 0.49 MB
+ * of Redis per queue once a phone has sent 2,500 messages, about 1 GB for a fleet of 2,000 phones
+ * (`node scripts/event-stream-memory.js`). A short tail stays for an operator's XRANGE.
  */
 export const DEVICE_QUEUE_EVENTS_MAX_LEN = 100;
 

@@ -44,6 +44,9 @@ const OUTGOING = `status <> 5`;
 const NON_FINAL = `status IN (1, 2, 3, 6)`;
 /** A newsletter whose time has come and whose messages the scheduler has not made yet. */
 const NEWSLETTER_DUE = `expanded_at IS NULL AND time_to_send <= now()`;
+/** Accepted work not done yet, in one number `n`: what L3 demands to be zero in a settled run. */
+export const UNSETTLED_WORK_SQL = `SELECT ((SELECT count(*) FROM messages WHERE ${NON_FINAL})
+  + (SELECT count(*) FROM newsletters WHERE ${NEWSLETTER_DUE}))::int AS n`;
 /** Waiting beyond validity, or taken/sent without a report beyond the report timeout ($1 margin, $2 timeout). */
 const OVERDUE = `((status IN (1, 3) AND valid_until < now() - make_interval(secs => $1))
   OR (status IN (2, 6) AND COALESCE(sent_at, taken_at, updated_at)
