@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HelloPayload, SimInfo } from '@smsfleet/contracts';
 import { CoalescingWriter } from '@smsfleet/persistence';
+import { toStorableText } from '@smsfleet/validation';
 
 /**
  * Locks the rows of $1 in id order before a write changes them. Hellos and touches (and another node's,
@@ -35,7 +36,8 @@ export class DeviceProfileService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   recordHello(deviceId: number, hello: HelloPayload): Promise<void> {
-    const appVersion = typeof hello?.appversion === 'string' ? hello.appversion.slice(0, 64) : null;
+    const appVersion =
+      typeof hello?.appversion === 'string' ? toStorableText(hello.appversion.slice(0, 64)) : null;
     const simInfo = Array.isArray(hello?.siminfo) ? sanitiseSimInfo(hello.siminfo) : null;
     return this.hellos.submit({
       deviceId,
@@ -80,7 +82,9 @@ function sanitiseSimInfo(items: unknown[]): SimInfo[] {
     const slot = Number(sim.Slot);
     if (!Number.isInteger(slot) || slot < 0 || slot > 5) return [];
     const text = (value: unknown) =>
-      typeof value === 'string' || typeof value === 'number' ? String(value).slice(0, 64) : undefined;
+      typeof value === 'string' || typeof value === 'number'
+        ? toStorableText(String(value).slice(0, 64))
+        : undefined;
     return [
       {
         Slot: slot,

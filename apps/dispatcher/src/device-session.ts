@@ -11,6 +11,7 @@ import {
   StatusReport,
 } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
+import { toStorableText } from '@smsfleet/validation';
 import { CallGate } from './call-gate';
 
 /** What a session needs from its node. */
@@ -273,7 +274,7 @@ export class DeviceSession {
         messageId,
         status: MessageStatus.RejectedByPhone,
         at,
-        error: reason.slice(0, 500),
+        error: toStorableText(reason.slice(0, 500)),
       });
     }
   }

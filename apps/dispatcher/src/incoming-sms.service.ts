@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isSimSlot, MessageStatus, normalisePhone } from '@smsfleet/contracts';
+import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
 
 /** Longest incoming text stored; a long concatenated SMS must never be refused, or the phone retries for ever. */
 const MAX_INCOMING_BODY = 65_536;
@@ -39,25 +40,27 @@ export class IncomingSmsService {
   }
 }
 
-/** `{from, body, sim, receivedAt}` (DEVICE-PROTOCOL.md §3). */
+/** `{from, body, sim, receivedAt}` (docs/device-protocol.md §3). */
 export function parseIncoming(payload: unknown): {
   from: string;
   body: string;
   sim: number;
   receivedAt: Date;
 } {
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
-    throw new InvalidIncoming('payload must be {from, body, sim, receivedAt}');
-  const { from, body, sim, receivedAt } = payload as Record<string, unknown>;
-  if (typeof from !== 'string' || from.trim() === '' || from.length > 64)
-    throw new InvalidIncoming('from must be the sender (1–64 characters)');
-  if (typeof body !== 'string' || body.length > MAX_INCOMING_BODY || body.includes('\u0000'))
-    throw new InvalidIncoming(`body must be text of at most ${MAX_INCOMING_BODY} characters`);
-  const slot = sim === undefined || sim === null ? 0 : Number(sim);
-  if (!isSimSlot(slot)) throw new InvalidIncoming('sim must be a SIM slot 0–5');
-  const at = typeof receivedAt === 'string' ? new Date(receivedAt) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw new InvalidIncoming('receivedAt must be an ISO-8601 time');
-  // A phone clock ahead of ours must not put the SMS in the future.
-  const received = at.getTime() > Date.now() ? new Date() : at;
-  return { from: from.trim(), body, sim: slot, receivedAt: received };
+  try {
+    const { from, body, sim, receivedAt } = checkObject(payload, 'payload');
+    const sender = checkText(from, 'from', { max: 64 });
+    if (typeof body !== 'string' || body.length > MAX_INCOMING_BODY)
+      throw new InvalidInput('body', `body must be text of at most ${MAX_INCOMING_BODY} characters`);
+    const slot = sim === undefined || sim === null ? 0 : Number(sim);
+    if (!isSimSlot(slot)) throw new InvalidInput('sim', 'sim must be a SIM slot 0–5');
+    const at = checkTime(receivedAt, 'receivedAt');
+    // A phone clock ahead of ours must not put the SMS in the future.
+    const received = at.getTime() > Date.now() ? new Date() : at;
+    // The phone cannot change what it received: text PostgreSQL would refuse is repaired, not refused.
+    return { from: sender.trim(), body: toStorableText(body), sim: slot, receivedAt: received };
+  } catch (error) {
+    if (error instanceof InvalidInput) throw new InvalidIncoming(error.message);
+    throw error;
+  }
 }

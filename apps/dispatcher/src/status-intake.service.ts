@@ -1,8 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { PHONE_REPORTABLE_STATUSES, StatusReport } from '@smsfleet/contracts';
+import {
+  checkInt,
+  checkObject,
+  checkOneOf,
+  checkTime,
+  InvalidInput,
+  toStorableText,
+} from '@smsfleet/validation';
 import { StatusReportBatcher } from './status-report-batcher.service';
 
 export const MAX_REPORTS_PER_EVENT = 1_000;
+/** Longest failure text kept from a phone. */
+export const MAX_ERROR_LENGTH = 500;
 
 export class InvalidReport extends Error {}
 
@@ -18,32 +28,28 @@ export class StatusIntakeService {
   }
 }
 
-/** `{id, status, at, error?}` or an array of them (DEVICE-PROTOCOL.md §3). */
+/** `{id, status, at, error?}` or an array of them (docs/device-protocol.md §3). */
 export function parseReports(payload: unknown): StatusReport[] {
   const items = Array.isArray(payload) ? payload : [payload];
   if (items.length === 0) throw new InvalidReport('no reports');
   if (items.length > MAX_REPORTS_PER_EVENT)
     throw new InvalidReport(`at most ${MAX_REPORTS_PER_EVENT} reports per event`);
-  return items.map((item: unknown, index) => {
-    if (item === null || typeof item !== 'object')
-      throw new InvalidReport(`report ${index} must be an object`);
-    const { id, status, at, error } = item as Record<string, unknown>;
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
-      throw new InvalidReport(`report ${index}: id must be a message id`);
-    if (typeof status !== 'number' || !PHONE_REPORTABLE_STATUSES.has(status)) {
-      throw new InvalidReport(
-        `report ${index}: status must be one of ${[...PHONE_REPORTABLE_STATUSES].join(', ')}`,
-      );
-    }
-    const when = typeof at === 'string' ? new Date(at) : new Date(NaN);
-    if (Number.isNaN(when.getTime())) throw new InvalidReport(`report ${index}: at must be an ISO-8601 time`);
-    if (error !== undefined && error !== null && typeof error !== 'string')
-      throw new InvalidReport(`report ${index}: error must be text`);
-    return {
-      messageId: id,
-      status,
-      at: when.toISOString(),
-      ...(typeof error === 'string' && error !== '' ? { error: error.slice(0, 500) } : {}),
-    };
-  });
+  try {
+    return items.map((item: unknown, index) => parseReport(item, `report ${index}`));
+  } catch (error) {
+    if (error instanceof InvalidInput) throw new InvalidReport(error.message);
+    throw error;
+  }
+}
+
+function parseReport(item: unknown, name: string): StatusReport {
+  const { id, status, at, error } = checkObject(item, name);
+  const messageId = checkInt(id, `${name}: id`, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  const reported = checkOneOf(status, `${name}: status`, [...PHONE_REPORTABLE_STATUSES]);
+  const when = checkTime(at, `${name}: at`);
+  if (error !== undefined && error !== null && typeof error !== 'string')
+    throw new InvalidInput(`${name}: error`, `${name}: error must be text`);
+  // The outcome matters more than its wording: text PostgreSQL would refuse is repaired, not refused.
+  const text = typeof error === 'string' ? toStorableText(error.slice(0, MAX_ERROR_LENGTH)) : '';
+  return { messageId, status: reported, at: when.toISOString(), ...(text !== '' ? { error: text } : {}) };
 }

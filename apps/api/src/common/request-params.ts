@@ -1,3 +1,4 @@
+import { unstorableTextProblem } from '@smsfleet/validation';
 import { ApiError } from './api-error';
 
 type Bag = Record<string, unknown>;
@@ -68,7 +69,8 @@ export class RequestParams {
     if (typeof value !== 'string') throw ApiError.validation(`${name} must be a single text value`);
     if (value.length > maxLength)
       throw ApiError.validation(`${name} is too long (${value.length} characters, at most ${maxLength})`);
-    if (value.includes('\u0000')) throw ApiError.validation(`${name} may not contain NUL characters`);
+    const problem = unstorableTextProblem(value);
+    if (problem) throw ApiError.validation(`${name} ${problem}`);
     return value;
   }
 

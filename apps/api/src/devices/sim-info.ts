@@ -1,4 +1,5 @@
 import { SimInfo } from '@smsfleet/contracts';
+import { unstorableTextProblem } from '@smsfleet/validation';
 import { ApiError } from '../common/api-error';
 
 const MAX_SLOTS = 6;
@@ -44,5 +45,7 @@ function text(value: unknown, field: string): string | undefined {
     throw ApiError.validation(`${field} must be text`);
   const result = String(value);
   if (result.length > 64) throw ApiError.validation(`${field} is too long (at most 64 characters)`);
+  const problem = unstorableTextProblem(result);
+  if (problem) throw ApiError.validation(`${field} ${problem}`);
   return result;
 }

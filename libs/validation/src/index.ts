@@ -1,0 +1,3 @@
+export * from './invalid-input';
+export * from './storable-text';
+export * from './input-checks';
