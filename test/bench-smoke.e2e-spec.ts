@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import IORedis from 'ioredis';
+import { fileDigests } from './helpers/file-digests';
 
 const ROOT = join(__dirname, '..');
 
@@ -12,6 +13,7 @@ describe('npm run bench (smoke)', () => {
   it('runs every scenario end to end, reports its figures and cleans up after itself', async () => {
     // Only what this run creates is checked: another benchmark may be running on the same machine.
     const before = await benchLeftovers();
+    const docsBefore = fileDigests(join(ROOT, 'docs'));
     const outDir = mkdtempSync(join(tmpdir(), 'smsfleet-bench-smoke-'));
     const out = join(outDir, 'result.json');
     const run = spawnSync(
@@ -25,7 +27,6 @@ describe('npm run bench (smoke)', () => {
         '0.002',
         '--duration',
         '1',
-        '--no-docs',
         '--out',
         out,
       ],
@@ -64,11 +65,34 @@ describe('npm run bench (smoke)', () => {
       }
     }
     expect(run.stdout).toMatch(/\[dispatch\] system \d+ msg\/s vs baseline \d+ msg\/s/);
+    // Without --record a run changes no tracked file: the docs and their results are as they were.
+    expect(fileDigests(join(ROOT, 'docs'))).toEqual(docsBefore);
 
     // Nothing left behind by this run: no new benchmark database, no new benchmark Redis prefix.
     const after = await benchLeftovers();
     expect(after.databases.filter((name) => !before.databases.includes(name))).toEqual([]);
     expect(after.prefixes.filter((prefix) => !before.prefixes.includes(prefix))).toEqual([]);
+  });
+
+  it('refuses to record a scaled-down run in the tracked history, before it starts anything', () => {
+    const docsBefore = fileDigests(join(ROOT, 'docs'));
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        join(ROOT, 'scripts/register-aliases.js'),
+        join(ROOT, 'dist/tools/bench.js'),
+        '--record',
+        'schedule',
+        '--scale',
+        '0.002',
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^--record keeps full-scale runs only/);
+    expect(run.stdout).not.toMatch(/=== schedule/);
+    expect(fileDigests(join(ROOT, 'docs'))).toEqual(docsBefore);
   });
 });
 

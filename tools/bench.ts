@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describeMachine } from './bench/machine';
-import { BenchRun, printTable, recordInDocs, writeJson } from './bench/report';
+import { BenchRun, printTable, recordedResultPath, writeJson } from './bench/report';
 import { BenchContext, Scenario, ScenarioResult } from './bench/result';
 import { appSettingsFromEnvironment, BENCH_REDIS_URL } from './bench/bench-system';
 import { SCENARIOS } from './bench/scenarios';
@@ -8,12 +8,15 @@ import { parseArgs, UsageError } from './cli-args';
 
 const ROOT = join(__dirname, '..', '..');
 
-const USAGE = `usage: npm run bench -- <scenario …|all> [--scale X] [--duration S] [--out FILE] [--no-docs]
+const USAGE = `usage: npm run bench -- <scenario …|all> [--scale X] [--duration S] [--out FILE] [--record]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --scale X      sizes relative to the issue's (default 1; e.g. 0.1 for a quick look)
   --duration S   seconds of load per timed phase (default 10)
-  --out FILE     JSON result file (default bench-results/<date>.json)
-  --no-docs      do not record the run in docs/benchmarks.md (runs below scale 1 never are)`;
+  --out FILE     JSON result file (default bench-results/<date>.json, not tracked)
+  --record       also keep the result in docs/results/bench/, the tracked history (full scale only)`;
+
+/** Options without a value. `--no-docs` changes nothing (no run edits the docs) but older command lines pass it. */
+const FLAGS = ['--record', '--no-docs'];
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -21,12 +24,7 @@ async function main(): Promise<void> {
   const names = argv.filter(
     (arg, i) =>
       !arg.startsWith('--') &&
-      !(
-        i > 0 &&
-        argv[i - 1].startsWith('--') &&
-        !argv[i - 1].includes('=') &&
-        !['--no-docs'].includes(argv[i - 1])
-      ),
+      !(i > 0 && argv[i - 1].startsWith('--') && !argv[i - 1].includes('=') && !FLAGS.includes(argv[i - 1])),
   );
   if (names.length === 0) throw new UsageError('name a scenario, or all');
   const chosen: Scenario[] = names.includes('all')
@@ -44,6 +42,9 @@ async function main(): Promise<void> {
     throw new UsageError('--scale must be above 0 and at most 10');
   if (!(context.durationSec >= 1 && context.durationSec <= 600))
     throw new UsageError('--duration must be 1–600 seconds');
+  const record = options.has('record');
+  if (record && context.scale < 1)
+    throw new UsageError('--record keeps full-scale runs only (--scale 1 or more)');
 
   const machine = await describeMachine(
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -70,9 +71,10 @@ async function main(): Promise<void> {
   const out = options.get('out') ?? join(ROOT, 'bench-results', `${date.replace(/[:.]/g, '-')}.json`);
   writeJson(out, run);
   console.log(`results: ${out}`);
-  if (context.scale >= 1 && !options.has('no-docs')) {
-    recordInDocs(join(ROOT, 'docs', 'benchmarks.md'), run);
-    console.log('recorded in docs/benchmarks.md');
+  if (record) {
+    const recorded = recordedResultPath(ROOT, 'bench', date);
+    writeJson(recorded, run);
+    console.log(`recorded: ${recorded}`);
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { InvariantResult } from '@smsfleet/queueing';
 import { BenchSystem } from './bench/bench-system';
 import { describeMachine } from './bench/machine';
+import { recordedResultPath } from './bench/report';
 import { connectFleet, waitUntil } from './bench/phones';
 import { Progress } from './bench/progress';
 import { round } from './bench/stats';
@@ -14,7 +15,7 @@ import { CpuMeter } from './soak/cpu';
 import { RandomDrops } from './soak/drops';
 import { FaultTimeline } from './soak/faults';
 import { SoakLoad } from './soak/load';
-import { FaultOutcome, printResult, recordInDocs, SoakResult, writeResultJson } from './soak/report';
+import { FaultOutcome, printResult, SoakResult, writeResultJson } from './soak/report';
 import { PostgresCluster } from './supervisor/postgres-cluster';
 import { RedisServer } from './supervisor/redis-server';
 
@@ -26,15 +27,15 @@ const MAX_OVERRUN_MS = 60_000;
 /** The longest wait for the queues to drain after settling (as the fault suites, test/helpers/load-run). */
 const QUEUE_DRAIN_MS = 60_000;
 
-const USAGE = `usage: npm run test:soak -- [--rate N] [--duration S] [--phones N] [--drop-share X] [--out FILE] [--no-docs]
+const USAGE = `usage: npm run test:soak -- [--rate N] [--duration S] [--phones N] [--drop-share X] [--out FILE] [--record]
   --rate N          messages per second offered, open loop (default 2000)
   --duration S      seconds of load (default 300); one fault of each kind is spread over it
   --phones N        simulated phones, split over ${TENANTS} tenants (default 1000)
   --drop-share X    share of phones that lose their network at random throughout (default 0.2)
   --settle-timeout S  how long to wait for every message to be final after the load (default 900)
   --no-catch-up     drop what falls over 1 s behind while saturated, instead of offering it once answers come
-  --out FILE        JSON result (default bench-results/soak-<date>.json)
-  --no-docs         do not record the run in docs/reliability.md`;
+  --out FILE        JSON result (default bench-results/soak-<date>.json, not tracked)
+  --record          also keep the result in docs/results/soak/, the tracked history`;
 
 /** Counts in PostgreSQL, polled once a second: the progress line and the delivery recovery times. */
 interface Sample {
@@ -318,9 +319,10 @@ async function main(): Promise<void> {
     console.log('redis LATENCY LATEST:', JSON.stringify(await system.redis().call('LATENCY', 'LATEST')));
     writeResultJson(out, result);
     console.log(`results: ${out}`);
-    if (!options.has('no-docs')) {
-      recordInDocs(join(ROOT, 'docs', 'reliability.md'), result);
-      console.log('recorded in docs/reliability.md');
+    if (options.has('record')) {
+      const recorded = recordedResultPath(ROOT, 'soak', date);
+      writeResultJson(recorded, result);
+      console.log(`recorded: ${recorded}`);
     }
     passed = result.passed;
     process.exitCode = result.passed ? 0 : 1;

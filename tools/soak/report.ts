@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InvariantResult } from '@smsfleet/queueing';
 import { MachineInfo } from '../bench/machine';
-import { insertNewestFirst } from '../bench/report';
 import { FaultName } from './faults';
 import { LoadFigures } from './load';
 
@@ -87,61 +86,4 @@ export function printResult(result: SoakResult): void {
 export function writeResultJson(path: string, result: SoakResult): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(result, null, 2));
-}
-
-export const SOAK_MARKER = '<!-- soak runs: newest first; npm run test:soak inserts below this line -->';
-
-export function toMarkdown(result: SoakResult): string {
-  const m = result.machine;
-  const l = result.load;
-  const d = result.delivery;
-  const r8 = result.invariants.find((i) => i.id === 'L8')?.counts;
-  const lines = [
-    `### ${result.date} — \`${result.command}\` — ${result.passed ? 'passed' : 'FAILED'}`,
-    '',
-    `Machine: ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node}, PostgreSQL ${m.postgres}, Redis ${m.redis} ` +
-      `(private instances, AOF everysec); load average ${result.loadAverageAtStart.join(' ')} at the start, ` +
-      `${result.cpu.loadAverage.join(' ')} at the end (the soak's own processes included; see the CPU row).`,
-    '',
-    '| figure | value |',
-    '|---|---|',
-    `| target | ${result.options.rate} msg/s for ${result.options.durationSec} s, ${result.options.phones} phones, ${result.options.dropShare * 100} % dropping |`,
-    `| offered (open loop, ≤ 512 requests in flight) | ${fmt(l.offeredPerSec)} msg/s (${l.offeredMessages} messages, ${l.requests} requests; ${l.offeredLate ?? 0} offered over 1 s late, held back while saturated; ${l.notOfferedSaturated} never offered) |`,
-    `| accepted during the load | **${fmt(l.acceptedPerSec)} msg/s** |`,
-    `| accepted in all | ${l.acceptedMessages} messages in ${l.acceptedRequests} requests; ${l.retries} retries with the same key; ${l.refused} refused; ${l.abandoned} abandoned |`,
-    `| accept latency (first send → 2xx, retries included) | p50 ${fmt(l.acceptP50Ms, 0)} ms, p99 ${fmt(l.acceptP99Ms, 0)} ms |`,
-    `| recorded delivered during the load | ${fmt(d.deliveredDuringLoadPerSec)} msg/s |`,
-    `| accept → delivered | p50 ${fmt(d.acceptToDeliveredP50Sec, 2)} s, p99 ${fmt(d.acceptToDeliveredP99Sec, 2)} s |`,
-    `| settled (all final) after the load | ${fmt(d.settledAfterLoadSec)} s; queues drained ${fmt(d.queueDrainSec ?? 0)} s later |`,
-    `| final statuses | ${Object.entries(d.byStatus)
-      .map(([s, n]) => `${s}: ${n}`)
-      .join(', ')} |`,
-    `| phone drops | ${result.phones.drops} (${result.phones.flaky} flaky phones) |`,
-    `| redelivery (L8) | ${r8 ? `${r8.repeats} repeats / ${r8.uniqueIds} unique = ${r8.redeliveryPerMille} ‰` : '—'} |`,
-    `| CPU, cores used on average | ${Object.entries(result.cpu.coresUsed)
-      .map(([c, n]) => `${c} ${n}`)
-      .join(', ')}; whole machine ${result.cpu.machineBusyCores} of ${result.cpu.cores} |`,
-    '',
-    '| fault | at s | repair s | intake 2xx again s | dispatch again s | delivery recorded again s |',
-    '|---|---|---|---|---|---|',
-    ...result.faults.map(
-      (f) =>
-        `| ${f.fault}${f.note ? ` (${f.note})` : ''} | ${f.injectedAtSec} | ${f.repairSec} | ${f.intakeRecoverySec ?? '—'} | ${f.dispatchRecoverySec ?? '—'} | ${f.deliveryRecoverySec ?? '—'} |`,
-    ),
-    '',
-    '| invariant | holds | counts |',
-    '|---|---|---|',
-    ...result.invariants.map(
-      (i) =>
-        `| ${i.id} ${i.title} | ${i.holds ? 'yes' : '**NO**'} | ${Object.entries(i.counts)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')}${i.examples.length > 0 ? `; ids ${i.examples.join(', ')}` : ''} |`,
-    ),
-    '',
-  ];
-  return lines.join('\n');
-}
-
-export function recordInDocs(path: string, result: SoakResult): void {
-  insertNewestFirst(path, SOAK_MARKER, toMarkdown(result), '# Reliability');
 }
