@@ -11,9 +11,9 @@ const FINAL_FAILURES = [8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Crashes under load, counted with three ledgers (RELIABILITY.md): what the API accepted, what PostgreSQL
- * says, what the phones saw. Two dispatcher nodes; phones move between them; kill -9 of a dispatcher, the
- * status app and the api; this test's Redis keys deleted mid-run.
+ * Crashes under load, counted with three ledgers (docs/reliability.md): what the API accepted, what
+ * PostgreSQL says, what the phones saw. Two dispatcher nodes; phones move between them; kill -9 of a
+ * dispatcher, the status app and the api; this test's Redis keys deleted mid-run.
  */
 describe('dispatch under faults: nothing accepted is lost, nothing is sent twice', () => {
   let system: TestSystem;

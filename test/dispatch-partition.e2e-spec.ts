@@ -7,7 +7,7 @@ import { TcpProxy } from './helpers/tcp-proxy';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
-/** RELIABILITY F9: a dispatcher node cut off from Redis for longer than a lease lives. */
+/** F9 (docs/reliability.md): a dispatcher node cut off from Redis for longer than a lease lives. */
 describe('a dispatcher cut off from Redis', () => {
   let system: TestSystem;
   let account: Account;

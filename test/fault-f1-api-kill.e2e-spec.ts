@@ -5,7 +5,7 @@ import { waitFor } from './helpers/wait-for';
 const BULK = 1_000;
 
 /**
- * F1 (RELIABILITY.md): kill -9 the api in the middle of a 1,000-message addalotofsms — once while its
+ * F1 (docs/reliability.md): kill -9 the api in the middle of a 1,000-message addalotofsms — once while its
  * transaction is open, once after it committed but (most likely) before it answered — while other
  * clients keep sending. Each time the whole request is stored or nothing, the careful client's retry
  * with the same Idempotency-Key gets 1,000 ids that are exactly the rows stored, and the run settles

@@ -8,8 +8,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FULL_MS = 4_000;
 
 /**
- * F10 (RELIABILITY.md): the (private) Redis reaches its maxmemory (noeviction, as BullMQ requires) in the
- * middle of intake: its limit is lowered to just above what it holds. Adds fail cleanly — 503, or
+ * F10 (docs/reliability.md): the (private) Redis reaches its maxmemory (noeviction, as BullMQ requires) in
+ * the middle of intake: its limit is lowered to just above what it holds. Adds fail cleanly — 503, or
  * accepted into PostgreSQL for the outbox sweep — never a 500; once memory is freed (the limit lifted),
  * everything drains and every invariant holds.
  */

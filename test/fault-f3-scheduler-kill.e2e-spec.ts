@@ -11,7 +11,7 @@ const NEWSLETTER_DUE_MS = 5_000;
 const BULKS_DUE_MS = 9_000;
 
 /**
- * F3 (RELIABILITY.md): kill -9 the scheduler while it holds claimed rows — once in the middle of a
+ * F3 (docs/reliability.md): kill -9 the scheduler while it holds claimed rows — once in the middle of a
  * newsletter expansion (600 contacts), once in the middle of an outbox sweep (1,200 scheduled messages
  * coming due together, beyond the horizon until then). The claims die with the connection; the restarted
  * scheduler expands the newsletter once (one message per contact) and sends every message once.

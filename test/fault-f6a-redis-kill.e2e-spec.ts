@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DOWN_MS = 3_000;
 
 /**
- * F6a (RELIABILITY.md): a private Redis with AOF everysec (as production runs it) is killed -9 in the
+ * F6a (docs/reliability.md): a private Redis with AOF everysec (as production runs it) is killed -9 in the
  * middle of a ≈2,000-message run and restarted on the same data after a few seconds. The API answers
  * 503, never 500, meanwhile; after the restart the scheduler sees the new Redis run_id and re-enqueues
  * what the AOF lost by itself (no `cli reconcile`), and every invariant holds. Status reports acknowledged to phones in the

@@ -4,7 +4,7 @@ import { FAULT_RUN_MIX, LoadRun } from './helpers/load-run';
 import { waitFor } from './helpers/wait-for';
 
 /**
- * F6b (RELIABILITY.md): the whole Redis is flushed (FLUSHALL, an operator's mistake) in the middle of a
+ * F6b (docs/reliability.md): the whole Redis is flushed (FLUSHALL, an operator's mistake) in the middle of a
  * ≈2,000-message run, while a few phones are out of coverage with messages queued for them. Queues, jobs
  * in flight, status reports not yet written, leases, presence and the scheduler's marker all go at once;
  * Redis itself stays up. The scheduler sees its marker gone and

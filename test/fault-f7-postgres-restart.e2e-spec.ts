@@ -7,10 +7,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DOWN_MS = 2_000;
 
 /**
- * F7 (RELIABILITY.md), the real thing: a private PostgreSQL is stopped with `-m immediate` (every backend
- * dropped, no checkpoint; recovery replays the WAL) during intake and dispatch, and started again after
- * a few seconds. Every answer is 200 or 503 — never a 2xx without a commit (L1 over the client ledger) —
- * status reports queued meanwhile land afterwards, and every invariant holds once settled.
+ * F7 (docs/reliability.md), the real thing: a private PostgreSQL is stopped with `-m immediate` (every
+ * backend dropped, no checkpoint; recovery replays the WAL) during intake and dispatch, and started again
+ * after a few seconds. Every answer is 200 or 503 — never a 2xx without a commit (L1 over the client ledger)
+ * — status reports queued meanwhile land afterwards, and every invariant holds once settled.
  */
 describe('F7: PostgreSQL stopped -m immediate and started again mid-run', () => {
   let cluster: PostgresCluster;

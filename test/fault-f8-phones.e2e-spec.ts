@@ -6,11 +6,11 @@ const ACK_TIMEOUT_MS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * F8 (RELIABILITY.md): misbehaving phones mid-dispatch. 20 % of the phones lose their network three times
- * while their queues are full, two always acknowledge later than the ack timeout, two often vanish right after an ack (and
- * come back to send and report). Unacknowledged messages are resent, late acks are harmless, the phones
- * de-duplicate repeats so nothing goes to radio twice, each phone ends with exactly one session, and every
- * invariant holds once settled.
+ * F8 (docs/reliability.md): misbehaving phones mid-dispatch. 20 % of the phones lose their network three
+ * times while their queues are full, two always acknowledge later than the ack timeout, two often vanish
+ * right after an ack (and come back to send and report). Unacknowledged messages are resent, late acks are
+ * harmless, the phones de-duplicate repeats so nothing goes to radio twice, each phone ends with exactly one
+ * session, and every invariant holds once settled.
  */
 describe('F8: phones that drop, ack late, or ack and vanish', () => {
   let run: LoadRun;

@@ -24,7 +24,7 @@ async function terminate(child: ChildProcess): Promise<{ ms: number; signal: Nod
   return { ms: Date.now() - started, signal };
 }
 
-describe('SIGTERM on each app during a run loses nothing (RELIABILITY.md F12)', () => {
+describe('SIGTERM on each app during a run loses nothing (F12, docs/reliability.md)', () => {
   let run: LoadRun;
 
   beforeAll(async () => {

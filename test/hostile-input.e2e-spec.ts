@@ -82,9 +82,9 @@ interface Sent {
 }
 
 /**
- * Hostile input (RELIABILITY.md): ~9,000 generated HTTP requests over every endpoint and ~1,000 generated
- * socket events. Pass: no 5xx, every error in the documented shape, nothing written by a refused request,
- * the apps alive, the API's memory roughly flat.
+ * Hostile input (docs/reliability.md): ~9,000 generated HTTP requests over every endpoint and ~1,000
+ * generated socket events. Pass: no 5xx, every error in the documented shape, nothing written by a refused
+ * request, the apps alive, the API's memory roughly flat.
  */
 describe('hostile input (fast-check)', () => {
   let system: TestSystem;

@@ -16,7 +16,9 @@ interface Result {
   examples: number[];
 }
 
-/** `npm run cli -- check`: the invariants of RELIABILITY.md from PostgreSQL, Redis and the ledger files. */
+/**
+ * `npm run cli -- check`: the invariants of docs/reliability.md from PostgreSQL, Redis and the ledger files.
+ */
 describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
   let system: TestSystem;
   let account: Account;

@@ -12,7 +12,7 @@ const POISON = { 'poison fail': 'fail', 'poison reject': 'reject', 'poison ignor
 const MAX_UNACKED_SENDS = 3;
 
 /**
- * F11 (RELIABILITY.md): messages the phone always fails, refuses, or never acknowledges (an app that
+ * F11 (docs/reliability.md): messages the phone always fails, refuses, or never acknowledges (an app that
  * crashes on them). The failed and refused ones end at once with their reason, the ignored ones as 204
  * after DISPATCH_MAX_UNACKED_SENDS sends; none of them holds up the rest of that phone's queue.
  */

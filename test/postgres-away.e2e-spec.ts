@@ -16,7 +16,7 @@ interface Answer {
 }
 
 /**
- * F7 (RELIABILITY.md): PostgreSQL unreachable during intake, through a TCP proxy the test cuts. Requests
+ * F7 (docs/reliability.md): PostgreSQL unreachable during intake, through a TCP proxy the test cuts. Requests
  * in the window answer 503 "retry", never 500 and never a 2xx without a commit; retries with the same
  * Idempotency-Key afterwards store each request exactly once.
  */

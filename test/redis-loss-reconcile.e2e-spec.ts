@@ -47,9 +47,9 @@ const lossLogged = (system: TestSystem) =>
   waitFor('rebuild logged', () => lossLogs(system).length > 0 && lossLogs(system));
 
 /**
- * RELIABILITY F6: when Redis loses its data, the scheduler rebuilds the queues from PostgreSQL by itself
- * (no `cli reconcile`): after a restart of a Redis without persistence (new run_id), and after our keys
- * were deleted from a Redis that kept running (epoch marker gone).
+ * F6 (docs/reliability.md): when Redis loses its data, the scheduler rebuilds the queues from PostgreSQL by
+ * itself (no `cli reconcile`): after a restart of a Redis without persistence (new run_id), and after our
+ * keys were deleted from a Redis that kept running (epoch marker gone).
  */
 describe('automatic queue rebuild after Redis lost its data', () => {
   it('a Redis without AOF killed -9 and restarted empty: jobs come back, the phone gets each once', async () => {

@@ -2,7 +2,7 @@ import { reportFigure } from './helpers/figures';
 import { LoadRun } from './helpers/load-run';
 
 /**
- * T0 (RELIABILITY.md): 10,000 messages over 100 simulated phones of two tenants — 70 % in bulks, 20 % in
+ * T0 (docs/reliability.md): 10,000 messages over 100 simulated phones of two tenants — 70 % in bulks, 20 % in
  * multi-recipient addsms, 10 % single; 5 % urgent, 10 % scheduled ahead — every request with an
  * Idempotency-Key; after the run has settled, every invariant holds (`cli check --settled`).
  */

@@ -47,7 +47,7 @@ interface HttpStep {
 /** Socket steps run on A's connected phone ("walker"); handshakes open their own connection. */
 interface SocketStep {
   name: string;
-  /** `ok`: acknowledged and ignored for a foreign id (DEVICE-PROTOCOL.md); `no answer`: no such phone event. */
+  /** `ok`: acknowledged, ignored for a foreign id (docs/device-protocol.md); `no answer`: no such event. */
   expect: 'unauthorized' | 'ok' | 'no answer';
   run: (ids: Ids, walker: Socket) => Promise<unknown>;
 }
@@ -99,7 +99,7 @@ const bulk = (ids: Ids) => [
 const paket = (device: number, tags: string | number, extra: Record<string, string | number> = {}) =>
   withToken({ title: 'walk', body: 'walk', device_id: device, tags, ...extra });
 
-/** Every HTTP endpoint of API.md and DEVICE-PROTOCOL.md §1 that takes an id (or could be handed one). */
+/** Every HTTP endpoint (docs/api.md, docs/device-protocol.md §1) that takes an id, or could be handed one. */
 const HTTP_WALK: HttpStep[] = [
   {
     name: 'addsms device_id (GET)',
@@ -288,7 +288,7 @@ const report = (id: number, status: number) => ({ id, status, at: new Date().toI
 const emit = <T>(socket: Socket, event: string, payload: unknown, timeoutMs = 5_000) =>
   socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
 
-/** Every phone → server event of DEVICE-PROTOCOL.md, and the handshake. */
+/** Every phone → server event of docs/device-protocol.md, and the handshake. */
 const SOCKET_WALK: SocketStep[] = [
   {
     name: 'handshake with the device id and this account’s device secret',
@@ -373,9 +373,9 @@ const B_ROWS: Record<string, string> = {
 };
 
 /**
- * Tenant isolation (RELIABILITY.md, OWASP API1 BOLA): account A walks every HTTP endpoint and every phone
- * event with account B's ids. Each answer is "not found" or the documented refusal — the same as for ids that
- * never existed, while A's own ids work — no answer carries B's data, and B's rows and queues are
+ * Tenant isolation (docs/reliability.md, OWASP API1 BOLA): account A walks every HTTP endpoint and every
+ * phone event with account B's ids. Each answer is "not found" or the documented refusal — the same as for
+ * ids that never existed, while A's own ids work — no answer carries B's data, and B's rows and queues are
  * byte-identical afterwards. A new endpoint or event is one more line in HTTP_WALK or SOCKET_WALK.
  */
 describe('tenant isolation: A walks every endpoint and phone event with B’s ids', () => {

@@ -215,8 +215,8 @@ async function main(): Promise<void> {
       if (check.status !== 0 && check.status !== 2) throw new Error(`check failed to run: ${check.stderr}`);
       return JSON.parse(check.stdout.trim().split('\n').at(-1) as string) as InvariantResult[];
     };
-    // "Settled" includes the queues' drain (RELIABILITY.md, as the fault suites count it): a job whose ack
-    // could not be recorded stays active until its lock expires, then goes out again (the phone ignores
+    // "Settled" includes the queues' drain (docs/reliability.md, as the fault suites count it): a job whose
+    // ack could not be recorded stays active until its lock expires, then goes out again (the phone ignores
     // the repeat) and completes. While L6 alone fails, look again, for at most QUEUE_DRAIN_MS.
     let invariants = await checkInvariants();
     const drainStarted = Date.now();

@@ -74,7 +74,7 @@ export interface Invariant {
 }
 
 /**
- * A load run over the real system (RELIABILITY.md): tenants with simulated phones, a careful client that
+ * A load run over the real system (docs/reliability.md): tenants with simulated phones, a careful client that
  * sends every request with an Idempotency-Key and retries it unchanged after a network error or a 5xx,
  * the client and phone ledgers, and `cli check --settled` over them. Fault suites inject their fault
  * while `drive` runs; T0 is the same run without one.
@@ -301,7 +301,7 @@ export class LoadRun {
   async verify(answered: Answered[], settleTimeoutMs?: number): Promise<Map<string, Invariant>> {
     await this.settle(settleTimeoutMs);
     let result = this.check();
-    // "Settled" includes draining (RELIABILITY.md): jobs of messages already final may still be on their
+    // "Settled" includes draining (docs/reliability.md): jobs of messages already final may still be on their
     // way out of the queues (e.g. back from a stalled check). Wait for that, bounded, and say how long.
     const drainStarted = Date.now();
     while (

@@ -1,4 +1,4 @@
-/** The phone ledger (RELIABILITY.md): every `sms` event received, and every real send after de-duplication. */
+/** The phone ledger (docs/reliability.md): each `sms` event received, each real send after de-duplication. */
 export interface ReceivedSms {
   id: number;
   deviceId: number;

@@ -28,15 +28,15 @@ export interface PhoneBehaviour {
    */
   reconnectAfterServerDisconnectMs?: number;
   /**
-   * Share (0–1) of acks after which the phone loses its network for 1–4 s (RELIABILITY F8, "ack then
-   * vanish"); it keeps "sending" and retries its reports once back, as a phone in a tunnel does.
+   * Share (0–1) of acks after which the phone loses its network for 1–4 s (F8 in docs/reliability.md, "ack
+   * then vanish"); it keeps "sending" and retries its reports once back, as a phone in a tunnel does.
    */
   vanishAfterAckShare?: number;
   /** false: only ack `sms` events, never report (benchmarks of the dispatch path alone). */
   reports?: boolean;
   /**
-   * Poison messages (RELIABILITY F11), by payload: `fail` reports a failure every time, `reject` refuses it
-   * in the ack, `ignore` never acks nor sends it (a phone app that crashes on it).
+   * Poison messages (F11, docs/reliability.md), by payload: `fail` reports a failure every time, `reject`
+   * refuses it in the ack, `ignore` never acks nor sends it (a phone app that crashes on it).
    */
   poison?: (payload: SmsPayload) => 'fail' | 'reject' | 'ignore' | undefined;
 }
@@ -154,8 +154,8 @@ export class SimulatedPhone {
   }
 
   /**
-   * Loses the network for a while (RELIABILITY F8): the socket closes but the phone keeps what it has
-   * accepted, keeps "sending" and retries its reports; `restoreConnection()` reconnects the same session.
+   * Loses the network for a while (F8, docs/reliability.md): the socket closes but the phone keeps what it
+   * has accepted, keeps "sending" and retries its reports; `restoreConnection()` reconnects the same session.
    */
   dropConnection(): void {
     this.socket?.disconnect();
@@ -210,7 +210,7 @@ export class SimulatedPhone {
     });
   }
 
-  /** Reports are retried until acknowledged (DEVICE-PROTOCOL.md §4). */
+  /** Reports are retried until acknowledged (docs/device-protocol.md, `status`). */
   private report(status: StatusPayload, attempt = 0): void {
     if (this.stopped || !this.socket) return;
     const socket = this.socket;

@@ -6,8 +6,8 @@ const ONLINE_MS = [5_000, 30_000];
 const between = ([min, max]: number[]) => min + Math.random() * (max - min);
 
 /**
- * A share of the phones loses its network at random throughout a run (RELIABILITY F8): offline for a few
- * seconds, online for a while, again and again, each phone on its own clock.
+ * A share of the phones loses its network at random throughout a run (F8, docs/reliability.md): offline for a
+ * few seconds, online for a while, again and again, each phone on its own clock.
  */
 export class RandomDrops {
   drops = 0;

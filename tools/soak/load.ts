@@ -14,7 +14,7 @@ interface SoakRequest {
   firstSentAt: number;
 }
 
-/** One client ledger line (RELIABILITY.md): what was answered, with the key for people to read. */
+/** One client ledger line (docs/reliability.md): what was answered, with the key for people to read. */
 export interface ClientRecord {
   status: number;
   ids: number[];

@@ -6,7 +6,7 @@ import IORedis from 'ioredis';
 import { freePort } from './free-port';
 
 export interface RedisServerOptions {
-  /** `appendonly yes` with `appendfsync everysec`: what production runs (RELIABILITY F6a). */
+  /** `appendonly yes` with `appendfsync everysec`: what production runs (F6a, docs/reliability.md). */
   appendOnly?: boolean;
   /** e.g. "64mb"; the policy is always `noeviction`, as BullMQ requires (F10). */
   maxMemory?: string;

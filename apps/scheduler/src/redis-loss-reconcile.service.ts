@@ -21,10 +21,10 @@ const SET_IF_SAME_SERVER = `
   return 1`;
 
 /**
- * Rebuilds the device queues from PostgreSQL by itself when Redis lost its data (RELIABILITY F6): a restart
- * without persistence, an AOF that lost its last second, or our keys deleted. The sign is the epoch marker
- * `<prefix>:redis-epoch`, which holds the Redis run_id seen at the last rebuild: missing (keys gone) or
- * holding another run_id (Redis restarted, maybe from an older file) means jobs may be missing. The marker
+ * Rebuilds the device queues from PostgreSQL by itself when Redis lost its data (F6, docs/reliability.md): a
+ * restart without persistence, an AOF that lost its last second, or our keys deleted. The sign is the epoch
+ * marker `<prefix>:redis-epoch`, which holds the Redis run_id seen at the last rebuild: missing (keys gone)
+ * or holding another run_id (Redis restarted, maybe from an older file) means jobs may be missing. The marker
  * is written only after a rebuild, so a scheduler that dies half-way rebuilds again at its next start.
  *
  * While the marker holds, each look also writes a heartbeat (`<prefix>:redis-seen`): PostgreSQL's time,

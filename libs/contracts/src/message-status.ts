@@ -1,4 +1,4 @@
-/** Status codes of a message, as the SmsGateway24 API names them (see API.md). */
+/** Status codes of a message, as the SmsGateway24 API names them (docs/api.md). */
 export enum MessageStatus {
   New = 1,
   TakenFromServer = 2,

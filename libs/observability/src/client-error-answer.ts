@@ -11,7 +11,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
     return;
   }
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  // The compatible surface answers errors with HTTP 200 (API.md: its SDKs throw on any other status), so
+  // The compatible surface answers errors with HTTP 200 (docs/api.md: its SDKs throw on any other status), so
   // a request line that names /getdata/ gets 200; the line is in the packet the parser refused, if at all.
   const rawPacket = (error as { rawPacket?: unknown }).rawPacket;
   const requestLine = Buffer.isBuffer(rawPacket) ? rawPacket.subarray(0, 64).toString('latin1') : '';

@@ -6,7 +6,7 @@ import { DeviceQueue, MessageStatus, NO_REPORT_SENT_ERROR } from '@smsfleet/cont
 import { DeviceQueues } from './device-queues';
 import { RedisConnections } from './redis-connections';
 
-/** One invariant of RELIABILITY.md with the counts it was decided on, and a few offending ids. */
+/** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {
   id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8';
   title: string;

@@ -20,7 +20,7 @@ export interface ReconcileResult {
   returnedToOutbox: number;
   /** Half-lost jobs removed first (a hash without data, or in no list), so their messages could be added. */
   brokenJobsRemoved: number;
-  /** Waiting jobs of messages that are final, taken by a phone, or do not exist (RELIABILITY L6). */
+  /** Waiting jobs of messages that are final, taken by a phone, or do not exist (L6, docs/reliability.md). */
   orphanJobsRemoved: number;
   /** Pending messages whose jobs were checked. */
   checked: number;

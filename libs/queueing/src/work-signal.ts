@@ -31,7 +31,8 @@ export class WorkSignal {
    * Signals the devices; the calls of one event-loop turn share one PUBLISH (under load, many requests
    * finish their enqueue in the same turn). Resolves when that PUBLISH is done. `urgentDeviceIds` have an
    * urgent message due now: their sessions may take it at once into a slot whose message the phone has
-   * acknowledged but we are still recording (DEVICE-PROTOCOL: the window counts unacknowledged events).
+   * acknowledged but we are still recording (docs/device-protocol.md: the window counts unacknowledged
+   * events).
    */
   publish(deviceIds: Iterable<number>, urgentDeviceIds: Iterable<number> = []): Promise<void> {
     for (const id of deviceIds) this.pending.add(id);

@@ -8,7 +8,7 @@ import { RequestParams } from '../common/request-params';
 import { DeviceRegistrationService } from './device-registration.service';
 import { parseSimInfo } from './sim-info';
 
-/** Phone registration (DEVICE-PROTOCOL.md §1): returns the id and secret the phone connects with. */
+/** Phone registration (docs/device-protocol.md §1): returns the id and secret the phone connects with. */
 @Controller('v1/devices')
 export class DeviceRegistrationController {
   constructor(

@@ -95,7 +95,7 @@ const messageFields: ParamDescription[] = [
   },
 ];
 
-/** Every `/getdata/*` method: what it takes and what it answers (see API.md). */
+/** Every `/getdata/*` method: what it takes and what it answers (docs/api.md). */
 export const ENDPOINTS: EndpointDescription[] = [
   {
     paths: ['gettoken'],
