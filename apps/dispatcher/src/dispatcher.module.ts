@@ -5,9 +5,12 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { DeviceAuthenticator } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
-import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
 import { IncomingSmsService } from './incoming-sms.service';
+import { SessionLeases } from './sessions/session-leases';
+import { SessionPresence } from './sessions/session-presence';
+import { SessionRegistry } from './sessions/session-registry';
+import { DeviceSignalRouter } from './sessions/signal-router';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 import { StatusReportBatcher } from './status-report-batcher.service';
@@ -23,7 +26,10 @@ import { StatusReportBatcher } from './status-report-batcher.service';
   providers: [
     DevicesGateway,
     DeviceAuthenticator,
-    DeviceSessions,
+    SessionRegistry,
+    SessionLeases,
+    SessionPresence,
+    DeviceSignalRouter,
     DeviceProfileService,
     StatusIntakeService,
     IncomingSmsService,

@@ -1,0 +1,52 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DeviceSettings } from '@smsfleet/contracts';
+import { DeviceLeases, DeviceSettingsSignal, RedisConnections, WorkSignal } from '@smsfleet/queueing';
+
+/** What the node hears about its devices from other processes. */
+export interface DeviceSignalListener {
+  /** The device has new work (`urgent`: an urgent message is due now). */
+  work?(deviceId: number, urgent: boolean): void;
+  settings?(deviceId: number, settings: DeviceSettings): void;
+  /** A connection, here or on another node, took the device's lease. */
+  leaseTaken?(deviceId: number): void;
+}
+
+/**
+ * One subscriber connection per node for the three device channels (work signal, settings, leases),
+ * routed to whoever listens here: the session registry, and the transports that wake phones themselves.
+ */
+@Injectable()
+export class DeviceSignalRouter implements OnModuleInit {
+  private readonly listeners: DeviceSignalListener[] = [];
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly signal: WorkSignal,
+    private readonly settingsSignal: DeviceSettingsSignal,
+    private readonly leases: DeviceLeases,
+  ) {}
+
+  listen(listener: DeviceSignalListener): void {
+    this.listeners.push(listener);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const subscriber = this.redis.subscriberConnection();
+    subscriber.on('message', (channel: string, message: string) => this.route(channel, message));
+    await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
+  }
+
+  private route(channel: string, message: string): void {
+    if (channel === this.signal.channel) {
+      for (const { deviceId, urgent } of WorkSignal.parse(message))
+        for (const listener of this.listeners) listener.work?.(deviceId, urgent);
+    } else if (channel === this.settingsSignal.channel) {
+      const change = DeviceSettingsSignal.parse(message);
+      if (change)
+        for (const listener of this.listeners) listener.settings?.(change.deviceId, change.settings);
+    } else if (channel === this.leases.channel) {
+      const taken = DeviceLeases.parse(message);
+      if (taken) for (const listener of this.listeners) listener.leaseTaken?.(taken.deviceId);
+    }
+  }
+}
