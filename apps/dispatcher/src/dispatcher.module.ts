@@ -11,6 +11,7 @@ import { SessionLeases } from './sessions/session-leases';
 import { SessionPresence } from './sessions/session-presence';
 import { SessionRegistry } from './sessions/session-registry';
 import { DeviceSignalRouter } from './sessions/signal-router';
+import { SMSGATE_CONTROLLERS, SMSGATE_PROVIDERS } from './smsgate/smsgate.providers';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 import { StatusReportBatcher } from './status-report-batcher.service';
@@ -23,6 +24,7 @@ import { StatusReportBatcher } from './status-report-batcher.service';
     QueueingModule,
     HealthModule,
   ],
+  controllers: [...SMSGATE_CONTROLLERS],
   providers: [
     DevicesGateway,
     DeviceAuthenticator,
@@ -35,6 +37,7 @@ import { StatusReportBatcher } from './status-report-batcher.service';
     IncomingSmsService,
     StatusReportBatcher,
     SocketReadinessCheck,
+    ...SMSGATE_PROVIDERS,
   ],
 })
 export class DispatcherModule {}
