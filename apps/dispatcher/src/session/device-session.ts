@@ -295,7 +295,7 @@ export class DeviceSession {
     );
     this.context.metrics.messagesDispatched.inc();
     this.context.metrics.dispatchLatency.observe(Metrics.secondsSince(job.timestamp + (job.delay ?? 0)));
-    this.context.log.debug({ deviceId: this.deviceId, messageId: data.messageId }, 'sms handed to the phone');
+    this.context.log.debug({ deviceId: this.deviceId, messageId: data.messageId }, 'sms emitted');
   }
 
   private async onAnswer(entry: InFlight, answer: DeliveryAnswer): Promise<void> {
