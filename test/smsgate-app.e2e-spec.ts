@@ -237,4 +237,40 @@ describe('SMSGate app phones', () => {
     };
     expect(device.externalIp).toMatch(/127\.0\.0\.1/);
   });
+
+  it('refuses at intake a message for a slot the device cannot send from, naming device and slot; nothing stored', async () => {
+    const device = apps[0].deviceId;
+    const count = async () =>
+      (await system.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages`))[0].n;
+    const before = await count();
+    const single = await getdata(system.apiUrl, 'addsms', {
+      token: account.token,
+      sendto: '+4915752982212',
+      body: 'whatsapp?',
+      device_id: device,
+      sim: 2,
+    });
+    expect(single.body).toMatchObject({ error: 1, code: 'validation' });
+    expect(single.body.message).toContain(
+      `device ${device} (SMSGate app) cannot send sim 2 (WhatsApp Business)`,
+    );
+    const bulk = await fetch(`${system.apiUrl}/getdata/addalotofsms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        token: account.token,
+        smsdata: [
+          { sendto: '+4915700000001', body: 'fine', device_id: device, sim: 1 },
+          { sendto: '+4915700000002', body: 'rcs', device_id: device, sim: 4 },
+        ],
+      }),
+    }).then((response) => response.json() as Promise<Record<string, unknown>>);
+    expect(bulk).toMatchObject({ error: 1, code: 'validation', errors: [{ index: 1, field: 'sim' }] });
+    expect(await count()).toBe(before);
+    const listed = await getdata(system.apiUrl, 'getalldevices', { token: account.token });
+    expect((listed.body.device as Record<string, unknown>)[String(device)]).toMatchObject({
+      kind: 'smsgate',
+      sendslots: [0, 1],
+    });
+  });
 });
