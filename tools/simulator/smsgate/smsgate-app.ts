@@ -344,10 +344,6 @@ export class SmsGateApp {
       return false;
     }
     for (const phone of message.phoneNumbers) {
-      this.options.ledger.sends.set(
-        Number(message.id),
-        (this.options.ledger.sends.get(Number(message.id)) ?? 0) + 1,
-      );
       this.updateState(message, phone, 'Processed');
       const fails = Math.random() < this.options.behaviour.failureShare;
       this.later(this.options.behaviour.sendDelayMs, () => {
@@ -360,6 +356,11 @@ export class SmsGateApp {
           );
           return;
         }
+        // On air: what the phone ledger counts as a send (a failed send never left the phone).
+        this.options.ledger.sends.set(
+          Number(message.id),
+          (this.options.ledger.sends.get(Number(message.id)) ?? 0) + 1,
+        );
         this.updateState(message, phone, 'Sent');
         this.later(this.options.behaviour.deliveryDelayMs, () =>
           this.updateState(message, phone, 'Delivered'),

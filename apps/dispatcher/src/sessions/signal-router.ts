@@ -1,5 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DeviceSettings } from '@smsfleet/contracts';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { deviceAcksChannel, DeviceAcks, DeviceSettings } from '@smsfleet/contracts';
 import { DeviceLeases, DeviceSettingsSignal, RedisConnections, WorkSignal } from '@smsfleet/queueing';
 
 /** What the node hears about its devices from other processes. */
@@ -9,6 +10,8 @@ export interface DeviceSignalListener {
   settings?(deviceId: number, settings: DeviceSettings): void;
   /** A connection, here or on another node, took the device's lease. */
   leaseTaken?(deviceId: number): void;
+  /** A pulling phone reported states of these messages to another node. */
+  acks?(deviceId: number, messageIds: number[]): void;
 }
 
 /**
@@ -18,13 +21,17 @@ export interface DeviceSignalListener {
 @Injectable()
 export class DeviceSignalRouter implements OnModuleInit {
   private readonly listeners: DeviceSignalListener[] = [];
+  readonly acksChannel: string;
 
   constructor(
     private readonly redis: RedisConnections,
     private readonly signal: WorkSignal,
     private readonly settingsSignal: DeviceSettingsSignal,
     private readonly leases: DeviceLeases,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.acksChannel = deviceAcksChannel(config.redisPrefix);
+  }
 
   listen(listener: DeviceSignalListener): void {
     this.listeners.push(listener);
@@ -33,7 +40,17 @@ export class DeviceSignalRouter implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const subscriber = this.redis.subscriberConnection();
     subscriber.on('message', (channel: string, message: string) => this.route(channel, message));
-    await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
+    await subscriber.subscribe(
+      this.signal.channel,
+      this.settingsSignal.channel,
+      this.leases.channel,
+      this.acksChannel,
+    );
+  }
+
+  /** Passes a phone's acks to the node that serves its session, wherever that is. */
+  async publishAcks(acks: DeviceAcks): Promise<void> {
+    await this.redis.shared.publish(this.acksChannel, JSON.stringify(acks));
   }
 
   private route(channel: string, message: string): void {
@@ -47,6 +64,24 @@ export class DeviceSignalRouter implements OnModuleInit {
     } else if (channel === this.leases.channel) {
       const taken = DeviceLeases.parse(message);
       if (taken) for (const listener of this.listeners) listener.leaseTaken?.(taken.deviceId);
+    } else if (channel === this.acksChannel) {
+      const acks = parseAcks(message);
+      if (acks) for (const listener of this.listeners) listener.acks?.(acks.deviceId, acks.messageIds);
     }
   }
+}
+
+function parseAcks(message: string): DeviceAcks | undefined {
+  try {
+    const value = JSON.parse(message) as Partial<DeviceAcks>;
+    if (
+      Number.isInteger(value.deviceId) &&
+      Array.isArray(value.messageIds) &&
+      value.messageIds.every((id) => Number.isSafeInteger(id))
+    )
+      return { deviceId: value.deviceId as number, messageIds: value.messageIds };
+  } catch {
+    // not ours: ignored
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@ import { WorkSignal } from '@smsfleet/queueing';
 import { DeviceProfileService } from '../device-profile.service';
 import { DeviceSession } from '../session/device-session';
 import { SessionRegistry } from '../sessions/session-registry';
+import { DeviceSignalRouter } from '../sessions/signal-router';
 import { EventStreams } from './event-streams.service';
 import { PhoneWaker, PullTransport } from './pull-transport';
 import { SmsGateDevice } from './smsgate-devices.service';
@@ -33,6 +34,7 @@ export class PullSessions implements OnModuleInit, OnApplicationShutdown {
     private readonly registry: SessionRegistry,
     private readonly streams: EventStreams,
     private readonly profiles: DeviceProfileService,
+    private readonly signals: DeviceSignalRouter,
     workSignal: WorkSignal,
   ) {
     this.waker = {
@@ -47,6 +49,9 @@ export class PullSessions implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.registry.countConnections(() => this.streams.devices());
+    this.signals.listen({
+      acks: (deviceId, messageIds) => this.localTransport(deviceId)?.reported(messageIds),
+    });
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -57,10 +62,20 @@ export class PullSessions implements OnModuleInit, OnApplicationShutdown {
     return (session.transport as PullTransport).pull(() => session.refill());
   }
 
-  /** The phone reported states of these messages: each is acknowledged to its session. */
+  /**
+   * The phone reported states of these messages: each is acknowledged to its session, here or on the
+   * node that serves it. A report does not move the session (only pulls and streams do): the app pulls
+   * one request at a time, so the lease then never changes hands while a node still fetches for a pull.
+   */
   async reported(device: SmsGateDevice, messageIds: number[]): Promise<void> {
-    const session = await this.attach(device);
-    (session.transport as PullTransport).reported(messageIds);
+    const local = this.localTransport(device.deviceId);
+    if (local) local.reported(messageIds);
+    else await this.signals.publishAcks({ deviceId: device.deviceId, messageIds });
+  }
+
+  private localTransport(deviceId: number): PullTransport | undefined {
+    const transport = this.registry.sessionOf(deviceId)?.transport;
+    return transport instanceof PullTransport && !transport.isClosed ? transport : undefined;
   }
 
   /** The phone's event stream opened here: its session moves here, and fetches for it eagerly. */
