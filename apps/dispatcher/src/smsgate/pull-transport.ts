@@ -36,6 +36,8 @@ export class PullTransport implements SessionTransport {
   private readonly earlyAnswers = new Map<number, number>();
   private pullsWaiting = 0;
   private closed = false;
+  /** A `MessageEnqueued` is due this turn: messages fetched together wake the phone once. */
+  private telling = false;
   /** Last request of the phone served by this transport (epoch ms). */
   lastActivity = Date.now();
 
@@ -68,7 +70,13 @@ export class PullTransport implements SessionTransport {
       answer({ timedOut: true });
     }, ackTimeoutMs);
     this.handedOut.set(payload.id, { payload, answer, timer });
-    if (this.pullsWaiting === 0) this.waker.tellLocal(this.deviceId);
+    if (this.pullsWaiting === 0 && !this.telling) {
+      this.telling = true;
+      setImmediate(() => {
+        this.telling = false;
+        if (!this.closed) this.waker.tellLocal(this.deviceId);
+      });
+    }
   }
 
   /** Answers a pull: fetches what the phone may take now, then lists everything handed out and unreported. */
