@@ -166,14 +166,15 @@ runMain('demo', async () => {
   };
   for (const name of APP_NAMES) supervisor.start(name, ports[name]);
   let fleet: SimulatedFleet | undefined;
-  let apps: SmsGateFleet | undefined;
+  /** Set once the app double runs (the stop handler is bound before). */
+  const started: { apps?: SmsGateFleet } = {};
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping…');
     fleet?.stop();
-    apps?.stop();
+    started.apps?.stop();
     await supervisor.stopAll();
     console.log('stopped.');
     process.exit(code);
@@ -226,11 +227,12 @@ runMain('demo', async () => {
   const knownApps: AppRegistration[] = existsSync(appStatePath)
     ? JSON.parse(readFileSync(appStatePath, 'utf8'))
     : [];
-  apps = new SmsGateFleet({
+  const apps = new SmsGateFleet({
     serverUrl: `${fleetOptions.dispatcherUrl}/mobile/v1`,
     privateToken: phoneToken,
     behaviour: fleetOptions.behaviour,
   });
+  started.apps = apps;
   // One remembered from another database is refused (401) and registers again, as the app does.
   const [registration] = await apps.start(1, knownApps);
   writeFileSync(appStatePath, JSON.stringify([registration], null, 2), { mode: 0o600 });
