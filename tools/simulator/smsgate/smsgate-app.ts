@@ -40,6 +40,10 @@ export interface AppOptions {
   /** First retry pause of a failed state report (WorkManager's minimum backoff is 10 s; tests shorten it). */
   retryBackoffMs?: number;
   version?: string;
+  /** Called with each event the stream delivers and when it arrived (benchmarks time the wake-up). */
+  onEvent?: (event: string, at: number) => void;
+  /** Called when a message is handed to the radio (benchmarks check the pace there). */
+  onSent?: (messageId: number, at: number) => void;
 }
 
 export interface AppRegistration {
@@ -230,6 +234,7 @@ export class SmsGateApp {
   /** `SSEForegroundService.processEvent`: no event name means MessageEnqueued. */
   private onEvent(type: string | null, _data: string): void {
     const event = type ?? 'MessageEnqueued';
+    this.options.onEvent?.(event, Date.now());
     this.seen.events.push(event);
     if (event === 'MessageEnqueued') this.requestPull();
     else if (event === 'SettingsUpdated') void this.updateSettings().catch(() => undefined);
@@ -345,6 +350,7 @@ export class SmsGateApp {
     }
     for (const phone of message.phoneNumbers) {
       this.updateState(message, phone, 'Processed');
+      this.options.onSent?.(Number(message.id), Date.now());
       const fails = Math.random() < this.options.behaviour.failureShare;
       this.later(this.options.behaviour.sendDelayMs, () => {
         if (fails) {

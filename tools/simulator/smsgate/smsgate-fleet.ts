@@ -10,6 +10,8 @@ export interface SmsGateFleetOptions {
   ca?: string | Buffer;
   retryBackoffMs?: number;
   ledger?: PhoneLedger;
+  onEvent?: (deviceIndex: number, event: string, at: number) => void;
+  onSent?: (deviceIndex: number, messageId: number, at: number) => void;
 }
 
 /** App doubles of one account, sharing one ledger (as `SimulatedFleet` for socket phones). */
@@ -25,8 +27,10 @@ export class SmsGateFleet {
    * Starts `count` apps: those with a kept registration update it (a refused one registers again, as
    * the app does on a 401), the others register. Answers every registration, to be kept for next time.
    */
-  async start(count: number, known: AppRegistration[] = []): Promise<AppRegistration[]> {
-    for (let n = this.phones.length; n < count; n++)
+  async start(count: number, known: AppRegistration[] = [], batch = count): Promise<AppRegistration[]> {
+    const first = this.phones.length;
+    for (let n = first; n < count; n++) {
+      const { onEvent, onSent } = this.options;
       this.phones.push(
         new SmsGateApp({
           serverUrl: this.options.serverUrl,
@@ -37,9 +41,13 @@ export class SmsGateFleet {
           retryBackoffMs: this.options.retryBackoffMs,
           registration: known[n],
           name: `smsfleet/app-double-${n + 1}`,
+          ...(onEvent ? { onEvent: (event: string, at: number) => onEvent(n, event, at) } : {}),
+          ...(onSent ? { onSent: (id: number, at: number) => onSent(n, id, at) } : {}),
         }),
       );
-    await Promise.all(this.phones.map((phone) => phone.start()));
+    }
+    for (let n = first; n < count; n += batch)
+      await Promise.all(this.phones.slice(n, n + batch).map((phone) => phone.start()));
     return this.phones.map((phone) => phone.registration as AppRegistration);
   }
 

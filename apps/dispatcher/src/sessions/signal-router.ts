@@ -33,8 +33,10 @@ export class DeviceSignalRouter implements OnModuleInit {
     this.acksChannel = deviceAcksChannel(config.redisPrefix);
   }
 
-  listen(listener: DeviceSignalListener): void {
-    this.listeners.push(listener);
+  /** `first`: before the others (a phone's wake-up is written before any session starts fetching). */
+  listen(listener: DeviceSignalListener, first = false): void {
+    if (first) this.listeners.unshift(listener);
+    else this.listeners.push(listener);
   }
 
   async onModuleInit(): Promise<void> {

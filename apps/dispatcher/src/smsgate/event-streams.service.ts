@@ -32,10 +32,13 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly signals: DeviceSignalRouter) {}
 
   onModuleInit(): void {
-    this.signals.listen({
-      work: (deviceId) => this.send(deviceId, 'MessageEnqueued'),
-      settings: (deviceId) => this.send(deviceId, 'SettingsUpdated'),
-    });
+    this.signals.listen(
+      {
+        work: (deviceId) => this.send(deviceId, 'MessageEnqueued'),
+        settings: (deviceId) => this.send(deviceId, 'SettingsUpdated'),
+      },
+      true,
+    );
     this.keepalive = setInterval(() => this.beat(), KEEPALIVE_MS);
     this.keepalive.unref();
   }
