@@ -65,9 +65,7 @@ async function sseBaseline(
       PATH: process.env.PATH,
       STREAMS: String(count),
       CHANNEL: channel,
-      REDIS_URL: redis.options.host
-        ? `redis://${redis.options.host}:${redis.options.port}/${redis.options.db ?? 0}`
-        : '',
+      REDIS_URL: redisUrl,
     },
     (line) => {
       if (typeof line.rssAfterKiB === 'number') memory = line as typeof memory;
