@@ -138,6 +138,11 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     return closing;
   }
 
+  /** A connection without a session ended (an event stream): offline unless the phone is still here. */
+  async leftIfGone(deviceId: number): Promise<void> {
+    if (!this.isConnected(deviceId)) await this.presence.offline(deviceId);
+  }
+
   /** A sign of life from the phone (an event): online and seen now, written with the others within a second. */
   seen(deviceId: number): void {
     this.presence.seen(deviceId);

@@ -105,6 +105,7 @@ export class MobileApi {
 
   streamClosed(device: SmsGateDevice): void {
     this.logger.log({ deviceId: device.deviceId }, 'smsgate event stream closed');
+    void this.registry.leftIfGone(device.deviceId);
     void this.profiles
       .touch(device.deviceId)
       .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
