@@ -116,7 +116,7 @@ export async function measureSseFleet(phones: number, progress: Progress): Promi
     const dispatcherPid = system.pidOf('dispatcher') as number;
     // Every phone registered from here on is paced (the column's default, in this throwaway database).
     await system.db().query(`ALTER TABLE devices ALTER COLUMN delay_between_sms SET DEFAULT ${PACE_SECONDS}`);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 20 * phones)));
     const rssBefore = rssKiB(dispatcherPid);
     const clientsBefore = await dispatcherRedisClients(system);
     const account = system.createAccount();
@@ -156,7 +156,7 @@ export async function measureSseFleet(phones: number, progress: Progress): Promi
     );
     await starting;
     // Sessions of phones that only opened their stream and pulled nothing settle; then measure.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 50 * phones)));
     global.gc?.();
     const rssAfter = rssKiB(dispatcherPid);
     const clientsAfter = await dispatcherRedisClients(system);
