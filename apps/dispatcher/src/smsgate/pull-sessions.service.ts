@@ -7,7 +7,7 @@ import { SessionRegistry } from '../sessions/session-registry';
 import { DeviceSignalRouter } from '../sessions/signal-router';
 import { EventStreams } from './event-streams.service';
 import { PhoneWaker, PullTransport } from './pull-transport';
-import { SmsGateDevice } from './smsgate-devices.service';
+import { SmsGateDevice, SmsGateDevices } from './smsgate-devices.service';
 import { MobileError } from './mobile-errors';
 
 /**
@@ -35,6 +35,7 @@ export class PullSessions implements OnModuleInit, OnApplicationShutdown {
     private readonly streams: EventStreams,
     private readonly profiles: DeviceProfileService,
     private readonly signals: DeviceSignalRouter,
+    private readonly devices: SmsGateDevices,
     workSignal: WorkSignal,
   ) {
     this.waker = {
@@ -101,7 +102,8 @@ export class PullSessions implements OnModuleInit, OnApplicationShutdown {
 
   private async open(device: SmsGateDevice): Promise<DeviceSession> {
     if (!this.registry.accepting) throw new MobileError('unavailable', 'not ready to serve phones, retry');
-    const session = await this.registry.open(new PullTransport(device.deviceId, this.waker), device);
+    const current = await this.devices.currentSettings(device);
+    const session = await this.registry.open(new PullTransport(device.deviceId, this.waker), current);
     if (!session) throw new MobileError('unavailable', 'could not take the device on now, retry');
     this.logger.log({ deviceId: device.deviceId }, 'smsgate phone session opened');
     void this.profiles

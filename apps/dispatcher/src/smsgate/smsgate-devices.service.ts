@@ -96,6 +96,25 @@ export class SmsGateDevices {
     return device;
   }
 
+  /**
+   * The device's pace and window now, for a session that opens: the token cache may hold them for a few
+   * seconds, and a change published meanwhile reached no session.
+   */
+  async currentSettings(device: SmsGateDevice): Promise<SmsGateDevice> {
+    const rows: Array<{ delay_between_sms: number; send_window: number | null }> = await this.db.query(
+      `SELECT delay_between_sms, send_window FROM devices WHERE id = $1`,
+      [device.deviceId],
+    );
+    if (!rows[0]) throw new MobileError('unauthorized', 'unknown device token');
+    return {
+      ...device,
+      settings: {
+        delaybetweeneachsms: rows[0].delay_between_sms,
+        window: rows[0].send_window ?? this.config.devices.defaultWindow,
+      },
+    };
+  }
+
   /** A new device of the account whose registration token this is. */
   async register(
     authorization: string | undefined,
