@@ -42,14 +42,22 @@ describe('npm run demo', () => {
       demo.kill('SIGKILL');
       throw new Error(`${(error as Error).message}\n${output}`);
     }
-    expect(output).toMatch(/all 6 messages delivered/);
+    expect(output).toMatch(/all 7 messages delivered/);
+    expect(output).toMatch(/via the SMSGate app phone \d+/);
+    // What a real phone needs, printed: the URL shape and the account's registration token.
+    expect(output).toContain('https://<this host>/mobile/v1');
+    expect(output).toMatch(/Private Token\s+[0-9a-f]{64}/);
     expect(output).toMatch(/token\s+[0-9a-f]{64}/);
     expect(output).toMatch(/phones\s+\d+, \d+, \d+/);
     expect(output).toContain(`http://127.0.0.1:${system.ports.api}/getdata/`);
     const [{ delivered }] = await system.query<{ delivered: number }>(
       'SELECT count(*)::int AS delivered FROM messages WHERE status = 7',
     );
-    expect(delivered).toBe(6);
+    expect(delivered).toBe(7);
+    const [{ kind }] = await system.query<{ kind: string }>(
+      `SELECT kind FROM devices WHERE id = (SELECT device_id FROM messages WHERE body LIKE '%SMSGate app%')`,
+    );
+    expect(kind).toBe('smsgate');
 
     demo.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -62,9 +62,9 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
       Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, interpolate(v)]),
     );
 
-  it('has PostgreSQL, Redis (AOF, noeviction), a migrate step and the four apps', () => {
+  it('has PostgreSQL, Redis (AOF, noeviction), a migrate step, the four apps and Caddy', () => {
     const always = Object.keys(compose.services).filter((name) => !compose.services[name].profiles);
-    expect(always.sort()).toEqual([...APPS, 'migrate', 'postgres', 'redis'].sort());
+    expect(always.sort()).toEqual([...APPS, 'caddy', 'migrate', 'postgres', 'redis'].sort());
     const redis = compose.services.redis.command?.join(' ') ?? '';
     expect(redis).toMatch(/--appendonly yes/);
     expect(redis).toMatch(/--maxmemory-policy noeviction/);
@@ -75,6 +75,30 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     expect(existsSync(join(ROOT, 'tools/migrate.ts'))).toBe(true);
     expect(migrate.depends_on?.postgres).toEqual({ condition: 'service_healthy' });
     expect(migrate.restart).toBe('no');
+  });
+
+  it('Caddy serves HTTPS from its official image: the phones to the dispatcher unbuffered, the rest to the API', () => {
+    const caddy = compose.services.caddy;
+    expect(caddy.image).toMatch(/^caddy:2/);
+    expect(caddy.ports).toEqual(expect.arrayContaining(['80:80', '443:443']));
+    const [source, target] = (caddy.volumes ?? [])[0].split(':');
+    expect(target).toBe('/etc/caddy/Caddyfile');
+    expect(serviceEnv('caddy')).toEqual({ SMSFLEET_DOMAIN: 'localhost', SMSFLEET_TLS: 'internal' });
+    expect(caddy.depends_on).toEqual({
+      api: { condition: 'service_healthy' },
+      dispatcher: { condition: 'service_healthy' },
+    });
+    const caddyfile = readFileSync(join(ROOT, source), 'utf8');
+    const apiPort = loadConfig(serviceEnv('api')).api.port;
+    const dispatcherPort = loadConfig(serviceEnv('dispatcher')).dispatcher.port;
+    // The phones' block: /mobile/v1 (SSE included) and socket.io to the dispatcher, flushed at once.
+    const phones = /handle @phones \{([\s\S]*?)\n\t\}/.exec(caddyfile)?.[1] ?? '';
+    expect(caddyfile).toMatch(/@phones path \/mobile\/v1\/\* \/socket\.io\/\*/);
+    expect(phones).toContain(`reverse_proxy {$SMSFLEET_DISPATCHER:dispatcher:${dispatcherPort}}`);
+    expect(phones).toContain('flush_interval -1');
+    expect(caddyfile).toContain(`reverse_proxy {$SMSFLEET_API:api:${apiPort}}`);
+    expect(caddyfile).toContain('tls {$SMSFLEET_TLS:internal}');
+    expect(caddyfile).toContain('{$SMSFLEET_DOMAIN:localhost} {');
   });
 
   it('the monitoring profile scrapes every app on its port and loads the alert rules', () => {
@@ -267,12 +291,29 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
     const secrets = secretValues(overlay);
     expect(Object.keys(secrets).sort()).toEqual(['DATABASE_URL', 'REDIS_URL', 'TOKEN_SECRET']);
     expect(() => loadConfig(secrets)).not.toThrow();
-    const ingress = overlay.find((o) => o.kind === 'Ingress') as Manifest & { spec: Yaml };
-    const backends = ingress.spec.rules.flatMap((r: Yaml) =>
-      r.http.paths.map((p: Yaml) => p.backend.service.name),
+    const ingresses = overlay.filter((o) => o.kind === 'Ingress') as Array<Manifest & { spec: Yaml }>;
+    const routes = ingresses.flatMap((ingress) =>
+      ingress.spec.rules.flatMap((r: Yaml) =>
+        r.http.paths.map((p: Yaml) => ({
+          ingress,
+          path: p.path as string,
+          service: p.backend.service.name as string,
+        })),
+      ),
     );
-    for (const name of backends)
-      expect(overlay.some((o) => o.kind === 'Service' && o.metadata.name === name)).toBe(true);
+    for (const { service } of routes)
+      expect(overlay.some((o) => o.kind === 'Service' && o.metadata.name === service)).toBe(true);
+    // The phones' paths go to the dispatchers, through an Ingress that never buffers an event stream.
+    for (const path of ['/socket.io', '/mobile/v1']) {
+      const route = routes.find((r) => r.path === path);
+      expect(route?.service).toBe('smsfleet-dispatcher');
+      const annotations = (route?.ingress.metadata as { annotations: Record<string, string> }).annotations;
+      expect(annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+      expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(
+        3_600,
+      );
+      expect((route?.ingress.spec.tls ?? []).length).toBeGreaterThan(0);
+    }
   });
 });
 

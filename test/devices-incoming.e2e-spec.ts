@@ -90,6 +90,8 @@ describe('devices and incoming SMS', () => {
         delaybetweenrequest: 1,
         subscription: true,
         online: true,
+        kind: 'socket',
+        sendslots: [0, 1, 2, 3, 4, 5],
       });
       expect(devices[idle]).toMatchObject({ title: '', online: false, lastseen: devices[idle].created });
     });

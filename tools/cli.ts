@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AccountExistsError, AccountService, AuthModule } from '@smsfleet/auth';
+import { AccountExistsError, AccountService, AuthModule, PhoneRegistrationTokens } from '@smsfleet/auth';
 import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
 import { InvariantChecker, InvariantResult, QueueingModule, QueueReconciler } from '@smsfleet/queueing';
@@ -19,6 +19,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
   user:password  --email E --password P   set a new password
   token:show     --email E                print the account's current API token
   token:rotate   --email E                revoke the token and issue a new one
+  phone:token    --email E [--rotate]     print the account's phone registration token (the SMSGate
+                                          app's "Private Token"); --rotate replaces it first
   migrate                                 apply pending database migrations
   reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)
   check [--settled] [--margin S] [--client-ledger F] [--phone-ledger F]
@@ -48,7 +50,10 @@ async function main(): Promise<void> {
     process.exitCode = (await check(options)) ? 0 : 2;
     return;
   }
-  if (!command || !['user:create', 'user:password', 'token:show', 'token:rotate'].includes(command)) {
+  if (
+    !command ||
+    !['user:create', 'user:password', 'token:show', 'token:rotate', 'phone:token'].includes(command)
+  ) {
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
   const app = await NestFactory.createApplicationContext(CliModule, {
@@ -74,6 +79,13 @@ async function main(): Promise<void> {
     if (command === 'user:password') {
       await accounts.setPassword(user.id, requireOption(options, 'password'));
       console.log(`password of ${user.email} changed`);
+    } else if (command === 'phone:token') {
+      const phoneTokens = app.get(PhoneRegistrationTokens);
+      console.log(
+        options.get('rotate') === 'true'
+          ? await phoneTokens.rotate(user.id)
+          : await phoneTokens.current(user.id),
+      );
     } else if (command === 'token:show') {
       console.log(await accounts.currentToken(user.id));
     } else {

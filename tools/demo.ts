@@ -7,6 +7,8 @@ import { runMigrations } from '@smsfleet/persistence';
 import { accountToken, SimulatedFleet } from './simulator/fleet';
 import { callGetdata } from './simulator/getdata-call';
 import { PhoneCredentials } from './simulator/simulated-phone';
+import { AppRegistration } from './simulator/smsgate/smsgate-app';
+import { SmsGateFleet } from './simulator/smsgate/smsgate-fleet';
 import { APP_NAMES, AppSupervisor } from './supervisor/app-supervisor';
 
 const ROOT = join(__dirname, '..', '..');
@@ -20,31 +22,35 @@ function step(text: string): void {
   console.log(`\n▸ ${text}`);
 }
 
-/** Creates the demo account through the real CLI; an existing account is fine. */
-function ensureDemoAccount(): void {
-  const result = spawnSync(
+function cli(...args: string[]) {
+  return spawnSync(
     process.execPath,
-    [
-      '-r',
-      join(ROOT, 'scripts/register-aliases.js'),
-      join(ROOT, 'dist/tools/cli.js'),
-      'user:create',
-      '--email',
-      DEMO_EMAIL,
-      '--password',
-      DEMO_PASSWORD,
-    ],
+    ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/cli.js'), ...args],
     { env: process.env, encoding: 'utf8' },
   );
+}
+
+/** Creates the demo account through the real CLI; an existing account is fine. */
+function ensureDemoAccount(): void {
+  const result = cli('user:create', '--email', DEMO_EMAIL, '--password', DEMO_PASSWORD);
   if (result.status === 3) console.log(`  account ${DEMO_EMAIL} exists`);
   else if (result.status === 0) console.log(`  created account ${DEMO_EMAIL} (password: ${DEMO_PASSWORD})`);
   else throw new Error(`could not create the demo account: ${result.stderr.trim()}`);
+}
+
+/** The demo account's phone registration token (the SMSGate app's Private Token), through the real CLI. */
+function demoPhoneToken(): string {
+  const result = cli('phone:token', '--email', DEMO_EMAIL);
+  if (result.status !== 0)
+    throw new Error(`could not get the phone registration token: ${result.stderr.trim()}`);
+  return result.stdout.trim();
 }
 
 async function sendDemoMessages(
   apiUrl: string,
   token: string,
   devices: number[],
+  appDevice: number,
 ): Promise<Map<number, string>> {
   const sent = new Map<number, string>();
   const single = await callGetdata(apiUrl, 'addsms', {
@@ -78,6 +84,13 @@ async function sendDemoMessages(
     timetosend: inFive,
   });
   sent.set(scheduled.sms_id as number, `scheduled for ${inFive} UTC`);
+  const viaApp = await callGetdata(apiUrl, 'addsms', {
+    token,
+    sendto: '+4915752982218',
+    body: 'Hello from a phone running the SMSGate app',
+    device_id: appDevice,
+  });
+  sent.set(viaApp.sms_id as number, `via the SMSGate app phone ${appDevice} (/mobile/v1, SSE)`);
   return sent;
 }
 
@@ -99,17 +112,31 @@ async function followUntilDelivered(apiUrl: string, token: string, sent: Map<num
   throw new Error('the demo messages did not all reach status 7 within a minute; see the logs');
 }
 
-function printSummary(config: AppConfig, token: string, devices: number[], logDir: string): void {
+function printSummary(
+  config: AppConfig,
+  token: string,
+  devices: number[],
+  app: { device: number; phoneToken: string },
+  logDir: string,
+): void {
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
+  const dispatcherUrl = `http://${config.dispatcher.host}:${config.dispatcher.port}`;
   console.log(`
 smsfleet is running.
   API             ${apiUrl}/getdata/…   (SmsGateway24-compatible)
-  dispatcher      http://${config.dispatcher.host}:${config.dispatcher.port}/devices   (socket.io, for phones)
+  dispatcher      ${dispatcherUrl}/devices   (socket.io, for phones)
+                  ${dispatcherUrl}/mobile/v1   (the SMSGate app's API)
   health          ${apiUrl}/health/ready
   account         ${DEMO_EMAIL} / ${DEMO_PASSWORD}
   token           ${token}
   phones          ${devices.join(', ')} (simulated, connected)
+  SMSGate phone   ${app.device} (the app's double, event stream open)
   logs            ${logDir}/<app>.log (JSON)
+
+A real phone with the SMSGate app (docs/phones.md), Settings → Cloud Server:
+  API URL               https://<this host>/mobile/v1   (HTTPS through Caddy: docker compose, or deploy/caddy/Caddyfile)
+  Private Token         ${app.phoneToken}
+  Notification channel  SSE only
 
 Try it:
   curl "${apiUrl}/getdata/addsms?token=${token}&sendto=%2B4915752982299&body=hi&device_id=${devices[0]}"
@@ -139,12 +166,15 @@ runMain('demo', async () => {
   };
   for (const name of APP_NAMES) supervisor.start(name, ports[name]);
   let fleet: SimulatedFleet | undefined;
+  /** Set once the app double runs (the stop handler is bound before). */
+  const started: { apps?: SmsGateFleet } = {};
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping…');
     fleet?.stop();
+    started.apps?.stop();
     await supervisor.stopAll();
     console.log('stopped.');
     process.exit(code);
@@ -191,12 +221,32 @@ runMain('demo', async () => {
   const devices = credentials.map((c) => c.deviceId);
   console.log(`  phones ${devices.join(', ')} connected`);
 
+  step('connecting a phone running the SMSGate app (its double) to /mobile/v1');
+  const phoneToken = demoPhoneToken();
+  const appStatePath = join(STATE_DIR, 'demo-apps.json');
+  const knownApps: AppRegistration[] = existsSync(appStatePath)
+    ? JSON.parse(readFileSync(appStatePath, 'utf8'))
+    : [];
+  const apps = new SmsGateFleet({
+    serverUrl: `${fleetOptions.dispatcherUrl}/mobile/v1`,
+    privateToken: phoneToken,
+    behaviour: fleetOptions.behaviour,
+  });
+  started.apps = apps;
+  // One remembered from another database is refused (401) and registers again, as the app does.
+  const [registration] = await apps.start(1, knownApps);
+  writeFileSync(appStatePath, JSON.stringify([registration], null, 2), { mode: 0o600 });
+  const appDevice = Number(registration.id);
+  console.log(
+    `  SMSGate phone ${appDevice} registered${apps.reregistered > 0 ? ' again (the one remembered was unknown here)' : ''}`,
+  );
+
   step('sending messages through the public API and following them to status 7 (Delivered)');
   const token = await accountToken(apiUrl, DEMO_EMAIL, DEMO_PASSWORD);
-  const sent = await sendDemoMessages(apiUrl, token, devices);
+  const sent = await sendDemoMessages(apiUrl, token, devices, appDevice);
   await followUntilDelivered(apiUrl, token, sent);
   console.log(`  all ${sent.size} messages delivered`);
 
-  printSummary(config, token, devices, logDir);
+  printSummary(config, token, devices, { device: appDevice, phoneToken }, logDir);
   if (once) await stop(0);
 });

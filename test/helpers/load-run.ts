@@ -6,6 +6,7 @@ import { writeClientLedger, writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
+import { SmsGateFleet } from '../../tools/simulator/smsgate/smsgate-fleet';
 import { RedisServer, RedisServerOptions } from '../../tools/supervisor/redis-server';
 import { clientTime } from './figures';
 import { Account, AppName, ExtraEnv, Infrastructure, TestSystem } from './test-system';
@@ -65,6 +66,8 @@ export interface LoadRunOptions {
   tenants?: number;
   phonesPerTenant?: number;
   behaviour?: PhoneBehaviour;
+  /** Phones running the SMSGate app (its double) per tenant, beside the socket phones. */
+  appsPerTenant?: number;
 }
 
 export interface Invariant {
@@ -82,6 +85,8 @@ export interface Invariant {
 export class LoadRun {
   readonly tenants: Account[] = [];
   readonly fleets: SimulatedFleet[] = [];
+  /** Each tenant's SMSGate app phones (none unless `appsPerTenant`). */
+  readonly appFleets: SmsGateFleet[] = [];
   /** Every answer's HTTP status (0: a network error) → how many. */
   readonly statuses = new Map<number, number>();
   /** How long queue residue (jobs of final messages) took to drain after every message was final. */
@@ -137,6 +142,19 @@ export class LoadRun {
     }
     await Promise.all(run.fleets.map((fleet) => fleet.provision(options.phonesPerTenant ?? 15)));
     await Promise.all(run.fleets.map((fleet) => fleet.connectAll()));
+    if (options.appsPerTenant) {
+      const behaviour = options.behaviour ?? { sendDelayMs: 10, deliveryDelayMs: 10, failureShare: 0.02 };
+      for (const account of run.tenants) {
+        const apps = new SmsGateFleet({
+          serverUrl: `${system.dispatcherUrl}/mobile/v1`,
+          privateToken: system.cli('phone:token', '--email', account.email).trim(),
+          behaviour,
+          retryBackoffMs: 500,
+        });
+        run.appFleets.push(apps);
+        await apps.start(options.appsPerTenant);
+      }
+    }
     return run;
   }
 
@@ -150,7 +168,7 @@ export class LoadRun {
     let n = 0;
     let i = 0;
     const device = (tenant: number) => {
-      const phones = this.fleets[tenant].phones;
+      const phones = [...this.fleets[tenant].phones, ...(this.appFleets[tenant]?.phones ?? [])];
       return phones[i % phones.length].deviceId;
     };
     const [min, max] = mix.scheduledAheadMs ?? [10_000, 40_000];
@@ -290,7 +308,7 @@ export class LoadRun {
     return checkSettled(
       this.system,
       this.ledger,
-      this.fleets.map((fleet) => fleet.ledger),
+      [...this.fleets, ...this.appFleets].map((fleet) => fleet.ledger),
     );
   }
 
@@ -347,7 +365,7 @@ export class LoadRun {
   }
 
   async stop(): Promise<void> {
-    for (const fleet of this.fleets) fleet.stop();
+    for (const fleet of [...this.fleets, ...this.appFleets]) fleet.stop();
     await this.system.stop();
     await this.redis?.stop();
   }

@@ -1,3 +1,4 @@
+import { DeviceConnectError } from '@smsfleet/contracts';
 import { callGetdata } from './getdata-call';
 import { PhoneLedger } from './phone-ledger';
 import { PhoneBehaviour, PhoneCredentials, SimulatedPhone } from './simulated-phone';
@@ -93,6 +94,44 @@ export class SimulatedFleet {
 
   async connectAll(): Promise<void> {
     await Promise.all(this.phones.map((phone) => phone.connect()));
+  }
+
+  /**
+   * Connects every phone; one the server refuses as unknown (its credentials were kept from another
+   * database) is registered again and connected as a new phone. Answers which were replaced.
+   */
+  async connectOrRegisterAgain(): Promise<Array<{ refused: number; registered: number }>> {
+    const replaced: Array<{ refused: number; registered: number }> = [];
+    let token: string | undefined;
+    await Promise.all(
+      this.phones.map(async (phone, index) => {
+        try {
+          await phone.connect();
+        } catch (error) {
+          if ((error as Error).message !== DeviceConnectError.unauthorized) throw error;
+          token ??= await accountToken(this.options.apiUrl, this.options.email, this.options.password);
+          const credentials = await registerPhoneWithToken(
+            this.options.apiUrl,
+            token,
+            `simulated phone ${index + 1}`,
+          );
+          const fresh = new SimulatedPhone(
+            credentials,
+            this.options.dispatcherUrl,
+            this.options.behaviour,
+            this.ledger,
+          );
+          this.phones[index] = fresh;
+          await fresh.connect();
+          replaced.push({ refused: phone.deviceId, registered: fresh.deviceId });
+        }
+      }),
+    );
+    return replaced;
+  }
+
+  get credentials(): PhoneCredentials[] {
+    return this.phones.map((phone) => phone.credentials);
   }
 
   get connectedCount(): number {

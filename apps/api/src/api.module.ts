@@ -23,6 +23,7 @@ import { DevicesController } from './devices/devices.controller';
 import { MessageListController } from './messages/message-list.controller';
 import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
+import { SendCapabilities } from './devices/send-capabilities';
 import { MessageInserter } from './messages/message-inserter.service';
 import { IdempotencyKeysService } from './common/idempotency-keys.service';
 import { RateLimiter } from './common/rate-limiter.service';
@@ -51,6 +52,7 @@ import { MessagesController } from './messages/messages.controller';
     DeviceSettingsController,
   ],
   providers: [
+    SendCapabilities,
     CallerService,
     MessageIntakeService,
     MessageInserter,

@@ -20,13 +20,15 @@ import {
 } from '@smsfleet/contracts';
 import { DeviceAuthenticator, DeviceIdentity, DeviceRejected } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
-import { DeviceSessions } from './device-sessions.service';
 import { IncomingSmsService, InvalidIncoming } from './incoming-sms.service';
+import { SessionRegistry } from './sessions/session-registry';
+import { SocketTransport } from './socket/socket-transport';
 import { InvalidReport, StatusIntakeService } from './status-intake.service';
 import { splitAck } from './socket-args';
 
 interface DeviceSocketData {
   identity: DeviceIdentity;
+  transport?: SocketTransport;
 }
 type DeviceSocket = Socket<
   Record<string, never>,
@@ -47,7 +49,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
 
   constructor(
     private readonly authenticator: DeviceAuthenticator,
-    private readonly sessions: DeviceSessions,
+    private readonly sessions: SessionRegistry,
     private readonly profiles: DeviceProfileService,
     private readonly statusIntake: StatusIntakeService,
     private readonly incomingSms: IncomingSmsService,
@@ -81,17 +83,19 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
       void this.status(socket, payload).then((answer) => ack?.(answer));
     });
     this.logger.log({ deviceId: identity.deviceId }, 'phone connected');
-    await this.sessions.open(socket as unknown as Socket, identity);
+    const transport = new SocketTransport(socket as unknown as Socket);
+    socket.data.transport = transport;
+    await this.sessions.open(transport, identity, () => socket.connected);
     await this.profiles
       .touch(identity.deviceId)
       .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));
   }
 
   async handleDisconnect(socket: DeviceSocket): Promise<void> {
-    const identity = socket.data.identity;
+    const { identity, transport } = socket.data;
     if (!identity) return;
     this.logger.log({ deviceId: identity.deviceId }, 'phone disconnected');
-    await this.sessions.close(socket as unknown as Socket, identity.deviceId);
+    if (transport) await this.sessions.close(transport, identity.deviceId);
     await this.profiles
       .touch(identity.deviceId)
       .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not saved'));

@@ -5,9 +5,13 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { DeviceAuthenticator } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
-import { DeviceSessions } from './device-sessions.service';
 import { DevicesGateway } from './devices.gateway';
 import { IncomingSmsService } from './incoming-sms.service';
+import { SessionLeases } from './sessions/session-leases';
+import { SessionPresence } from './sessions/session-presence';
+import { SessionRegistry } from './sessions/session-registry';
+import { DeviceSignalRouter } from './sessions/signal-router';
+import { SMSGATE_CONTROLLERS, SMSGATE_PROVIDERS } from './smsgate/smsgate.providers';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 import { StatusReportBatcher } from './status-report-batcher.service';
@@ -20,15 +24,20 @@ import { StatusReportBatcher } from './status-report-batcher.service';
     QueueingModule,
     HealthModule,
   ],
+  controllers: [...SMSGATE_CONTROLLERS],
   providers: [
     DevicesGateway,
     DeviceAuthenticator,
-    DeviceSessions,
+    SessionRegistry,
+    SessionLeases,
+    SessionPresence,
+    DeviceSignalRouter,
     DeviceProfileService,
     StatusIntakeService,
     IncomingSmsService,
     StatusReportBatcher,
     SocketReadinessCheck,
+    ...SMSGATE_PROVIDERS,
   ],
 })
 export class DispatcherModule {}

@@ -4,3 +4,4 @@ export * from './password-hasher';
 export * from './secret-hash';
 export * from './token-deriver';
 export * from './ttl-cache';
+export * from './phone-registration-tokens';

@@ -32,7 +32,12 @@ export class TokenDeriver implements OnModuleInit {
   }
 
   derive(userId: number, version: number): string {
+    return this.deriveFor('api-token', userId, version);
+  }
+
+  /** A secret of another purpose (e.g. `phone-registration`), derived the same way and as stable. */
+  deriveFor(purpose: string, userId: number, version: number): string {
     if (!this.secret) throw new Error('TokenDeriver used before initialisation');
-    return createHmac('sha256', this.secret).update(`api-token:${userId}:${version}`).digest('hex');
+    return createHmac('sha256', this.secret).update(`${purpose}:${userId}:${version}`).digest('hex');
   }
 }

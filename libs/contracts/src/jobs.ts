@@ -52,6 +52,12 @@ export interface DeviceSettingsChanged {
   settings: DeviceSettings;
 }
 
+/** Published on the device-acks channel: messages a pulling phone reported a state for. */
+export interface DeviceAcks {
+  deviceId: number;
+  messageIds: number[];
+}
+
 /** Published on the device-lease channel when a node takes a device over (the newer connection wins). */
 export interface DeviceLeaseTaken {
   deviceId: number;

@@ -40,3 +40,9 @@ export const redisSeenKey = (prefix: string): string => `${prefix}:redis-seen`;
 export function redisRunIdOf(infoServer: string): string | undefined {
   return /^run_id:(\S+)/m.exec(infoServer)?.[1];
 }
+
+/**
+ * Redis pub/sub channel on which a dispatcher node passes a pulling phone's state reports (its acks) to
+ * the node that serves the phone's session, when the report reached another node.
+ */
+export const deviceAcksChannel = (prefix: string): string => `${prefix}:device-acks`;

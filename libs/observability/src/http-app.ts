@@ -16,6 +16,8 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Behind a reverse proxy: the client's IP comes from X-Forwarded-For. */
   trustProxy?: boolean;
+  /** Keep each parsed body's bytes as `request.rawBody` too (to check a signature over them). */
+  rawBody?: boolean;
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
@@ -35,6 +37,7 @@ export async function startHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,
+    rawBody: options.rawBody ?? false,
   });
   app.useLogger(app.get(Logger));
   instrumentHttp(adapter.getInstance(), app.get(Metrics));

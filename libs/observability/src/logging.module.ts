@@ -49,9 +49,12 @@ export class LoggingModule {
             // Node 20 the first run installs a promise hook for the process's lifetime: the dispatcher,
             // scheduler and status apps serve nothing else over HTTP, and the hook cost the dispatcher
             // about an eighth of its CPU while draining (docs/benchmarks.md, schedule).
+            // The SMSGate app's device API on the dispatcher likewise: thousands of phones pull and report
+            // there (three requests per message); its services log each event with the device's id.
             exclude: [
               { path: 'health/{*probe}', method: RequestMethod.ALL },
               { path: 'metrics', method: RequestMethod.ALL },
+              { path: 'mobile/v1/{*route}', method: RequestMethod.ALL },
             ],
             pinoHttp: {
               level: config.logLevel,
@@ -75,7 +78,7 @@ export class LoggingModule {
               // Probes and scrapes every few seconds would drown the log.
               autoLogging: {
                 ignore: (req: IncomingMessage & { originalUrl?: string }) =>
-                  /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
+                  /^\/(health|metrics|mobile\/v1)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
               },
             },
           }),

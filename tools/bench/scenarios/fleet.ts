@@ -4,6 +4,7 @@ import { connectFleet, fillQueues, waitUntil } from '../phones';
 import { Progress } from '../progress';
 import { BenchContext, scaled, Scenario, ScenarioResult } from '../result';
 import { round } from '../stats';
+import { measureSseFleet } from './fleet-sse';
 
 const PACE_SECONDS = 2;
 const PER_PHONE = 3;
@@ -14,10 +15,17 @@ function rssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-/** Many paced phones on one dispatcher: pacing holds for every one, and what each phone costs. */
+/** SSE phones: what one costs the dispatcher at most, and how fast an idle one is woken (p99). */
+const SSE_TARGET_KIB_PER_PHONE = 100;
+const SSE_TARGET_WAKE_P99_MS = 100;
+
+/**
+ * Many paced phones on one dispatcher: pacing holds for every one, and what each phone costs; then the
+ * same for phones running the SMSGate app (event streams), and how fast one is woken.
+ */
 export const fleet: Scenario = {
   name: 'fleet',
-  description: '2,000 phones connected to one dispatcher, each paced',
+  description: '2,000 socket.io phones, then 5,000 SMSGate (SSE) phones, on one dispatcher, each paced',
   async run(context: BenchContext): Promise<ScenarioResult> {
     const progress = new Progress('fleet');
     const phones = scaled(2_000, context, 2);
@@ -84,13 +92,22 @@ export const fleet: Scenario = {
         if (paced) pacedPhones++;
       }
       phonesFleet.stop();
-      progress.done(`${phones} phones; pace violations ${violations}; min gap ${minGap} ms`);
+      progress.update(`${phones} phones; pace violations ${violations}; min gap ${minGap} ms`);
+      const sse = await measureSseFleet(scaled(5_000, context, 2), progress);
+      progress.done(
+        `${phones} socket phones (pace violations ${violations}); ${sse.phones} SSE phones: ${sse.rssKiBPerPhone} KiB each, wake p99 ${sse.wakeP99Ms} ms`,
+      );
+      const sseMet =
+        sse.rssKiBPerPhone <= SSE_TARGET_KIB_PER_PHONE &&
+        sse.wakeP99Ms <= SSE_TARGET_WAKE_P99_MS &&
+        sse.paceViolations === 0 &&
+        sse.redisClientsAfter === sse.redisClientsBefore;
       return {
         scenario: this.name,
         description: this.description,
         system: { label: 'phones paced correctly', value: pacedPhones, unit: `of ${phones}` },
-        target: 'all paced correctly; RSS and Redis connections per phone reported',
-        met: context.scale >= 1 ? violations === 0 : null,
+        target: `all paced correctly; SSE phones ≤ ${SSE_TARGET_KIB_PER_PHONE} KiB RSS each, MessageEnqueued to an idle one ≤ ${SSE_TARGET_WAKE_P99_MS} ms p99, Redis connections independent of the phone count`,
+        met: context.scale >= 1 ? violations === 0 && sseMet : null,
         details: {
           phones,
           messages: total,
@@ -101,6 +118,15 @@ export const fleet: Scenario = {
           'dispatcher RSS KiB per phone': round(((rssAfter - rssBefore) * 1024) / phones, 1),
           'dispatcher Redis connections (before → after)': `${clientsBefore} → ${clientsAfter}`,
           'Redis connections per phone': round((clientsAfter - clientsBefore) / phones, 4),
+          'SSE phones (SMSGate app double, stream open)': sse.phones,
+          'SSE: dispatcher RSS KiB per phone': sse.rssKiBPerPhone,
+          'SSE baseline: bare node:http server, RSS KiB per stream': sse.baselineRssKiBPerStream,
+          'SSE: dispatcher Redis connections (before → after)': `${sse.redisClientsBefore} → ${sse.redisClientsAfter}`,
+          'SSE: work signal → MessageEnqueued at an idle phone, p50 / p99 ms': `${sse.wakeP50Ms} / ${sse.wakeP99Ms} (${sse.wakeSamples} phones)`,
+          'SSE baseline: bare server, Redis message → event at the client, p50 / p99 ms': `${sse.baselineWakeP50Ms} / ${sse.baselineWakeP99Ms}`,
+          'SSE: addsms request → MessageEnqueued at the phone (API intake included), p50 / p99 ms': `${sse.wakeFromRequestP50Ms} / ${sse.wakeFromRequestP99Ms}`,
+          'SSE: phones paced on air (4 messages each, pace 2 s)': `${sse.pacedPhones} (violations ${sse.paceViolations})`,
+          'SSE: gaps under the pace as received (each pull adds its round trip)': sse.receivedGapViolations,
         },
       };
     } finally {

@@ -24,6 +24,10 @@ export function deviceJson(device: DeviceView, zone: CallerZone) {
     delaybetweenrequest: 1,
     subscription: true,
     online: device.online,
+    // Ours as well: which app the phone runs (`socket`: ours, `smsgate`: the SMSGate app) and the SIM
+    // slots it can send from; a message for another slot is refused at intake.
+    kind: device.kind,
+    sendslots: device.sendSlots,
   };
 }
 

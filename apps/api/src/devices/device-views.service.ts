@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
-import { SimInfo } from '@smsfleet/contracts';
+import { DeviceKind, SimInfo, SimSlot } from '@smsfleet/contracts';
 import { DevicePresence, DevicePresenceView } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 
@@ -19,6 +19,9 @@ export interface DeviceView {
   /** Never empty: the last sign of life, else the registration time (clients reject a null lastseen). */
   lastSeen: Date;
   online: boolean;
+  /** Which app the phone runs, and the SIM slots it can send from. */
+  kind: DeviceKind;
+  sendSlots: SimSlot[];
 }
 
 interface DeviceRow {
@@ -31,6 +34,8 @@ interface DeviceRow {
   delay_between_sms: number;
   created_at: Date;
   last_seen_at: Date | null;
+  kind: DeviceKind;
+  send_slots: SimSlot[];
 }
 
 @Injectable()
@@ -70,6 +75,8 @@ export class DeviceViewsService {
         createdAt: row.created_at,
         lastSeen: new Date(seen),
         online: live?.online ?? false,
+        kind: row.kind,
+        sendSlots: row.send_slots,
       };
     });
   }
@@ -95,4 +102,4 @@ export class DeviceViewsService {
 /** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
 const PRESENCE_TIMEOUT_MS = 1_000;
 
-const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, created_at, last_seen_at FROM devices`;
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, created_at, last_seen_at, kind, send_slots FROM devices`;

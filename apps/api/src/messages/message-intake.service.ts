@@ -8,6 +8,7 @@ import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 import { IdempotencyClaim } from '../common/idempotency-key';
+import { SendCapabilities } from '../devices/send-capabilities';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
 import { InsertRequest, MessageInserter, MessageRow } from './message-inserter.service';
@@ -54,10 +55,12 @@ export class MessageIntakeService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly inserter: MessageInserter,
+    private readonly capabilities: SendCapabilities,
   ) {}
 
   async accept(account: Account, input: NewMessages, claim?: IdempotencyClaim): Promise<number[]> {
     await this.assertOwnDevices(account, [input.deviceId]);
+    await this.capabilities.assertSendable([input]);
     return this.store(
       account,
       input.recipients.map((recipient) => ({ ...input, recipient })),
@@ -87,6 +90,7 @@ export class MessageIntakeService {
       );
       throw new ApiError('not_found', describeItemErrors(details), details);
     }
+    await this.capabilities.assertSendable(messages, true);
     return this.store(account, messages, claim, answerBy);
   }
 

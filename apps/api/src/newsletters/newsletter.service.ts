@@ -6,6 +6,7 @@ import { SimSlot } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 import { IdempotencyClaim } from '../common/idempotency-key';
 import { IdempotencyKeysService } from '../common/idempotency-keys.service';
+import { SendCapabilities } from '../devices/send-capabilities';
 
 export interface NewNewsletter {
   title: string;
@@ -23,6 +24,7 @@ export class NewsletterService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly idempotency: IdempotencyKeysService,
+    private readonly capabilities: SendCapabilities,
   ) {}
 
   async create(account: Account, input: NewNewsletter, claim?: IdempotencyClaim): Promise<number> {
@@ -38,6 +40,7 @@ export class NewsletterService {
     const own = new Set(tags.map((tag) => tag.id));
     const missing = input.tagIds.filter((id) => !own.has(id));
     if (missing.length > 0) throw ApiError.notFound(`tags ${missing.join(', ')} not found among your tags`);
+    await this.capabilities.assertSendable([input]);
     const { ids } = await this.idempotency.once(account.id, claim, async (db) => {
       const [{ id }]: Array<{ id: number }> = await db.query(
         `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)

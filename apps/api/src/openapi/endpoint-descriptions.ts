@@ -260,7 +260,8 @@ export const ENDPOINTS: EndpointDescription[] = [
   {
     paths: ['getalldevices'],
     summary: 'Your devices',
-    description: '`online` (ours) from the live connection; lastseen is never null.',
+    description:
+      '`online` (ours) from the live connection; lastseen is never null. `kind` (ours): `socket` for our app, `smsgate` for the SMSGate app; `sendslots` (ours): the SIM slots it can send from (a message for another slot is refused).',
     params: [token],
     example: {
       error: 0,
@@ -293,6 +294,8 @@ export const ENDPOINTS: EndpointDescription[] = [
           delaybetweenrequest: 1,
           subscription: true,
           online: true,
+          kind: 'socket',
+          sendslots: [0, 1, 2, 3, 4, 5],
         },
       },
     },

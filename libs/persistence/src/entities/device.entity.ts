@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { SimInfo } from '@smsfleet/contracts';
+import type { DeviceKind, SimInfo, SimSlot } from '@smsfleet/contracts';
 
 @Entity({ name: 'devices' })
 @Index('devices_user_id_id', ['userId', 'id'])
@@ -36,6 +36,21 @@ export class DeviceEntity {
   /** Messages that may be on the phone unacknowledged at once (null = the server default). */
   @Column({ name: 'send_window', type: 'int', nullable: true })
   sendWindow!: number | null;
+
+  /** Which app the phone runs: our socket protocol, or the SMSGate Android app (docs/phones.md). */
+  @Column({ type: 'varchar', length: 16, default: 'socket' })
+  kind!: DeviceKind;
+
+  /** The SIM slots this device can send from (its capabilities); intake refuses messages for others. */
+  @Column({ name: 'send_slots', type: 'smallint', array: true, default: () => `'{0,1,2,3,4,5}'` })
+  sendSlots!: SimSlot[];
+
+  @Column({ name: 'push_token', type: 'varchar', length: 512, nullable: true })
+  pushToken!: string | null;
+
+  /** Key the SMSGate app signs its webhooks with (HMAC-SHA256); given to the phone in its settings. */
+  @Column({ name: 'webhook_signing_key', type: 'varchar', length: 64, nullable: true })
+  webhookSigningKey!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

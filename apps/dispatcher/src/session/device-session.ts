@@ -1,18 +1,10 @@
 import { Job } from 'bullmq';
 import { DeviceWorker } from '@smsfleet/queueing';
-import type { Socket } from 'socket.io';
-import {
-  DeviceEvent,
-  DeviceSettings,
-  MessageStatus,
-  SendSmsJob,
-  SmsAck,
-  SmsPayload,
-  StatusReport,
-} from '@smsfleet/contracts';
+import { DeviceSettings, MessageStatus, SendSmsJob, SmsPayload, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { toStorableText } from '@smsfleet/validation';
 import { CallGate } from './call-gate';
+import { DeliveryAnswer, SessionTransport } from './session-transport';
 
 /** What a session needs from its node. */
 export interface SessionContext {
@@ -53,10 +45,17 @@ function paceMs(settings: DeviceSettings): number {
   return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
 }
 
+/** The device queue's calls a session makes (a BullMQ manual worker; an in-memory one in unit tests). */
+export type SessionWorker = Pick<
+  DeviceWorker,
+  'fetch' | 'completeAndFetch' | 'startStalledCheckTimer' | 'close' | 'nextDelayedAt'
+>;
+
 /**
- * One connected phone: owns its device queue while connected and feeds it `sms` events, never more than
- * `window` unacknowledged and never two closer than `delaybetweeneachsms`. An acked message is reported
- * "taken" (2) before its job completes; an unacked one goes back to the front of its queue (at least once).
+ * One phone's session, whatever carries its messages (`SessionTransport`): owns its device queue while it
+ * holds the device's lease and hands the phone messages, never more than `window` unacknowledged and
+ * never two closer than `delaybetweeneachsms`. An acked message is reported "taken" (2) before its job
+ * completes; an unacked one goes back to the front of its queue (at least once).
  */
 export class DeviceSession {
   private readonly inFlight = new Map<string, InFlight>();
@@ -79,16 +78,20 @@ export class DeviceSession {
   private readonly finishing = new Set<Promise<void>>();
   private nextSendAt = 0;
   private timer?: NodeJS.Timeout;
+  /** The armed timer is for a moment work becomes due (pace, a scheduled job), not a plain idle poll. */
+  private timerIsDue = false;
+  /** Callers of `refill` waiting for the current pump to end. */
+  private refillWaiters: Array<() => void> = [];
 
   constructor(
     readonly deviceId: number,
-    readonly socket: Socket,
-    private readonly worker: DeviceWorker,
+    readonly transport: SessionTransport,
+    private readonly worker: SessionWorker,
     private settings: DeviceSettings,
     private readonly context: SessionContext,
     nodeId: string,
   ) {
-    this.token = `${nodeId}:${socket.id}`;
+    this.token = `${nodeId}:${transport.connectionId}`;
   }
 
   get inFlightCount(): number {
@@ -125,8 +128,20 @@ export class DeviceSession {
     this.settings = settings;
     // A shorter delay applies to the next message already.
     this.nextSendAt += paceMs(settings) - previousPaceMs;
-    this.socket.emit(DeviceEvent.settings, settings);
+    this.transport.settingsChanged(settings);
     this.wake();
+  }
+
+  /**
+   * Fetches what the phone may take now (its transport became ready, e.g. a pull arrived) and resolves
+   * once that fetch round has ended.
+   */
+  refill(): Promise<void> {
+    if (this.closed || !this.started) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.refillWaiters.push(resolve);
+      this.wake();
+    });
   }
 
   /** New work may be waiting: fetch now rather than at the next idle poll. `urgent`: an urgent message is due. */
@@ -150,16 +165,27 @@ export class DeviceSession {
 
   private async pump(): Promise<void> {
     this.pumping = true;
+    let dueWake = false;
     let retryIn = this.context.idlePollMs;
+    let retryIsDue = false;
     try {
       do {
         this.wakeRequested = false;
+        dueWake ||= this.timerIsDue;
+        this.timerIsDue = false;
         // An idle phone's poll costs one call; once a fetch finds work, the rest of the window is fetched in one round trip.
         let found = false;
         while (!this.closed && this.hasFreeSlot()) {
           const wait = this.nextSendAt - Date.now();
           if (wait > 0) {
             retryIn = wait;
+            retryIsDue = true;
+            break;
+          }
+          if (!this.transport.ready) {
+            // Once per moment work became due: the phone is told, and its pull fetches.
+            if (dueWake) this.transport.nudge();
+            dueWake = false;
             break;
           }
           const paced = paceMs(this.settings) > 0;
@@ -175,7 +201,10 @@ export class DeviceSession {
           );
           this.fetchNow = undefined;
           // Wake exactly when the next scheduled message is due, not at the next idle poll.
-          if (jobs.length < count) retryIn = Math.min(retryIn, this.untilNextPoll());
+          if (jobs.length < count) {
+            const untilDue = this.untilNextPoll();
+            if (untilDue < retryIn) [retryIn, retryIsDue] = [untilDue, untilDue < this.context.idlePollMs];
+          }
           for (const job of jobs) await this.take(job);
           if (jobs.length < count) break;
           found = true;
@@ -185,8 +214,15 @@ export class DeviceSession {
       this.warn(error as Error, 'fetching from the device queue failed; retrying');
     } finally {
       this.pumping = false;
+      this.releaseRefillWaiters();
     }
-    this.arm(retryIn);
+    this.arm(retryIn, retryIsDue);
+  }
+
+  private releaseRefillWaiters(): void {
+    const waiters = this.refillWaiters;
+    this.refillWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** A fetched job: sent, or handed back if the session ended meanwhile, or discarded if Redis lost its data. */
@@ -215,11 +251,20 @@ export class DeviceSession {
     return unacknowledged < this.settings.window;
   }
 
-  /** One timer per session: the next idle poll, or the moment the pace allows the next message. */
-  private arm(ms: number): void {
+  /**
+   * One timer per session: the next idle poll, or (`due`) the moment the pace allows the next message or
+   * a scheduled one is due.
+   */
+  private arm(ms: number, due = false): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), Math.max(ms, 1));
+    this.timer = setTimeout(
+      () => {
+        this.timerIsDue = due;
+        this.wake();
+      },
+      Math.max(ms, 1),
+    );
   }
 
   private dispatch(job: Job<SendSmsJob>): void {
@@ -243,38 +288,30 @@ export class DeviceSession {
       urgent: data.urgent,
       validUntil: new Date(data.validUntil).toISOString(),
     };
-    this.socket
-      .timeout(this.context.ackTimeoutMs)
-      .emit(
-        DeviceEvent.sms,
-        payload,
-        (error: Error | null, ack: SmsAck | undefined) => void this.onAck(entry, error, ack),
-      );
+    this.transport.deliver(
+      payload,
+      this.context.ackTimeoutMs,
+      (answer: DeliveryAnswer) => void this.onAnswer(entry, answer),
+    );
     this.context.metrics.messagesDispatched.inc();
     this.context.metrics.dispatchLatency.observe(Metrics.secondsSince(job.timestamp + (job.delay ?? 0)));
     this.context.log.debug({ deviceId: this.deviceId, messageId: data.messageId }, 'sms emitted');
   }
 
-  private async onAck(entry: InFlight, error: Error | null, ack: SmsAck | undefined): Promise<void> {
+  private async onAnswer(entry: InFlight, answer: DeliveryAnswer): Promise<void> {
     if (entry.settled) return;
     const messageId = entry.job.data.messageId;
     const at = new Date().toISOString();
-    if (error) {
+    if ('timedOut' in answer) {
       await this.onAckTimeout(entry, at);
-      return;
-    }
-    if (ack !== null && typeof ack === 'object' && ack.accepted === true) {
+    } else if (answer.accepted) {
       await this.finish(entry, { messageId, status: MessageStatus.TakenFromServer, at });
     } else {
-      const reason =
-        ack && typeof ack === 'object' && 'reason' in ack && typeof ack.reason === 'string'
-          ? ack.reason
-          : 'malformed ack';
       await this.finish(entry, {
         messageId,
         status: MessageStatus.RejectedByPhone,
         at,
-        error: toStorableText(reason.slice(0, 500)),
+        error: toStorableText(answer.reason.slice(0, 500)),
       });
     }
   }
@@ -307,6 +344,8 @@ export class DeviceSession {
       this.warn(error as Error, 'could not count an unacknowledged send');
     }
     await this.requeue(entry.job);
+    // The message is due again at once: a phone that pulls is told so.
+    this.timerIsDue = true;
     this.wake();
   }
 
@@ -332,7 +371,12 @@ export class DeviceSession {
       // expires: the phone has the message, so a few quick retries save a resend and a stalled job.
       await this.retryBriefly(() => this.context.report(this.deviceId, [report]));
       // This entry still holds its slot, so the window cannot be exceeded by the job fetched into it.
-      if (!this.closed && paceMs(this.settings) === 0 && this.inFlight.size <= this.settings.window) {
+      if (
+        !this.closed &&
+        this.transport.ready &&
+        paceMs(this.settings) === 0 &&
+        this.inFlight.size <= this.settings.window
+      ) {
         next = await this.retryBriefly(() =>
           this.context.queueCalls.run(() => this.worker.completeAndFetch(entry.job, this.token)),
         );
@@ -409,6 +453,7 @@ export class DeviceSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.releaseRefillWaiters();
     const pending = [...this.inFlight.values()].filter((entry) => !entry.settled);
     for (const entry of pending) entry.settled = true;
     this.inFlight.clear();

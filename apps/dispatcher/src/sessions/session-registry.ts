@@ -1,27 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import {
-  DeviceLeases,
-  DevicePresence,
-  DeviceQueues,
-  DeviceSettingsSignal,
-  RedisConnections,
-  WorkSignal,
-} from '@smsfleet/queueing';
-import { CallGate } from './call-gate';
-import { DeviceIdentity } from './device-authenticator.service';
-import { DeviceLeaseKeeper } from './device-lease-keeper';
-import { DeviceSession, SessionContext } from './device-session';
-import { StatusReportBatcher } from './status-report-batcher.service';
-
-const PRESENCE_REFRESH_MS = 30_000;
-/** Signs of life (phone events) are written to Redis together, this often: lastseen is a second-resolution field. */
-const SEEN_FLUSH_MS = 1_000;
-/** A phone whose lease cannot be taken this fast is asked to reconnect (perhaps to a healthier node). */
-const LEASE_TAKE_TIMEOUT_MS = 2_000;
+import { DeviceQueues } from '@smsfleet/queueing';
+import { DeviceIdentity } from '../device-authenticator.service';
+import { CallGate } from '../session/call-gate';
+import { DeviceSession, SessionContext } from '../session/device-session';
+import { SessionTransport } from '../session/session-transport';
+import { StatusReportBatcher } from '../status-report-batcher.service';
+import { SessionLeases } from './session-leases';
+import { SessionPresence } from './session-presence';
+import { DeviceSignalRouter } from './signal-router';
 
 /**
  * How long a reconnected phone's new session waits for its old one to finish recording acks. Reclaiming
@@ -32,30 +21,25 @@ const PREVIOUS_SESSION_CLOSE_WAIT_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * The phones connected to this node, one session each. A session consumes its device's queue only while
- * it holds the device's lease: a newer connection of the phone, here or on another node, takes the lease
- * and the older session ends at once.
+ * The device sessions of this node, one per device, whatever their transport. A session consumes its
+ * device's queue only while it holds the device's lease: a newer connection of the phone, here or on
+ * another node, takes the lease and the older session ends at once.
  */
 @Injectable()
-export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(DeviceSessions.name);
+export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionRegistry.name);
   private readonly sessions = new Map<number, DeviceSession>();
   private readonly context: SessionContext;
-  private presenceTimer?: NodeJS.Timeout;
-  private seenTimer?: NodeJS.Timeout;
-  /** Devices that sent an event since the last flush of signs of life. */
-  private readonly seenSinceFlush = new Set<number>();
-  private readonly leaseKeeper: DeviceLeaseKeeper;
   /** Sessions of this node still closing (recording their last acks), by device. */
   private readonly closing = new Map<number, Promise<void>>();
+  /** Devices this node counts as connected without a session (e.g. a pulling phone's event stream). */
+  private readonly otherConnections = new Set<() => Iterable<number>>();
 
   constructor(
     private readonly queues: DeviceQueues,
-    private readonly redis: RedisConnections,
-    private readonly signal: WorkSignal,
-    private readonly settingsSignal: DeviceSettingsSignal,
-    private readonly leases: DeviceLeases,
-    private readonly presence: DevicePresence,
+    private readonly signals: DeviceSignalRouter,
+    private readonly leases: SessionLeases,
+    private readonly presence: SessionPresence,
     reports: StatusReportBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
@@ -73,7 +57,19 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
         debug: (object, message) => this.logger.debug(object, message),
       },
     };
-    this.leaseKeeper = new DeviceLeaseKeeper(leases, () => [...this.sessions.values()], {
+  }
+
+  onModuleInit(): void {
+    this.signals.listen({
+      work: (deviceId, urgent) => this.sessions.get(deviceId)?.wake(urgent),
+      settings: (deviceId, settings) => this.applySettings(deviceId, settings),
+      leaseTaken: (deviceId) => void this.yieldUnlessOwner(deviceId),
+    });
+    this.presence.start(
+      () => this.connectedDevices(),
+      (deviceId) => this.isConnected(deviceId),
+    );
+    this.leases.start(() => [...this.sessions.values()], {
       lost: async (deviceIds) => {
         for (const deviceId of deviceIds) await this.yieldUnlessOwner(deviceId);
       },
@@ -81,26 +77,19 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  async onModuleInit(): Promise<void> {
-    this.leases.open();
-    const subscriber = this.redis.subscriberConnection();
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.signal.channel) {
-        for (const { deviceId, urgent } of WorkSignal.parse(message))
-          this.sessions.get(deviceId)?.wake(urgent);
-      } else if (channel === this.settingsSignal.channel) {
-        const change = DeviceSettingsSignal.parse(message);
-        if (change) this.applySettings(change.deviceId, change.settings);
-      } else if (channel === this.leases.channel) {
-        const taken = DeviceLeases.parse(message);
-        if (taken) void this.yieldUnlessOwner(taken.deviceId);
-      }
-    });
-    await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
-    // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
-    this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
-    this.seenTimer = setInterval(() => void this.flushSeen(), SEEN_FLUSH_MS);
-    this.leaseKeeper.start();
+  /** A transport that keeps phones connected without a session also counts them as online. */
+  countConnections(devices: () => Iterable<number>): void {
+    this.otherConnections.add(devices);
+  }
+
+  private connectedDevices(): Set<number> {
+    const all = new Set(this.sessions.keys());
+    for (const devices of this.otherConnections) for (const deviceId of devices()) all.add(deviceId);
+    return all;
+  }
+
+  isConnected(deviceId: number): boolean {
+    return this.sessions.has(deviceId) || this.connectedDevices().has(deviceId);
   }
 
   private applySettings(deviceId: number, settings: DeviceSettings): void {
@@ -108,21 +97,6 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     if (!session) return;
     this.logger.log({ deviceId, settings }, 'device settings changed');
     session.updateSettings(settings);
-  }
-
-  private async refreshPresence(): Promise<void> {
-    await this.presence
-      .markOnline([...this.sessions.keys()], this.config.dispatcher.nodeId)
-      .catch((error: Error) => this.logger.warn({ err: error }, 'presence not refreshed'));
-  }
-
-  /** Only phones still connected here: one that left since its event must not read as online again. */
-  private async flushSeen(): Promise<void> {
-    const deviceIds = [...this.seenSinceFlush].filter((deviceId) => this.sessions.has(deviceId));
-    this.seenSinceFlush.clear();
-    await this.presence
-      .markOnline(deviceIds, this.config.dispatcher.nodeId)
-      .catch((error: Error) => this.logger.warn({ err: error }, 'lastseen not refreshed'));
   }
 
   /** Cut off from Redis: we cannot fetch, and soon other nodes may own our phones. Let them go. */
@@ -137,9 +111,8 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
   private async yieldUnlessOwner(deviceId: number): Promise<void> {
     const session = this.sessions.get(deviceId);
     if (!session) return;
-    // The key decides, not the announcement: an older announcement may arrive after our own take.
-    const owner = await this.leases.owner(deviceId).catch(() => session.token);
-    if (owner === session.token || this.sessions.get(deviceId) !== session) return;
+    if ((await this.leases.heldBy(deviceId, session.token)) || this.sessions.get(deviceId) !== session)
+      return;
     this.sessions.delete(deviceId);
     this.logger.log({ deviceId }, 'phone is served by a newer connection; ending this session');
     this.endSession(session);
@@ -151,7 +124,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
    */
   private endSession(session: DeviceSession): void {
     this.countOnline();
-    session.socket.disconnect(true);
+    session.transport.disconnect();
     void this.closeSession(session).catch((error: Error) =>
       this.logger.warn({ err: error, deviceId: session.deviceId }, 'session not closed'),
     );
@@ -165,13 +138,28 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     return closing;
   }
 
+  /** A connection without a session ended (an event stream): offline unless the phone is still here. */
+  async leftIfGone(deviceId: number): Promise<void> {
+    if (!this.isConnected(deviceId)) await this.presence.offline(deviceId);
+  }
+
   /** A sign of life from the phone (an event): online and seen now, written with the others within a second. */
   seen(deviceId: number): void {
-    this.seenSinceFlush.add(deviceId);
+    this.presence.seen(deviceId);
   }
 
   get count(): number {
     return this.sessions.size;
+  }
+
+  /** Devices with a session on this node. */
+  deviceIds(): number[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** The device's session on this node, if it has one. */
+  sessionOf(deviceId: number): DeviceSession | undefined {
+    return this.sessions.get(deviceId);
   }
 
   /** Current settings of a connected phone's session (they may have changed since the handshake). */
@@ -179,22 +167,26 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     return this.sessions.get(deviceId)?.currentSettings;
   }
 
-  /**
-   * Whether a phone can be taken on now. A restarted node whose Redis connection is still coming up must
-   * refuse phones in the handshake ("unavailable": retry) rather than accept them and then end the session
-   * for want of a lease, which a phone following the protocol reads as "a newer session took over" and
-   * does not reconnect (the 13:50 soak: 990 phones turned away that way after a dispatcher kill).
-   */
+  /** Whether a phone can be taken on now (see SessionLeases.ready). */
   get accepting(): boolean {
     return this.leases.ready;
   }
 
-  async open(socket: Socket, identity: DeviceIdentity): Promise<void> {
+  /**
+   * Opens the phone's session over `transport`, ending an older one of the same phone on this node; the
+   * session runs once it holds the device's lease. Answers the session, or undefined when it could not
+   * start (the transport is then disconnected: the phone retries).
+   */
+  async open(
+    transport: SessionTransport,
+    identity: DeviceIdentity,
+    stillWanted: () => boolean = () => true,
+  ): Promise<DeviceSession | undefined> {
     const previous = this.sessions.get(identity.deviceId);
     if (previous) {
       this.sessions.delete(identity.deviceId);
       this.logger.log({ deviceId: identity.deviceId }, 'phone connected again; ending its older session');
-      previous.socket.disconnect(true);
+      previous.transport.disconnect();
       void this.closeSession(previous).catch((error: Error) =>
         this.logger.warn({ err: error, deviceId: identity.deviceId }, 'older session not closed'),
       );
@@ -202,10 +194,10 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     // The phone's last session may still be recording acks: reclaiming its jobs now would resend them.
     const closing = this.closing.get(identity.deviceId);
     if (closing) await Promise.race([closing.catch(() => undefined), sleep(PREVIOUS_SESSION_CLOSE_WAIT_MS)]);
-    if (!socket.connected) return;
+    if (!stillWanted()) return undefined;
     const session = new DeviceSession(
       identity.deviceId,
-      socket,
+      transport,
       this.queues.createManualWorker(identity.deviceId),
       identity.settings,
       this.context,
@@ -213,33 +205,26 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     );
     this.sessions.set(identity.deviceId, session);
     try {
-      await Promise.race([
-        this.leases.take(identity.deviceId, session.token),
-        sleep(LEASE_TAKE_TIMEOUT_MS).then(() => {
-          throw new Error(`no answer from Redis within ${LEASE_TAKE_TIMEOUT_MS} ms`);
-        }),
-      ]);
+      await this.leases.take(identity.deviceId, session.token);
     } catch (error) {
       this.logger.warn(
         { err: error, deviceId: identity.deviceId },
         'lease not taken; phone asked to reconnect',
       );
-      this.sessions.delete(identity.deviceId);
+      if (this.sessions.get(identity.deviceId) === session) this.sessions.delete(identity.deviceId);
       this.endSession(session);
-      return;
+      return undefined;
     }
     this.countOnline();
     await session.start();
-    await this.presence
-      .markOnline([identity.deviceId], this.config.dispatcher.nodeId)
-      .catch((error: Error) =>
-        this.logger.warn({ err: error, deviceId: identity.deviceId }, 'presence not recorded'),
-      );
+    await this.presence.online(identity.deviceId);
+    return session;
   }
 
-  async close(socket: Socket, deviceId: number): Promise<void> {
+  /** The phone left (its transport closed): hands back what it had not acknowledged, releases its lease. */
+  async close(transport: SessionTransport, deviceId: number): Promise<void> {
     const session = this.sessions.get(deviceId);
-    if (!session || session.socket !== socket) return;
+    if (!session || session.transport !== transport) return;
     this.sessions.delete(deviceId);
     this.countOnline();
     await this.closeSession(session);
@@ -247,9 +232,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       this.leases
         .release(deviceId, session.token)
         .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'lease not released')),
-      this.presence
-        .markOffline(deviceId, this.config.dispatcher.nodeId)
-        .catch((error: Error) => this.logger.warn({ err: error, deviceId }, 'presence not cleared')),
+      this.isConnected(deviceId) ? undefined : this.presence.offline(deviceId),
     ]);
   }
 
@@ -259,9 +242,8 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
 
   /** SIGTERM: stop fetching, hand every unacknowledged message back, release the leases. */
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.presenceTimer);
-    clearInterval(this.seenTimer);
-    this.leaseKeeper.stop();
+    this.presence.onApplicationShutdown();
+    this.leases.onApplicationShutdown();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     this.countOnline();
@@ -269,7 +251,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       all.map(async (session) => {
         await session.close();
         await this.leases.release(session.deviceId, session.token).catch(() => undefined);
-        session.socket.disconnect(true);
+        session.transport.disconnect();
       }),
     );
   }

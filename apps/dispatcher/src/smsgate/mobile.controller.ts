@@ -1,0 +1,129 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Patch, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppMessage } from './app-protocol';
+import { EventStreams } from './event-streams.service';
+import { IncomingWebhook } from './incoming-webhook.service';
+import { MobileApi } from './mobile-api.service';
+import { MOBILE_PREFIX } from './mobile-errors';
+import { MOBILE_REQUEST_LIMITER, MobileRequestLimiter, MobileRoute } from './mobile-limits';
+import { AppRegistrationAnswer, SmsGateDevice, SmsGateDevices } from './smsgate-devices.service';
+
+type RawRequest = FastifyRequest & { rawBody?: Buffer };
+
+/**
+ * The SMSGate Android app's device API ("mobile v1", docs/phones.md) on the dispatcher's port: the app
+ * is pointed at `https://HOST/mobile/v1`. Thin: each route authenticates, passes the limiter, and hands
+ * over to MobileApi.
+ */
+@Controller(MOBILE_PREFIX.slice(1))
+export class MobileController {
+  constructor(
+    private readonly devices: SmsGateDevices,
+    private readonly api: MobileApi,
+    private readonly streams: EventStreams,
+    private readonly incoming: IncomingWebhook,
+    @Inject(MOBILE_REQUEST_LIMITER) private readonly limiter: MobileRequestLimiter,
+  ) {}
+
+  private async device(authorization: string | undefined, route: MobileRoute): Promise<SmsGateDevice> {
+    const device = await this.devices.authenticate(authorization);
+    await this.limiter.admit(device.deviceId, route);
+    return device;
+  }
+
+  @Post('device')
+  @HttpCode(201)
+  register(
+    @Headers('authorization') authorization: string | undefined,
+    @Headers('user-agent') userAgent: string | undefined,
+    @Body() body: unknown,
+  ): Promise<AppRegistrationAnswer> {
+    return this.api.register(authorization, body, userAgent);
+  }
+
+  @Patch('device')
+  @HttpCode(204)
+  async updateDevice(
+    @Headers('authorization') authorization: string | undefined,
+    @Headers('user-agent') userAgent: string | undefined,
+    @Body() body: unknown,
+  ): Promise<void> {
+    await this.api.updateDevice(await this.device(authorization, 'device:patch'), body, userAgent);
+  }
+
+  /** The app reads only `externalIp` (to show it); a token is optional here. */
+  @Get('device')
+  publicAddress(@Req() request: FastifyRequest): { externalIp: string } {
+    return { externalIp: request.ip };
+  }
+
+  @Get('message')
+  async messages(@Headers('authorization') authorization: string | undefined): Promise<AppMessage[]> {
+    return this.api.messages(await this.device(authorization, 'message:get'));
+  }
+
+  @Patch('message')
+  @HttpCode(204)
+  async reportStates(
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+  ): Promise<void> {
+    await this.api.reportStates(await this.device(authorization, 'message:patch'), body);
+  }
+
+  @Get('settings')
+  async settings(
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<Record<string, Record<string, unknown>>> {
+    return this.api.settings(await this.device(authorization, 'settings'));
+  }
+
+  @Get('webhooks')
+  async webhooks(
+    @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<Array<{ id: string; url: string; event: string }>> {
+    await this.device(authorization, 'webhooks');
+    return this.api.webhooks(baseUrlOf(request));
+  }
+
+  /** Our receiver of the app's `sms:received` webhooks: signed with the device's key, no bearer token. */
+  @Post('webhooks/incoming')
+  @HttpCode(200)
+  async incomingSms(
+    @Req() request: RawRequest,
+    @Headers('x-signature') signature: string | undefined,
+    @Headers('x-timestamp') timestamp: string | undefined,
+    @Body() body: unknown,
+  ): Promise<{ id: string }> {
+    const stored = await this.incoming.receive(request.rawBody?.toString('utf8'), body, signature, timestamp);
+    return { id: String(stored.messageId) };
+  }
+
+  /** Server-Sent Events: `MessageEnqueued` when the phone has work, `SettingsUpdated`, keepalives. */
+  @Get('events')
+  async events(
+    @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const device = await this.device(authorization, 'events');
+    await this.api.streamOpened(device);
+    if (request.raw.destroyed) return;
+    void reply.hijack();
+    this.streams.open(device.deviceId, reply.raw, () => this.api.streamClosed(device));
+  }
+}
+
+/**
+ * The base URL the phone uses for us, from this request: behind a reverse proxy, the scheme and host it
+ * forwarded (`X-Forwarded-Proto`, `X-Forwarded-Host`), then the path up to `/webhooks`.
+ */
+export function baseUrlOf(request: FastifyRequest): string {
+  const first = (value: string | string[] | undefined) =>
+    (Array.isArray(value) ? value[0] : value)?.split(',')[0].trim();
+  const proto = first(request.headers['x-forwarded-proto']) === 'https' ? 'https' : 'http';
+  const host = first(request.headers['x-forwarded-host']) ?? request.headers.host ?? 'localhost';
+  const path = (request.url ?? '').split('?')[0].replace(/\/webhooks\/?$/, '');
+  return `${proto}://${host}${path}`;
+}
