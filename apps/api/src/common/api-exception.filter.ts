@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidInput } from '@smsfleet/validation';
 import { ApiError, ApiErrorCode } from './api-error';
 import { isDependencyFailure } from './dependency-failure';
 
@@ -42,6 +43,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown, request: FastifyRequest): ApiError {
     if (exception instanceof ApiError) return exception;
+    if (exception instanceof InvalidInput) return ApiError.validation(exception.message);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404)
