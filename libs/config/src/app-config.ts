@@ -12,7 +12,16 @@ export interface AppConfig {
   /** Prefix of every Redis key smsfleet writes (BullMQ queues included). */
   redisPrefix: string;
   logLevel: (typeof LOG_LEVELS)[number];
-  api: { host: string; port: number; trustProxy: boolean; rateLimits: RateLimitsConfig };
+  api: {
+    host: string;
+    port: number;
+    trustProxy: boolean;
+    rateLimits: RateLimitsConfig;
+    /** A request must have arrived whole (headers and body) within this time. */
+    requestTimeoutMs: number;
+    /** Bytes of bodies larger than 1 MB (bulk requests, images) being received at once by one process. */
+    largeBodiesInFlightBytes: number;
+  };
   dispatcher: {
     host: string;
     port: number;
@@ -108,6 +117,13 @@ export function loadConfig(
       failedLoginsPerEmail: read.int('RATE_LIMIT_FAILED_LOGINS_PER_EMAIL', 10, 1, 10_000_000),
       registrationsPerIp: read.int('RATE_LIMIT_REGISTRATIONS_PER_IP', 60, 1, 10_000_000),
     },
+    requestTimeoutMs: read.int('API_REQUEST_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+    largeBodiesInFlightBytes: read.int(
+      'API_LARGE_BODIES_IN_FLIGHT_BYTES',
+      256 * 1_048_576,
+      50_331_648,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   return {

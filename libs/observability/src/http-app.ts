@@ -16,21 +16,39 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Behind a reverse proxy: the client's IP comes from X-Forwarded-For. */
   trustProxy?: boolean;
+  /**
+   * A request (headers and body) must have arrived within this time, or it is answered 408 and its
+   * connection closed; its socket may idle no longer either. Unset: no limit (Node's and Fastify's default).
+   */
+  requestTimeoutMs?: number;
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** Headers are small: a client that has not sent them in this time is not a real client. */
+const HEADERS_TIMEOUT_MS = 20_000;
+/** A socket idles this much longer than a request may take, so the request timeout answers first. */
+const CONNECTION_IDLE_MARGIN_MS = 5_000;
 
 /** Builds and starts one of our apps on Fastify, with JSON logs, HTTP metrics and graceful shutdown. */
 export async function startHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
+  const timeout = options.requestTimeoutMs;
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1_048_576,
     genReqId: requestId,
     trustProxy: options.trustProxy ?? false,
     clientErrorHandler: answerClientError,
+    ...(timeout === undefined
+      ? {}
+      : {
+          requestTimeout: timeout,
+          connectionTimeout: timeout + CONNECTION_IDLE_MARGIN_MS,
+          // Node checks request times on this interval (30 s by default): a slow body is cut within a second.
+          http: { connectionsCheckingInterval: 1_000, headersTimeout: Math.min(timeout, HEADERS_TIMEOUT_MS) },
+        }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
