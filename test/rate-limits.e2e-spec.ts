@@ -70,6 +70,31 @@ describe('rate limits', () => {
     expect(after.body).toMatchObject({ error: 0, token: alice.token });
   });
 
+  it('concurrent wrong guesses at one email cannot pass its limit: the failure is counted before the check', async () => {
+    const victim = system.createAccount();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        call(
+          replicas()[i % 2],
+          'gettoken',
+          { email: victim.email, pass: `guess${i}` },
+          `198.51.100.${i + 1}`,
+        ),
+      ),
+    );
+    const codes = answers.map((a) => a.body.code);
+    expect(codes.filter((c) => c === 'invalid_credentials')).toHaveLength(3);
+    expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(27);
+    // The owner is locked out for the window like after sequential failures.
+    const owner = await call(
+      system.apiUrl,
+      'gettoken',
+      { email: victim.email, pass: victim.password },
+      nextIp(),
+    );
+    expect(owner.body).toMatchObject({ code: 'rate_limited' });
+  });
+
   it('successful logins do not lock an email: a client sending with email + pass keeps working', async () => {
     const bob = system.createAccount();
     const ip = nextIp();
