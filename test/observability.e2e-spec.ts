@@ -176,6 +176,35 @@ describe('observability: /metrics on every app, and logs without secrets', () =>
     expect(valueOf(metrics, 'smsfleet_oldest_waiting_message_age_seconds')).toBeGreaterThanOrEqual(1);
   });
 
+  it('logs a query that fails without its parameters: the body and the number appear in no line', async () => {
+    const secretBody = body();
+    const number = `+49151${randomBytes(3).readUIntBE(0, 3).toString().padStart(8, '0')}`;
+    bodies.push(number, number.slice(1));
+    // A constraint planted for this test makes PostgreSQL refuse exactly this message's INSERT.
+    await system.query(`ALTER TABLE messages ADD CONSTRAINT planted_failure CHECK (body <> '${secretBody}')`);
+    try {
+      const answer = await getdata(system.apiUrl, 'addsms', {
+        token: account.token,
+        device_id: fleet.phones[0].deviceId,
+        sendto: number,
+        body: secretBody,
+      });
+      expect(answer.body).toMatchObject({ error: 1, code: 'internal' });
+    } finally {
+      await system.query(`ALTER TABLE messages DROP CONSTRAINT planted_failure`);
+    }
+    const failure = await waitFor('the failure in the log', () =>
+      readLogLines(system.logDir).find(({ line }) => line.includes('planted_failure')),
+    );
+    expect(JSON.parse(failure.line)).toMatchObject({
+      msg: 'unexpected error',
+      err: { type: 'QueryFailedError', code: '23514', driverError: { constraint: 'planted_failure' } },
+    });
+    for (const { file, line } of readLogLines(system.logDir))
+      for (const text of [secretBody, number, number.slice(1)])
+        if (line.includes(text)) throw new Error(`${file} leaks a failed query's parameter: ${line}`);
+  });
+
   it('writes JSON lines with request, message, device and node ids — and never a body, token, password or secret', async () => {
     const requestId = `test-${randomBytes(6).toString('hex')}`;
     const query = new URLSearchParams({ email: account.email, pass: account.password });
