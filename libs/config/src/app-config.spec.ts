@@ -16,6 +16,8 @@ describe('loadConfig', () => {
         failedLoginsPerEmail: 10,
         registrationsPerIp: 60,
       },
+      requestTimeoutMs: 60_000,
+      largeBodiesInFlightBytes: 256 * 1_048_576,
     });
     expect(config.dispatcher.port).toBe(3001);
     expect(config.admin).toEqual({ user: 'admin', password: undefined });
