@@ -6,6 +6,7 @@ import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
 import { InvariantChecker, InvariantResult, QueueingModule, QueueReconciler } from '@smsfleet/queueing';
 import { parseArgs, requireOption, UsageError } from './cli-args';
+import { readPassword } from './cli-password';
 import { readClientLedger, readPhoneLedger } from './ledger-files';
 
 @Module({ imports: [ConfigModule, PersistenceModule, AuthModule] })
@@ -15,10 +16,16 @@ class CliModule {}
 class ReconcileModule {}
 
 const USAGE = `usage: npm run cli -- <command> [options]
-  user:create    --email E --password P   create an account (prints its API token)
-  user:password  --email E --password P   set a new password
+  user:create    --email E [--password P | --password-stdin]
+                                          create an account (prints its API token); without either
+                                          option the password is asked on the terminal
+  user:password  --email E [--password P | --password-stdin]
+                                          set a new password; the API token is rotated (prints it)
   token:show     --email E                print the account's current API token
   token:rotate   --email E                revoke the token and issue a new one
+  token:reseal                            seal every token with TOKEN_SECRET (from TOKEN_SECRET_PREVIOUS
+                                          or the old database secret), replace those none opens, and
+                                          delete the database secret (docs/operations.md, API tokens)
   migrate                                 apply pending database migrations
   reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)
   check [--settled] [--margin S] [--client-ledger F] [--phone-ledger F]
@@ -48,6 +55,18 @@ async function main(): Promise<void> {
     process.exitCode = (await check(options)) ? 0 : 2;
     return;
   }
+  if (command === 'token:reseal') {
+    const app = await NestFactory.createApplicationContext(CliModule, {
+      logger: ['error'],
+      abortOnError: false,
+    });
+    try {
+      console.log(JSON.stringify(await app.get(AccountService).resealAll()));
+    } finally {
+      await app.close();
+    }
+    return;
+  }
   if (!command || !['user:create', 'user:password', 'token:show', 'token:rotate'].includes(command)) {
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
@@ -59,7 +78,7 @@ async function main(): Promise<void> {
     const accounts = app.get(AccountService);
     const email = requireOption(options, 'email');
     if (command === 'user:create') {
-      const account = await accounts.createUser(email, requireOption(options, 'password'));
+      const account = await accounts.createUser(email, await readPassword(options));
       console.log(
         JSON.stringify({
           id: account.id,
@@ -72,8 +91,9 @@ async function main(): Promise<void> {
     const user = await accounts.findByEmail(email);
     if (!user) throw new UsageError(`no account with email ${email}`);
     if (command === 'user:password') {
-      await accounts.setPassword(user.id, requireOption(options, 'password'));
-      console.log(`password of ${user.email} changed`);
+      const token = await accounts.setPassword(user.id, await readPassword(options));
+      console.log(`password of ${user.email} changed; its API token was rotated:`);
+      console.log(token);
     } else if (command === 'token:show') {
       console.log(await accounts.currentToken(user.id));
     } else {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import multipart from '@fastify/multipart';
 import { SwaggerModule } from '@nestjs/swagger';
-import { AccountService } from '@smsfleet/auth';
+import { AccountService, assertTokenSecretConfigured } from '@smsfleet/auth';
 import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
@@ -17,6 +17,7 @@ const API_VERSION = '1.0.0';
 
 runMain('api', async () => {
   const config = loadConfig();
+  assertTokenSecretConfigured(config);
   const limitsOf = (route: string | undefined) =>
     bodyLimitsOf(route, config.messages.maxBodyLength, config.uploads.maxBytes);
   await startHttpApp(ApiModule, {

@@ -2,11 +2,11 @@ import { Module } from '@nestjs/common';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { AccountService } from './account.service';
 import { PasswordHasher } from './password-hasher';
-import { TokenDeriver } from './token-deriver';
+import { TokenVault } from './token-vault';
 
 @Module({
   imports: [PersistenceModule],
-  providers: [AccountService, PasswordHasher, TokenDeriver],
-  exports: [AccountService, PasswordHasher],
+  providers: [AccountService, PasswordHasher, TokenVault],
+  exports: [AccountService, PasswordHasher, TokenVault],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
+import { placeholderProblem, weakSecretProblem } from './secret-strength';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -46,10 +47,12 @@ export interface AppConfig {
   };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
   /**
-   * Server secret from which API tokens are derived (so gettoken can hand out the same token again).
-   * Unset: a random secret generated for this installation by the first migration is used.
+   * The secret API tokens are sealed with (so gettoken can hand out the same token again); it never enters
+   * the database. Unset: required in production; elsewhere a generated development secret (libs/auth).
    */
   tokenSecret?: string;
+  /** Earlier token secrets, still accepted to open tokens sealed (or derived) with them. */
+  tokenSecretsPrevious: string[];
   messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
   devices: { defaultWindow: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
@@ -99,13 +102,25 @@ export function loadConfig(
 ): AppConfig {
   const nodeEnv = read.string('NODE_ENV', 'development');
   const tokenSecret = read.optionalString('TOKEN_SECRET');
-  if (tokenSecret !== undefined && tokenSecret.length < 16) {
-    throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
+  const weakToken = tokenSecret === undefined ? undefined : weakSecretProblem(tokenSecret);
+  if (weakToken)
+    throw new ConfigError('TOKEN_SECRET', `${weakToken}: generate one with openssl rand -hex 32`);
+  const tokenSecretsPrevious = (read.optionalString('TOKEN_SECRET_PREVIOUS') ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  for (const previous of tokenSecretsPrevious) {
+    // Older installations accepted 16 characters; a placeholder would let anyone compute their tokens.
+    const problem =
+      placeholderProblem(previous) ?? (previous.length < 16 ? 'is shorter than 16 characters' : undefined);
+    if (problem) throw new ConfigError('TOKEN_SECRET_PREVIOUS', `holds a value that ${problem}`);
   }
   const adminPassword = read.optionalString('ADMIN_PASSWORD');
   if (adminPassword !== undefined && adminPassword.length < 12) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
   }
+  if (adminPassword !== undefined && placeholderProblem(adminPassword))
+    throw new ConfigError('ADMIN_PASSWORD', 'is a placeholder, not a password');
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
   const api = {
     host: read.string('API_HOST', '127.0.0.1'),
@@ -126,13 +141,19 @@ export function loadConfig(
     ),
   };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
+  const databaseUrl = read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [
+    'postgres:',
+    'postgresql:',
+  ]);
+  const redisUrl = read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']);
+  if (nodeEnv === 'production') {
+    refusePlaceholderPassword('DATABASE_URL', databaseUrl);
+    refusePlaceholderPassword('REDIS_URL', redisUrl);
+  }
   return {
     nodeEnv,
-    databaseUrl: read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [
-      'postgres:',
-      'postgresql:',
-    ]),
-    redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
+    databaseUrl,
+    redisUrl,
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     api,
@@ -161,6 +182,7 @@ export function loadConfig(
       batchWaitMs: read.int('STATUS_BATCH_WAIT_MS', 20, 0, 5_000),
     },
     tokenSecret,
+    tokenSecretsPrevious,
     messages: {
       validitySeconds: read.int('MESSAGE_VALIDITY_SECONDS', 86_400, 60, 30 * 86_400),
       reportTimeoutSeconds: read.int('MESSAGE_REPORT_TIMEOUT_SECONDS', 86_400, 60, 30 * 86_400),
@@ -206,6 +228,13 @@ function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
     publicUrl: stripSlash(read.url('S3_PUBLIC_URL', publicBase ?? defaultPublic, ['http:', 'https:'])),
   };
   return uploads;
+}
+
+/** A password in a URL copied from an example (`change-me`) would let anyone in. */
+function refusePlaceholderPassword(variable: string, url: string): void {
+  const password = decodeURIComponent(new URL(url).password);
+  if (password !== '' && placeholderProblem(password))
+    throw new ConfigError(variable, 'has a placeholder password: set a generated one');
 }
 
 function stripSlash(url: string): string {

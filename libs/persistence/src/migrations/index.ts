@@ -6,6 +6,7 @@ import { NoReportStatus1764200000000 } from './1764200000000-no-report-status';
 import { PendingMessagesIndex1764300000000 } from './1764300000000-pending-messages-index';
 import { IdempotencyKeys1764600000000 } from './1764600000000-idempotency-keys';
 import { NoAckStatus1764620000000 } from './1764620000000-no-ack-status';
+import { SealedApiTokens1765000000000 } from './1765000000000-sealed-api-tokens';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   PendingMessagesIndex1764300000000,
   IdempotencyKeys1764600000000,
   NoAckStatus1764620000000,
+  SealedApiTokens1765000000000,
 ];
