@@ -7,6 +7,7 @@ import { QueueingModule } from '@smsfleet/queueing';
 import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
+import { ListingGate } from './common/listing-gate.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { ContactsService } from './contacts/contacts.service';
 import { NewsletterService } from './newsletters/newsletter.service';
@@ -52,6 +53,7 @@ import { MessagesController } from './messages/messages.controller';
   ],
   providers: [
     CallerService,
+    ListingGate,
     MessageIntakeService,
     MessageInserter,
     IdempotencyKeysService,

@@ -18,6 +18,9 @@ describe('loadConfig', () => {
       },
       requestTimeoutMs: 60_000,
       largeBodiesInFlightBytes: 256 * 1_048_576,
+      statementTimeoutMs: 10_000,
+      listingsPerAccount: 2,
+      listingsInFlight: 8,
     });
     expect(config.dispatcher.port).toBe(3001);
     expect(config.admin).toEqual({ user: 'admin', password: undefined });

@@ -22,6 +22,12 @@ export interface AppConfig {
     requestTimeoutMs: number;
     /** Bytes of bodies larger than 1 MB (bulk requests, images) being received at once by one process. */
     largeBodiesInFlightBytes: number;
+    /** PostgreSQL cancels an API statement that runs longer (the request answers 503). */
+    statementTimeoutMs: number;
+    /** Listings (getallsms, getalldevices) of one account running at once in one API process. */
+    listingsPerAccount: number;
+    /** Listings of all accounts running at once in one API process. */
+    listingsInFlight: number;
   };
   dispatcher: {
     host: string;
@@ -139,6 +145,9 @@ export function loadConfig(
       50_331_648,
       Number.MAX_SAFE_INTEGER,
     ),
+    statementTimeoutMs: read.int('API_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    listingsPerAccount: read.int('API_LISTINGS_PER_ACCOUNT', 2, 1, 1_000),
+    listingsInFlight: read.int('API_LISTINGS_IN_FLIGHT', 8, 1, 1_000),
   };
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   const databaseUrl = read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [

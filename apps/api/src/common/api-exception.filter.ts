@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInput } from '@smsfleet/validation';
 import { ApiError, ApiErrorCode } from './api-error';
-import { isDependencyFailure } from './dependency-failure';
+import { isDependencyFailure, sqlState } from './dependency-failure';
 
 /** The SmsGateway24 surface answers errors with HTTP 200: its clients read `error`, not the status. */
 const COMPAT_PREFIX = '/getdata/';
@@ -17,6 +17,9 @@ const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
   429: 'rate_limited',
   503: 'unavailable',
 };
+
+/** SQLSTATE query_canceled: API_STATEMENT_TIMEOUT_MS passed (nothing was written). */
+const STATEMENT_TIMEOUT = '57014';
 
 /** Every error leaves as `{"error":1,"message":...,"code":...}` — never a stack trace. */
 @Catch()
@@ -53,6 +56,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (isMalformedMultipart(exception, request))
       return ApiError.validation(`malformed multipart body: ${(exception as Error).message}`);
+    if (exception instanceof Error && sqlState(exception) === STATEMENT_TIMEOUT) {
+      this.logger.warn(
+        { path: request.url.split('?')[0] },
+        'statement cancelled: API_STATEMENT_TIMEOUT_MS passed',
+      );
+      return new ApiError(
+        'unavailable',
+        'the request took the database too long; narrow it (begindate/enddate, device_id, status) or retry',
+      );
+    }
     if (isDependencyFailure(exception)) {
       this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
       return new ApiError('unavailable', 'temporarily unavailable, retry');
