@@ -164,6 +164,31 @@ describe('rate limits', () => {
     expect(n).toBe(4);
   });
 
+  it.each([
+    ['a hop count (API_TRUST_PROXY=1, also what the older "true" now means)', undefined],
+    ['a list of proxy addresses (API_TRUST_PROXY=127.0.0.1/8)', '127.0.0.1/8'],
+  ])('trusting %s, a client cannot choose its IP by writing X-Forwarded-For', async (_, list) => {
+    let base = system.apiUrl;
+    if (list) {
+      await system.startApp('api', 'api-list', { API_TRUST_PROXY: list });
+      base = system.url('api-list');
+    }
+    const dave = system.createAccount();
+    // The proxy (here: the test) appends the address it saw; the client wrote the entries before it.
+    const seen = `198.18.${list ? 1 : 0}.1`;
+    const statuses = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${base}/v1/devices/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${100 + i}, ${seen}` },
+        body: JSON.stringify({ token: dave.token, title: 'phone' }),
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 429, 429]);
+    if (list) await system.stopApp('api-list');
+  });
+
   it('keeps no email address in Redis keys', async () => {
     const keys = await system.redis().keys(`${system.redisPrefix}:rate:*`);
     expect(keys.length).toBeGreaterThan(0);

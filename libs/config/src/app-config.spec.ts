@@ -46,6 +46,8 @@ describe('loadConfig', () => {
     ],
     [{ NODE_ENV: 'production', REDIS_URL: 'redis://:smsfleet@redis:6379/0' }, 'REDIS_URL', /placeholder/],
     [{ ADMIN_PASSWORD: 'change-me-please' }, 'ADMIN_PASSWORD', /placeholder/],
+    [{ API_TRUST_PROXY: 'everyone' }, 'API_TRUST_PROXY', /number of proxies .* \(got "everyone"\)/],
+    [{ API_TRUST_PROXY: '10.0.0.0/33' }, 'API_TRUST_PROXY', /got "10.0.0.0\/33"/],
     [{ STORAGE_DRIVER: 'ftp' }, 'STORAGE_DRIVER', /one of local, s3/],
     [{ STORAGE_DRIVER: 's3' }, 'S3_BUCKET', /required when STORAGE_DRIVER is s3/],
     [{ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'nope' }, 'S3_ENDPOINT', /must be a URL/],
@@ -64,6 +66,18 @@ describe('loadConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as ConfigError).message).toMatch(problem);
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    // The older flag: one proxy in front, never every hop.
+    ['true', 1],
+    ['10.0.0.0/8, 192.168.1.7,fd00::/8,loopback', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']],
+  ])('reads API_TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig({ API_TRUST_PROXY: value }).api.trustProxy).toEqual(expected);
   });
 
   it('keeps the Redis database number of the URL', () => {

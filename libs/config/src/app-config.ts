@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
@@ -16,7 +17,7 @@ export interface AppConfig {
   api: {
     host: string;
     port: number;
-    trustProxy: boolean;
+    trustProxy: TrustProxy;
     rateLimits: RateLimitsConfig;
     /** A request must have arrived whole (headers and body) within this time. */
     requestTimeoutMs: number;
@@ -67,6 +68,13 @@ export interface AppConfig {
   /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
   admin: { user: string; password?: string };
 }
+
+/**
+ * Which proxies' X-Forwarded-For the API believes: none (`false`: the socket's address is the client), the
+ * last `n` hops (a count), or the hops whose address is in a list (addresses, CIDRs, or proxy-addr's names
+ * `loopback`, `linklocal`, `uniquelocal`). Never "every hop": the leftmost entry is the client's to write.
+ */
+export type TrustProxy = false | number | string[];
 
 /** Brute-force limits of the API, counted in Redis per fixed window (shared by every API replica). */
 export interface RateLimitsConfig {
@@ -131,7 +139,7 @@ export function loadConfig(
   const api = {
     host: read.string('API_HOST', '127.0.0.1'),
     port: read.port('API_PORT', 3000),
-    trustProxy: read.flag('API_TRUST_PROXY', false),
+    trustProxy: readTrustProxy(read),
     rateLimits: {
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
       credentialsPerIp: read.int('RATE_LIMIT_CREDENTIALS_PER_IP', 600, 1, 10_000_000),
@@ -237,6 +245,36 @@ function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
     publicUrl: stripSlash(read.url('S3_PUBLIC_URL', publicBase ?? defaultPublic, ['http:', 'https:'])),
   };
   return uploads;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * API_TRUST_PROXY: `false` (default), a hop count, or a list of proxy addresses. The older `true` meant
+ * "trust every hop", which lets any client choose its IP; it now means one hop (a single proxy in front),
+ * what such installations had.
+ */
+function readTrustProxy(read: EnvReader): TrustProxy {
+  const value = read.string('API_TRUST_PROXY', 'false').toLowerCase();
+  if (['false', 'no', '0'].includes(value)) return false;
+  if (['true', 'yes'].includes(value)) return 1;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !PROXY_NAMES.has(entry) && !isAddressOrCidr(entry));
+  if (bad !== undefined || entries.length === 0)
+    throw new ConfigError(
+      'API_TRUST_PROXY',
+      `must be false, the number of proxies in front of the API (1, 2, …) or their addresses/CIDRs separated by commas (got "${bad ?? value}")`,
+    );
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** A password in a URL copied from an example (`change-me`) would let anyone in. */

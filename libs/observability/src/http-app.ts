@@ -2,7 +2,7 @@ import { Logger as NestLogger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { APP_CONFIG, AppConfig, TrustProxy } from '@smsfleet/config';
 import { Readiness } from './health/readiness.service';
 import { answerClientError } from './client-error-answer';
 import { requestId } from './logging.module';
@@ -14,8 +14,8 @@ export interface HttpAppOptions {
   port: number;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
-  /** Behind a reverse proxy: the client's IP comes from X-Forwarded-For. */
-  trustProxy?: boolean;
+  /** Behind reverse proxies: the hops (a count, or their addresses) whose X-Forwarded-For is believed. */
+  trustProxy?: TrustProxy;
   /**
    * A request (headers and body) must have arrived within this time, or it is answered 408 and its
    * connection closed; its socket may idle no longer either. Unset: no limit (Node's and Fastify's default).
@@ -39,7 +39,7 @@ export async function startHttpApp(
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1_048_576,
     genReqId: requestId,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustedHops(options.trustProxy ?? false),
     clientErrorHandler: answerClientError,
     ...(timeout === undefined
       ? {}
@@ -66,6 +66,14 @@ export async function startHttpApp(
   await app.listen(options.port, options.host);
   app.get(Logger).log(`listening on http://${options.host}:${options.port}`);
   return app;
+}
+
+/**
+ * Fastify takes no hop count (it trusts nothing for a number): the last `n` hops, the peer first, become a
+ * function in proxy-addr's terms. Only safe where the proxies are the only way in (ADR 0904).
+ */
+function trustedHops(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
 /**
