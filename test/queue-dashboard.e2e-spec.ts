@@ -52,6 +52,33 @@ describe('queue dashboard (bull-board) at /admin/queues', () => {
     expect(queues.map((queue) => queue.name).sort()).toEqual([`device-${device.deviceId}`, 'status'].sort());
   });
 
+  it('is read-only unless ADMIN_QUEUES_WRITABLE is set: no job can be added, promoted or cleaned', async () => {
+    const device = await registerPhone(system.apiUrl, account.email, account.password, 'read-only phone');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const headers = { authorization: basic('ops', ADMIN_PASSWORD), 'content-type': 'application/json' };
+    const queue = `/admin/queues/api/queues/device-${device.deviceId}`;
+    for (const [method, path, body] of [
+      ['POST', `${queue}/add`, { name: 'sms', data: { sendto: '+4915700000001', body: 'x' } }],
+      ['PUT', `${queue}/promote`, {}],
+      ['PUT', `${queue}/clean/completed`, {}],
+      ['PUT', `${queue}/pause`, {}],
+    ] as const) {
+      const response = await fetch(`${system.apiUrl}${path}`, {
+        method,
+        headers,
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(405);
+    }
+    const counts = await fetch(`${system.apiUrl}/admin/queues/api/queues`, { headers });
+    const { queues } = (await counts.json()) as {
+      queues: Array<{ name: string; readOnlyMode: boolean; counts: Record<string, number> }>;
+    };
+    const shown = queues.find((q) => q.name === `device-${device.deviceId}`);
+    expect(shown?.readOnlyMode).toBe(true);
+    expect(Object.values(shown?.counts ?? {}).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
   it('leaves the public API as it was', async () => {
     const response = await fetch(`${system.apiUrl}/getdata/gettoken?email=${account.email}&pass=x`);
     expect(response.status).toBe(200);

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       listingsInFlight: 8,
     });
     expect(config.dispatcher.port).toBe(3001);
-    expect(config.admin).toEqual({ user: 'admin', password: undefined });
+    expect(config.admin).toEqual({ user: 'admin', password: undefined, writable: false });
     expect(config.messages.reportTimeoutSeconds).toBe(86_400);
     expect(config.scheduler.expiryIntervalMs).toBe(5_000);
   });

@@ -65,8 +65,11 @@ export interface AppConfig {
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
   uploads: UploadsConfig;
-  /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
-  admin: { user: string; password?: string };
+  /**
+   * The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. Read-only unless
+   * `writable`: adding, retrying or promoting a job there sends an SMS through a tenant's phone.
+   */
+  admin: { user: string; password?: string; writable: boolean };
 }
 
 /**
@@ -208,7 +211,11 @@ export function loadConfig(
     devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
-    admin: { user: read.string('ADMIN_USER', 'admin'), password: adminPassword },
+    admin: {
+      user: read.string('ADMIN_USER', 'admin'),
+      password: adminPassword,
+      writable: read.flag('ADMIN_QUEUES_WRITABLE', false),
+    },
   };
 }
 

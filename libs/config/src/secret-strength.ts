@@ -1,6 +1,8 @@
 /** Words that mark a value copied from an example or left as a reminder, not a secret. */
 const PLACEHOLDER =
-  /change.?me|changeit|example|placeholder|replace.?(me|this)|secret|password|^(admin|smsfleet|postgres|redis|default|test)$/i;
+  /change.?me|changeit|example|placeholder|replace.?(me|this)|^(secret|password|admin|smsfleet|postgres|redis|default|test)\d*$/i;
+/** In a generated secret these words do not happen: a value holding them was typed by hand. */
+const TYPED = /secret|password/i;
 
 /**
  * Least entropy estimated from the characters' frequencies: 32 random hex digits (128 real bits) estimate
@@ -19,7 +21,8 @@ export function placeholderProblem(value: string): string | undefined {
  * (`openssl rand -hex 32`).
  */
 export function weakSecretProblem(value: string): string | undefined {
-  const placeholder = placeholderProblem(value);
+  const placeholder =
+    placeholderProblem(value) ?? (TYPED.test(value) ? 'is a placeholder, not a secret' : undefined);
   if (placeholder) return placeholder;
   if (value.length < 32) return `is too short (${value.length} characters, at least 32)`;
   if (/^(.{1,16}?)\1+$/.test(value)) return 'repeats one short pattern';

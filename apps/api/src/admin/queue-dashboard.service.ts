@@ -19,7 +19,9 @@ const REFRESH_AFTER_MS = 2_000;
 /**
  * bull-board at /admin/queues for operators: every device queue and the status queue, behind HTTP Basic
  * authentication (ADMIN_USER / ADMIN_PASSWORD). It shows every tenant's messages, so there is no way in
- * with an account's API token, and without a configured password it is not mounted at all.
+ * with an account's API token, and without a configured password it is not mounted at all. Read-only
+ * (bull-board refuses every change with 405) unless ADMIN_QUEUES_WRITABLE is set: a job added or promoted
+ * there is an SMS sent through a tenant's phone.
  */
 @Injectable()
 export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
@@ -73,9 +75,10 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
     if (!this.board || !this.statusQueue || Date.now() - this.refreshedAt < REFRESH_AFTER_MS) return;
     this.refreshedAt = Date.now();
     const devices: Array<{ id: number }> = await this.db.query(`SELECT id FROM devices ORDER BY id`);
+    const options = { readOnlyMode: !this.config.admin.writable };
     this.board.replaceQueues([
-      new BullMQAdapter(this.statusQueue),
-      ...devices.map((device) => new BullMQAdapter(this.queues.queue(device.id))),
+      new BullMQAdapter(this.statusQueue, options),
+      ...devices.map((device) => new BullMQAdapter(this.queues.queue(device.id), options)),
     ]);
   }
 
