@@ -79,6 +79,41 @@ describe('queue dashboard (bull-board) at /admin/queues', () => {
     expect(Object.values(shown?.counts ?? {}).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
+  it('sends security headers on the API, /docs and /admin/queues (once each), and the UIs load under them', async () => {
+    const headers = { authorization: basic('ops', ADMIN_PASSWORD) };
+    for (const path of [
+      '/getdata/getalldevices',
+      '/docs',
+      '/docs-json',
+      '/admin/queues',
+      '/admin/queues/api/queues',
+    ]) {
+      const response = await fetch(`${system.apiUrl}${path}`, { headers });
+      expect([path, response.status]).toEqual([path, 200]);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain(','); // one policy, not two headers merged
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=31536000/);
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      await response.arrayBuffer();
+    }
+    // Both UIs run only scripts of this origin (no inline script the policy would block).
+    for (const path of ['/docs', '/admin/queues']) {
+      const html = await (await fetch(`${system.apiUrl}${path}`, { headers })).text();
+      const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const [, attributes, code] of scripts)
+        if (!/type="application\/json"/.test(attributes)) {
+          expect(attributes).toMatch(/src=/);
+          expect(attributes).not.toMatch(/src=["']?https?:/);
+          expect(code.trim()).toBe('');
+        }
+    }
+  });
+
   it('leaves the public API as it was', async () => {
     const response = await fetch(`${system.apiUrl}/getdata/gettoken?email=${account.email}&pass=x`);
     expect(response.status).toBe(200);

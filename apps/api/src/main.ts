@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AccountService, assertTokenSecretConfigured } from '@smsfleet/auth';
@@ -9,6 +10,7 @@ import { ApiExceptionFilter } from './common/api-exception.filter';
 import { checkTokenBeforeLargeBodies } from './common/early-token-check';
 import { readMultipartBodies } from './common/multipart-body';
 import { guardRequestSizes } from './common/request-size-guard';
+import { SECURITY_HEADERS } from './common/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
 import { BULK_BODY_LIMIT, bodyLimitsOf, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
 
@@ -40,6 +42,7 @@ runMain('api', async () => {
         bodyLimitOf: (route) => Math.max(limitsOf(route).body, limitsOf(route).multipart.total),
         tokenIsValid: async (token) => (await accounts.accountForToken(token)) !== null,
       });
+      await app.register(helmet, SECURITY_HEADERS);
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart);
       readMultipartBodies(fastify, (route) => limitsOf(route).multipart);

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
+import helmet from '@fastify/helmet';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
@@ -11,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { StatusQueue } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
+import { SECURITY_HEADERS } from '../common/security-headers';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 /** The queue list is read again on a request this long after the last read (new devices appear). */
@@ -55,6 +57,8 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
     const expected = digest(`${this.config.admin.user}:${password}`);
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     await fastify.register(async (scope) => {
+      // This scope loads before the app's own hooks exist (it is registered at module init): its own headers.
+      await scope.register(helmet, SECURITY_HEADERS);
       // Encapsulated: the check guards the dashboard's routes only.
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         if (basicCredentialsMatch(request.headers.authorization, expected)) {
