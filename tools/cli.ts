@@ -1,10 +1,17 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { AccountExistsError, AccountService, AuthModule } from '@smsfleet/auth';
 import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
-import { InvariantChecker, InvariantResult, QueueingModule, QueueReconciler } from '@smsfleet/queueing';
+import {
+  DeviceRevocation,
+  InvariantChecker,
+  InvariantResult,
+  QueueingModule,
+  QueueReconciler,
+} from '@smsfleet/queueing';
 import { parseArgs, requireOption, UsageError } from './cli-args';
 import { readPassword } from './cli-password';
 import { readClientLedger, readPhoneLedger } from './ledger-files';
@@ -14,6 +21,8 @@ class CliModule {}
 
 @Module({ imports: [ConfigModule, PersistenceModule, QueueingModule] })
 class ReconcileModule {}
+
+const DEVICE_COMMANDS = ['device:list', 'device:rotate-secret', 'device:remove'];
 
 const USAGE = `usage: npm run cli -- <command> [options]
   user:create    --email E [--password P | --password-stdin]
@@ -27,6 +36,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
                                           or the old database secret), replace those none opens, and
                                           delete the database secret (docs/operations.md, API tokens)
   migrate                                 apply pending database migrations
+  device:list    --email E                the account's devices (removed ones too, marked)
+  device:rotate-secret --id N             issue a new secret for device N (prints it; the phone is cut off)
+  device:remove  --id N                   remove device N: cut off, its waiting messages end as 202
   reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)
   check [--settled] [--margin S] [--client-ledger F] [--phone-ledger F]
                                           compute the invariants (docs/reliability.md); exit 2 when one fails`;
@@ -53,6 +65,10 @@ async function main(): Promise<void> {
   }
   if (command === 'check') {
     process.exitCode = (await check(options)) ? 0 : 2;
+    return;
+  }
+  if (command !== undefined && DEVICE_COMMANDS.includes(command)) {
+    await devices(command, options);
     return;
   }
   if (command === 'token:reseal') {
@@ -98,6 +114,40 @@ async function main(): Promise<void> {
       console.log(await accounts.currentToken(user.id));
     } else {
       console.log(await accounts.rotateToken(user.id));
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/** An operator's view of devices, and revoking one whatever its account (a stolen phone reported by mail). */
+async function devices(command: string, options: Map<string, string>): Promise<void> {
+  const app = await NestFactory.createApplicationContext(ReconcileModule, {
+    logger: ['error'],
+    abortOnError: false,
+  });
+  try {
+    if (command === 'device:list') {
+      const email = requireOption(options, 'email');
+      const rows: unknown[] = await app.get(DataSource).query(
+        `SELECT d.id, d.title, d.created_at, d.last_seen_at, d.removed_at FROM devices d
+             JOIN users u ON u.id = d.user_id WHERE u.email = lower($1) ORDER BY d.id`,
+        [email.trim()],
+      );
+      for (const row of rows) console.log(JSON.stringify(row));
+      return;
+    }
+    const id = requireOption(options, 'id');
+    if (!/^\d{1,10}$/.test(id)) throw new UsageError('--id takes a device id');
+    const revocation = app.get(DeviceRevocation);
+    if (command === 'device:rotate-secret') {
+      const secret = await revocation.rotateSecret({ deviceId: Number(id) });
+      if (secret === undefined) throw new UsageError(`no device ${id} (or it was removed)`);
+      console.log(JSON.stringify({ device_id: Number(id), device_secret: secret }));
+    } else {
+      const finalised = await revocation.remove({ deviceId: Number(id) });
+      if (finalised === undefined) throw new UsageError(`no device ${id} (or it was removed already)`);
+      console.log(JSON.stringify({ device_id: Number(id), removed: true, messages_finalised: finalised }));
     }
   } finally {
     await app.close();

@@ -93,6 +93,8 @@ export class BenchSystem {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       TOKEN_SECRET: this.tokenSecret,
+      // Fleet scenarios put thousands of phones in one account.
+      DEVICES_MAX_PER_ACCOUNT: '1000000',
       ...appSettingsFromEnvironment(),
       NODE_ENV: 'production',
       DATABASE_URL: this.databaseUrl,

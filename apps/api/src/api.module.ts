@@ -15,6 +15,8 @@ import { NewslettersController } from './newsletters/newsletters.controller';
 import { fileStorageProvider } from './uploads/file-storage.provider';
 import { FilesController } from './uploads/files.controller';
 import { ImageUploadService } from './uploads/image-upload.service';
+import { DeviceAccessController } from './devices/device-access.controller';
+import { DeviceRevocationListener } from './devices/device-revocation.listener';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
 import { DeviceSettingsController } from './devices/device-settings.controller';
@@ -50,6 +52,7 @@ import { MessagesController } from './messages/messages.controller';
     FilesController,
     DeviceRegistrationController,
     DeviceSettingsController,
+    DeviceAccessController,
   ],
   providers: [
     CallerService,
@@ -62,6 +65,7 @@ import { MessagesController } from './messages/messages.controller';
     MessageListService,
     DeviceRegistrationService,
     DeviceSettingsService,
+    DeviceRevocationListener,
     DeviceViewsService,
     ContactsService,
     NewsletterService,

@@ -7,6 +7,7 @@ import {
   DeviceLeases,
   DevicePresence,
   DeviceQueues,
+  DeviceRevocationSignal,
   DeviceSettingsSignal,
   RedisConnections,
   WorkSignal,
@@ -54,6 +55,7 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
     private readonly redis: RedisConnections,
     private readonly signal: WorkSignal,
     private readonly settingsSignal: DeviceSettingsSignal,
+    private readonly revocations: DeviceRevocationSignal,
     private readonly leases: DeviceLeases,
     private readonly presence: DevicePresence,
     reports: StatusReportBatcher,
@@ -91,12 +93,21 @@ export class DeviceSessions implements OnModuleInit, OnApplicationShutdown {
       } else if (channel === this.settingsSignal.channel) {
         const change = DeviceSettingsSignal.parse(message);
         if (change) this.applySettings(change.deviceId, change.settings);
+      } else if (channel === this.revocations.channel) {
+        // Secret rotated or device removed: the disconnect ends the session as any other would.
+        const revoked = DeviceRevocationSignal.parse(message);
+        if (revoked) this.sessions.get(revoked.deviceId)?.socket.disconnect(true);
       } else if (channel === this.leases.channel) {
         const taken = DeviceLeases.parse(message);
         if (taken) void this.yieldUnlessOwner(taken.deviceId);
       }
     });
-    await subscriber.subscribe(this.signal.channel, this.settingsSignal.channel, this.leases.channel);
+    await subscriber.subscribe(
+      this.signal.channel,
+      this.settingsSignal.channel,
+      this.revocations.channel,
+      this.leases.channel,
+    );
     // Presence records expire unless refreshed: a node that dies takes its phones offline with it.
     this.presenceTimer = setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS);
     this.seenTimer = setInterval(() => void this.flushSeen(), SEEN_FLUSH_MS);

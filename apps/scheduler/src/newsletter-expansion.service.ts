@@ -72,6 +72,7 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
            SELECT n.user_id, n.device_id, c.sendto, c.phone, n.body, n.sim, false, now(),
                   now() + make_interval(secs => $2), now(), n.id
              FROM newsletters n
+             JOIN devices d ON d.id = n.device_id AND d.removed_at IS NULL
              JOIN contacts c ON c.user_id = n.user_id
             WHERE n.id = $1
               AND EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = ANY(n.tag_ids))

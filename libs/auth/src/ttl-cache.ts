@@ -23,6 +23,10 @@ export class TtlCache<K, V> {
     this.entries.set(key, { value, expires: now + this.ttlMs });
   }
 
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -61,7 +61,8 @@ export interface AppConfig {
   /** Earlier token secrets, still accepted to open tokens sealed (or derived) with them. */
   tokenSecretsPrevious: string[];
   messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
-  devices: { defaultWindow: number };
+  /** `maxPerAccount`: devices an account may have (removed ones do not count). */
+  devices: { defaultWindow: number; maxPerAccount: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
   uploads: UploadsConfig;
@@ -208,7 +209,10 @@ export function loadConfig(
       reportTimeoutSeconds: read.int('MESSAGE_REPORT_TIMEOUT_SECONDS', 86_400, 60, 30 * 86_400),
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
-    devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    devices: {
+      defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000),
+      maxPerAccount: read.int('DEVICES_MAX_PER_ACCOUNT', 1_000, 1, 1_000_000),
+    },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
     admin: {

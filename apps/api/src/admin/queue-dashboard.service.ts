@@ -78,7 +78,9 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
   private async refreshIfStale(): Promise<void> {
     if (!this.board || !this.statusQueue || Date.now() - this.refreshedAt < REFRESH_AFTER_MS) return;
     this.refreshedAt = Date.now();
-    const devices: Array<{ id: number }> = await this.db.query(`SELECT id FROM devices ORDER BY id`);
+    const devices: Array<{ id: number }> = await this.db.query(
+      `SELECT id FROM devices WHERE removed_at IS NULL ORDER BY id`,
+    );
     const options = { readOnlyMode: !this.config.admin.writable };
     this.board.replaceQueues([
       new BullMQAdapter(this.statusQueue, options),

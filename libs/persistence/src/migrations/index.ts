@@ -7,6 +7,7 @@ import { PendingMessagesIndex1764300000000 } from './1764300000000-pending-messa
 import { IdempotencyKeys1764600000000 } from './1764600000000-idempotency-keys';
 import { NoAckStatus1764620000000 } from './1764620000000-no-ack-status';
 import { SealedApiTokens1765000000000 } from './1765000000000-sealed-api-tokens';
+import { DeviceRemoval1765000100000 } from './1765000100000-device-removal';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   IdempotencyKeys1764600000000,
   NoAckStatus1764620000000,
   SealedApiTokens1765000000000,
+  DeviceRemoval1765000100000,
 ];

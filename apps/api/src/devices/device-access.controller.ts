@@ -1,0 +1,58 @@
+import { Controller, Delete, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { DeviceRevocation } from '@smsfleet/queueing';
+import { ApiError } from '../common/api-error';
+import { CallerService } from '../common/caller.service';
+import { MessageIntakeService } from '../messages/message-intake.service';
+import { Params } from '../common/params.decorator';
+import { RequestParams } from '../common/request-params';
+
+/**
+ * A stolen or retired phone loses its access (token): `POST /v1/devices/:id/secret` issues a new secret
+ * (the phone must be set up with it again), `DELETE /v1/devices/:id` removes the device. Either way its
+ * connected phone is disconnected at once.
+ */
+@Controller('v1/devices')
+export class DeviceAccessController {
+  constructor(
+    private readonly caller: CallerService,
+    private readonly revocation: DeviceRevocation,
+    private readonly intake: MessageIntakeService,
+  ) {}
+
+  @Post(':id/secret')
+  @HttpCode(200)
+  async rotateSecret(
+    @Param('id') id: string,
+    @Params() params: RequestParams,
+    @Req() request: FastifyRequest,
+  ) {
+    const account = await this.caller.byToken(params, request);
+    const deviceId = deviceIdOf(id);
+    const secret = await this.revocation.rotateSecret({ deviceId, account: account.id });
+    if (secret === undefined) throw notFound(id);
+    return { error: 0, message: 'OK', device_id: deviceId, device_secret: secret };
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  async remove(@Param('id') id: string, @Params() params: RequestParams, @Req() request: FastifyRequest) {
+    const account = await this.caller.byToken(params, request);
+    const deviceId = deviceIdOf(id);
+    const finalised = await this.revocation.remove({ deviceId, account: account.id });
+    if (finalised === undefined) throw notFound(id);
+    // Other replicas forget it when the signal arrives; this one at once.
+    this.intake.forgetDevice(account.id, deviceId);
+    return { error: 0, message: 'OK', device_id: deviceId, messages_finalised: finalised };
+  }
+}
+
+function deviceIdOf(id: string): number {
+  const deviceId = /^\d{1,10}$/.test(id) ? Number(id) : NaN;
+  if (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > 2_147_483_647) throw notFound(id);
+  return deviceId;
+}
+
+function notFound(id: string): ApiError {
+  return ApiError.notFound(`device ${id.slice(0, 20)} not found among your devices`);
+}
