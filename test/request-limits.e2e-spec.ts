@@ -5,7 +5,7 @@ import { Account, TestSystem } from './helpers/test-system';
 import { registerPhone } from '../tools/simulator/fleet';
 
 const REQUEST_TIMEOUT_MS = 2_000;
-/** The smallest budget allowed: one full bulk request (48 MB). */
+/** The largest bulk body allowed, and the smallest budget for it: one such request. */
 const LARGE_BODIES_BUDGET = 48 * 1_048_576;
 
 /**
@@ -22,6 +22,7 @@ describe('request limits', () => {
     system = await TestSystem.start(['api'], {
       API_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       API_LARGE_BODIES_IN_FLIGHT_BYTES: String(LARGE_BODIES_BUDGET),
+      API_BULK_BODY_LIMIT_BYTES: String(LARGE_BODIES_BUDGET),
     });
     alice = system.createAccount();
     device = (await registerPhone(system.apiUrl, alice.email, alice.password, 'alice')).deviceId;

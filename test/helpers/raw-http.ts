@@ -60,7 +60,12 @@ export function rawRequest(
       for (const chunk of chunks) {
         if (done || socket.destroyed) return;
         if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
-        if (!socket.destroyed) socket.write(chunk);
+        // As fast as the server reads, no faster: a large body is never buffered here whole.
+        if (!socket.destroyed && !socket.write(chunk))
+          await new Promise((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
       }
     });
   });

@@ -12,7 +12,7 @@ import { readMultipartBodies } from './common/multipart-body';
 import { guardRequestSizes } from './common/request-size-guard';
 import { SECURITY_HEADERS } from './common/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
-import { BULK_BODY_LIMIT, bodyLimitsOf, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
+import { bodyLimitsOf, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
 
 process.env.SMSFLEET_APP ??= 'api';
 const API_VERSION = '1.0.0';
@@ -21,7 +21,12 @@ runMain('api', async () => {
   const config = loadConfig();
   assertTokenSecretConfigured(config);
   const limitsOf = (route: string | undefined) =>
-    bodyLimitsOf(route, config.messages.maxBodyLength, config.uploads.maxBytes);
+    bodyLimitsOf(
+      route,
+      config.messages.maxBodyLength,
+      config.uploads.maxBytes,
+      config.api.bulkBodyLimitBytes,
+    );
   await startHttpApp(ApiModule, {
     host: config.api.host,
     port: config.api.port,
@@ -33,7 +38,7 @@ runMain('api', async () => {
       const fastify = app.getHttpAdapter().getInstance();
       // Large bodies on the bulk route only; registered before Nest adds its routes.
       fastify.addHook('onRoute', (route) => {
-        if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = BULK_BODY_LIMIT;
+        if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = config.api.bulkBodyLimitBytes;
       });
       // Sizes first, then a token outside the body: both before any byte of the body is read.
       guardRequestSizes(fastify, { limitsOf, largeBodiesInFlight: config.api.largeBodiesInFlightBytes });

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
         registrationsPerIp: 60,
       },
       requestTimeoutMs: 60_000,
+      bulkBodyLimitBytes: 16 * 1_048_576,
       largeBodiesInFlightBytes: 256 * 1_048_576,
       statementTimeoutMs: 10_000,
       listingsPerAccount: 2,

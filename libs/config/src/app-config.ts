@@ -21,6 +21,8 @@ export interface AppConfig {
     rateLimits: RateLimitsConfig;
     /** A request must have arrived whole (headers and body) within this time. */
     requestTimeoutMs: number;
+    /** Largest `addalotofsms` body. */
+    bulkBodyLimitBytes: number;
     /** Bytes of bodies larger than 1 MB (bulk requests, images) being received at once by one process. */
     largeBodiesInFlightBytes: number;
     /** PostgreSQL cancels an API statement that runs longer (the request answers 503). */
@@ -151,16 +153,22 @@ export function loadConfig(
       registrationsPerIp: read.int('RATE_LIMIT_REGISTRATIONS_PER_IP', 60, 1, 10_000_000),
     },
     requestTimeoutMs: read.int('API_REQUEST_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+    bulkBodyLimitBytes: read.int('API_BULK_BODY_LIMIT_BYTES', 16 * 1_048_576, 1_048_576, 48 * 1_048_576),
     largeBodiesInFlightBytes: read.int(
       'API_LARGE_BODIES_IN_FLIGHT_BYTES',
       256 * 1_048_576,
-      50_331_648,
+      1_048_576,
       Number.MAX_SAFE_INTEGER,
     ),
     statementTimeoutMs: read.int('API_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     listingsPerAccount: read.int('API_LISTINGS_PER_ACCOUNT', 2, 1, 1_000),
     listingsInFlight: read.int('API_LISTINGS_IN_FLIGHT', 8, 1, 1_000),
   };
+  if (api.largeBodiesInFlightBytes < api.bulkBodyLimitBytes)
+    throw new ConfigError(
+      'API_LARGE_BODIES_IN_FLIGHT_BYTES',
+      `must hold at least one bulk body (API_BULK_BODY_LIMIT_BYTES, ${api.bulkBodyLimitBytes})`,
+    );
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
   const databaseUrl = read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [
     'postgres:',

@@ -54,6 +54,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'validation' : 'internal');
       return new ApiError(code, httpMessage(exception));
     }
+    if (isClientGone(exception, request)) {
+      // The client went away (or its connection was cut: a slow body past the request timeout).
+      this.logger.debug(`request not completed: ${(exception as Error)?.message}`);
+      return ApiError.validation('request aborted before it was read');
+    }
     if (isMalformedMultipart(exception, request))
       return ApiError.validation(`malformed multipart body: ${(exception as Error).message}`);
     if (exception instanceof Error && sqlState(exception) === STATEMENT_TIMEOUT) {
@@ -85,6 +90,17 @@ function httpMessage(exception: HttpException): string {
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.join('; ');
   return typeof message === 'string' ? message : exception.message;
+}
+
+/** The body stopped because its connection did: the client left, or the request timeout cut a slow body. */
+function isClientGone(exception: unknown, request: FastifyRequest): boolean {
+  return (
+    (request.raw.aborted || request.raw.socket?.destroyed === true) &&
+    exception instanceof Error &&
+    /aborted|premature close|ECONNRESET/i.test(
+      `${exception.message} ${(exception as { code?: string }).code}`,
+    )
+  );
 }
 
 /**

@@ -49,11 +49,12 @@ export class RateLimiter implements OnApplicationShutdown {
     connections: RedisConnections,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    // Fails fast instead of waiting for a reconnect: a login must not hang on the limiter.
+    // Fails fast instead of waiting for a reconnect: a login must not hang on the limiter. A slow answer is
+    // still waited for a while: counted in this process instead, the attempt would escape Redis's count.
     this.redis = connections.create('rate-limits', {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
-      commandTimeout: 500,
+      commandTimeout: 2_000,
     });
     this.windowMs = config.api.rateLimits.windowSeconds * 1_000;
     this.local = new LocalWindows(this.windowMs);

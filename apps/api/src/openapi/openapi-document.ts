@@ -41,11 +41,17 @@ export function openApiDocument(version: string): OpenAPIObject {
       },
     },
   };
-  const idParameter: ParameterObject = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
+  const idParameter: ParameterObject = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: { type: 'integer' },
+  };
   paths['/v1/devices/{id}/secret'] = {
     post: {
       tags: ['devices'],
-      summary: 'A new secret for a phone (token): its connected phone is disconnected, the old secret refused',
+      summary:
+        'A new secret for a phone (token): its connected phone is disconnected, the old secret refused',
       parameters: [idParameter],
       security: [{ bearer: [] }],
       responses: {
