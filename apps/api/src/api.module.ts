@@ -15,6 +15,7 @@ import { NewslettersController } from './newsletters/newsletters.controller';
 import { fileStorageProvider } from './uploads/file-storage.provider';
 import { FilesController } from './uploads/files.controller';
 import { ImageUploadService } from './uploads/image-upload.service';
+import { UploadRetentionService } from './uploads/upload-retention.service';
 import { DeviceAccessController } from './devices/device-access.controller';
 import { DeviceRevocationListener } from './devices/device-revocation.listener';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
@@ -70,6 +71,7 @@ import { MessagesController } from './messages/messages.controller';
     ContactsService,
     NewsletterService,
     ImageUploadService,
+    UploadRetentionService,
     fileStorageProvider,
   ],
 })

@@ -88,6 +88,9 @@ describe('loadConfig', () => {
   it('serves uploads from the API by default and builds S3 public URLs', () => {
     expect(loadConfig({}).uploads).toEqual({
       maxBytes: 5 * 1_048_576,
+      quotaBytesPerAccount: 100 * 1_048_576,
+      retentionDays: 30,
+      sweepIntervalMs: 3_600_000,
       driver: 'local',
       localDir: '.smsfleet/uploads',
       publicUrl: 'http://127.0.0.1:3000',

@@ -96,6 +96,12 @@ export interface RateLimitsConfig {
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
 export interface UploadsConfig {
   maxBytes: number;
+  /** Bytes of stored uploads one account may hold at once. */
+  quotaBytesPerAccount: number;
+  /** Uploads older than this are deleted (their URLs then answer 404). */
+  retentionDays: number;
+  /** How often the API looks for uploads past their retention. */
+  sweepIntervalMs: number;
   driver: 'local' | 's3';
   /** Local driver: the directory the API stores and serves files from. */
   localDir: string;
@@ -235,6 +241,14 @@ function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
   const driver = read.oneOf('STORAGE_DRIVER', 'local', ['local', 's3'] as const);
   const uploads: UploadsConfig = {
     maxBytes: read.int('UPLOAD_MAX_BYTES', 5 * 1_048_576, 1_024, 100 * 1_048_576),
+    quotaBytesPerAccount: read.int(
+      'UPLOAD_QUOTA_BYTES_PER_ACCOUNT',
+      100 * 1_048_576,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    retentionDays: read.int('UPLOAD_RETENTION_DAYS', 30, 1, 3_650),
+    sweepIntervalMs: read.int('UPLOAD_SWEEP_INTERVAL_MS', 3_600_000, 100, 86_400_000),
     driver,
     localDir: read.string('UPLOAD_DIR', '.smsfleet/uploads'),
     publicUrl: stripSlash(read.url('PUBLIC_URL', apiUrl, ['http:', 'https:'])),

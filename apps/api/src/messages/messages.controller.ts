@@ -82,7 +82,7 @@ export class MessagesController {
     if (image) {
       // Checked before storing, so that a refused request leaves no file behind.
       await this.intake.assertOwnDevices(account, [fields.deviceId]);
-      fields.body = await this.images.store(image);
+      fields.body = await this.images.store(account, image);
     }
     return this.saved(await this.intake.accept(account, fields, claim));
   }

@@ -8,6 +8,7 @@ import { IdempotencyKeys1764600000000 } from './1764600000000-idempotency-keys';
 import { NoAckStatus1764620000000 } from './1764620000000-no-ack-status';
 import { SealedApiTokens1765000000000 } from './1765000000000-sealed-api-tokens';
 import { DeviceRemoval1765000100000 } from './1765000100000-device-removal';
+import { Uploads1765000200000 } from './1765000200000-uploads';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   NoAckStatus1764620000000,
   SealedApiTokens1765000000000,
   DeviceRemoval1765000100000,
+  Uploads1765000200000,
 ];
