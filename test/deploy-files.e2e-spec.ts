@@ -98,8 +98,8 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     for (const file of config.rule_files) expect(mounted).toContain(file);
     const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
     for (const app of APPS) {
-      const port = loadConfig(serviceEnv(app))[app].port;
-      expect(targets).toContain(`${app}:${port}`);
+      const config = loadConfig(serviceEnv(app));
+      expect(targets).toContain(`${app}:${config.monitoringPort || config[app].port}`);
     }
     // The TargetDown alert matches the job by name.
     expect(config.scrape_configs.map((job) => job.job_name)).toContain('smsfleet');
@@ -118,7 +118,12 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     expect(env[`${PREFIX[app]}_PORT`]).toBe(String(own.port));
     const published = [...(service.ports ?? []), ...(service.expose ?? [])].map((p) => p.split(':').pop());
     expect(published).toContain(String(own.port));
-    expect(service.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${own.port}/health/ready`);
+    // Readiness on the monitoring port, which is never published.
+    expect(config.monitoringPort).toBeGreaterThan(0);
+    expect(service.healthcheck?.test.join(' ')).toContain(
+      `http://127.0.0.1:${config.monitoringPort}/health/ready`,
+    );
+    expect((service.ports ?? []).map((p) => p.split(':').pop())).not.toContain(String(config.monitoringPort));
     expect(service.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerPhone, SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
+import { freePort } from './helpers/free-port';
 import { Sample, scrape, valueOf } from './helpers/prometheus-text';
 import { Account, AppName, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
@@ -50,6 +51,38 @@ describe('observability: /metrics on every app, and logs without secrets', () =>
     fleet?.stop();
     await system?.stop();
   });
+
+  it.each([['api'], ['dispatcher']] as const)(
+    'MONITORING_PORT moves /metrics and /health/ready of the %s off its public port',
+    async (app) => {
+      const port = await freePort();
+      const instance = `${app}-monitored`;
+      await system.startApp(app, instance, { MONITORING_PORT: String(port) });
+      try {
+        const main = system.url(instance);
+        const monitoring = `http://127.0.0.1:${port}`;
+        const status = async (url: string) => (await fetch(url)).status;
+        expect([await status(`${main}/metrics`), await status(`${main}/health/ready`)]).toEqual([404, 404]);
+        expect(await status(`${main}/health/live`)).toBe(200);
+        expect([
+          await status(`${monitoring}/health/ready`),
+          await status(`${monitoring}/health/live`),
+        ]).toEqual([200, 200]);
+        const metrics = await scrape(monitoring);
+        expect(metrics.some((sample) => sample.labels.app === app)).toBe(true);
+        // The monitoring port serves nothing else.
+        expect(await status(`${monitoring}/getdata/gettoken?email=x&pass=y`)).toBe(404);
+        if (app === 'api')
+          expect(
+            (await getdata(main, 'gettoken', { email: account.email, pass: account.password })).body,
+          ).toMatchObject({
+            error: 0,
+          });
+      } finally {
+        await system.stopApp(instance);
+      }
+    },
+  );
 
   it('serves valid Prometheus text on every app, every series labelled with its app', async () => {
     const all = await scrapeAll();

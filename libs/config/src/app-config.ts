@@ -67,6 +67,11 @@ export interface AppConfig {
   devices: { defaultWindow: number; maxPerAccount: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
+  /**
+   * A port of its own for `/metrics` and `/health/ready` (on the app's host), which the app's port then no
+   * longer serves; 0: both on the app's port.
+   */
+  monitoringPort: number;
   uploads: UploadsConfig;
   /**
    * The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. Read-only unless
@@ -228,6 +233,7 @@ export function loadConfig(
       maxPerAccount: read.int('DEVICES_MAX_PER_ACCOUNT', 1_000, 1, 1_000_000),
     },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
+    monitoringPort: read.port('MONITORING_PORT', 0),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
     admin: {
       user: read.string('ADMIN_USER', 'admin'),

@@ -1,3 +1,4 @@
+import { createServer, Server } from 'node:http';
 import { Logger as NestLogger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -62,10 +63,54 @@ export async function startHttpApp(
     return payload;
   });
   handleShutdownSignals(app);
+  const monitoringPort = app.get<AppConfig>(APP_CONFIG).monitoringPort;
+  const monitoring = monitoringPort > 0 ? serveMonitoringApart(adapter, monitoringPort) : undefined;
   await options.configure?.(app);
   await app.listen(options.port, options.host);
+  if (monitoring) {
+    await monitoring.listen(options.host);
+    app.get(Logger).log(`metrics and readiness on http://${options.host}:${monitoringPort}`);
+  }
   app.get(Logger).log(`listening on http://${options.host}:${options.port}`);
   return app;
+}
+
+/** Paths of the monitoring port: what Prometheus and the orchestrator read, and nothing else. */
+const MONITORING_PATHS = /^\/(metrics|health\/ready|health\/live)$/;
+/** What the app's own port stops serving once they have a port of their own (liveness stays). */
+const MONITORING_ONLY = /^\/(metrics|health\/ready)$/;
+
+/**
+ * `/metrics` and `/health/ready` on a port of their own, which compose does not publish: they show
+ * process internals, volumes per route and a failing dependency's error, and cost a database round trip
+ * each, so they are for the operator's network only. The same routes, served by a second listener.
+ */
+function serveMonitoringApart(
+  adapter: FastifyAdapter,
+  port: number,
+): { listen(host: string): Promise<void> } {
+  const fastify = adapter.getInstance();
+  let server: Server | undefined;
+  fastify.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0];
+    const onMonitoringPort = request.socket.localPort === port;
+    const allowed = onMonitoringPort ? MONITORING_PATHS.test(path) : !MONITORING_ONLY.test(path);
+    if (!allowed)
+      await reply
+        .code(404)
+        .send({ error: 1, message: `no such endpoint: ${request.method} ${path}`, code: 'not_found' });
+  });
+  fastify.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+  return {
+    listen: (host) =>
+      new Promise<void>((resolve, reject) => {
+        server = createServer((request, response) => fastify.routing(request, response));
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      }),
+  };
 }
 
 /**
