@@ -652,6 +652,26 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
     expect(walkerSocket.connected).toBe(true);
   });
 
+  it('PostgreSQL itself refuses A’s message or newsletter on B’s device (a composite foreign key)', async () => {
+    const [{ id: aUserId }] = await system.query<{ id: number }>(`SELECT id FROM users WHERE email = $1`, [
+      a.email,
+    ]);
+    await expect(
+      system.query(
+        `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, time_to_send, valid_until)
+         VALUES ($1, $2, '+4917199990009', '+4917199990009', 'cross', 0, now(), now())`,
+        [aUserId, bravo.device],
+      ),
+    ).rejects.toThrow(/messages_device_of_account/);
+    await expect(
+      system.query(
+        `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)
+         VALUES ($1, $2, 'cross', 'cross', 0, '{}', now())`,
+        [aUserId, bravo.device],
+      ),
+    ).rejects.toThrow(/newsletters_device_of_account/);
+  });
+
   it('afterwards B’s rows and queues are byte-identical, and A’s phone only ever got A’s messages', async () => {
     // Every report the walk sent is written (or dropped) once the status queue is empty.
     const statusQueue = new Queue(StatusQueue.name, {

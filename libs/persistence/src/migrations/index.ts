@@ -9,6 +9,7 @@ import { NoAckStatus1764620000000 } from './1764620000000-no-ack-status';
 import { SealedApiTokens1765000000000 } from './1765000000000-sealed-api-tokens';
 import { DeviceRemoval1765000100000 } from './1765000100000-device-removal';
 import { Uploads1765000200000 } from './1765000200000-uploads';
+import { DeviceOfTheSameAccount1765000300000 } from './1765000300000-device-of-the-same-account';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   SealedApiTokens1765000000000,
   DeviceRemoval1765000100000,
   Uploads1765000200000,
+  DeviceOfTheSameAccount1765000300000,
 ];
