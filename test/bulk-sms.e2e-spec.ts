@@ -241,7 +241,7 @@ describe('addalotofsms', () => {
     expect(answer.body).toMatchObject({
       error: 1,
       code: 'validation',
-      message: 'smsdata makes 11000 messages; at most 10000 per request',
+      message: 'smsdata makes more than 10000 messages (item 10 passes the cap); at most 10000 per request',
     });
     expect(await messageCount()).toBe(before);
   });

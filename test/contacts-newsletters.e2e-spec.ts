@@ -4,6 +4,8 @@ import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
 
 /** savetag, savecontact, savepaket/createpaket, and the scheduler turning newsletters into messages. */
+const CONTACT_CAP = 30;
+
 describe('tags, contacts and newsletters', () => {
   let system: TestSystem;
   let alice: Account;
@@ -13,7 +15,10 @@ describe('tags, contacts and newsletters', () => {
   let bobTag: number;
 
   beforeAll(async () => {
-    system = await TestSystem.start(['api', 'scheduler'], { SCHEDULER_SWEEP_INTERVAL_MS: '200' });
+    system = await TestSystem.start(['api', 'scheduler'], {
+      SCHEDULER_SWEEP_INTERVAL_MS: '200',
+      CONTACTS_MAX_PER_ACCOUNT: String(CONTACT_CAP),
+    });
     alice = system.createAccount();
     bob = system.createAccount();
     device = (await registerPhone(system.apiUrl, alice.email, alice.password, 'news')).deviceId;
@@ -163,6 +168,33 @@ describe('tags, contacts and newsletters', () => {
     expect((await getdata(system.apiUrl, 'getallsms', { token: bob.token, onlycount: 1 })).body.count).toBe(
       0,
     );
+  });
+
+  it(`keeps at most ${CONTACT_CAP} contacts per account (a newsletter makes one message each); known numbers still update`, async () => {
+    const carol = system.createAccount();
+    const tag = (await getdata(system.apiUrl, 'savetag', { token: carol.token, title: 'cap' })).body
+      .tag_id as number;
+    const save = (i: number) =>
+      getdata(system.apiUrl, 'savecontact', {
+        token: carol.token,
+        phone: `+4915800${String(i).padStart(6, '0')}`,
+        ctag_id: tag,
+      });
+    const answers = await Promise.all(Array.from({ length: CONTACT_CAP + 3 }, (_, i) => save(i)));
+    expect(answers.filter((a) => a.body.error === 0)).toHaveLength(CONTACT_CAP);
+    for (const refused of answers.filter((a) => a.body.error !== 0))
+      expect(refused.body).toEqual({
+        error: 1,
+        code: 'validation',
+        message: `the account keeps ${CONTACT_CAP} contacts, the most allowed; no new number can be saved`,
+      });
+    const saved = answers.findIndex((a) => a.body.error === 0);
+    expect((await save(saved)).body).toMatchObject({ error: 0 });
+    const [{ n }] = await system.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM contacts c JOIN users u ON u.id = c.user_id WHERE u.email = $1`,
+      [carol.email],
+    );
+    expect(n).toBe(CONTACT_CAP);
   });
 
   it('a newsletter for later waits until its time', async () => {

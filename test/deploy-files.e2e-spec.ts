@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -53,9 +54,14 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
   const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
     services: Record<string, ComposeService>;
   };
-  /** `${NAME:-default}` as compose resolves it with NAME unset. */
+  /**
+   * `${NAME:-default}` as compose resolves it with NAME unset; `${NAME:?message}` (required: compose stops
+   * without it) as an operator sets it, with a generated value.
+   */
   const interpolate = (value: string) =>
-    String(value).replace(/\$\{[A-Z_]+(?::?-([^}]*))?\}/g, (_, d) => d ?? '');
+    String(value)
+      .replace(/\$\{[A-Z_]+:\?[^}]*\}/g, () => randomBytes(32).toString('hex'))
+      .replace(/\$\{[A-Z_]+(?::?-([^}]*))?\}/g, (_, d) => d ?? '');
   /** A service's environment as its container sees it. */
   const serviceEnv = (name: string) =>
     Object.fromEntries(
@@ -116,8 +122,8 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     for (const file of config.rule_files) expect(mounted).toContain(file);
     const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
     for (const app of APPS) {
-      const port = loadConfig(serviceEnv(app))[app].port;
-      expect(targets).toContain(`${app}:${port}`);
+      const config = loadConfig(serviceEnv(app));
+      expect(targets).toContain(`${app}:${config.monitoringPort || config[app].port}`);
     }
     // The TargetDown alert matches the job by name.
     expect(config.scrape_configs.map((job) => job.job_name)).toContain('smsfleet');
@@ -136,7 +142,12 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     expect(env[`${PREFIX[app]}_PORT`]).toBe(String(own.port));
     const published = [...(service.ports ?? []), ...(service.expose ?? [])].map((p) => p.split(':').pop());
     expect(published).toContain(String(own.port));
-    expect(service.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${own.port}/health/ready`);
+    // Readiness on the monitoring port, which is never published.
+    expect(config.monitoringPort).toBeGreaterThan(0);
+    expect(service.healthcheck?.test.join(' ')).toContain(
+      `http://127.0.0.1:${config.monitoringPort}/health/ready`,
+    );
+    expect((service.ports ?? []).map((p) => p.split(':').pop())).not.toContain(String(config.monitoringPort));
     expect(service.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
@@ -193,10 +204,21 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
     );
   }
 
-  /** The environment a container sees, resolved from its ConfigMap, Secret and literal values. */
+  /** The Secret as an operator fills it in: each placeholder of the example replaced by a generated value. */
+  function operatorSecrets(objects: Manifest[]): Record<string, string> {
+    const generated = randomBytes(24).toString('hex');
+    return Object.fromEntries(
+      Object.entries(secretValues(objects)).map(([name, value]) => [
+        name,
+        name === 'TOKEN_SECRET' ? randomBytes(32).toString('hex') : value.replace('change-me', generated),
+      ]),
+    );
+  }
+
+  /** The environment a container sees, resolved from its ConfigMap, operator-filled Secret and literal values. */
   function containerEnv(objects: Manifest[], container: Container): Record<string, string> {
     const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
-    const secrets = secretValues(objects);
+    const secrets = operatorSecrets(objects);
     const env: Record<string, string> = {};
     for (const source of container.envFrom ?? []) {
       const map = configMaps.find((c) => c.metadata.name === source.configMapRef?.name);
@@ -290,7 +312,12 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
     expect((dispatcher?.spec as { replicas: number }).replicas).toBe(3);
     const secrets = secretValues(overlay);
     expect(Object.keys(secrets).sort()).toEqual(['DATABASE_URL', 'REDIS_URL', 'TOKEN_SECRET']);
-    expect(() => loadConfig(secrets)).not.toThrow();
+    // Applied unchanged, the apps refuse its placeholders by name; filled in, they start.
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/TOKEN_SECRET is a placeholder/);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', ...secrets, TOKEN_SECRET: randomBytes(32).toString('hex') }),
+    ).toThrow(/DATABASE_URL has a placeholder password/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...operatorSecrets(overlay) })).not.toThrow();
     const ingresses = overlay.filter((o) => o.kind === 'Ingress') as Array<Manifest & { spec: Yaml }>;
     const routes = ingresses.flatMap((ingress) =>
       ingress.spec.rules.flatMap((r: Yaml) =>

@@ -404,6 +404,158 @@ describe('hostile input (fast-check)', () => {
     expect(rssEnd).toBeLessThan(rssWarm * 1.5 + 50_000);
   }, 300_000);
 
+  it('NUL and lone surrogates in every string field of every route, in every encoding: refused by name, nothing stored', async () => {
+    const before = await counts();
+    const token = { token: alice.token };
+    const device = aliceDevice.deviceId;
+    const tag = (await getdata(system.apiUrl, 'savetag', { ...token, title: 'walk' })).body.tag_id as number;
+    /** Each route with a valid request, and every field it reads. */
+    const routes: Array<{ path: string; base: Record<string, unknown>; fields: string[] }> = [
+      {
+        path: '/getdata/gettoken',
+        base: { email: alice.email, pass: alice.password },
+        fields: ['email', 'pass'],
+      },
+      {
+        path: '/getdata/addsms',
+        base: { ...token, device_id: device, sendto: '+4915700000009', body: 'walk' },
+        fields: ['token', 'device_id', 'sendto', 'body', 'sim', 'timetosend', 'customerid', 'urgent'],
+      },
+      {
+        path: '/getdata/smstosend',
+        base: {
+          email: alice.email,
+          pass: alice.password,
+          device_id: device,
+          sendto: '+4915700000009',
+          body: 'w',
+        },
+        fields: ['email', 'pass', 'sendto', 'body', 'time_to_send'],
+      },
+      {
+        path: '/getdata/getallsms',
+        base: token,
+        fields: [
+          'begindate',
+          'enddate',
+          'phone',
+          'timezone',
+          'status',
+          'device_id',
+          'sim',
+          'customerid',
+          'limit',
+          'offset',
+          'orderbydesc',
+          'onlycount',
+        ],
+      },
+      { path: '/getdata/getsmsstatus', base: { ...token, sms_id: 1 }, fields: ['sms_id'] },
+      { path: '/getdata/savetag', base: { ...token, title: 't' }, fields: ['title'] },
+      {
+        path: '/getdata/savecontact',
+        base: { ...token, phone: '+4915700000010', ctag_id: tag, name: 'n' },
+        fields: ['phone', 'ctag_id', 'name'],
+      },
+      {
+        path: '/getdata/savepaket',
+        base: { ...token, title: 't', device_id: device, body: 'b', tags: String(tag) },
+        fields: ['title', 'body', 'tags', 'time_to_send', 'sim', 'device_id'],
+      },
+      { path: '/getdata/getalldevices', base: token, fields: ['timezone'] },
+      {
+        path: '/getdata/getdevicestatus',
+        base: { ...token, device_id: device },
+        fields: ['timezone', 'device_id'],
+      },
+      {
+        path: '/v1/devices/register',
+        base: { ...token, title: 'walk' },
+        fields: ['title', 'imei', 'serialnumber', 'appversion', 'siminfo'],
+      },
+      {
+        path: `/v1/devices/${device}/settings`,
+        base: { ...token, window: 2 },
+        fields: ['window', 'delaybetweeneachsms'],
+      },
+    ];
+    const bad = [
+      { value: 'a\u0000b', problem: 'NUL', encodings: ['query', 'form', 'json', 'multipart'] },
+      // Only JSON can carry a lone surrogate: URL and multipart encoding turn it into U+FFFD first.
+      { value: 'a\ud800b', problem: 'surrogate', encodings: ['json'] },
+    ];
+    let sent = 0;
+    const refuse = async (path: string, params: Record<string, unknown>, encoding: string, field: string) => {
+      const own = path.startsWith('/v1/');
+      if (own && encoding === 'query') return;
+      const strings = Object.entries(params).map(([k, v]): [string, string] => [
+        k,
+        typeof v === 'string' ? v : JSON.stringify(v),
+      ]);
+      let response: Response;
+      if (encoding === 'query')
+        response = await fetch(`${system.apiUrl}${path}?${new URLSearchParams(strings)}`);
+      else if (encoding === 'form')
+        response = await fetch(`${system.apiUrl}${path}`, {
+          method: 'POST',
+          body: new URLSearchParams(strings),
+        });
+      else if (encoding === 'json')
+        response = await fetch(`${system.apiUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(params),
+        });
+      else {
+        const form = new FormData();
+        for (const [k, v] of strings) form.append(k, v);
+        response = await fetch(`${system.apiUrl}${path}`, { method: 'POST', body: form });
+      }
+      sent++;
+      const text = await response.text();
+      const context = `${path} ${field} ${encoding} → ${response.status} ${text.slice(0, 200)}`;
+      expect([context, response.status < 500]).toEqual([context, true]);
+      const answer = JSON.parse(text) as Record<string, unknown>;
+      // A token outside the body of a route that may take a large one is checked before the body: invalid.
+      const codes = field === 'token' ? ['validation', 'invalid_token'] : ['validation'];
+      expect([context, answer.error, codes.includes(answer.code as string)]).toEqual([context, 1, true]);
+      expect([context, String(answer.message).toLowerCase().includes(field.toLowerCase())]).toEqual([
+        context,
+        true,
+      ]);
+    };
+    for (const route of routes)
+      for (const field of route.fields)
+        for (const { value, encodings } of bad)
+          for (const encoding of encodings)
+            await refuse(route.path, { ...route.base, [field]: value }, encoding, field);
+    // Inside a bulk request's items, and inside siminfo's slots.
+    for (const field of ['sendto', 'body', 'timetosend', 'sim', 'urgent', 'customerid'])
+      for (const { value, encodings } of bad) {
+        const item = { sendto: '+4915700000011', body: 'w', device_id: device, [field]: value };
+        for (const encoding of encodings)
+          await refuse(
+            '/getdata/addalotofsms',
+            { datajson: JSON.stringify({ ...token, smsdata: [item] }) },
+            encoding,
+            field,
+          );
+        await refuse('/getdata/addalotofsms', { ...token, smsdata: [item] }, 'json', field);
+      }
+    for (const field of ['IccId', 'Number', 'CountryIso', 'CarrierName'])
+      for (const { value } of bad)
+        await refuse(
+          '/v1/devices/register',
+          { ...token, title: 'w', siminfo: [{ Slot: 0, [field]: value }] },
+          'json',
+          field,
+        );
+    const after = await counts();
+    expect({ ...after, tags: after.tags - 1 }).toEqual(before);
+    reportFigure('hostile-string-fields', { requests: sent });
+    expect(sent).toBeGreaterThan(250);
+  });
+
   it('socket events: every ack in the documented shape, nothing foreign changed, the dispatcher alive', async () => {
     const bobBefore = await bobState();
     // One socket per phone: a second connection of the same phone replaces the first (one session each).

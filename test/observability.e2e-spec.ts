@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerPhone, SimulatedFleet } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
+import { freePort } from './helpers/free-port';
 import { Sample, scrape, valueOf } from './helpers/prometheus-text';
 import { Account, AppName, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
@@ -50,6 +51,74 @@ describe('observability: /metrics on every app, and logs without secrets', () =>
     fleet?.stop();
     await system?.stop();
   });
+
+  it.each([['api'], ['dispatcher']] as const)(
+    'MONITORING_PORT moves /metrics and /health/ready of the %s off its public port',
+    async (app) => {
+      const port = await freePort();
+      const instance = `${app}-monitored`;
+      await system.startApp(app, instance, { MONITORING_PORT: String(port) });
+      try {
+        const main = system.url(instance);
+        const monitoring = `http://127.0.0.1:${port}`;
+        const status = async (url: string) => (await fetch(url)).status;
+        expect([await status(`${main}/metrics`), await status(`${main}/health/ready`)]).toEqual([404, 404]);
+        expect(await status(`${main}/health/live`)).toBe(200);
+        expect([
+          await status(`${monitoring}/health/ready`),
+          await status(`${monitoring}/health/live`),
+        ]).toEqual([200, 200]);
+        const metrics = await scrape(monitoring);
+        expect(metrics.some((sample) => sample.labels.app === app)).toBe(true);
+        // The monitoring port serves nothing else.
+        expect(await status(`${monitoring}/getdata/gettoken?email=x&pass=y`)).toBe(404);
+        if (app === 'api')
+          expect(
+            (await getdata(main, 'gettoken', { email: account.email, pass: account.password })).body,
+          ).toMatchObject({
+            error: 0,
+          });
+        if (app === 'dispatcher') await expectEventStreamOpens(main, monitoring);
+      } finally {
+        await system.stopApp(instance);
+      }
+    },
+  );
+
+  /**
+   * The SMSGate app's routes stay on the dispatcher's own port, and its event stream opens there as an
+   * event stream: no request timeout, no API security headers (helmet is the API's only).
+   */
+  async function expectEventStreamOpens(main: string, monitoring: string): Promise<void> {
+    const phoneToken = system.cli('phone:token', '--email', account.email).trim();
+    secrets.push(phoneToken);
+    const registered = await fetch(`${main}/mobile/v1/device`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${phoneToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Test/monitored', pushToken: null, simCards: [] }),
+    });
+    expect(registered.status).toBe(201);
+    const { token } = (await registered.json()) as { token: string };
+    secrets.push(token);
+    expect(
+      (await fetch(`${monitoring}/mobile/v1/settings`, { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(404);
+    const aborted = new AbortController();
+    try {
+      const stream = await fetch(`${main}/mobile/v1/events`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: aborted.signal,
+      });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-type')).toBe('text/event-stream');
+      expect(stream.headers.get('content-security-policy')).toBeNull();
+      const first = await (stream.body as ReadableStream<Uint8Array>).getReader().read();
+      expect(Buffer.from(first.value ?? []).toString('utf8')).toContain(':connected');
+    } finally {
+      aborted.abort();
+    }
+  }
 
   it('serves valid Prometheus text on every app, every series labelled with its app', async () => {
     const all = await scrapeAll();
@@ -174,6 +243,35 @@ describe('observability: /metrics on every app, and logs without secrets', () =>
     // Account A has phones online (its offline device's messages can be moved); B has none.
     expect(valueOf(metrics, 'smsfleet_accounts_waiting_without_phone')).toBe(1);
     expect(valueOf(metrics, 'smsfleet_oldest_waiting_message_age_seconds')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('logs a query that fails without its parameters: the body and the number appear in no line', async () => {
+    const secretBody = body();
+    const number = `+49151${randomBytes(3).readUIntBE(0, 3).toString().padStart(8, '0')}`;
+    bodies.push(number, number.slice(1));
+    // A constraint planted for this test makes PostgreSQL refuse exactly this message's INSERT.
+    await system.query(`ALTER TABLE messages ADD CONSTRAINT planted_failure CHECK (body <> '${secretBody}')`);
+    try {
+      const answer = await getdata(system.apiUrl, 'addsms', {
+        token: account.token,
+        device_id: fleet.phones[0].deviceId,
+        sendto: number,
+        body: secretBody,
+      });
+      expect(answer.body).toMatchObject({ error: 1, code: 'internal' });
+    } finally {
+      await system.query(`ALTER TABLE messages DROP CONSTRAINT planted_failure`);
+    }
+    const failure = await waitFor('the failure in the log', () =>
+      readLogLines(system.logDir).find(({ line }) => line.includes('planted_failure')),
+    );
+    expect(JSON.parse(failure.line)).toMatchObject({
+      msg: 'unexpected error',
+      err: { type: 'QueryFailedError', code: '23514', driverError: { constraint: 'planted_failure' } },
+    });
+    for (const { file, line } of readLogLines(system.logDir))
+      for (const text of [secretBody, number, number.slice(1)])
+        if (line.includes(text)) throw new Error(`${file} leaks a failed query's parameter: ${line}`);
   });
 
   it('writes JSON lines with request, message, device and node ids — and never a body, token, password or secret', async () => {

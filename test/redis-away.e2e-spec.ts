@@ -11,7 +11,10 @@ describe('the API while Redis is away', () => {
 
   beforeAll(async () => {
     // Nothing listens there.
-    system = await TestSystem.start(['api'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
+    system = await TestSystem.start(['api'], {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}/0`,
+      RATE_LIMIT_FAILED_LOGINS_PER_EMAIL: '3',
+    });
     alice = system.createAccount();
     device = (await registerPhone(system.apiUrl, alice.email, alice.password, 'p')).deviceId;
   });
@@ -42,12 +45,25 @@ describe('the API while Redis is away', () => {
     });
   });
 
-  it('password logins still answer in bounded time: rate limits are not enforced while Redis is away', async () => {
+  it('password logins still answer in bounded time, and the limits are counted in the process meanwhile', async () => {
     const started = Date.now();
     const answer = await getdata(system.apiUrl, 'gettoken', { email: alice.email, pass: alice.password });
     expect(answer.body).toMatchObject({ error: 0, token: alice.token });
-    const wrong = await getdata(system.apiUrl, 'gettoken', { email: alice.email, pass: 'wrong' });
-    expect(wrong.body).toMatchObject({ error: 1, code: 'invalid_credentials' });
+    const wrong = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        getdata(system.apiUrl, 'gettoken', { email: alice.email, pass: 'wrong' }),
+      ),
+    );
+    expect(wrong.map((a) => a.body.code).sort()).toEqual([
+      'invalid_credentials',
+      'invalid_credentials',
+      'invalid_credentials',
+      'rate_limited',
+      'rate_limited',
+      'rate_limited',
+    ]);
+    const locked = await getdata(system.apiUrl, 'gettoken', { email: alice.email, pass: alice.password });
+    expect(locked.body).toMatchObject({ error: 1, code: 'rate_limited' });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

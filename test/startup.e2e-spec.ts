@@ -28,4 +28,20 @@ describe('start-up with a bad configuration', () => {
       expect(result.stdout).toBe('');
     },
   );
+
+  it.each([
+    [
+      { NODE_ENV: 'production' },
+      /^smsfleet api: invalid configuration: TOKEN_SECRET is required in production/,
+    ],
+    [
+      { TOKEN_SECRET: 'change-me-to-32-random-characters' },
+      /^smsfleet api: invalid configuration: TOKEN_SECRET is a placeholder, not a secret/,
+    ],
+    [{ TOKEN_SECRET: '0123456789abcdef' }, /^smsfleet api: invalid configuration: TOKEN_SECRET is too short/],
+  ])('the api refuses a missing, placeholder or weak token secret: %j', (env, line) => {
+    const result = start('api', env);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(line)]);
+  });
 });

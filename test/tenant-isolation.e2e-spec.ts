@@ -16,6 +16,8 @@ interface Ids {
   device: number;
   /** A device whose secret the walk does not hold (handshakes). */
   device2: number;
+  /** A device whose access the walk may revoke (a new secret, then removal): B's must survive both. */
+  revocable: number;
   sms: number;
   incoming: number;
   tag: number;
@@ -56,6 +58,7 @@ const GHOST: Ids = {
   email: 'nobody@example.com',
   device: 2_000_000_001,
   device2: 2_000_000_002,
+  revocable: 2_000_000_006,
   sms: 9_000_000_001,
   incoming: 9_000_000_002,
   tag: 2_000_000_003,
@@ -83,9 +86,14 @@ const withToken = (params: Record<string, string | number>) => ({ token: a.token
 const call = (method: string, params: Record<string, string | number>, encoding: Encoding = 'get') =>
   getdata(system.apiUrl, method, params, encoding);
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<Answer> {
   const response = await fetch(`${system.apiUrl}${path}`, {
-    method: 'POST',
+    method,
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
@@ -252,6 +260,16 @@ const HTTP_WALK: HttpStep[] = [
         { delaybetweeneachsms: 60 },
         { authorization: `Bearer ${a.token}` },
       ),
+  },
+  {
+    name: 'POST /v1/devices/:id/secret (a new device secret)',
+    expect: 'not_found',
+    call: (ids) => post(`/v1/devices/${ids.revocable}/secret`, withToken({})),
+  },
+  {
+    name: 'DELETE /v1/devices/:id (removal; Bearer)',
+    expect: 'not_found',
+    call: (ids) => post(`/v1/devices/${ids.revocable}`, {}, { authorization: `Bearer ${a.token}` }, 'DELETE'),
   },
   {
     name: 'POST /v1/devices/register with a device_id',
@@ -469,6 +487,7 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
       email: b.email,
       device: b1.deviceId,
       device2: b2.deviceId,
+      revocable: b2.deviceId,
       sms: sent.body.sms_id as number,
       incoming: (incoming as { id: number }).id,
       tag,
@@ -485,6 +504,7 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
   async function createOwn(): Promise<Ids> {
     walker = await registerPhone(system.apiUrl, a.email, a.password, 'alpha walker');
     spare = await registerPhone(system.apiUrl, a.email, a.password, 'alpha spare');
+    const revocable = await registerPhone(system.apiUrl, a.email, a.password, 'alpha revocable');
     walkerSocket = await connectDevice(system.dispatcherUrl, walker, (sms) => walkerReceived.push(sms.id));
     const sent = await call('addsms', withToken({ ...SEND, device_id: walker.deviceId, customerid: 888 }));
     const incoming = await emit<IncomingAck>(walkerSocket, DeviceEvent.incoming, {
@@ -506,6 +526,7 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
       email: a.email,
       device: walker.deviceId,
       device2: spare.deviceId,
+      revocable: revocable.deviceId,
       sms: sent.body.sms_id as number,
       incoming: (incoming as { id: number }).id,
       tag,
@@ -629,6 +650,26 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
       if (step.name.startsWith('incoming')) expect(foreign).toMatchObject({ storedOn: 'walker' });
     }
     expect(walkerSocket.connected).toBe(true);
+  });
+
+  it('PostgreSQL itself refuses A’s message or newsletter on B’s device (a composite foreign key)', async () => {
+    const [{ id: aUserId }] = await system.query<{ id: number }>(`SELECT id FROM users WHERE email = $1`, [
+      a.email,
+    ]);
+    await expect(
+      system.query(
+        `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, time_to_send, valid_until)
+         VALUES ($1, $2, '+4917199990009', '+4917199990009', 'cross', 0, now(), now())`,
+        [aUserId, bravo.device],
+      ),
+    ).rejects.toThrow(/messages_device_of_account/);
+    await expect(
+      system.query(
+        `INSERT INTO newsletters (user_id, device_id, title, body, sim, tag_ids, time_to_send)
+         VALUES ($1, $2, 'cross', 'cross', 0, '{}', now())`,
+        [aUserId, bravo.device],
+      ),
+    ).rejects.toThrow(/newsletters_device_of_account/);
   });
 
   it('afterwards B’s rows and queues are byte-identical, and A’s phone only ever got A’s messages', async () => {

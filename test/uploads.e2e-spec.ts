@@ -5,6 +5,9 @@ import { registerPhone } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { IMAGES, postWithFile } from './helpers/images';
 import { Account, TestSystem } from './helpers/test-system';
+import { waitFor } from './helpers/wait-for';
+
+const QUOTA = 100 * 1_024;
 
 /** `file` on addsms with the local driver: checked by content, size-limited, stored, served, URL as body. */
 describe('addsms with an image (local storage)', () => {
@@ -14,7 +17,13 @@ describe('addsms with an image (local storage)', () => {
   const uploadDir = mkdtempSync(join(tmpdir(), 'smsfleet-uploads-'));
 
   beforeAll(async () => {
-    system = await TestSystem.start(['api'], { UPLOAD_DIR: uploadDir, UPLOAD_MAX_BYTES: String(64 * 1_024) });
+    system = await TestSystem.start(['api'], {
+      UPLOAD_DIR: uploadDir,
+      UPLOAD_MAX_BYTES: String(64 * 1_024),
+      UPLOAD_QUOTA_BYTES_PER_ACCOUNT: String(QUOTA),
+      UPLOAD_RETENTION_DAYS: '30',
+      UPLOAD_SWEEP_INTERVAL_MS: '300',
+    });
     alice = system.createAccount();
     device = (await registerPhone(system.apiUrl, alice.email, alice.password, 'wa')).deviceId;
   });
@@ -119,5 +128,45 @@ describe('addsms with an image (local storage)', () => {
   it('answers 404 for a file that does not exist or a name that is not ours', async () => {
     expect((await fetch(`${system.apiUrl}/files/00000000-0000-0000-0000-000000000000.png`)).status).toBe(404);
     expect((await fetch(`${system.apiUrl}/files/..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
+  });
+
+  it('counts uploads against the account’s quota, concurrent ones too, and stores nothing past it', async () => {
+    const dora = system.createAccount();
+    const doraDevice = (await registerPhone(system.apiUrl, dora.email, dora.password, 'quota')).deviceId;
+    const image = Buffer.concat([IMAGES.gif, Buffer.alloc(30 * 1_024, 7)]);
+    const before = await state();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        postWithFile(
+          `${system.apiUrl}/getdata/addsms`,
+          { token: dora.token, sendto: '+4915752982212', device_id: doraDevice },
+          { data: image, name: 'q.gif', type: 'image/gif' },
+        ),
+      ),
+    );
+    // 30 KB each against 100 KB: three fit.
+    expect(answers.filter((a) => a.error === 0)).toHaveLength(3);
+    for (const refused of answers.filter((a) => a.error !== 0))
+      expect(refused).toMatchObject({
+        error: 1,
+        code: 'validation',
+        message: expect.stringMatching(/quota/),
+      });
+    const after = await state();
+    expect(after.files - before.files).toBe(3);
+    // Another account's quota is its own.
+    expect(await addsms({ data: IMAGES.png, name: 'a.png', type: 'image/png' })).toMatchObject({ error: 0 });
+  });
+
+  it('deletes uploads past their retention, file and row, and leaves the others', async () => {
+    const kept = await addsms({ data: IMAGES.webp, name: 'k.webp', type: 'image/webp' });
+    const old = await addsms({ data: IMAGES.jpeg, name: 'o.jpg', type: 'image/jpeg' });
+    const [keptUrl, oldUrl] = [await bodyOf(kept.sms_id as number), await bodyOf(old.sms_id as number)];
+    const oldKey = oldUrl.split('/').pop() as string;
+    await system.query(`UPDATE uploads SET created_at = now() - interval '31 days' WHERE key = $1`, [oldKey]);
+    await waitFor('the old upload deleted', async () => (await fetch(oldUrl)).status === 404, 10_000, 200);
+    expect(await system.query(`SELECT 1 FROM uploads WHERE key = $1`, [oldKey])).toEqual([]);
+    expect((await fetch(keptUrl)).status).toBe(200);
+    expect(readdirSync(uploadDir)).not.toContain(oldKey);
   });
 });

@@ -1,11 +1,19 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { AccountExistsError, AccountService, AuthModule, PhoneRegistrationTokens } from '@smsfleet/auth';
 import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
-import { InvariantChecker, InvariantResult, QueueingModule, QueueReconciler } from '@smsfleet/queueing';
+import {
+  DeviceRevocation,
+  InvariantChecker,
+  InvariantResult,
+  QueueingModule,
+  QueueReconciler,
+} from '@smsfleet/queueing';
 import { parseArgs, requireOption, UsageError } from './cli-args';
+import { readPassword } from './cli-password';
 import { readClientLedger, readPhoneLedger } from './ledger-files';
 
 @Module({ imports: [ConfigModule, PersistenceModule, AuthModule] })
@@ -14,14 +22,28 @@ class CliModule {}
 @Module({ imports: [ConfigModule, PersistenceModule, QueueingModule] })
 class ReconcileModule {}
 
+const DEVICE_COMMANDS = ['device:list', 'device:rotate-secret', 'device:remove'];
+
 const USAGE = `usage: npm run cli -- <command> [options]
-  user:create    --email E --password P   create an account (prints its API token)
-  user:password  --email E --password P   set a new password
+  user:create    --email E [--password P | --password-stdin]
+                                          create an account (prints its API token); without either
+                                          option the password is asked on the terminal
+  user:password  --email E [--password P | --password-stdin]
+                                          set a new password; the API token is rotated (prints it)
   token:show     --email E                print the account's current API token
   token:rotate   --email E                revoke the token and issue a new one
   phone:token    --email E [--rotate]     print the account's phone registration token (the SMSGate
                                           app's "Private Token"); --rotate replaces it first
+  token:reseal                            seal every API and phone registration token with TOKEN_SECRET
+                                          (from TOKEN_SECRET_PREVIOUS or the old database secret), replace
+                                          those none opens, and delete the database secret
+                                          (docs/operations.md, API tokens)
   migrate                                 apply pending database migrations
+  device:list    --email E                the account's devices (removed ones too, marked)
+  device:rotate-secret --id N             issue a new secret for device N (prints it; the phone is cut off);
+                                          an SMSGate app phone's token is revoked and its next
+                                          registration takes the device over (docs/phones.md)
+  device:remove  --id N                   remove device N: cut off, its waiting messages end as 202
   reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)
   check [--settled] [--margin S] [--client-ledger F] [--phone-ledger F]
                                           compute the invariants (docs/reliability.md); exit 2 when one fails`;
@@ -50,6 +72,22 @@ async function main(): Promise<void> {
     process.exitCode = (await check(options)) ? 0 : 2;
     return;
   }
+  if (command !== undefined && DEVICE_COMMANDS.includes(command)) {
+    await devices(command, options);
+    return;
+  }
+  if (command === 'token:reseal') {
+    const app = await NestFactory.createApplicationContext(CliModule, {
+      logger: ['error'],
+      abortOnError: false,
+    });
+    try {
+      console.log(JSON.stringify(await app.get(AccountService).resealAll()));
+    } finally {
+      await app.close();
+    }
+    return;
+  }
   if (
     !command ||
     !['user:create', 'user:password', 'token:show', 'token:rotate', 'phone:token'].includes(command)
@@ -64,7 +102,7 @@ async function main(): Promise<void> {
     const accounts = app.get(AccountService);
     const email = requireOption(options, 'email');
     if (command === 'user:create') {
-      const account = await accounts.createUser(email, requireOption(options, 'password'));
+      const account = await accounts.createUser(email, await readPassword(options));
       console.log(
         JSON.stringify({
           id: account.id,
@@ -77,8 +115,9 @@ async function main(): Promise<void> {
     const user = await accounts.findByEmail(email);
     if (!user) throw new UsageError(`no account with email ${email}`);
     if (command === 'user:password') {
-      await accounts.setPassword(user.id, requireOption(options, 'password'));
-      console.log(`password of ${user.email} changed`);
+      const token = await accounts.setPassword(user.id, await readPassword(options));
+      console.log(`password of ${user.email} changed; its API token was rotated:`);
+      console.log(token);
     } else if (command === 'phone:token') {
       const phoneTokens = app.get(PhoneRegistrationTokens);
       console.log(
@@ -90,6 +129,46 @@ async function main(): Promise<void> {
       console.log(await accounts.currentToken(user.id));
     } else {
       console.log(await accounts.rotateToken(user.id));
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/** An operator's view of devices, and revoking one whatever its account (a stolen phone reported by mail). */
+async function devices(command: string, options: Map<string, string>): Promise<void> {
+  const app = await NestFactory.createApplicationContext(ReconcileModule, {
+    logger: ['error'],
+    abortOnError: false,
+  });
+  try {
+    if (command === 'device:list') {
+      const email = requireOption(options, 'email');
+      const rows: unknown[] = await app.get(DataSource).query(
+        `SELECT d.id, d.title, d.kind, d.created_at, d.last_seen_at, d.removed_at FROM devices d
+             JOIN users u ON u.id = d.user_id WHERE u.email = lower($1) ORDER BY d.id`,
+        [email.trim()],
+      );
+      for (const row of rows) console.log(JSON.stringify(row));
+      return;
+    }
+    const id = requireOption(options, 'id');
+    if (!/^\d{1,10}$/.test(id)) throw new UsageError('--id takes a device id');
+    const revocation = app.get(DeviceRevocation);
+    if (command === 'device:rotate-secret') {
+      const rotated = await revocation.rotateSecret({ deviceId: Number(id) });
+      if (rotated === undefined) throw new UsageError(`no device ${id} (or it was removed)`);
+      console.log(
+        JSON.stringify(
+          rotated.kind === 'socket'
+            ? { device_id: Number(id), device_secret: rotated.secret }
+            : { device_id: Number(id), kind: 'smsgate', awaiting_registration: true },
+        ),
+      );
+    } else {
+      const finalised = await revocation.remove({ deviceId: Number(id) });
+      if (finalised === undefined) throw new UsageError(`no device ${id} (or it was removed already)`);
+      console.log(JSON.stringify({ device_id: Number(id), removed: true, messages_finalised: finalised }));
     }
   } finally {
     await app.close();

@@ -55,6 +55,8 @@ export class BenchSystem {
   readonly id = randomBytes(4).toString('hex');
   readonly databaseUrl: string;
   readonly redisPrefix = `smsfleet-bench-${this.id}`;
+  /** Production mode requires a token secret: one of the run's own. */
+  private readonly tokenSecret = randomBytes(32).toString('hex');
   readonly ports = {} as Record<AppName, number>;
   readonly logDir = join(tmpdir(), `smsfleet-bench-${this.id}`);
   private supervisor?: AppSupervisor;
@@ -90,6 +92,9 @@ export class BenchSystem {
     return {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      TOKEN_SECRET: this.tokenSecret,
+      // Fleet scenarios put thousands of phones in one account.
+      DEVICES_MAX_PER_ACCOUNT: '1000000',
       ...appSettingsFromEnvironment(),
       NODE_ENV: 'production',
       DATABASE_URL: this.databaseUrl,

@@ -7,6 +7,7 @@ import { QueueingModule } from '@smsfleet/queueing';
 import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
+import { ListingGate } from './common/listing-gate.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { ContactsService } from './contacts/contacts.service';
 import { NewsletterService } from './newsletters/newsletter.service';
@@ -14,6 +15,9 @@ import { NewslettersController } from './newsletters/newsletters.controller';
 import { fileStorageProvider } from './uploads/file-storage.provider';
 import { FilesController } from './uploads/files.controller';
 import { ImageUploadService } from './uploads/image-upload.service';
+import { UploadRetentionService } from './uploads/upload-retention.service';
+import { DeviceAccessController } from './devices/device-access.controller';
+import { DeviceRevocationListener } from './devices/device-revocation.listener';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
 import { DeviceSettingsController } from './devices/device-settings.controller';
@@ -50,10 +54,12 @@ import { MessagesController } from './messages/messages.controller';
     FilesController,
     DeviceRegistrationController,
     DeviceSettingsController,
+    DeviceAccessController,
   ],
   providers: [
     SendCapabilities,
     CallerService,
+    ListingGate,
     MessageIntakeService,
     MessageInserter,
     IdempotencyKeysService,
@@ -62,10 +68,12 @@ import { MessagesController } from './messages/messages.controller';
     MessageListService,
     DeviceRegistrationService,
     DeviceSettingsService,
+    DeviceRevocationListener,
     DeviceViewsService,
     ContactsService,
     NewsletterService,
     ImageUploadService,
+    UploadRetentionService,
     fileStorageProvider,
   ],
 })

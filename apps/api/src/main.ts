@@ -1,37 +1,56 @@
 import 'reflect-metadata';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { SwaggerModule } from '@nestjs/swagger';
+import { AccountService, assertTokenSecretConfigured } from '@smsfleet/auth';
 import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
+import { checkTokenBeforeLargeBodies } from './common/early-token-check';
+import { readMultipartBodies } from './common/multipart-body';
+import { guardRequestSizes } from './common/request-size-guard';
+import { SECURITY_HEADERS } from './common/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
-import { BULK_BODY_LIMIT, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
+import { bodyLimitsOf, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
 
 process.env.SMSFLEET_APP ??= 'api';
 const API_VERSION = '1.0.0';
 
 runMain('api', async () => {
   const config = loadConfig();
+  assertTokenSecretConfigured(config);
+  const limitsOf = (route: string | undefined) =>
+    bodyLimitsOf(
+      route,
+      config.messages.maxBodyLength,
+      config.uploads.maxBytes,
+      config.api.bulkBodyLimitBytes,
+    );
   await startHttpApp(ApiModule, {
     host: config.api.host,
     port: config.api.port,
     bodyLimit: DEFAULT_BODY_LIMIT,
     trustProxy: config.api.trustProxy,
+    requestTimeoutMs: config.api.requestTimeoutMs,
     configure: async (app) => {
       app.useGlobalFilters(new ApiExceptionFilter());
+      const fastify = app.getHttpAdapter().getInstance();
       // Large bodies on the bulk route only; registered before Nest adds its routes.
-      app
-        .getHttpAdapter()
-        .getInstance()
-        .addHook('onRoute', (route) => {
-          if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = BULK_BODY_LIMIT;
-        });
-      // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
-      await app.register(multipart, {
-        attachFieldsToBody: 'keyValues',
-        limits: { fileSize: config.uploads.maxBytes, files: 1, fields: 200 },
+      fastify.addHook('onRoute', (route) => {
+        if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = config.api.bulkBodyLimitBytes;
       });
+      // Sizes first, then a token outside the body: both before any byte of the body is read.
+      guardRequestSizes(fastify, { limitsOf, largeBodiesInFlight: config.api.largeBodiesInFlightBytes });
+      const accounts = app.get(AccountService);
+      checkTokenBeforeLargeBodies(fastify, {
+        bodyLimitOf: (route) => Math.max(limitsOf(route).body, limitsOf(route).multipart.total),
+        tokenIsValid: async (token) => (await accounts.accountForToken(token)) !== null,
+      });
+      await app.register(helmet, SECURITY_HEADERS);
+      // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
+      await app.register(multipart);
+      readMultipartBodies(fastify, (route) => limitsOf(route).multipart);
       // The UI at /docs, the description itself at /docs-json.
       SwaggerModule.setup('docs', app, openApiDocument(API_VERSION), {
         jsonDocumentUrl: 'docs-json',

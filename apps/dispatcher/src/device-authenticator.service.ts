@@ -44,7 +44,7 @@ export class DeviceAuthenticator {
       delay_between_sms: number;
       send_window: number | null;
     }> = await this.db.query(
-      `SELECT user_id, secret_hash, delay_between_sms, send_window FROM devices WHERE id = $1`,
+      `SELECT user_id, secret_hash, delay_between_sms, send_window FROM devices WHERE id = $1 AND removed_at IS NULL`,
       [id],
     );
     const device = rows[0];

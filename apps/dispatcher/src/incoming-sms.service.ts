@@ -25,7 +25,7 @@ export class IncomingSmsService {
       `WITH stored AS (
          INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, status, time_to_send, valid_until, sent_at, enqueued_at)
          SELECT d.user_id, d.id, $2::text, $3::text, $4::text, $5::smallint, $7::smallint, $6::timestamptz, $6::timestamptz, $6::timestamptz, now()
-           FROM devices d WHERE d.id = $1
+           FROM devices d WHERE d.id = $1 AND d.removed_at IS NULL
          ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE status = 5 DO NOTHING
          RETURNING id)
        SELECT id FROM stored

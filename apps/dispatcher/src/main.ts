@@ -20,6 +20,8 @@ runMain('dispatcher', async () => {
     bodyLimit: MOBILE_BODY_LIMIT,
     // The incoming-SMS webhook is signed over its bytes.
     rawBody: true,
+    // No requestTimeoutMs: an event stream (GET /mobile/v1/events) is one request that lasts hours.
+    // Helmet's headers are the API's (apps/api/src/main.ts), not for phones.
     configure: (app) => {
       // Errors under /mobile/v1 in the app's terms (body-parser refusals included); others as Nest answers them.
       app.useGlobalFilters(new MobileExceptionFilter(app.getHttpAdapter()));

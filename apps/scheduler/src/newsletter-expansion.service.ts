@@ -11,10 +11,9 @@ const CLAIM_BATCH = 10;
 /** Jobs per addBulk when a large newsletter is enqueued. */
 const ENQUEUE_CHUNK = 5_000;
 
-interface CreatedRow {
-  id: number;
+/** What every message of one newsletter shares: read once, not once per contact. */
+interface NewsletterRow {
   device_id: number;
-  sendto: string;
   body: string;
   sim: number;
   time_to_send: Date;
@@ -50,7 +49,7 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
 
   /** Expands one batch of due newsletters; returns how many it claimed. */
   async expandDue(): Promise<number> {
-    const created: CreatedRow[] = [];
+    const created: EnqueueableMessage[] = [];
     const claimed = await this.db.transaction(async (tx) => {
       const due: Array<{ id: number }> = await tx.query(
         `SELECT id FROM newsletters
@@ -61,17 +60,25 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
         [CLAIM_BATCH],
       );
       for (const { id } of due) {
-        const rows: CreatedRow[] = await tx.query(
+        // now() is the transaction's time: every message of the newsletter has the same send time and validity.
+        const [newsletter]: NewsletterRow[] = await tx.query(
+          `SELECT device_id, body, sim, now() AS time_to_send, now() + make_interval(secs => $2) AS valid_until
+             FROM newsletters WHERE id = $1`,
+          [id, this.config.messages.validitySeconds],
+        );
+        // Only what differs per contact comes back: a body copied per row would cost memory per contact.
+        const rows: Array<{ id: number; sendto: string }> = await tx.query(
           `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, time_to_send, valid_until, created_at, newsletter_id)
            SELECT n.user_id, n.device_id, c.sendto, c.phone, n.body, n.sim, false, now(),
                   now() + make_interval(secs => $2), now(), n.id
              FROM newsletters n
+             JOIN devices d ON d.id = n.device_id AND d.removed_at IS NULL
              JOIN contacts c ON c.user_id = n.user_id
             WHERE n.id = $1
               AND EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = ANY(n.tag_ids))
             ORDER BY c.id
            ON CONFLICT (newsletter_id, phone) WHERE newsletter_id IS NOT NULL DO NOTHING
-           RETURNING id, device_id, sendto, body, sim, time_to_send, valid_until`,
+           RETURNING id, sendto`,
           [id, this.config.messages.validitySeconds],
         );
         await tx.query(`UPDATE newsletters SET expanded_at = now(), message_count = $2 WHERE id = $1`, [
@@ -79,11 +86,11 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
           rows.length,
         ]);
         this.logger.log({ newsletterId: id, messages: rows.length }, 'newsletter expanded');
-        created.push(...rows);
+        for (const row of rows) created.push(enqueueableFrom({ ...newsletter, ...row }));
       }
       return due.length;
     });
-    await this.enqueue(created.sort((a, b) => a.id - b.id).map(enqueueableFrom));
+    await this.enqueue(created.sort((a, b) => a.id - b.id));
     return claimed;
   }
 

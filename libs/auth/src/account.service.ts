@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { ApiTokenEntity, UserEntity } from '@smsfleet/persistence';
+import { DataSource, EntityManager } from 'typeorm';
+import { UserEntity } from '@smsfleet/persistence';
 import { PasswordHasher } from './password-hasher';
+import { PhoneRegistrationTokens, PhoneTokensResealReport } from './phone-registration-tokens';
 import { sha256Hex } from './secret-hash';
-import { TokenDeriver } from './token-deriver';
+import { TokenVault } from './token-vault';
 import { TtlCache } from './ttl-cache';
 
 export class AccountExistsError extends Error {
@@ -22,15 +23,33 @@ export interface Account {
 const MIN_PASSWORD_LENGTH = 8;
 const TOKEN_CACHE_MS = 5_000;
 
+interface ActiveToken {
+  id: number;
+  version: number;
+  token_hash: string;
+  sealed: string | null;
+}
+
+/** What `token:reseal` did: tokens sealed from an older secret, rotated because none opened them. */
+export interface ResealReport {
+  alreadySealed: number;
+  resealed: number;
+  rotated: number;
+  /** The same for the accounts' phone registration tokens, sealed with the same key. */
+  phoneRegistrationTokens: PhoneTokensResealReport;
+  databaseSecretDeleted: boolean;
+}
 /** Accounts, their passwords and their API token. */
 @Injectable()
 export class AccountService {
+  private readonly logger = new Logger(AccountService.name);
   private readonly tokenCache = new TtlCache<string, Account>(TOKEN_CACHE_MS, 10_000);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly hasher: PasswordHasher,
-    private readonly tokens: TokenDeriver,
+    private readonly vault: TokenVault,
+    private readonly phoneTokens: PhoneRegistrationTokens,
   ) {}
 
   static normaliseEmail(email: string): string {
@@ -52,7 +71,7 @@ export class AccountService {
         [normalised, passwordHash],
       );
       if (inserted.length === 0) throw new AccountExistsError(normalised);
-      await this.issueToken(tx, inserted[0].id, 1);
+      await this.issueToken(tx, inserted[0].id);
       return { id: inserted[0].id, email: normalised, timezone: 'UTC' };
     });
   }
@@ -68,36 +87,73 @@ export class AccountService {
     return ok && user ? { id: user.id, email: user.email, timezone: user.timezone } : null;
   }
 
-  async setPassword(userId: number, password: string): Promise<void> {
+  /** Sets a new password and rotates the token (whoever knew the old password may know the token); answers it. */
+  async setPassword(userId: number, password: string): Promise<string> {
     if (password.length < MIN_PASSWORD_LENGTH) {
       throw new Error(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
     }
-    await this.db
-      .getRepository(UserEntity)
-      .update({ id: userId }, { passwordHash: await this.hasher.hash(password) });
+    const passwordHash = await this.hasher.hash(password);
+    return this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [userId, passwordHash]);
+      return this.replaceToken(tx, userId);
+    });
   }
 
-  /** The account's current token: the same on every call until it is rotated. */
+  /**
+   * The account's current token: the same on every call until it is rotated. A token from before sealing
+   * is sealed now; one that no configured secret opens any more (its secret was dropped) is replaced.
+   */
   async currentToken(userId: number): Promise<string> {
-    const active = await this.db.getRepository(ApiTokenEntity).findOneBy({ userId, revokedAt: IsNull() });
-    if (active) return this.tokens.derive(userId, active.version);
-    return this.db.transaction((tx) => this.issueToken(tx, userId, 1));
+    const active = await this.activeToken(this.db.manager, userId);
+    if (!active) {
+      const issued = await this.db.transaction((tx) => this.issueToken(tx, userId));
+      return issued ?? this.currentToken(userId);
+    }
+    const token = this.open(userId, active);
+    if (token === undefined) {
+      this.logger.warn({ userId }, 'API token opened by no configured secret: a new one is issued');
+      return this.rotateToken(userId);
+    }
+    if (token.reseal) await this.storeSealed(userId, active.id, token.value);
+    return token.value;
   }
 
   /** Revokes the current token and issues the next one. */
   async rotateToken(userId: number): Promise<string> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [
-        userId,
-      ]);
-      const last: Array<{ max: number | null }> = await tx.query(
-        `SELECT max(version) AS max FROM api_tokens WHERE user_id = $1`,
-        [userId],
-      );
-      const token = await this.issueToken(tx, userId, (last[0]?.max ?? 0) + 1);
-      this.tokenCache.clear();
-      return token;
-    });
+    return this.db.transaction((tx) => this.replaceToken(tx, userId));
+  }
+
+  /**
+   * Seals every current token — API and phone registration tokens — with the current TOKEN_SECRET
+   * (opening it with an earlier one, or deriving a token from before sealing), replaces those no
+   * configured secret opens, then deletes the database secret of older installations, which no token
+   * needs any more.
+   */
+  async resealAll(): Promise<ResealReport> {
+    const report: ResealReport = {
+      alreadySealed: 0,
+      resealed: 0,
+      rotated: 0,
+      phoneRegistrationTokens: { alreadySealed: 0, resealed: 0, rotated: 0 },
+      databaseSecretDeleted: false,
+    };
+    const active: Array<ActiveToken & { user_id: number }> = await this.db.query(
+      `SELECT id, user_id, version, token_hash, sealed FROM api_tokens WHERE revoked_at IS NULL ORDER BY id`,
+    );
+    for (const row of active) {
+      const token = this.open(row.user_id, row);
+      if (token === undefined) {
+        await this.rotateToken(row.user_id);
+        report.rotated++;
+      } else if (token.reseal) {
+        await this.storeSealed(row.user_id, row.id, token.value);
+        report.resealed++;
+      } else report.alreadySealed++;
+    }
+    report.phoneRegistrationTokens = await this.phoneTokens.resealAll();
+    await this.vault.deleteDatabaseSecret();
+    report.databaseSecretDeleted = true;
+    return report;
   }
 
   /**
@@ -118,13 +174,52 @@ export class AccountService {
     return rows[0] ?? null;
   }
 
-  private async issueToken(tx: EntityManager, userId: number, version: number): Promise<string> {
-    const token = this.tokens.derive(userId, version);
-    await tx.query(
-      `INSERT INTO api_tokens (user_id, version, token_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id) WHERE revoked_at IS NULL DO NOTHING`,
-      [userId, version, sha256Hex(token)],
+  private open(userId: number, row: ActiveToken): { value: string; reseal: boolean } | undefined {
+    if (row.sealed !== null) {
+      const opened = this.vault.unseal(row.sealed, userId);
+      if (opened && sha256Hex(opened.token) === row.token_hash)
+        return { value: opened.token, reseal: !opened.withCurrentKey };
+      return undefined;
+    }
+    const legacy = this.vault.legacyToken(userId, row.version, row.token_hash);
+    return legacy === undefined ? undefined : { value: legacy, reseal: true };
+  }
+
+  private async activeToken(db: EntityManager, userId: number): Promise<ActiveToken | undefined> {
+    const rows: ActiveToken[] = await db.query(
+      `SELECT id, version, token_hash, sealed FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL`,
+      [userId],
     );
+    return rows[0];
+  }
+
+  private async storeSealed(userId: number, tokenId: number, token: string): Promise<void> {
+    await this.db.query(`UPDATE api_tokens SET sealed = $2 WHERE id = $1`, [
+      tokenId,
+      this.vault.seal(token, userId),
+    ]);
+  }
+
+  private async replaceToken(tx: EntityManager, userId: number): Promise<string> {
+    await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [
+      userId,
+    ]);
+    const token = await this.issueToken(tx, userId);
+    this.tokenCache.clear();
+    if (token === undefined) throw new Error(`a concurrent rotation of account ${userId}'s token won; retry`);
     return token;
+  }
+
+  /** A new random token, unless the account already has a current one (a concurrent call issued it). */
+  private async issueToken(tx: EntityManager, userId: number): Promise<string | undefined> {
+    const token = this.vault.newToken();
+    const inserted: unknown[] = await tx.query(
+      `INSERT INTO api_tokens (user_id, version, token_hash, sealed)
+       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3 FROM api_tokens WHERE user_id = $1
+       ON CONFLICT (user_id) WHERE revoked_at IS NULL DO NOTHING
+       RETURNING id`,
+      [userId, sha256Hex(token), this.vault.seal(token, userId)],
+    );
+    return inserted.length > 0 ? token : undefined;
   }
 }

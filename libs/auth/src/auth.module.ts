@@ -3,11 +3,11 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { AccountService } from './account.service';
 import { PasswordHasher } from './password-hasher';
 import { PhoneRegistrationTokens } from './phone-registration-tokens';
-import { TokenDeriver } from './token-deriver';
+import { TokenVault } from './token-vault';
 
 @Module({
   imports: [PersistenceModule],
-  providers: [AccountService, PasswordHasher, TokenDeriver, PhoneRegistrationTokens],
-  exports: [AccountService, PasswordHasher, PhoneRegistrationTokens],
+  providers: [AccountService, PasswordHasher, TokenVault, PhoneRegistrationTokens],
+  exports: [AccountService, PasswordHasher, TokenVault, PhoneRegistrationTokens],
 })
 export class AuthModule {}

@@ -15,3 +15,8 @@ export function secretMatches(secret: string, storedHash: string): boolean {
   const stored = Buffer.from(storedHash, 'hex');
   return given.length === stored.length && timingSafeEqual(given, stored);
 }
+
+/** A key an SMSGate device signs its webhooks with (the app's `webhooks.signing_key`; kept as is). */
+export function newSigningKey(): string {
+  return randomBytes(24).toString('base64url');
+}

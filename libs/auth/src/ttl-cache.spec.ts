@@ -15,4 +15,17 @@ describe('TtlCache', () => {
     cache.set('c', 3, 0);
     expect([cache.get('a', 1), cache.get('b', 1), cache.get('c', 1)]).toEqual([undefined, 2, 3]);
   });
+
+  it('forgets every entry whose value matches, whatever its key', () => {
+    const cache = new TtlCache<string, { deviceId: number }>(1_000, 10);
+    cache.set('a', { deviceId: 1 }, 0);
+    cache.set('b', { deviceId: 2 }, 0);
+    cache.set('c', { deviceId: 1 }, 0);
+    cache.deleteWhere((value) => value.deviceId === 1);
+    expect([cache.get('a', 1), cache.get('b', 1), cache.get('c', 1)]).toEqual([
+      undefined,
+      { deviceId: 2 },
+      undefined,
+    ]);
+  });
 });

@@ -23,6 +23,15 @@ export class TtlCache<K, V> {
     this.entries.set(key, { value, expires: now + this.ttlMs });
   }
 
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  /** Forgets every entry whose value matches (a revoked device, whatever key it was found by). */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -16,9 +16,15 @@ describe('loadConfig', () => {
         failedLoginsPerEmail: 10,
         registrationsPerIp: 60,
       },
+      requestTimeoutMs: 60_000,
+      bulkBodyLimitBytes: 16 * 1_048_576,
+      largeBodiesInFlightBytes: 256 * 1_048_576,
+      statementTimeoutMs: 10_000,
+      listingsPerAccount: 2,
+      listingsInFlight: 8,
     });
     expect(config.dispatcher.port).toBe(3001);
-    expect(config.admin).toEqual({ user: 'admin', password: undefined });
+    expect(config.admin).toEqual({ user: 'admin', password: undefined, writable: false });
     expect(config.messages.reportTimeoutSeconds).toBe(86_400);
     expect(config.scheduler.expiryIntervalMs).toBe(5_000);
   });
@@ -31,7 +37,18 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://127.0.0.1' }, 'REDIS_URL', /must use redis: or rediss:/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX', /may not contain/],
-    [{ TOKEN_SECRET: 'short' }, 'TOKEN_SECRET', /at least 16/],
+    [{ TOKEN_SECRET: 'short-0123456789' }, 'TOKEN_SECRET', /at least 32/],
+    [{ TOKEN_SECRET: 'change-me-to-32-random-characters' }, 'TOKEN_SECRET', /placeholder/],
+    [{ TOKEN_SECRET_PREVIOUS: 'a'.repeat(40) + ',change-me' }, 'TOKEN_SECRET_PREVIOUS', /placeholder/],
+    [
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://smsfleet:change-me@db:5432/smsfleet' },
+      'DATABASE_URL',
+      /placeholder password/,
+    ],
+    [{ NODE_ENV: 'production', REDIS_URL: 'redis://:smsfleet@redis:6379/0' }, 'REDIS_URL', /placeholder/],
+    [{ ADMIN_PASSWORD: 'change-me-please' }, 'ADMIN_PASSWORD', /placeholder/],
+    [{ API_TRUST_PROXY: 'everyone' }, 'API_TRUST_PROXY', /number of proxies .* \(got "everyone"\)/],
+    [{ API_TRUST_PROXY: '10.0.0.0/33' }, 'API_TRUST_PROXY', /got "10.0.0.0\/33"/],
     [{ STORAGE_DRIVER: 'ftp' }, 'STORAGE_DRIVER', /one of local, s3/],
     [{ STORAGE_DRIVER: 's3' }, 'S3_BUCKET', /required when STORAGE_DRIVER is s3/],
     [{ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'nope' }, 'S3_ENDPOINT', /must be a URL/],
@@ -52,6 +69,18 @@ describe('loadConfig', () => {
     expect((caught as ConfigError).message).toMatch(problem);
   });
 
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    // The older flag: one proxy in front, never every hop.
+    ['true', 1],
+    ['10.0.0.0/8, 192.168.1.7,fd00::/8,loopback', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']],
+  ])('reads API_TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig({ API_TRUST_PROXY: value }).api.trustProxy).toEqual(expected);
+  });
+
   it('keeps the Redis database number of the URL', () => {
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/5' }).redisUrl).toBe('redis://127.0.0.1:6379/5');
   });
@@ -59,6 +88,9 @@ describe('loadConfig', () => {
   it('serves uploads from the API by default and builds S3 public URLs', () => {
     expect(loadConfig({}).uploads).toEqual({
       maxBytes: 5 * 1_048_576,
+      quotaBytesPerAccount: 100 * 1_048_576,
+      retentionDays: 30,
+      sweepIntervalMs: 3_600_000,
       driver: 'local',
       localDir: '.smsfleet/uploads',
       publicUrl: 'http://127.0.0.1:3000',

@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
+import { placeholderProblem, weakSecretProblem } from './secret-strength';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -12,7 +14,24 @@ export interface AppConfig {
   /** Prefix of every Redis key smsfleet writes (BullMQ queues included). */
   redisPrefix: string;
   logLevel: (typeof LOG_LEVELS)[number];
-  api: { host: string; port: number; trustProxy: boolean; rateLimits: RateLimitsConfig };
+  api: {
+    host: string;
+    port: number;
+    trustProxy: TrustProxy;
+    rateLimits: RateLimitsConfig;
+    /** A request must have arrived whole (headers and body) within this time. */
+    requestTimeoutMs: number;
+    /** Largest `addalotofsms` body. */
+    bulkBodyLimitBytes: number;
+    /** Bytes of bodies larger than 1 MB (bulk requests, images) being received at once by one process. */
+    largeBodiesInFlightBytes: number;
+    /** PostgreSQL cancels an API statement that runs longer (the request answers 503). */
+    statementTimeoutMs: number;
+    /** Listings (getallsms, getalldevices) of one account running at once in one API process. */
+    listingsPerAccount: number;
+    /** Listings of all accounts running at once in one API process. */
+    listingsInFlight: number;
+  };
   dispatcher: {
     host: string;
     port: number;
@@ -37,18 +56,38 @@ export interface AppConfig {
   };
   status: { host: string; port: number; batchSize: number; batchWaitMs: number };
   /**
-   * Server secret from which API tokens are derived (so gettoken can hand out the same token again).
-   * Unset: a random secret generated for this installation by the first migration is used.
+   * The secret API tokens are sealed with (so gettoken can hand out the same token again); it never enters
+   * the database. Unset: required in production; elsewhere a generated development secret (libs/auth).
    */
   tokenSecret?: string;
+  /** Earlier token secrets, still accepted to open tokens sealed (or derived) with them. */
+  tokenSecretsPrevious: string[];
   messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
-  devices: { defaultWindow: number };
+  /** `maxPerAccount`: devices an account may have (removed ones do not count). */
+  devices: { defaultWindow: number; maxPerAccount: number };
+  /** Contacts (numbers) an account may keep: each newsletter to them becomes one message per contact. */
+  contacts: { maxPerAccount: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
+  /**
+   * A port of its own for `/metrics` and `/health/ready` (on the app's host), which the app's port then no
+   * longer serves; 0: both on the app's port.
+   */
+  monitoringPort: number;
   uploads: UploadsConfig;
-  /** The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. */
-  admin: { user: string; password?: string };
+  /**
+   * The queue dashboard (`/admin/queues`, HTTP Basic); off while no password is set. Read-only unless
+   * `writable`: adding, retrying or promoting a job there sends an SMS through a tenant's phone.
+   */
+  admin: { user: string; password?: string; writable: boolean };
 }
+
+/**
+ * Which proxies' X-Forwarded-For the API believes: none (`false`: the socket's address is the client), the
+ * last `n` hops (a count), or the hops whose address is in a list (addresses, CIDRs, or proxy-addr's names
+ * `loopback`, `linklocal`, `uniquelocal`). Never "every hop": the leftmost entry is the client's to write.
+ */
+export type TrustProxy = false | number | string[];
 
 /** Brute-force limits of the API, counted in Redis per fixed window (shared by every API replica). */
 export interface RateLimitsConfig {
@@ -64,6 +103,12 @@ export interface RateLimitsConfig {
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
 export interface UploadsConfig {
   maxBytes: number;
+  /** Bytes of stored uploads one account may hold at once. */
+  quotaBytesPerAccount: number;
+  /** Uploads older than this are deleted (their URLs then answer 404). */
+  retentionDays: number;
+  /** How often the API looks for uploads past their retention. */
+  sweepIntervalMs: number;
   driver: 'local' | 's3';
   /** Local driver: the directory the API stores and serves files from. */
   localDir: string;
@@ -90,33 +135,67 @@ export function loadConfig(
 ): AppConfig {
   const nodeEnv = read.string('NODE_ENV', 'development');
   const tokenSecret = read.optionalString('TOKEN_SECRET');
-  if (tokenSecret !== undefined && tokenSecret.length < 16) {
-    throw new ConfigError('TOKEN_SECRET', 'must be at least 16 characters long');
+  const weakToken = tokenSecret === undefined ? undefined : weakSecretProblem(tokenSecret);
+  if (weakToken)
+    throw new ConfigError('TOKEN_SECRET', `${weakToken}: generate one with openssl rand -hex 32`);
+  const tokenSecretsPrevious = (read.optionalString('TOKEN_SECRET_PREVIOUS') ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  for (const previous of tokenSecretsPrevious) {
+    // Older installations accepted 16 characters; a placeholder would let anyone compute their tokens.
+    const problem =
+      placeholderProblem(previous) ?? (previous.length < 16 ? 'is shorter than 16 characters' : undefined);
+    if (problem) throw new ConfigError('TOKEN_SECRET_PREVIOUS', `holds a value that ${problem}`);
   }
   const adminPassword = read.optionalString('ADMIN_PASSWORD');
   if (adminPassword !== undefined && adminPassword.length < 12) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
   }
+  if (adminPassword !== undefined && placeholderProblem(adminPassword))
+    throw new ConfigError('ADMIN_PASSWORD', 'is a placeholder, not a password');
   const prefix = read.string('REDIS_PREFIX', 'smsfleet');
   const api = {
     host: read.string('API_HOST', '127.0.0.1'),
     port: read.port('API_PORT', 3000),
-    trustProxy: read.flag('API_TRUST_PROXY', false),
+    trustProxy: readTrustProxy(read),
     rateLimits: {
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
       credentialsPerIp: read.int('RATE_LIMIT_CREDENTIALS_PER_IP', 600, 1, 10_000_000),
       failedLoginsPerEmail: read.int('RATE_LIMIT_FAILED_LOGINS_PER_EMAIL', 10, 1, 10_000_000),
       registrationsPerIp: read.int('RATE_LIMIT_REGISTRATIONS_PER_IP', 60, 1, 10_000_000),
     },
+    requestTimeoutMs: read.int('API_REQUEST_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+    bulkBodyLimitBytes: read.int('API_BULK_BODY_LIMIT_BYTES', 16 * 1_048_576, 1_048_576, 48 * 1_048_576),
+    largeBodiesInFlightBytes: read.int(
+      'API_LARGE_BODIES_IN_FLIGHT_BYTES',
+      256 * 1_048_576,
+      1_048_576,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    statementTimeoutMs: read.int('API_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    listingsPerAccount: read.int('API_LISTINGS_PER_ACCOUNT', 2, 1, 1_000),
+    listingsInFlight: read.int('API_LISTINGS_IN_FLIGHT', 8, 1, 1_000),
   };
+  if (api.largeBodiesInFlightBytes < api.bulkBodyLimitBytes)
+    throw new ConfigError(
+      'API_LARGE_BODIES_IN_FLIGHT_BYTES',
+      `must hold at least one bulk body (API_BULK_BODY_LIMIT_BYTES, ${api.bulkBodyLimitBytes})`,
+    );
   if (prefix.includes(':')) throw new ConfigError('REDIS_PREFIX', `may not contain ":" (got "${prefix}")`);
+  const databaseUrl = read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [
+    'postgres:',
+    'postgresql:',
+  ]);
+  const redisUrl = read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']);
+  if (nodeEnv === 'production') {
+    refusePlaceholderPassword('DATABASE_URL', databaseUrl);
+    refusePlaceholderPassword('REDIS_URL', redisUrl);
+  }
   return {
     nodeEnv,
-    databaseUrl: read.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/smsfleet', [
-      'postgres:',
-      'postgresql:',
-    ]),
-    redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
+    databaseUrl,
+    redisUrl,
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     api,
@@ -145,15 +224,25 @@ export function loadConfig(
       batchWaitMs: read.int('STATUS_BATCH_WAIT_MS', 20, 0, 5_000),
     },
     tokenSecret,
+    tokenSecretsPrevious,
     messages: {
       validitySeconds: read.int('MESSAGE_VALIDITY_SECONDS', 86_400, 60, 30 * 86_400),
       reportTimeoutSeconds: read.int('MESSAGE_REPORT_TIMEOUT_SECONDS', 86_400, 60, 30 * 86_400),
       maxBodyLength: read.int('MESSAGE_MAX_BODY_LENGTH', 4_096, 1, 65_536),
     },
-    devices: { defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000) },
+    devices: {
+      defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000),
+      maxPerAccount: read.int('DEVICES_MAX_PER_ACCOUNT', 1_000, 1, 1_000_000),
+    },
+    contacts: { maxPerAccount: read.int('CONTACTS_MAX_PER_ACCOUNT', 100_000, 1, 100_000_000) },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
+    monitoringPort: read.port('MONITORING_PORT', 0),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
-    admin: { user: read.string('ADMIN_USER', 'admin'), password: adminPassword },
+    admin: {
+      user: read.string('ADMIN_USER', 'admin'),
+      password: adminPassword,
+      writable: read.flag('ADMIN_QUEUES_WRITABLE', false),
+    },
   };
 }
 
@@ -161,6 +250,14 @@ function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
   const driver = read.oneOf('STORAGE_DRIVER', 'local', ['local', 's3'] as const);
   const uploads: UploadsConfig = {
     maxBytes: read.int('UPLOAD_MAX_BYTES', 5 * 1_048_576, 1_024, 100 * 1_048_576),
+    quotaBytesPerAccount: read.int(
+      'UPLOAD_QUOTA_BYTES_PER_ACCOUNT',
+      100 * 1_048_576,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    retentionDays: read.int('UPLOAD_RETENTION_DAYS', 30, 1, 3_650),
+    sweepIntervalMs: read.int('UPLOAD_SWEEP_INTERVAL_MS', 3_600_000, 100, 86_400_000),
     driver,
     localDir: read.string('UPLOAD_DIR', '.smsfleet/uploads'),
     publicUrl: stripSlash(read.url('PUBLIC_URL', apiUrl, ['http:', 'https:'])),
@@ -190,6 +287,43 @@ function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {
     publicUrl: stripSlash(read.url('S3_PUBLIC_URL', publicBase ?? defaultPublic, ['http:', 'https:'])),
   };
   return uploads;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * API_TRUST_PROXY: `false` (default), a hop count, or a list of proxy addresses. The older `true` meant
+ * "trust every hop", which lets any client choose its IP; it now means one hop (a single proxy in front),
+ * what such installations had.
+ */
+function readTrustProxy(read: EnvReader): TrustProxy {
+  const value = read.string('API_TRUST_PROXY', 'false').toLowerCase();
+  if (['false', 'no', '0'].includes(value)) return false;
+  if (['true', 'yes'].includes(value)) return 1;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !PROXY_NAMES.has(entry) && !isAddressOrCidr(entry));
+  if (bad !== undefined || entries.length === 0)
+    throw new ConfigError(
+      'API_TRUST_PROXY',
+      `must be false, the number of proxies in front of the API (1, 2, …) or their addresses/CIDRs separated by commas (got "${bad ?? value}")`,
+    );
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** A password in a URL copied from an example (`change-me`) would let anyone in. */
+function refusePlaceholderPassword(variable: string, url: string): void {
+  const password = decodeURIComponent(new URL(url).password);
+  if (password !== '' && placeholderProblem(password))
+    throw new ConfigError(variable, 'has a placeholder password: set a generated one');
 }
 
 function stripSlash(url: string): string {

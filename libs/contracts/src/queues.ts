@@ -17,6 +17,19 @@ export const workSignalChannel = (prefix: string): string => `${prefix}:work-sig
 /** Redis pub/sub channel on which the api tells dispatchers that a device's settings changed. */
 export const deviceSettingsChannel = (prefix: string): string => `${prefix}:device-settings`;
 
+/**
+ * Redis pub/sub channel on which the api (or the CLI) tells dispatchers that a device's secret was rotated
+ * or the device removed: its connected phone is cut off at once (the next handshake fails anyway).
+ */
+export const deviceRevokedChannel = (prefix: string): string => `${prefix}:device-revoked`;
+
+/** The message on deviceRevokedChannel. */
+export interface DeviceRevoked {
+  deviceId: number;
+  userId: number;
+  reason: 'secret-rotated' | 'removed';
+}
+
 /** Redis pub/sub channel on which a dispatcher node announces that it now owns a device's queue. */
 export const deviceLeaseChannel = (prefix: string): string => `${prefix}:device-lease`;
 

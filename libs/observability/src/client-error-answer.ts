@@ -6,8 +6,13 @@ import type { Socket } from 'node:net';
  * wire) still get our error shape, not Fastify's default (test/hostile-input found a 431 with its own).
  */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
     socket.destroy();
+    return;
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    answer(socket, 408, 'request_timeout', 'request not received in time (a slow or stalled upload)');
     return;
   }
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
@@ -16,11 +21,16 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   const rawPacket = (error as { rawPacket?: unknown }).rawPacket;
   const requestLine = Buffer.isBuffer(rawPacket) ? rawPacket.subarray(0, 64).toString('latin1') : '';
   const status = /^[A-Z]+ \/getdata\//.test(requestLine) ? 200 : tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    error: 1,
-    message: tooLarge ? 'request headers or URL too large' : 'malformed HTTP request',
-    code: tooLarge ? 'payload_too_large' : 'validation',
-  });
+  answer(
+    socket,
+    status,
+    tooLarge ? 'payload_too_large' : 'validation',
+    tooLarge ? 'request headers or URL too large' : 'malformed HTTP request',
+  );
+}
+
+function answer(socket: Socket, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: 1, message, code });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

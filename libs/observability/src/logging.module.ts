@@ -4,6 +4,7 @@ import { IncomingMessage } from 'node:http';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { serializeError } from './error-serializer';
 
 /** Paths that must never reach a log line: credentials and message bodies. */
 export const REDACTED_PATHS = [
@@ -67,8 +68,10 @@ export class LoggingModule {
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               // Fastify has already named the request (see requestId in http-app.ts); used when it has not.
               genReqId: requestId,
-              // The query string carries tokens and passwords in this API: log the path only.
+              // The query string carries tokens and passwords in this API: log the path only. A failed
+              // query's parameters carry bodies and numbers: errors are logged without them.
               serializers: {
+                err: serializeError,
                 req: (req: { id: string; method: string; url: string }) => ({
                   id: req.id,
                   method: req.method,

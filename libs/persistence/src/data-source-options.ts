@@ -23,7 +23,19 @@ const SESSION_OPTIONS = [
   .map((setting) => `-c ${setting}`)
   .join(' ');
 
-export function dataSourceOptions(databaseUrl: string, appName: string): DataSourceOptions {
+/**
+ * `statementTimeoutMs`: PostgreSQL cancels any statement of these sessions that runs longer (SQLSTATE
+ * 57014), so that one expensive request cannot hold a pooled connection for long (the API's).
+ */
+export function dataSourceOptions(
+  databaseUrl: string,
+  appName: string,
+  statementTimeoutMs?: number,
+): DataSourceOptions {
+  const options =
+    statementTimeoutMs === undefined
+      ? SESSION_OPTIONS
+      : `${SESSION_OPTIONS} -c statement_timeout=${statementTimeoutMs}`;
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -33,6 +45,6 @@ export function dataSourceOptions(databaseUrl: string, appName: string): DataSou
     migrationsRun: false,
     synchronize: false,
     applicationName: `smsfleet-${appName}`,
-    extra: { max: 20, connectionTimeoutMillis: 5_000, options: SESSION_OPTIONS },
+    extra: { max: 20, connectionTimeoutMillis: 5_000, options },
   };
 }

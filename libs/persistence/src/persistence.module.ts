@@ -10,7 +10,12 @@ import { ENTITIES } from './entities';
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config.databaseUrl, process.env.SMSFLEET_APP ?? 'app'),
+        ...dataSourceOptions(
+          config.databaseUrl,
+          process.env.SMSFLEET_APP ?? 'app',
+          // Only the API's statements are bounded: they serve requests; the other apps' sweeps may be long.
+          process.env.SMSFLEET_APP === 'api' ? config.api.statementTimeoutMs : undefined,
+        ),
         retryAttempts: 3,
         retryDelay: 1_000,
       }),

@@ -9,5 +9,7 @@ export * from './status-queue';
 export * from './queueing.module';
 export * from './device-leases';
 export * from './device-settings-signal';
+export * from './device-revocation-signal';
+export * from './device-revocation';
 export * from './queue-reconciler';
 export * from './invariant-checker';

@@ -5,6 +5,8 @@ import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
+import { DeviceRevocation } from './device-revocation';
+import { DeviceRevocationSignal } from './device-revocation-signal';
 import { MessageEnqueuer } from './message-enqueuer';
 import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
@@ -24,6 +26,8 @@ import { WorkSignal } from './work-signal';
     StatusQueueProducer,
     DeviceLeases,
     DeviceSettingsSignal,
+    DeviceRevocationSignal,
+    DeviceRevocation,
     QueueReconciler,
     InvariantChecker,
   ],
@@ -37,6 +41,8 @@ import { WorkSignal } from './work-signal';
     StatusQueueProducer,
     DeviceLeases,
     DeviceSettingsSignal,
+    DeviceRevocationSignal,
+    DeviceRevocation,
     QueueReconciler,
     InvariantChecker,
   ],

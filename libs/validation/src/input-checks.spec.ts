@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {
   checkArray,
+  checkSeparated,
+  countParts,
   checkInt,
   checkOptionalText,
   checkText,
@@ -66,5 +68,15 @@ describe('checks', () => {
     expect(checkTime('2026-11-25T10:00:00.000+07:00', 'at').toISOString()).toBe('2026-11-25T03:00:00.000Z');
     expect(() => checkTime('2026-13-45', 'at')).toThrow('at must be an ISO-8601 time');
     expect(() => checkTime('x'.repeat(100), 'at')).toThrow('at must be an ISO-8601 time');
+  });
+
+  it('counts separated parts no further than asked, and refuses a list over its cap before splitting', () => {
+    expect(countParts('a', ',', 10)).toBe(1);
+    expect(countParts('a,,b,', ',', 10)).toBe(4);
+    expect(countParts(','.repeat(1_000_000), ',', 5)).toBe(5);
+    expect(checkSeparated('1,2,3', 'tags', { separator: ',', max: 3 })).toEqual(['1', '2', '3']);
+    expect(() => checkSeparated('1,2,3,4', 'tags', { separator: ',', max: 3 })).toThrow(
+      'tags has more than 3 items',
+    );
   });
 });

@@ -62,6 +62,28 @@ export function checkArray(value: unknown, field: string, rule: { max: number; m
   return value;
 }
 
+/**
+ * How many parts `text` splits into on `separator`, counting no further than `stopAt`: a list is measured
+ * against its cap before it is split, so an oversized one costs no more than the cap.
+ */
+export function countParts(text: string, separator: string, stopAt: number): number {
+  let parts = 1;
+  for (let at = text.indexOf(separator); at !== -1 && parts < stopAt; at = text.indexOf(separator, at + 1))
+    parts++;
+  return parts;
+}
+
+/** `text` split on `separator` into at most `max` parts; more are refused before any splitting. */
+export function checkSeparated(
+  text: string,
+  field: string,
+  rule: { separator: string; max: number },
+): string[] {
+  if (countParts(text, rule.separator, rule.max + 1) > rule.max)
+    throw new InvalidInput(field, `${field} has more than ${rule.max} items`);
+  return text.split(rule.separator);
+}
+
 /** A plain JSON object (not an array, not null). */
 export function checkObject(value: unknown, field: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
+import helmet from '@fastify/helmet';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
@@ -11,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { StatusQueue } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
+import { SECURITY_HEADERS } from '../common/security-headers';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 /** The queue list is read again on a request this long after the last read (new devices appear). */
@@ -19,7 +21,9 @@ const REFRESH_AFTER_MS = 2_000;
 /**
  * bull-board at /admin/queues for operators: every device queue and the status queue, behind HTTP Basic
  * authentication (ADMIN_USER / ADMIN_PASSWORD). It shows every tenant's messages, so there is no way in
- * with an account's API token, and without a configured password it is not mounted at all.
+ * with an account's API token, and without a configured password it is not mounted at all. Read-only
+ * (bull-board refuses every change with 405) unless ADMIN_QUEUES_WRITABLE is set: a job added or promoted
+ * there is an SMS sent through a tenant's phone.
  */
 @Injectable()
 export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
@@ -53,6 +57,8 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
     const expected = digest(`${this.config.admin.user}:${password}`);
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     await fastify.register(async (scope) => {
+      // This scope loads before the app's own hooks exist (it is registered at module init): its own headers.
+      await scope.register(helmet, SECURITY_HEADERS);
       // Encapsulated: the check guards the dashboard's routes only.
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         if (basicCredentialsMatch(request.headers.authorization, expected)) {
@@ -72,10 +78,13 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
   private async refreshIfStale(): Promise<void> {
     if (!this.board || !this.statusQueue || Date.now() - this.refreshedAt < REFRESH_AFTER_MS) return;
     this.refreshedAt = Date.now();
-    const devices: Array<{ id: number }> = await this.db.query(`SELECT id FROM devices ORDER BY id`);
+    const devices: Array<{ id: number }> = await this.db.query(
+      `SELECT id FROM devices WHERE removed_at IS NULL ORDER BY id`,
+    );
+    const options = { readOnlyMode: !this.config.admin.writable };
     this.board.replaceQueues([
-      new BullMQAdapter(this.statusQueue),
-      ...devices.map((device) => new BullMQAdapter(this.queues.queue(device.id))),
+      new BullMQAdapter(this.statusQueue, options),
+      ...devices.map((device) => new BullMQAdapter(this.queues.queue(device.id), options)),
     ]);
   }
 

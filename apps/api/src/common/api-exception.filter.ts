@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidInput } from '@smsfleet/validation';
 import { ApiError, ApiErrorCode } from './api-error';
-import { isDependencyFailure } from './dependency-failure';
+import { isDependencyFailure, sqlState } from './dependency-failure';
 
 /** The SmsGateway24 surface answers errors with HTTP 200: its clients read `error`, not the status. */
 const COMPAT_PREFIX = '/getdata/';
@@ -16,6 +17,9 @@ const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
   429: 'rate_limited',
   503: 'unavailable',
 };
+
+/** SQLSTATE query_canceled: API_STATEMENT_TIMEOUT_MS passed (nothing was written). */
+const STATEMENT_TIMEOUT = '57014';
 
 /** Every error leaves as `{"error":1,"message":...,"code":...}` — never a stack trace. */
 @Catch()
@@ -42,6 +46,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown, request: FastifyRequest): ApiError {
     if (exception instanceof ApiError) return exception;
+    if (exception instanceof InvalidInput) return ApiError.validation(exception.message);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404)
@@ -49,8 +54,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'validation' : 'internal');
       return new ApiError(code, httpMessage(exception));
     }
+    if (isClientGone(exception, request)) {
+      // The client went away (or its connection was cut: a slow body past the request timeout).
+      this.logger.debug(`request not completed: ${(exception as Error)?.message}`);
+      return ApiError.validation('request aborted before it was read');
+    }
     if (isMalformedMultipart(exception, request))
       return ApiError.validation(`malformed multipart body: ${(exception as Error).message}`);
+    if (exception instanceof Error && sqlState(exception) === STATEMENT_TIMEOUT) {
+      this.logger.warn(
+        { path: request.url.split('?')[0] },
+        'statement cancelled: API_STATEMENT_TIMEOUT_MS passed',
+      );
+      return new ApiError(
+        'unavailable',
+        'the request took the database too long; narrow it (begindate/enddate, device_id, status) or retry',
+      );
+    }
     if (isDependencyFailure(exception)) {
       this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
       return new ApiError('unavailable', 'temporarily unavailable, retry');
@@ -70,6 +90,17 @@ function httpMessage(exception: HttpException): string {
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.join('; ');
   return typeof message === 'string' ? message : exception.message;
+}
+
+/** The body stopped because its connection did: the client left, or the request timeout cut a slow body. */
+function isClientGone(exception: unknown, request: FastifyRequest): boolean {
+  return (
+    (request.raw.aborted || request.raw.socket?.destroyed === true) &&
+    exception instanceof Error &&
+    /aborted|premature close|ECONNRESET/i.test(
+      `${exception.message} ${(exception as { code?: string }).code}`,
+    )
+  );
 }
 
 /**

@@ -31,20 +31,27 @@ export class CallerService {
 
   /**
    * Password checks are rate limited per client IP (every check: each costs a hash) and per email
-   * (failures only, so that a client sending with email + pass is not limited by its own traffic).
+   * (failures only, so that a client sending with email + pass is not limited by its own traffic). The
+   * email's slot is reserved before the check and given back when the password is right, so concurrent
+   * guesses cannot all pass a limit that none of them has counted yet.
    */
   async byCredentials(params: RequestParams, request: FastifyRequest): Promise<Account> {
     const email = params.requiredString(['email', 'login'], 254);
     const pass = params.requiredString(['pass', 'password'], 1_024);
     const limits = this.config.api.rateLimits;
-    const emailKey = email.trim().toLowerCase();
     await this.limiter.hit('credentials-ip', request.ip, limits.credentialsPerIp);
-    await this.limiter.assertBelow('failed-login-email', emailKey, limits.failedLoginsPerEmail);
-    const account = await this.accounts.verifyCredentials(email, pass);
-    if (!account) {
-      await this.limiter.count('failed-login-email', emailKey);
-      throw new ApiError('invalid_credentials', 'Login or password incorrect');
-    }
+    const failure = await this.limiter.reserve(
+      'failed-login-email',
+      email.trim().toLowerCase(),
+      limits.failedLoginsPerEmail,
+    );
+    // Only a wrong password keeps the slot (a database error is no failed login).
+    const account = await this.accounts.verifyCredentials(email, pass).catch(async (error: unknown) => {
+      await failure.release();
+      throw error;
+    });
+    if (!account) throw new ApiError('invalid_credentials', 'Login or password incorrect');
+    await failure.release();
     return account;
   }
 

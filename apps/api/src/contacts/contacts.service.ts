@@ -1,14 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Account } from '@smsfleet/auth';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { ApiError } from '../common/api-error';
 import { Recipient } from '../messages/recipients';
 
 /** Tags and contacts: the audience of newsletters. */
 @Injectable()
 export class ContactsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async createTag(account: Account, title: string): Promise<number> {
     const [{ id }]: Array<{ id: number }> = await this.db.query(
@@ -20,7 +24,8 @@ export class ContactsService {
 
   /**
    * One contact per number and account: saving a known number again gives it one more tag (and the new
-   * name, if one is given), so a newsletter to several of its tags still reaches it once.
+   * name, if one is given), so a newsletter to several of its tags still reaches it once. A new number
+   * must fit CONTACTS_MAX_PER_ACCOUNT (counted with the account's row locked).
    */
   async saveContact(account: Account, recipient: Recipient, tagId: number, name: string): Promise<number> {
     return this.db.transaction(async (tx) => {
@@ -29,6 +34,7 @@ export class ContactsService {
         account.id,
       ]);
       if (tag.length === 0) throw ApiError.notFound(`tag ${tagId} not found among your tags`);
+      await this.assertRoomFor(tx, account, recipient);
       const [{ id }]: Array<{ id: number }> = await tx.query(
         `INSERT INTO contacts (user_id, phone, sendto, name) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, phone) DO UPDATE
@@ -43,5 +49,23 @@ export class ContactsService {
       ]);
       return id;
     });
+  }
+
+  private async assertRoomFor(tx: EntityManager, account: Account, recipient: Recipient): Promise<void> {
+    const known: unknown[] = await tx.query(`SELECT 1 FROM contacts WHERE user_id = $1 AND phone = $2`, [
+      account.id,
+      recipient.phone,
+    ]);
+    if (known.length > 0) return;
+    const cap = this.config.contacts.maxPerAccount;
+    await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [account.id]);
+    const [{ count }]: Array<{ count: number }> = await tx.query(
+      `SELECT count(*)::int AS count FROM (SELECT 1 FROM contacts WHERE user_id = $1 LIMIT $2) AS kept`,
+      [account.id, cap],
+    );
+    if (count >= cap)
+      throw ApiError.validation(
+        `the account keeps ${cap} contacts, the most allowed; no new number can be saved`,
+      );
   }
 }

@@ -31,7 +31,7 @@ export class DeviceSettingsService {
       // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count].
       `WITH updated AS (
          UPDATE devices SET delay_between_sms = COALESCE($3, delay_between_sms), send_window = COALESCE($4, send_window)
-          WHERE id = $1 AND user_id = $2
+          WHERE id = $1 AND user_id = $2 AND removed_at IS NULL
           RETURNING delay_between_sms, send_window)
        SELECT * FROM updated`,
       [deviceId, account.id, change.delaybetweeneachsms ?? null, change.window ?? null],

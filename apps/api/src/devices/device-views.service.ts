@@ -46,14 +46,18 @@ export class DeviceViewsService {
   ) {}
 
   async all(account: Account): Promise<DeviceView[]> {
-    return this.views(await this.db.query(`${SELECT_DEVICES} WHERE user_id = $1 ORDER BY id`, [account.id]));
+    return this.views(
+      await this.db.query(`${SELECT_DEVICES} WHERE user_id = $1 AND removed_at IS NULL ORDER BY id`, [
+        account.id,
+      ]),
+    );
   }
 
   async one(account: Account, deviceId: number): Promise<DeviceView> {
-    const rows: DeviceRow[] = await this.db.query(`${SELECT_DEVICES} WHERE user_id = $1 AND id = $2`, [
-      account.id,
-      deviceId,
-    ]);
+    const rows: DeviceRow[] = await this.db.query(
+      `${SELECT_DEVICES} WHERE user_id = $1 AND id = $2 AND removed_at IS NULL`,
+      [account.id, deviceId],
+    );
     if (rows.length === 0) throw ApiError.notFound(`device_id ${deviceId} not found among your devices`);
     return (await this.views(rows))[0];
   }

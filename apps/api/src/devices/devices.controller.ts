@@ -2,6 +2,7 @@ import { All, Controller, Header, HttpCode, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { parseCallerZone } from '../common/caller-zone';
 import { CallerService } from '../common/caller.service';
+import { ListingGate } from '../common/listing-gate.service';
 import { Params } from '../common/params.decorator';
 import { phpDate } from '../common/php-date';
 import { RequestParams } from '../common/request-params';
@@ -13,6 +14,7 @@ export class DevicesController {
   constructor(
     private readonly caller: CallerService,
     private readonly devices: DeviceViewsService,
+    private readonly gate: ListingGate,
   ) {}
 
   /** Keyed by id in id order; written as text so that the order holds on the wire. */
@@ -22,7 +24,7 @@ export class DevicesController {
   async getAllDevices(@Params() params: RequestParams, @Req() request: FastifyRequest): Promise<string> {
     const account = await this.caller.byToken(params, request);
     const zone = parseCallerZone(params.optionalString(['timezone', 'tz'], 64), account.timezone);
-    const devices = await this.devices.all(account);
+    const devices = await this.gate.run(account, () => this.devices.all(account));
     const members = devices.map((device) => `"${device.id}":${JSON.stringify(deviceJson(device, zone))}`);
     return `{"error":0,"message":"OK","count":${devices.length},"device":{${members.join(',')}}}`;
   }

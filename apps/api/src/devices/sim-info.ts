@@ -3,12 +3,16 @@ import { unstorableTextProblem } from '@smsfleet/validation';
 import { ApiError } from '../common/api-error';
 
 const MAX_SLOTS = 6;
+/** Six slots of six fields of 64 characters, each escaped as \uXXXX, and their names: JSON text above this is refused unread. */
+const MAX_TEXT_LENGTH = 16_384;
 
 /** `siminfo` arrives as an array (JSON) or as a JSON string (forms). */
 export function parseSimInfo(raw: unknown): SimInfo[] {
   if (raw === undefined || raw === null || raw === '') return [];
   let value = raw;
   if (typeof raw === 'string') {
+    if (raw.length > MAX_TEXT_LENGTH)
+      throw ApiError.validation(`siminfo is too long (${raw.length} characters, at most ${MAX_TEXT_LENGTH})`);
     try {
       value = JSON.parse(raw);
     } catch {

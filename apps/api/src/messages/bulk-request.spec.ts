@@ -95,4 +95,32 @@ describe('addalotofsms request', () => {
     const [message] = readBulkItems(readSmsData(params), 'UTC', 100);
     expect(message.recipient).toEqual({ sendto: '+4915752982212', phone: '+4915752982212' });
   });
+
+  it('refuses at the item that passes the cap on messages, before reading any item after it', () => {
+    const thousand = Array.from({ length: 1_000 }, (_, i) => `+49157${String(i).padStart(7, '0')}`).join(',');
+    let readAfterCap = 0;
+    const untouchable = Object.defineProperty({}, 'sendto', {
+      enumerable: true,
+      get: () => {
+        readAfterCap++;
+        return '+4915700000001';
+      },
+    });
+    const items: unknown[] = [
+      ...Array.from({ length: 10 }, () => item({ sendto: thousand })),
+      item({ sendto: '+4915700000001,+4915700000002' }),
+      untouchable,
+    ];
+    expect(() => readBulkItems({ items, fromQueryString: false }, 'UTC', 100)).toThrow(
+      'smsdata makes more than 10000 messages (item 10 passes the cap); at most 10000 per request',
+    );
+    expect(readAfterCap).toBe(0);
+  });
+
+  it('counts the numbers of a huge sendto only up to the cap', () => {
+    const huge = ','.repeat(5_000_000);
+    expect(() =>
+      readBulkItems({ items: [item({ sendto: huge })], fromQueryString: false }, 'UTC', 100),
+    ).toThrow(/item 0 passes the cap/);
+  });
 });

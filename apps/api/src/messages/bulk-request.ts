@@ -3,6 +3,7 @@ import { describeItemErrors, ItemError } from '../common/item-errors';
 import { RequestParams } from '../common/request-params';
 import { NewMessage } from './message-intake.service';
 import { readMessageFields } from './message-fields';
+import { recipientCount } from './recipients';
 
 export const MAX_BULK_ITEMS = 10_000;
 
@@ -54,7 +55,11 @@ export function readSmsData(params: RequestParams): SmsData {
   return { items, fromQueryString: found?.source === 'query' };
 }
 
-/** Every item validated; all-or-nothing: any bad item rejects the request, naming each bad one. */
+/**
+ * Every item validated; all-or-nothing: any bad item rejects the request, naming each bad one. The cap on
+ * messages (items may hold several numbers each) is counted as the items are read, before any work per
+ * recipient: a request over it is refused at the item that passes it.
+ */
 export function readBulkItems(
   { items, fromQueryString }: SmsData,
   timezone: string,
@@ -62,11 +67,18 @@ export function readBulkItems(
 ): NewMessage[] {
   const errors: ItemError[] = [];
   const messages: NewMessage[] = [];
-  items.forEach((item, index) => {
+  let recipients = 0;
+  for (const [index, item] of items.entries()) {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       errors.push({ index, field: 'item', message: 'must be an object {sendto, body, device_id, …}' });
-      return;
+      continue;
     }
+    const remaining = MAX_BULK_ITEMS - recipients;
+    recipients += recipientCount((item as Record<string, unknown>).sendto, remaining + 1);
+    if (recipients > MAX_BULK_ITEMS)
+      throw ApiError.validation(
+        `smsdata makes more than ${MAX_BULK_ITEMS} messages (item ${index} passes the cap); at most ${MAX_BULK_ITEMS} per request`,
+      );
     try {
       const itemParams = fromQueryString
         ? new RequestParams(item, undefined)
@@ -77,13 +89,8 @@ export function readBulkItems(
       if (!(error instanceof ApiError)) throw error;
       errors.push({ index, field: fieldOf(error.message), message: error.message });
     }
-  });
+  }
   if (errors.length > 0) throw new ApiError('validation', describeItemErrors(errors), errors);
-  // Items may hold several numbers each: the cap is on messages, not only on items.
-  if (messages.length > MAX_BULK_ITEMS)
-    throw ApiError.validation(
-      `smsdata makes ${messages.length} messages; at most ${MAX_BULK_ITEMS} per request`,
-    );
   return messages;
 }
 

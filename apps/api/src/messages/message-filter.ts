@@ -7,6 +7,11 @@ import { normalisePhone } from '@smsfleet/contracts';
 
 export const DEFAULT_LIST_LIMIT = 1_000;
 export const MAX_LIST_LIMIT = 10_000;
+/**
+ * How deep a listing reaches: offset + limit at most this, and `count` counted up to it. Each page costs
+ * PostgreSQL its offset's rows; beyond this a client narrows by date instead.
+ */
+export const MAX_LIST_DEPTH = 1_000_000;
 const MAX_ID = 2_147_483_647;
 
 /** What getallsms asks for, validated. */
@@ -43,6 +48,12 @@ export function readMessageFilter(params: RequestParams, accountZone: string): M
   }
   if (from !== undefined && until !== undefined && from >= until)
     throw ApiError.validation('begindate must be before enddate');
+  const limit = params.optionalInt('limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT;
+  const offset = params.optionalInt('offset', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  if (offset + limit > MAX_LIST_DEPTH)
+    throw ApiError.validation(
+      `offset + limit may reach ${MAX_LIST_DEPTH} rows at most (got ${offset + limit}); narrow by begindate/enddate instead`,
+    );
   return {
     deviceId: params.optionalInt(['device_id', 'deviceid', 'deviceId'], 1, MAX_ID),
     status: params.optionalInt('status', 0, 32_767),
@@ -53,8 +64,8 @@ export function readMessageFilter(params: RequestParams, accountZone: string): M
     phones: readPhone(params),
     onlyCount: params.flag('onlycount', false),
     descending: params.flag('orderbydesc', false),
-    limit: params.optionalInt('limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT,
-    offset: params.optionalInt('offset', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+    limit,
+    offset,
     zone,
   };
 }

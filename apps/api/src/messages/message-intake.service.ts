@@ -164,15 +164,21 @@ export class MessageIntakeService {
       throw ApiError.notFound(`device_id ${[...foreign][0]} not found among your devices`);
   }
 
+  /** A device's secret was rotated or the device removed (here or on another replica): look it up again. */
+  forgetDevice(userId: number, deviceId: number): void {
+    this.ownDevices.delete(`${userId}:${deviceId}`);
+  }
+
   /**
-   * Those of the ids that are not devices of the caller (unknown and foreign alike). A device never
-   * changes hands, so ownership once seen is remembered for a while (one query less per request).
+   * Those of the ids that are not devices of the caller (unknown, removed and foreign alike). A device
+   * never changes hands, so ownership once seen is remembered for a while (one query less per request);
+   * a removal is announced (DeviceRevocationSignal) and forgets it.
    */
   private async foreignDevices(account: Account, deviceIds: number[]): Promise<Set<number>> {
     const unknown = deviceIds.filter((id) => !this.ownDevices.get(`${account.id}:${id}`));
     if (unknown.length === 0) return new Set();
     const found: Array<{ id: number }> = await this.db.query(
-      `SELECT id FROM devices WHERE user_id = $1 AND id = ANY($2::int[])`,
+      `SELECT id FROM devices WHERE user_id = $1 AND id = ANY($2::int[]) AND removed_at IS NULL`,
       [account.id, unknown],
     );
     const own = new Set(found.map((row) => row.id));

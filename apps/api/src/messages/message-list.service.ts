@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
-import { MessageFilter } from './message-filter';
+import { MAX_LIST_DEPTH, MessageFilter } from './message-filter';
 
 /** A listed message, as read from PostgreSQL. */
 export interface MessageListRow {
@@ -27,10 +27,12 @@ export interface MessageListRow {
 export class MessageListService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** Matches, counted up to MAX_LIST_DEPTH: a page's cost does not grow with the account's whole history. */
   async count(account: Account, filter: MessageFilter): Promise<number> {
     const { where, params } = whereClause(account, filter);
+    params.push(MAX_LIST_DEPTH);
     const [{ count }]: Array<{ count: number }> = await this.db.query(
-      `SELECT count(*)::bigint AS count FROM messages m WHERE ${where}`,
+      `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM messages m WHERE ${where} LIMIT $${params.length}) AS matches`,
       params,
     );
     return count;

@@ -1,5 +1,4 @@
 import { All, Controller, HttpCode, Inject, Req, Res } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
@@ -7,7 +6,6 @@ import { CallerService } from '../common/caller.service';
 import { contentHash, idempotencyClaim, readIdempotencyKey } from '../common/idempotency-key';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { BULK_BODY_LIMIT } from '../common/route-limits';
 import { ImageUploadService } from '../uploads/image-upload.service';
 import { readBulkItems, readSmsData, unwrapDatajson } from './bulk-request';
 import { BULK_ANSWER_BUDGET_MS, MessageIntakeService } from './message-intake.service';
@@ -39,10 +37,9 @@ export class MessagesController {
     return this.addOne(await this.caller.byCredentials(params, request), params, request);
   }
 
-  /** Bulk: up to 10,000 messages, all stored or none. Multipart fields may be as large as the body limit. */
+  /** Bulk: up to 10,000 messages, all stored or none (body limits: common/route-limits). */
   @All('addalotofsms')
   @HttpCode(200)
-  @RouteConfig({ multipartOptions: { limits: { fieldSize: BULK_BODY_LIMIT, fields: 20 } } })
   async addALotOfSms(
     @Params() raw: RequestParams,
     @Req() request: FastifyRequest,
@@ -85,7 +82,7 @@ export class MessagesController {
     if (image) {
       // Checked before storing, so that a refused request leaves no file behind.
       await this.intake.assertOwnDevices(account, [fields.deviceId]);
-      fields.body = await this.images.store(image);
+      fields.body = await this.images.store(account, image);
     }
     return this.saved(await this.intake.accept(account, fields, claim));
   }

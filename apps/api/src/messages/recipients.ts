@@ -1,4 +1,5 @@
 import { normalisePhone } from '@smsfleet/contracts';
+import { countParts } from '@smsfleet/validation';
 import { ApiError } from '../common/api-error';
 
 export interface Recipient {
@@ -16,12 +17,12 @@ export const MAX_RECIPIENTS_PER_REQUEST = 1_000;
  * by a digit gets its `+` back — only for values from the query string, where that is what happened.
  */
 export function parseRecipients(raw: string, fromQueryString: boolean): Recipient[] {
-  const parts = raw.split(',');
-  if (parts.length > MAX_RECIPIENTS_PER_REQUEST) {
+  if (recipientCount(raw, MAX_RECIPIENTS_PER_REQUEST + 1) > MAX_RECIPIENTS_PER_REQUEST) {
     throw ApiError.validation(
-      `sendto has ${parts.length} numbers; at most ${MAX_RECIPIENTS_PER_REQUEST} per request`,
+      `sendto has more than ${MAX_RECIPIENTS_PER_REQUEST} numbers; at most ${MAX_RECIPIENTS_PER_REQUEST} per request`,
     );
   }
+  const parts = raw.split(',');
   const recipients = parts.map((part, index) => {
     const restored = fromQueryString && /^ \d/.test(part) ? `+${part.slice(1)}` : part;
     const sendto = restored.trim();
@@ -40,4 +41,13 @@ export function parseRecipients(raw: string, fromQueryString: boolean): Recipien
     return { sendto, phone };
   });
   return recipients;
+}
+
+/**
+ * How many recipients a `sendto` value names, counted no further than `stopAt` and without splitting it:
+ * a cap on recipients is checked before any work per recipient. Anything but text counts as one (it is
+ * refused when the item is read).
+ */
+export function recipientCount(sendto: unknown, stopAt: number): number {
+  return typeof sendto === 'string' ? countParts(sendto, ',', stopAt) : 1;
 }

@@ -36,4 +36,10 @@ describe('parseTagIds', () => {
   it.each([['12,,13'], ['a'], ['0'], ['-1'], ['1.5'], ['99999999999']])('rejects %s', (text) => {
     expect(() => parseTagIds(text)).toThrow(/tags must be tag ids/);
   });
+
+  it('refuses more than 1,000 ids before reading them', () => {
+    expect(() => parseTagIds(Array.from({ length: 1_001 }, (_, i) => i + 1).join(','))).toThrow(
+      'tags has more than 1000 ids; at most 1000',
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import { DateTime, Zone } from 'luxon';
+import { countParts } from '@smsfleet/validation';
 import { ApiError } from '../common/api-error';
 import { parseClientDate } from '../messages/client-date';
 
@@ -30,8 +31,9 @@ export function parseNewsletterTime(value: string | undefined, zone: string | Zo
 
 /** "12,13,14" → [12, 13, 14], each once. */
 export function parseTagIds(text: string): number[] {
+  if (countParts(text, ',', MAX_TAGS + 1) > MAX_TAGS)
+    throw ApiError.validation(`tags has more than ${MAX_TAGS} ids; at most ${MAX_TAGS}`);
   const parts = text.split(',').map((part) => part.trim());
-  if (parts.length > MAX_TAGS) throw ApiError.validation(`tags has ${parts.length} ids; at most ${MAX_TAGS}`);
   const ids = parts.map((part) => {
     if (!/^\d{1,10}$/.test(part) || Number(part) < 1 || Number(part) > MAX_ID)
       throw ApiError.validation(

@@ -29,7 +29,10 @@ export class NewsletterService {
 
   async create(account: Account, input: NewNewsletter, claim?: IdempotencyClaim): Promise<number> {
     const [devices, tags]: [unknown[], Array<{ id: number }>] = await Promise.all([
-      this.db.query(`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, [input.deviceId, account.id]),
+      this.db.query(`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2 AND removed_at IS NULL`, [
+        input.deviceId,
+        account.id,
+      ]),
       this.db.query(`SELECT id FROM tags WHERE user_id = $1 AND id = ANY($2::int[])`, [
         account.id,
         input.tagIds,

@@ -41,6 +41,46 @@ export function openApiDocument(version: string): OpenAPIObject {
       },
     },
   };
+  const idParameter: ParameterObject = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: { type: 'integer' },
+  };
+  paths['/v1/devices/{id}/secret'] = {
+    post: {
+      tags: ['devices'],
+      summary:
+        'A new secret for a phone (token): its connected phone is disconnected, the old secret refused',
+      parameters: [idParameter],
+      security: [{ bearer: [] }],
+      responses: {
+        '200': json(
+          'The new secret (shown once). For an SMSGate app phone, whose token is revoked, no secret: `kind` "smsgate" and `awaiting_registration` true (the app registers again into the same device).',
+          {
+            error: 0,
+            message: 'OK',
+            device_id: 123,
+            device_secret: 'r8K…',
+          },
+        ),
+        '404': json('Not a device of this account.', { error: 1, code: 'not_found', message: '…' }),
+      },
+    },
+  };
+  paths['/v1/devices/{id}'] = {
+    delete: {
+      tags: ['devices'],
+      summary:
+        'Remove a phone (token): disconnected, its secret refused, its waiting messages end as 202; its history stays listed',
+      parameters: [idParameter],
+      security: [{ bearer: [] }],
+      responses: {
+        '200': json('Removed.', { error: 0, message: 'OK', device_id: 123, messages_finalised: 2 }),
+        '404': json('Not a device of this account.', { error: 1, code: 'not_found', message: '…' }),
+      },
+    },
+  };
   return {
     openapi: '3.0.3',
     info: {

@@ -24,6 +24,8 @@ export class FilesController {
       .header('content-type', CONTENT_TYPE_BY_EXTENSION[match[1] as keyof typeof CONTENT_TYPE_BY_EXTENSION])
       .header('content-length', found.size)
       .header('x-content-type-options', 'nosniff')
+      // Recipients' apps and pages may show the picture: it is public by design (an unguessable URL).
+      .header('cross-origin-resource-policy', 'cross-origin')
       .header('cache-control', 'public, max-age=31536000, immutable')
       .send(createReadStream(path));
   }

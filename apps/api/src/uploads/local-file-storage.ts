@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileStorage } from './file-storage';
 
@@ -20,6 +20,10 @@ export class LocalFileStorage implements FileStorage {
     await writeFile(partial, data);
     await rename(partial, this.pathOf(key));
     return `${this.publicUrl}/files/${key}`;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
   }
 
   pathOf(key: string): string {

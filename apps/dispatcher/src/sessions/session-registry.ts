@@ -64,6 +64,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
       work: (deviceId, urgent) => this.sessions.get(deviceId)?.wake(urgent),
       settings: (deviceId, settings) => this.applySettings(deviceId, settings),
       leaseTaken: (deviceId) => void this.yieldUnlessOwner(deviceId),
+      revoked: (deviceId, reason) => void this.endRevoked(deviceId, reason),
     });
     this.presence.start(
       () => this.connectedDevices(),
@@ -116,6 +117,20 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     this.sessions.delete(deviceId);
     this.logger.log({ deviceId }, 'phone is served by a newer connection; ending this session');
     this.endSession(session);
+  }
+
+  /**
+   * The device's secret was rotated or the device removed: its phone is cut off now, whatever its
+   * transport (a socket is disconnected, a pulling phone's session ends), and what it held goes back.
+   */
+  private async endRevoked(deviceId: number, reason: string): Promise<void> {
+    const session = this.sessions.get(deviceId);
+    if (!session) return;
+    this.logger.log({ deviceId, reason }, 'device access revoked; ending its session');
+    session.transport.disconnect();
+    await this.close(session.transport, deviceId).catch((error: Error) =>
+      this.logger.warn({ err: error, deviceId }, 'session of a revoked device not closed'),
+    );
   }
 
   /**

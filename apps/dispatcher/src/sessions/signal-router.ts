@@ -1,7 +1,13 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { deviceAcksChannel, DeviceAcks, DeviceSettings } from '@smsfleet/contracts';
-import { DeviceLeases, DeviceSettingsSignal, RedisConnections, WorkSignal } from '@smsfleet/queueing';
+import { deviceAcksChannel, DeviceAcks, DeviceRevoked, DeviceSettings } from '@smsfleet/contracts';
+import {
+  DeviceLeases,
+  DeviceRevocationSignal,
+  DeviceSettingsSignal,
+  RedisConnections,
+  WorkSignal,
+} from '@smsfleet/queueing';
 
 /** What the node hears about its devices from other processes. */
 export interface DeviceSignalListener {
@@ -12,10 +18,13 @@ export interface DeviceSignalListener {
   leaseTaken?(deviceId: number): void;
   /** A pulling phone reported states of these messages to another node. */
   acks?(deviceId: number, messageIds: number[]): void;
+  /** The device's secret (token) was rotated or the device removed: its phone must be cut off. */
+  revoked?(deviceId: number, reason: DeviceRevoked['reason']): void;
 }
 
 /**
- * One subscriber connection per node for the three device channels (work signal, settings, leases),
+ * One subscriber connection per node for the device channels (work signal, settings, leases, acks,
+ * revocations),
  * routed to whoever listens here: the session registry, and the transports that wake phones themselves.
  */
 @Injectable()
@@ -28,6 +37,7 @@ export class DeviceSignalRouter implements OnModuleInit {
     private readonly signal: WorkSignal,
     private readonly settingsSignal: DeviceSettingsSignal,
     private readonly leases: DeviceLeases,
+    private readonly revocations: DeviceRevocationSignal,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.acksChannel = deviceAcksChannel(config.redisPrefix);
@@ -47,6 +57,7 @@ export class DeviceSignalRouter implements OnModuleInit {
       this.settingsSignal.channel,
       this.leases.channel,
       this.acksChannel,
+      this.revocations.channel,
     );
   }
 
@@ -69,6 +80,10 @@ export class DeviceSignalRouter implements OnModuleInit {
     } else if (channel === this.acksChannel) {
       const acks = parseAcks(message);
       if (acks) for (const listener of this.listeners) listener.acks?.(acks.deviceId, acks.messageIds);
+    } else if (channel === this.revocations.channel) {
+      const revoked = DeviceRevocationSignal.parse(message);
+      if (revoked)
+        for (const listener of this.listeners) listener.revoked?.(revoked.deviceId, revoked.reason);
     }
   }
 }

@@ -36,6 +36,7 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
       {
         work: (deviceId) => this.send(deviceId, 'MessageEnqueued'),
         settings: (deviceId) => this.send(deviceId, 'SettingsUpdated'),
+        revoked: (deviceId) => this.end(deviceId),
       },
       true,
     );
@@ -79,6 +80,14 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
     if (!set) return false;
     for (const response of set) response.write(frame(event));
     return true;
+  }
+
+  /** Ends the device's streams on this node (its token was revoked: the app's next request is refused). */
+  end(deviceId: number): void {
+    const set = this.streams.get(deviceId);
+    if (!set) return;
+    this.logger.log({ deviceId, streams: set.size }, 'event streams of a revoked device closed');
+    for (const response of set) response.end();
   }
 
   private beat(): void {

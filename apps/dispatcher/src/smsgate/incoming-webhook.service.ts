@@ -43,9 +43,10 @@ export class IncomingWebhook {
     const rows: Array<{ webhook_signing_key: string | null }> =
       deviceId === undefined
         ? []
-        : await this.db.query(`SELECT webhook_signing_key FROM devices WHERE id = $1 AND kind = 'smsgate'`, [
-            deviceId,
-          ]);
+        : await this.db.query(
+            `SELECT webhook_signing_key FROM devices WHERE id = $1 AND kind = 'smsgate' AND removed_at IS NULL`,
+            [deviceId],
+          );
     const key = rows[0]?.webhook_signing_key;
     if (!key || deviceId === undefined || !this.signed(key, rawBody, signature, timestamp))
       throw new MobileError('forbidden', 'bad or missing signature (X-Signature, X-Timestamp)');

@@ -9,6 +9,7 @@ export type MobileErrorCode =
   | 'validation'
   | 'unauthorized'
   | 'forbidden'
+  | 'device_limit'
   | 'not_found'
   | 'payload_too_large'
   | 'rate_limited'
@@ -18,6 +19,7 @@ const STATUS_OF: Record<MobileErrorCode, number> = {
   validation: 400,
   unauthorized: 401,
   forbidden: 403,
+  device_limit: 403,
   not_found: 404,
   payload_too_large: 413,
   rate_limited: 429,

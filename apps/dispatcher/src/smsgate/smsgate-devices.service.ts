@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { newSecret, sha256Hex, TtlCache } from '@smsfleet/auth';
+import { newSecret, newSigningKey, sha256Hex, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SEND_SLOTS_OF_KIND, SimInfo } from '@smsfleet/contracts';
 import { toStorableText } from '@smsfleet/validation';
 import { DeviceIdentity } from '../device-authenticator.service';
+import { DeviceSignalRouter } from '../sessions/signal-router';
 import { AppDevicePatch, AppDeviceRegistration, AppSimCard } from './app-protocol';
 import { MobileError } from './mobile-errors';
 
@@ -49,16 +49,26 @@ export function bearerOf(authorization: string | undefined): string | undefined 
 
 /**
  * SMSGate devices: registered with an account's registration token, then known by a random token of
- * their own, of which only the SHA-256 is stored.
+ * their own, of which only the SHA-256 is stored. A removed device's token is refused; one whose token
+ * was rotated waits for the account's next registration, which takes it over (same id, same queue).
  */
 @Injectable()
-export class SmsGateDevices {
+export class SmsGateDevices implements OnModuleInit {
   private readonly byToken = new TtlCache<string, SmsGateDevice>(TOKEN_CACHE_MS, 50_000);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly signals: DeviceSignalRouter,
   ) {}
+
+  onModuleInit(): void {
+    // A revoked token is refused from the next request on, not once the cache forgets it.
+    this.signals.listen(
+      { revoked: (deviceId) => this.byToken.deleteWhere((device) => device.deviceId === deviceId) },
+      true,
+    );
+  }
 
   /** The device of a bearer token; 401 only when the token is unknown (the app then registers again). */
   async authenticate(authorization: string | undefined): Promise<SmsGateDevice> {
@@ -77,7 +87,7 @@ export class SmsGateDevices {
     }> = await this.db.query(
       `SELECT d.id, d.user_id, u.email, d.delay_between_sms, d.send_window, d.webhook_signing_key
          FROM devices d JOIN users u ON u.id = d.user_id
-        WHERE d.secret_hash = $1 AND d.kind = 'smsgate'`,
+        WHERE d.secret_hash = $1 AND d.kind = 'smsgate' AND d.removed_at IS NULL`,
       [hash],
     );
     const row = rows[0];
@@ -102,7 +112,7 @@ export class SmsGateDevices {
    */
   async currentSettings(device: SmsGateDevice): Promise<SmsGateDevice> {
     const rows: Array<{ delay_between_sms: number; send_window: number | null }> = await this.db.query(
-      `SELECT delay_between_sms, send_window FROM devices WHERE id = $1`,
+      `SELECT delay_between_sms, send_window FROM devices WHERE id = $1 AND removed_at IS NULL`,
       [device.deviceId],
     );
     if (!rows[0]) throw new MobileError('unauthorized', 'unknown device token');
@@ -115,7 +125,12 @@ export class SmsGateDevices {
     };
   }
 
-  /** A new device of the account whose registration token this is. */
+  /**
+   * A device of the account whose registration token this is: the account's device whose token was
+   * rotated, taken over with a new token, else a new one within the account's cap
+   * (DEVICES_MAX_PER_ACCOUNT; removed devices do not count). The account's row is locked meanwhile, so
+   * concurrent registrations neither pass the cap together nor take over the same device.
+   */
   async register(
     authorization: string | undefined,
     registration: AppDeviceRegistration,
@@ -127,25 +142,54 @@ export class SmsGateDevices {
         'unauthorized',
         "registration needs the account's phone registration token as the app's Private Token",
       );
-    const token = newSecret();
-    const rows: Array<{ id: number; email: string }> = await this.db.query(
-      `INSERT INTO devices (user_id, title, secret_hash, kind, send_slots, push_token, sim_info, app_version, webhook_signing_key, last_seen_at)
-       SELECT t.user_id, $2, $3, 'smsgate', $4::smallint[], $5, $6::jsonb, $7, $8, now()
-         FROM phone_registration_tokens t WHERE t.token_hash = $1
-       RETURNING id, (SELECT email FROM users WHERE id = devices.user_id) AS email`,
-      [
-        sha256Hex(registrationToken),
-        toStorableText(registration.name),
-        sha256Hex(token),
-        [...SEND_SLOTS_OF_KIND.smsgate],
-        registration.pushToken,
-        JSON.stringify(simInfoOf(registration.simCards)),
-        appVersion,
-        randomBytes(24).toString('base64url'),
-      ],
+    const accounts: Array<{ user_id: number; email: string }> = await this.db.query(
+      `SELECT t.user_id, u.email FROM phone_registration_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1`,
+      [sha256Hex(registrationToken)],
     );
-    if (!rows[0]) throw new MobileError('unauthorized', 'unknown registration token');
-    return { id: String(rows[0].id), token, login: rows[0].email };
+    const account = accounts[0];
+    if (!account) throw new MobileError('unauthorized', 'unknown registration token');
+    const token = newSecret();
+    const details = [
+      toStorableText(registration.name),
+      registration.pushToken,
+      JSON.stringify(simInfoOf(registration.simCards)),
+      appVersion,
+    ];
+    const cap = this.config.devices.maxPerAccount;
+    const id = await this.db.transaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [account.user_id]);
+      // A CTE, so that the driver answers the rows (a bare UPDATE answers [rows, count]).
+      const taken: Array<{ id: number }> = await tx.query(
+        `WITH taken AS (
+           UPDATE devices SET secret_hash = $2, awaiting_registration = false, title = $3, push_token = $4,
+                  sim_info = $5::jsonb, app_version = COALESCE($6, app_version), last_seen_at = now()
+            WHERE id = (SELECT id FROM devices
+                         WHERE user_id = $1 AND kind = 'smsgate' AND awaiting_registration AND removed_at IS NULL
+                         ORDER BY id LIMIT 1)
+            RETURNING id)
+         SELECT id FROM taken`,
+        [account.user_id, sha256Hex(token), ...details],
+      );
+      if (taken[0]) return taken[0].id;
+      const [{ count }]: Array<{ count: number }> = await tx.query(
+        `SELECT count(*)::int AS count FROM devices WHERE user_id = $1 AND removed_at IS NULL`,
+        [account.user_id],
+      );
+      if (count >= cap)
+        throw new MobileError(
+          'device_limit',
+          `the account has ${count} devices, the most allowed (${cap}); remove one (DELETE /v1/devices/:id) first`,
+        );
+      const [inserted]: Array<{ id: number }> = await tx.query(
+        `INSERT INTO devices (user_id, secret_hash, title, push_token, sim_info, app_version, kind, send_slots, webhook_signing_key, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'smsgate', $7::smallint[], $8, now())
+         RETURNING id`,
+        [account.user_id, sha256Hex(token), ...details, [...SEND_SLOTS_OF_KIND.smsgate], newSigningKey()],
+      );
+      return inserted.id;
+    });
+    return { id: String(id), token, login: account.email };
   }
 
   /** `PATCH /device` on every start of the app: its SIM cards and push token now. */

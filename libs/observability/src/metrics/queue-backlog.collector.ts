@@ -74,7 +74,7 @@ export class QueueBacklogCollector implements OnModuleInit {
     // While disconnected, the pipeline would wait in the offline queue: keep the last values instead.
     if (this.redis.shared.status !== 'ready') throw new Error(`redis is ${this.redis.shared.status}`);
     const devices: Array<{ id: number; user_id: number }> = await this.db.query(
-      'SELECT id, user_id FROM devices',
+      'SELECT id, user_id FROM devices WHERE removed_at IS NULL',
     );
     if (devices.length === 0) return [];
     const prefix = this.config.redisPrefix;

@@ -57,4 +57,12 @@ export class DeviceEntity {
 
   @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true })
   lastSeenAt!: Date | null;
+
+  /** Removed by its account or an operator: found by no path any more, its secret replaced. */
+  @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
+  removedAt!: Date | null;
+
+  /** An SMSGate device whose token was rotated: the account's next app registration takes it over. */
+  @Column({ name: 'awaiting_registration', type: 'boolean', default: false })
+  awaitingRegistration!: boolean;
 }

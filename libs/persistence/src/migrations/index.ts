@@ -6,7 +6,12 @@ import { NoReportStatus1764200000000 } from './1764200000000-no-report-status';
 import { PendingMessagesIndex1764300000000 } from './1764300000000-pending-messages-index';
 import { IdempotencyKeys1764600000000 } from './1764600000000-idempotency-keys';
 import { NoAckStatus1764620000000 } from './1764620000000-no-ack-status';
+import { SealedApiTokens1765000000000 } from './1765000000000-sealed-api-tokens';
+import { DeviceRemoval1765000100000 } from './1765000100000-device-removal';
+import { Uploads1765000200000 } from './1765000200000-uploads';
+import { DeviceOfTheSameAccount1765000300000 } from './1765000300000-device-of-the-same-account';
 import { SmsgateDevices1765200000000 } from './1765200000000-smsgate-devices';
+import { SealedPhoneRegistrationTokens1765200100000 } from './1765200100000-sealed-phone-registration-tokens';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -18,5 +23,10 @@ export const MIGRATIONS = [
   PendingMessagesIndex1764300000000,
   IdempotencyKeys1764600000000,
   NoAckStatus1764620000000,
+  SealedApiTokens1765000000000,
+  DeviceRemoval1765000100000,
+  Uploads1765000200000,
+  DeviceOfTheSameAccount1765000300000,
   SmsgateDevices1765200000000,
+  SealedPhoneRegistrationTokens1765200100000,
 ];
