@@ -108,11 +108,13 @@ export class SmsGateDevices implements OnModuleInit {
 
   /**
    * The device's pace and window now, for a session that opens: the token cache may hold them for a few
-   * seconds, and a change published meanwhile reached no session.
+   * seconds, and a change published meanwhile reached no session. A request that was authenticated just
+   * before its device was removed or its token rotated opens no session.
    */
   async currentSettings(device: SmsGateDevice): Promise<SmsGateDevice> {
     const rows: Array<{ delay_between_sms: number; send_window: number | null }> = await this.db.query(
-      `SELECT delay_between_sms, send_window FROM devices WHERE id = $1 AND removed_at IS NULL`,
+      `SELECT delay_between_sms, send_window FROM devices
+        WHERE id = $1 AND removed_at IS NULL AND NOT awaiting_registration`,
       [device.deviceId],
     );
     if (!rows[0]) throw new MobileError('unauthorized', 'unknown device token');
