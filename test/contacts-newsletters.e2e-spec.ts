@@ -5,6 +5,7 @@ import { waitFor } from './helpers/wait-for';
 
 /** savetag, savecontact, savepaket/createpaket, and the scheduler turning newsletters into messages. */
 const CONTACT_CAP = 30;
+const TAG_CAP = 40;
 
 describe('tags, contacts and newsletters', () => {
   let system: TestSystem;
@@ -18,6 +19,7 @@ describe('tags, contacts and newsletters', () => {
     system = await TestSystem.start(['api', 'scheduler'], {
       SCHEDULER_SWEEP_INTERVAL_MS: '200',
       CONTACTS_MAX_PER_ACCOUNT: String(CONTACT_CAP),
+      TAGS_MAX_PER_ACCOUNT: String(TAG_CAP),
     });
     alice = system.createAccount();
     bob = system.createAccount();
@@ -195,6 +197,33 @@ describe('tags, contacts and newsletters', () => {
       [carol.email],
     );
     expect(n).toBe(CONTACT_CAP);
+  });
+
+  it(`keeps at most ${TAG_CAP} tags per account, also when they are saved together`, async () => {
+    const dave = system.createAccount();
+    const answers = await Promise.all(
+      Array.from({ length: TAG_CAP + 5 }, (_, i) =>
+        getdata(system.apiUrl, 'savetag', { token: dave.token, title: `t${i}` }),
+      ),
+    );
+    expect(answers.filter((a) => a.body.error === 0)).toHaveLength(TAG_CAP);
+    for (const refused of answers.filter((a) => a.body.error !== 0))
+      expect(refused.body).toEqual({
+        error: 1,
+        code: 'validation',
+        message: `the account keeps ${TAG_CAP} tags, the most allowed; no new tag can be saved`,
+      });
+    const [{ n }] = await system.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM tags t JOIN users u ON u.id = t.user_id WHERE u.email = $1`,
+      [dave.email],
+    );
+    expect(n).toBe(TAG_CAP);
+    // Another account is not affected by Dave's cap.
+    expect(
+      (await getdata(system.apiUrl, 'savetag', { token: bob.token, title: 'after' })).body,
+    ).toMatchObject({
+      error: 0,
+    });
   });
 
   it('a newsletter for later waits until its time', async () => {

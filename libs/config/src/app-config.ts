@@ -66,7 +66,7 @@ export interface AppConfig {
   /** `maxPerAccount`: devices an account may have (removed ones do not count). */
   devices: { defaultWindow: number; maxPerAccount: number };
   /** Contacts (numbers) an account may keep: each newsletter to them becomes one message per contact. */
-  contacts: { maxPerAccount: number };
+  contacts: { maxPerAccount: number; maxTagsPerAccount: number };
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
   /**
@@ -234,7 +234,10 @@ export function loadConfig(
       defaultWindow: read.int('DEVICE_DEFAULT_WINDOW', 10, 1, 1_000),
       maxPerAccount: read.int('DEVICES_MAX_PER_ACCOUNT', 1_000, 1, 1_000_000),
     },
-    contacts: { maxPerAccount: read.int('CONTACTS_MAX_PER_ACCOUNT', 100_000, 1, 100_000_000) },
+    contacts: {
+      maxPerAccount: read.int('CONTACTS_MAX_PER_ACCOUNT', 100_000, 1, 100_000_000),
+      maxTagsPerAccount: read.int('TAGS_MAX_PER_ACCOUNT', 10_000, 1, 10_000_000),
+    },
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     monitoringPort: read.port('MONITORING_PORT', 0),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),

@@ -14,12 +14,18 @@ export class ContactsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** A new tag must fit TAGS_MAX_PER_ACCOUNT (counted with the account's row locked). */
   async createTag(account: Account, title: string): Promise<number> {
-    const [{ id }]: Array<{ id: number }> = await this.db.query(
-      `INSERT INTO tags (user_id, title) VALUES ($1, $2) RETURNING id`,
-      [account.id, title],
-    );
-    return id;
+    return this.db.transaction(async (tx) => {
+      const cap = this.config.contacts.maxTagsPerAccount;
+      if ((await this.countKept(tx, account, 'tags', cap)) >= cap)
+        throw ApiError.validation(`the account keeps ${cap} tags, the most allowed; no new tag can be saved`);
+      const [{ id }]: Array<{ id: number }> = await tx.query(
+        `INSERT INTO tags (user_id, title) VALUES ($1, $2) RETURNING id`,
+        [account.id, title],
+      );
+      return id;
+    });
   }
 
   /**
@@ -58,14 +64,24 @@ export class ContactsService {
     ]);
     if (known.length > 0) return;
     const cap = this.config.contacts.maxPerAccount;
-    await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [account.id]);
-    const [{ count }]: Array<{ count: number }> = await tx.query(
-      `SELECT count(*)::int AS count FROM (SELECT 1 FROM contacts WHERE user_id = $1 LIMIT $2) AS kept`,
-      [account.id, cap],
-    );
-    if (count >= cap)
+    if ((await this.countKept(tx, account, 'contacts', cap)) >= cap)
       throw ApiError.validation(
         `the account keeps ${cap} contacts, the most allowed; no new number can be saved`,
       );
+  }
+
+  /** Rows the account keeps in `table`, counted up to `cap` with the account's row locked against a race. */
+  private async countKept(
+    tx: EntityManager,
+    account: Account,
+    table: 'contacts' | 'tags',
+    cap: number,
+  ): Promise<number> {
+    await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [account.id]);
+    const [{ count }]: Array<{ count: number }> = await tx.query(
+      `SELECT count(*)::int AS count FROM (SELECT 1 FROM ${table} WHERE user_id = $1 LIMIT $2) AS kept`,
+      [account.id, cap],
+    );
+    return count;
   }
 }
