@@ -11,7 +11,8 @@ describe('account CLI and tokens', () => {
   let system: TestSystem;
 
   beforeAll(async () => {
-    system = await TestSystem.start(['api']);
+    // A minute's token cache: a rotation refused at once below is the signal's doing, not the cache expiring.
+    system = await TestSystem.start(['api'], { API_TOKEN_CACHE_MS: '60000' });
   });
 
   afterAll(async () => {
@@ -73,6 +74,43 @@ describe('account CLI and tokens', () => {
       headers: { authorization: `Bearer ${newToken}` },
     });
     expect(await viaHeader.json()).toMatchObject({ error: 1, code: 'not_found' });
+  });
+
+  it('a token the api has cached is refused as soon as the CLI rotates it, and after a password change', async () => {
+    const account = system.createAccount('cached@example.com', 'first password');
+    const status = (token: string) => getdata(system.apiUrl, 'getsmsstatus', { token, sms_id: 1 });
+    expect((await status(account.token)).body).toMatchObject({ code: 'not_found' }); // cached now
+    const rotated = cli('token:rotate', '--email', 'cached@example.com');
+    expect(rotated.status).toBe(0);
+    const newToken = rotated.stdout.trim();
+    expect((await status(account.token)).body).toMatchObject({ code: 'invalid_token' });
+    expect((await status(newToken)).body).toMatchObject({ code: 'not_found' }); // cached in turn
+    const changed = cliWith(
+      {},
+      'second password\n',
+      'user:password',
+      '--email',
+      'cached@example.com',
+      '--password-stdin',
+    );
+    expect(changed.status).toBe(0);
+    expect((await status(newToken)).body).toMatchObject({ code: 'invalid_token' });
+  });
+
+  it('rotates a token when Redis is away, within its publish timeout', async () => {
+    system.createAccount('noredis@example.com', 'first password');
+    const started = Date.now();
+    const rotated = cliWith(
+      { REDIS_URL: 'redis://127.0.0.1:1' },
+      undefined,
+      'token:rotate',
+      '--email',
+      'noredis@example.com',
+    );
+    expect(rotated.status).toBe(0);
+    expect(rotated.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(rotated.stderr).toContain('Redis not reached: API replicas may accept the old token for up to');
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('changes a password, read from standard input, and rotates the token with it', async () => {

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AccountExistsError, AccountService, AuthModule, PhoneRegistrationTokens } from '@smsfleet/auth';
-import { ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
+import { APP_CONFIG, AppConfig, ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
 import {
   DeviceRevocation,
@@ -11,12 +11,13 @@ import {
   InvariantResult,
   QueueingModule,
   QueueReconciler,
+  TokenRevocationSignal,
 } from '@smsfleet/queueing';
 import { parseArgs, requireOption, UsageError } from './cli-args';
 import { readPassword } from './cli-password';
 import { readClientLedger, readPhoneLedger } from './ledger-files';
 
-@Module({ imports: [ConfigModule, PersistenceModule, AuthModule] })
+@Module({ imports: [ConfigModule, PersistenceModule, AuthModule], providers: [TokenRevocationSignal] })
 class CliModule {}
 
 @Module({ imports: [ConfigModule, PersistenceModule, QueueingModule] })
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     if (!user) throw new UsageError(`no account with email ${email}`);
     if (command === 'user:password') {
       const token = await accounts.setPassword(user.id, await readPassword(options));
+      await announceRotation(app, user.id);
       console.log(`password of ${user.email} changed; its API token was rotated:`);
       console.log(token);
     } else if (command === 'phone:token') {
@@ -128,11 +130,20 @@ async function main(): Promise<void> {
     } else if (command === 'token:show') {
       console.log(await accounts.currentToken(user.id));
     } else {
-      console.log(await accounts.rotateToken(user.id));
+      const token = await accounts.rotateToken(user.id);
+      await announceRotation(app, user.id);
+      console.log(token);
     }
   } finally {
     await app.close();
   }
+}
+
+/** Tells the API replicas to drop the old token from their caches; says so when Redis could not be told. */
+async function announceRotation(app: INestApplicationContext, userId: number): Promise<void> {
+  if (await app.get(TokenRevocationSignal).publish({ userId })) return;
+  const cacheMs = app.get<AppConfig>(APP_CONFIG).tokenCacheMs;
+  console.error(`Redis not reached: API replicas may accept the old token for up to ${cacheMs} ms more`);
 }
 
 /** An operator's view of devices, and revoking one whatever its account (a stolen phone reported by mail). */

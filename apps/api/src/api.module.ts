@@ -18,6 +18,7 @@ import { ImageUploadService } from './uploads/image-upload.service';
 import { UploadRetentionService } from './uploads/upload-retention.service';
 import { DeviceAccessController } from './devices/device-access.controller';
 import { DeviceRevocationListener } from './devices/device-revocation.listener';
+import { TokenRevocationListener } from './auth/token-revocation.listener';
 import { DeviceRegistrationController } from './devices/device-registration.controller';
 import { DeviceRegistrationService } from './devices/device-registration.service';
 import { DeviceSettingsController } from './devices/device-settings.controller';
@@ -69,6 +70,7 @@ import { MessagesController } from './messages/messages.controller';
     DeviceRegistrationService,
     DeviceSettingsService,
     DeviceRevocationListener,
+    TokenRevocationListener,
     DeviceViewsService,
     ContactsService,
     NewsletterService,

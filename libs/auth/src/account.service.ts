@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { UserEntity } from '@smsfleet/persistence';
 import { PasswordHasher } from './password-hasher';
 import { PhoneRegistrationTokens, PhoneTokensResealReport } from './phone-registration-tokens';
@@ -21,7 +22,6 @@ export interface Account {
 }
 
 const MIN_PASSWORD_LENGTH = 8;
-const TOKEN_CACHE_MS = 5_000;
 
 interface ActiveToken {
   id: number;
@@ -43,14 +43,17 @@ export interface ResealReport {
 @Injectable()
 export class AccountService {
   private readonly logger = new Logger(AccountService.name);
-  private readonly tokenCache = new TtlCache<string, Account>(TOKEN_CACHE_MS, 10_000);
+  private readonly tokenCache: TtlCache<string, Account>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly vault: TokenVault,
     private readonly phoneTokens: PhoneRegistrationTokens,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.tokenCache = new TtlCache<string, Account>(config.tokenCacheMs, 10_000);
+  }
 
   static normaliseEmail(email: string): string {
     return email.trim().toLowerCase();
@@ -157,8 +160,9 @@ export class AccountService {
   }
 
   /**
-   * The account of a current token. Found tokens are remembered for a few seconds (one query less per
-   * request); a rotation elsewhere therefore takes up to TOKEN_CACHE_MS to reach this process.
+   * The account of a current token. Found tokens are remembered for API_TOKEN_CACHE_MS (one query less per
+   * request); a rotation elsewhere reaches this process by the token-revoked signal (forgetAccount), and
+   * without Redis within that time.
    */
   async accountForToken(token: string): Promise<Account | null> {
     if (!/^[0-9a-f]{64}$/i.test(token)) return null;
@@ -172,6 +176,11 @@ export class AccountService {
     );
     if (rows[0]) this.tokenCache.set(hash, rows[0]);
     return rows[0] ?? null;
+  }
+
+  /** Another process rotated the account's token: its cached tokens are looked up again. */
+  forgetAccount(userId: number): void {
+    this.tokenCache.deleteWhere((account) => account.id === userId);
   }
 
   private open(userId: number, row: ActiveToken): { value: string; reseal: boolean } | undefined {

@@ -62,6 +62,8 @@ export interface AppConfig {
   tokenSecret?: string;
   /** Earlier token secrets, still accepted to open tokens sealed (or derived) with them. */
   tokenSecretsPrevious: string[];
+  /** How long an API replica remembers a token it found (a rotation elsewhere also reaches it by a signal). */
+  tokenCacheMs: number;
   messages: { validitySeconds: number; reportTimeoutSeconds: number; maxBodyLength: number };
   /** `maxPerAccount`: devices an account may have (removed ones do not count). */
   devices: { defaultWindow: number; maxPerAccount: number };
@@ -225,6 +227,7 @@ export function loadConfig(
     },
     tokenSecret,
     tokenSecretsPrevious,
+    tokenCacheMs: read.int('API_TOKEN_CACHE_MS', 5_000, 0, 60_000),
     messages: {
       validitySeconds: read.int('MESSAGE_VALIDITY_SECONDS', 86_400, 60, 30 * 86_400),
       reportTimeoutSeconds: read.int('MESSAGE_REPORT_TIMEOUT_SECONDS', 86_400, 60, 30 * 86_400),

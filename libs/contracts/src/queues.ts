@@ -30,6 +30,17 @@ export interface DeviceRevoked {
   reason: 'secret-rotated' | 'removed';
 }
 
+/**
+ * Redis pub/sub channel on which the process that rotated an account's API token (an API replica, the CLI)
+ * tells the API replicas, so none of them keeps accepting the old token from its cache.
+ */
+export const tokenRevokedChannel = (prefix: string): string => `${prefix}:token-revoked`;
+
+/** The message on tokenRevokedChannel. */
+export interface TokenRevoked {
+  userId: number;
+}
+
 /** Redis pub/sub channel on which a dispatcher node announces that it now owns a device's queue. */
 export const deviceLeaseChannel = (prefix: string): string => `${prefix}:device-lease`;
 

@@ -13,3 +13,4 @@ export * from './device-revocation-signal';
 export * from './device-revocation';
 export * from './queue-reconciler';
 export * from './invariant-checker';
+export * from './token-revocation-signal';

@@ -12,6 +12,7 @@ import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
 import { StatusQueueProducer } from './status-queue';
+import { TokenRevocationSignal } from './token-revocation-signal';
 import { WorkSignal } from './work-signal';
 
 @Module({
@@ -28,6 +29,7 @@ import { WorkSignal } from './work-signal';
     DeviceSettingsSignal,
     DeviceRevocationSignal,
     DeviceRevocation,
+    TokenRevocationSignal,
     QueueReconciler,
     InvariantChecker,
   ],
@@ -43,6 +45,7 @@ import { WorkSignal } from './work-signal';
     DeviceSettingsSignal,
     DeviceRevocationSignal,
     DeviceRevocation,
+    TokenRevocationSignal,
     QueueReconciler,
     InvariantChecker,
   ],
