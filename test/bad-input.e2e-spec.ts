@@ -170,7 +170,6 @@ describe('bad input', () => {
     expect(await response.json()).toMatchObject({ error: 1, code: 'validation' });
   });
 
-  // Found by test/hostile-input: both used to leave in another shape (a 500, and Fastify's own 431).
   it('answers a truncated multipart body as a validation error, not a 500', async () => {
     const response = await fetch(`${system.apiUrl}/getdata/gettoken`, {
       method: 'POST',

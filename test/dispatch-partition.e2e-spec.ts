@@ -105,8 +105,8 @@ describe('a dispatcher cut off from Redis', () => {
     const auth = { deviceId: device.deviceId, secret: device.secret };
     try {
       await proxy.cut();
-      // Accepting and then ending the session would read as "a newer session took over": the phone would
-      // stay away (the soak lost most of its fleet that way after a dispatcher restart).
+      // Accepting and then ending the session would read as "a newer session took over", and the phone
+      // would stay away for good.
       await waitFor('node B refuses with "unavailable"', async () =>
         (await handshake(system.url('dispatcher-b'), auth)) === 'unavailable' ? true : undefined,
       );

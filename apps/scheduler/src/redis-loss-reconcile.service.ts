@@ -31,8 +31,8 @@ const SET_IF_SAME_SERVER = `
  * read before the write. Redis restarted from its AOF (or from an older file) keeps that key as it was at
  * the last write the file holds, and every job added before it. A message's `enqueued_at` is recorded
  * after its add, so the jobs the file can lack are those of messages marked since the heartbeat it holds,
- * or never marked: the rebuild checks those alone (the soak's full walk over 440,000 pending messages
- * under load took minutes; a bounded one checks a few seconds' worth). No heartbeat (keys deleted, an
+ * or never marked: the rebuild checks those alone (a full walk over a backlog of hundreds of thousands
+ * takes minutes under load; a bounded one checks a few seconds' worth, ADR 0605). No heartbeat (keys deleted, an
  * empty Redis, or one written before this existed): every pending message is checked.
  */
 @Injectable()

@@ -78,13 +78,13 @@ export class QueueReconciler {
     let brokenJobsRemoved = 0;
     let checked = 0;
     // Messages accepted after the start are enqueued by their own request or the outbox sweep; without
-    // this bound, a reconcile under live load chases the newest rows and never ends (the soak found it).
+    // this bound, a reconcile under live load chases the newest rows and never ends.
     const [{ first, last }]: Array<{ first: number | null; last: number | null }> = await this.db.query(
       `SELECT min(id) AS first, max(id) AS last FROM messages WHERE status IN (1, 3)`,
     );
     // Windows of ids, not `ORDER BY id LIMIT n` after the last one: with a large backlog PostgreSQL
-    // answered that by reading every pending row above the cursor and sorting them, once per batch
-    // (quadratic: the soak's rebuild of 460,000 pending messages took 199 s under load).
+    // answers that by reading every pending row above the cursor and sorting them, once per batch
+    // (quadratic in the backlog; ADR 0606).
     for (let from = (first ?? 1) - 1; last !== null && from < last; from += RECONCILE_WINDOW) {
       // Only ids first: after an AOF restart nearly every job is intact, and the bodies of those are not
       // needed. OFFSET 0 keeps the window a primary-key range scan: the partial indexes on pending rows
@@ -198,8 +198,8 @@ export class QueueReconciler {
    *
    * A waiting job sits in its queue's delayed or prioritized set (every job has a delay or a priority), so
    * one pipeline answers for nearly every row: a ZMSCORE per device and set, a HEXISTS per row. Only the
-   * rest (active, finished, broken or missing) get BullMQ's full state check; one such script call per row
-   * cost 35 µs of CPU each and was the whole rebuild after the soak's Redis kill (140 s for 440,000 rows).
+   * rest (active, finished, broken or missing) get BullMQ's full state check, a script call of about 35 µs
+   * of Redis CPU per row, too slow for every row of a large backlog (ADR 0606).
    */
   private async withoutHealthyJobs(rows: PendingRef[]): Promise<{ missing: PendingRef[]; broken: number }> {
     const byDevice = new Map<number, PendingRef[]>();

@@ -15,11 +15,11 @@ export function sqlState(exception: Error): string | undefined {
 export function isDependencyFailure(exception: unknown): boolean {
   if (!(exception instanceof Error)) return false;
   const state = sqlState(exception);
-  // class 08: connection exception; 57P: operator intervention (shutdown, "the database system is starting
-  // up" while a restarted server recovers: the soak found it answered 500); 53: insufficient resources;
+  // class 08: connection exception; 57P: operator intervention (shutdown, and "the database system is
+  // starting up" while a restarted server recovers); 53: insufficient resources;
   // 40001/40P01: serialization failure or deadlock, rolled back, so the same request may simply be retried.
   if (state) return /^(08|57P|53|40001|40P01)/.test(state);
-  // A connection lost mid-query has no SQLSTATE (pg's "Connection terminated unexpectedly", F7 found it),
+  // A connection lost mid-query has no SQLSTATE (pg's "Connection terminated unexpectedly"),
   // and a socket error arrives as a QueryFailedError with a Node error code: the code or message decides.
   const code = (exception as Error & { code?: string }).code;
   return (

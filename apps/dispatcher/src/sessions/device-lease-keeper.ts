@@ -29,8 +29,7 @@ export class DeviceLeaseKeeper {
   private confirmedAt = Date.now();
   /**
    * This process's event-loop delay since the last confirmed renewal: with the renewal's age, it tells
-   * a cut-off for a Redis that did not answer from one for a node that could not listen (the soak saw
-   * both suspected and neither proven).
+   * a cut-off for a Redis that did not answer from one for a node that could not listen.
    */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
