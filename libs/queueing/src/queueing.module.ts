@@ -11,7 +11,6 @@ import { MessageEnqueuer } from './message-enqueuer';
 import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
-import { StatusQueueProducer } from './status-queue';
 import { WorkSignal } from './work-signal';
 
 @Module({
@@ -23,7 +22,6 @@ import { WorkSignal } from './work-signal';
     WorkSignal,
     EnqueuedMarker,
     MessageEnqueuer,
-    StatusQueueProducer,
     DeviceLeases,
     DeviceSettingsSignal,
     DeviceRevocationSignal,
@@ -38,7 +36,6 @@ import { WorkSignal } from './work-signal';
     WorkSignal,
     EnqueuedMarker,
     MessageEnqueuer,
-    StatusQueueProducer,
     DeviceLeases,
     DeviceSettingsSignal,
     DeviceRevocationSignal,
