@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import type { Socket } from 'socket.io-client';
 import { DeviceEvent, HelloAck, IncomingAck, StatusAck } from '@smsfleet/contracts';
 import { registerPhone } from '../tools/simulator/fleet';
