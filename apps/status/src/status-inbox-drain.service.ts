@@ -18,6 +18,8 @@ export const STATUS_WRITE_LANES = 2;
 /** Pause after a failed transaction (PostgreSQL away), doubling up to the maximum. */
 const RETRY_MS = 250;
 const RETRY_MAX_MS = 5_000;
+/** An empty inbox is looked at less and less often, down to once per this many STATUS_BATCH_WAIT_MS. */
+const IDLE_BACKOFF = 8;
 
 interface InboxRow {
   message_id: string;
@@ -64,12 +66,16 @@ export class StatusInboxDrain implements OnApplicationBootstrap, OnApplicationSh
 
   private async run(): Promise<void> {
     let failures = 0;
+    let idle = 0;
+    const wait = Math.max(this.config.status.batchWaitMs, 1);
     while (!this.stopped) {
       try {
         const claimed = await this.drainOnce();
         failures = 0;
-        if (claimed < this.config.status.batchSize)
-          await this.sleep(Math.max(this.config.status.batchWaitMs, 1));
+        // A quiet system costs a few statements a second, not a hundred; the first report after a quiet
+        // spell waits at most IDLE_BACKOFF × STATUS_BATCH_WAIT_MS (160 ms by default).
+        idle = claimed === 0 ? Math.min(idle === 0 ? 1 : idle * 2, IDLE_BACKOFF) : 0;
+        if (claimed < this.config.status.batchSize) await this.sleep(wait * Math.max(idle, 1));
       } catch (error) {
         failures++;
         this.logger.warn({ err: error }, 'status inbox batch not applied; it will be claimed again');
