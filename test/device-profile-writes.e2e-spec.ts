@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { Metrics } from '@smsfleet/observability';
 import { DeviceProfileService } from '../apps/dispatcher/src/device-profile.service';
 import { TestSystem } from './helpers/test-system';
 import { seedDevices } from './helpers/seed';
@@ -35,7 +36,7 @@ describe('device profile writes under a reconnect storm', () => {
 
   it('hellos and touches of overlapping phones, written concurrently by two nodes, never deadlock', async () => {
     // Two nodes (a takeover moves phones between them) each with their two writers: four statements at once.
-    const nodes = [new DeviceProfileService(db), new DeviceProfileService(db)];
+    const nodes = [new DeviceProfileService(db, new Metrics()), new DeviceProfileService(db, new Metrics())];
     const failures: string[] = [];
     for (let round = 0; round < 20; round++) {
       const writes = nodes.flatMap((node) => [
@@ -75,7 +76,7 @@ describe('device profile writes under a reconnect storm', () => {
     try {
       await api.query('BEGIN');
       await insertFor(api, deviceIds[deviceIds.length - 1]);
-      const node = new DeviceProfileService(db);
+      const node = new DeviceProfileService(db, new Metrics());
       const touches = Promise.allSettled(deviceIds.map((id) => node.touch(id)));
       await new Promise((resolve) => setTimeout(resolve, 300));
       await insertFor(api, deviceIds[0]);

@@ -163,7 +163,7 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
       await Promise.all([phone(2).moveTo(urlA), phone(3).moveTo(urlA)]);
       await sleep(1_500);
 
-      // kill -9 the status app mid-batch; reports wait in the status queue meanwhile.
+      // kill -9 the status app mid-batch; reports wait in the status inbox meanwhile.
       await system.kill('status');
       await sleep(1_500);
       await system.startApp('status');

@@ -19,7 +19,7 @@ interface Result {
 /**
  * `npm run cli -- check`: the invariants of docs/reliability.md from PostgreSQL, Redis and the ledger files.
  */
-describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
+describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9)', () => {
   let system: TestSystem;
   let account: Account;
   let fleet: SimulatedFleet;
@@ -97,6 +97,7 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
       'L4 ok  ',
       'L5 ok  ',
       'L8 ok  ',
+      'L9 ok  ',
     ]);
     expect(result.byId.get('L1')?.counts).toMatchObject({ idsAnswered: 30, missing: 0 });
     expect(result.byId.get('L3')?.counts).toMatchObject({ accepted: 30, nonFinal: 0 });
@@ -113,6 +114,17 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
     expect(result.byId.get('L5')?.counts).toMatchObject({ failedButSentOnPhone: 0, claimsNotSent: 0 });
     expect(result.byId.get('L5')?.counts.failed).toBe(l7.failed);
     expect(result.byId.get('L8')?.counts.uniqueIds).toBe(30);
+    // Every report the phones saw acknowledged (6 and 7, or a failure, per message) is in the history.
+    const acknowledged = [...fleet.ledger.acknowledged.values()].reduce(
+      (n, statuses) => n + statuses.size,
+      0,
+    );
+    expect(acknowledged).toBeGreaterThanOrEqual(30);
+    expect(result.byId.get('L9')?.counts).toMatchObject({
+      acknowledged,
+      inHistory: acknowledged,
+      missing: 0,
+    });
   });
 
   it('a message scheduled ahead is fine on a live system, not in a settled one', async () => {
@@ -178,7 +190,11 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
     const args = writeLedgers(
       fleet.ledger,
       [JSON.stringify({ status: 200, ids: [987_654_320] })],
-      [JSON.stringify({ event: 'sent', id: firstSent })],
+      [
+        JSON.stringify({ event: 'sent', id: firstSent }),
+        // L9: a report a phone saw acknowledged that PostgreSQL does not have.
+        JSON.stringify({ event: 'acked', id: lie.id, status: 8 }),
+      ],
     );
     const result = check('--settled', ...args);
     expect(result.status).toBe(2);
@@ -189,6 +205,7 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
       'L7',
       'L4',
       'L5',
+      'L9',
     ]);
     expect(result.byId.get('L1')?.examples).toEqual([987_654_320]);
     expect(result.byId.get('L3')?.examples).toEqual([overdue.id]);
@@ -198,6 +215,10 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8)', () => {
     expect(result.byId.get('L5')).toMatchObject({
       examples: [lie.id],
       counts: expect.objectContaining({ failedButSentOnPhone: 2, noReportSent: 1, claimsNotSent: 1 }),
+    });
+    expect(result.byId.get('L9')).toMatchObject({
+      examples: [lie.id],
+      counts: expect.objectContaining({ missing: 1, deadLettered: 0 }),
     });
     // Live mode: the stuck message is overdue (past its validity) even without --settled.
     expect(check().byId.get('L3')).toMatchObject({

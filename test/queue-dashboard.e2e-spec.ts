@@ -39,7 +39,7 @@ describe('queue dashboard (bull-board) at /admin/queues', () => {
     }
   });
 
-  it('shows every device queue and the status queue to the operator', async () => {
+  it('shows every device queue to the operator', async () => {
     const device = await registerPhone(system.apiUrl, account.email, account.password, 'dashboard phone');
     await new Promise((resolve) => setTimeout(resolve, 2_100)); // the queue list is re-read after 2 s
     const headers = { authorization: basic('ops', ADMIN_PASSWORD) };
@@ -49,7 +49,7 @@ describe('queue dashboard (bull-board) at /admin/queues', () => {
     const api = await fetch(`${system.apiUrl}/admin/queues/api/queues`, { headers });
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as { queues: Array<{ name: string }> };
-    expect(queues.map((queue) => queue.name).sort()).toEqual([`device-${device.deviceId}`, 'status'].sort());
+    expect(queues.map((queue) => queue.name)).toEqual([`device-${device.deviceId}`]);
   });
 
   it('is read-only unless ADMIN_QUEUES_WRITABLE is set: no job can be added, promoted or cleaned', async () => {

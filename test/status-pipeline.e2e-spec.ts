@@ -1,11 +1,4 @@
-import { Queue } from 'bullmq';
-import {
-  LegacyStatusReportJob,
-  SmsPayload,
-  StatusAck,
-  StatusQueue,
-  StatusReportJob,
-} from '@smsfleet/contracts';
+import { SmsPayload, StatusAck } from '@smsfleet/contracts';
 import { registerPhone } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { connectDevice } from './helpers/device-socket';
@@ -34,6 +27,26 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
       device_id: deviceId,
     });
     return answer.body.sms_id as number;
+  }
+
+  async function insertInbox(
+    rows: Array<{ messageId: number; deviceId: number; status: number; at: string; error?: string }>,
+  ): Promise<void> {
+    await system.query(
+      `INSERT INTO status_inbox (message_id, device_id, status, at, error)
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::timestamptz[], $5::text[])`,
+      [
+        rows.map((r) => r.messageId),
+        rows.map((r) => r.deviceId),
+        rows.map((r) => r.status),
+        rows.map((r) => r.at),
+        rows.map((r) => r.error ?? null),
+      ],
+    );
+  }
+
+  async function inboxSize(): Promise<number> {
+    return (await system.query<{ n: number }>('SELECT count(*)::int AS n FROM status_inbox'))[0].n;
   }
 
   async function history(id: number) {
@@ -95,55 +108,37 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     }
   });
 
-  it('writes status jobs of several devices, each report checked against its own device, and jobs of the old one-device shape', async () => {
+  it('applies inbox rows of several devices together, each report checked against its own device', async () => {
     const first = await registerPhone(system.apiUrl, account.email, account.password, 'jobs-a');
     const second = await registerPhone(system.apiUrl, account.email, account.password, 'jobs-b');
-    const [a, b, legacy] = [
+    const [a, b, c] = [
       await sendOne(first.deviceId),
       await sendOne(second.deviceId),
       await sendOne(first.deviceId),
     ];
     const at = new Date().toISOString();
-    const queue = new Queue<StatusReportJob | LegacyStatusReportJob>(StatusQueue.name, {
-      connection: system.redis(),
-      prefix: system.redisPrefix,
-      skipVersionCheck: true,
+    // What dispatchers commit before they ack (ADR 1801), in one statement as one of them would.
+    await insertInbox([
+      { messageId: a, deviceId: first.deviceId, status: 6, at },
+      // b belongs to the second phone: claimed by the first, it changes nothing.
+      { messageId: b, deviceId: first.deviceId, status: 8, at, error: 'not yours' },
+      { messageId: b, deviceId: second.deviceId, status: 7, at },
+      { messageId: c, deviceId: first.deviceId, status: 7, at },
+    ]);
+    const rows = await waitFor('every report written', async () => {
+      const found = await system.query<{ id: string; status: number }>(
+        'SELECT id, status FROM messages WHERE id = ANY($1) ORDER BY id',
+        [[a, b, c]],
+      );
+      return found.every((row) => row.status >= 6) ? found : undefined;
     });
-    try {
-      await queue.addBulk([
-        {
-          name: 'report',
-          data: {
-            devices: [
-              { deviceId: first.deviceId, reports: [{ messageId: a, status: 6, at }] },
-              // b belongs to the second phone: claimed by the first, it changes nothing.
-              { deviceId: first.deviceId, reports: [{ messageId: b, status: 8, at, error: 'not yours' }] },
-              { deviceId: second.deviceId, reports: [{ messageId: b, status: 7, at }] },
-            ],
-          },
-        },
-        // What a dispatcher queued before jobs held several devices: still written after an upgrade.
-        {
-          name: 'report',
-          data: { deviceId: first.deviceId, reports: [{ messageId: legacy, status: 7, at }] },
-        },
-      ]);
-      const rows = await waitFor('every report written', async () => {
-        const found = await system.query<{ id: string; status: number }>(
-          'SELECT id, status FROM messages WHERE id = ANY($1) ORDER BY id',
-          [[a, b, legacy]],
-        );
-        return found.every((row) => row.status >= 6) ? found : undefined;
-      });
-      expect(rows.map((row) => [Number(row.id), row.status])).toEqual([
-        [a, 6],
-        [b, 7],
-        [legacy, 7],
-      ]);
-      expect((await history(b)).map((event) => event.status)).toEqual([7]);
-    } finally {
-      await queue.close();
-    }
+    expect(rows.map((row) => [Number(row.id), row.status])).toEqual([
+      [a, 6],
+      [b, 7],
+      [c, 7],
+    ]);
+    expect((await history(b)).map((event) => event.status)).toEqual([7]);
+    await waitFor('inbox drained', async () => (await inboxSize()) === 0);
   });
 
   it("fills in enqueued_at when the API's mark was skipped: the dispatcher's taken time, or the writer's clock, never the phone's", async () => {
@@ -186,28 +181,15 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     // A report with no taken time (here one whose phone clock is an hour behind): the writer's own clock.
     const offline = await registerPhone(system.apiUrl, account.email, account.password, 'unmarked-offline');
     const reported = await unmarked(offline.deviceId);
-    const queue = new Queue<StatusReportJob>(StatusQueue.name, {
-      connection: system.redis(),
-      prefix: system.redisPrefix,
-      skipVersionCheck: true,
+    const before = Date.now();
+    const phoneClock = new Date(before - 3_600_000).toISOString();
+    await insertInbox([{ messageId: reported, deviceId: offline.deviceId, status: 6, at: phoneClock }]);
+    const row = await waitFor('sent recorded', async () => {
+      const found = await enqueuedAt(reported);
+      return found.enqueued_at ? found : undefined;
     });
-    try {
-      const before = Date.now();
-      const phoneClock = new Date(before - 3_600_000).toISOString();
-      await queue.add('report', {
-        devices: [
-          { deviceId: offline.deviceId, reports: [{ messageId: reported, status: 6, at: phoneClock }] },
-        ],
-      });
-      const row = await waitFor('sent recorded', async () => {
-        const found = await enqueuedAt(reported);
-        return found.enqueued_at ? found : undefined;
-      });
-      // Allowance for the database's clock against ours (same host).
-      expect(row.enqueued_at!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
-    } finally {
-      await queue.close();
-    }
+    // Allowance for the database's clock against ours (same host).
+    expect(row.enqueued_at!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
   });
 
   it('keeps one session per phone across nodes: the newer connection wins and owns the queue', async () => {

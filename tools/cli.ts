@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AccountExistsError, AccountService, AuthModule, PhoneRegistrationTokens } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig, ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
-import { PersistenceModule, runMigrations } from '@smsfleet/persistence';
+import { listDeadLetters, PersistenceModule, runMigrations } from '@smsfleet/persistence';
 import {
   DeviceRevocation,
   InvariantChecker,
@@ -13,7 +13,7 @@ import {
   QueueReconciler,
   TokenRevocationSignal,
 } from '@smsfleet/queueing';
-import { parseArgs, requireOption, UsageError } from './cli-args';
+import { numberOption, parseArgs, requireOption, UsageError } from './cli-args';
 import { readPassword } from './cli-password';
 import { readClientLedger, readPhoneLedger } from './ledger-files';
 
@@ -22,6 +22,9 @@ class CliModule {}
 
 @Module({ imports: [ConfigModule, PersistenceModule, QueueingModule] })
 class ReconcileModule {}
+
+@Module({ imports: [ConfigModule, PersistenceModule] })
+class DatabaseModule {}
 
 const DEVICE_COMMANDS = ['device:list', 'device:rotate-secret', 'device:remove'];
 
@@ -47,7 +50,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   device:remove  --id N                   remove device N: cut off, its waiting messages end as 202
   reconcile                               rebuild every device queue from PostgreSQL (after Redis lost data)
   check [--settled] [--margin S] [--client-ledger F] [--phone-ledger F]
-                                          compute the invariants (docs/reliability.md); exit 2 when one fails`;
+                                          compute the invariants (docs/reliability.md); exit 2 when one fails
+  dead-letters [--account N] [--limit N]  what PostgreSQL refused of the phones' input, newest first, one
+                                          JSON line each (ADR 1601; default limit 50)`;
 
 async function main(): Promise<void> {
   const { command, options } = parseArgs(process.argv.slice(2));
@@ -71,6 +76,10 @@ async function main(): Promise<void> {
   }
   if (command === 'check') {
     process.exitCode = (await check(options)) ? 0 : 2;
+    return;
+  }
+  if (command === 'dead-letters') {
+    await deadLetters(options);
     return;
   }
   if (command !== undefined && DEVICE_COMMANDS.includes(command)) {
@@ -181,6 +190,28 @@ async function devices(command: string, options: Map<string, string>): Promise<v
       if (finalised === undefined) throw new UsageError(`no device ${id} (or it was removed already)`);
       console.log(JSON.stringify({ device_id: Number(id), removed: true, messages_finalised: finalised }));
     }
+  } finally {
+    await app.close();
+  }
+}
+
+/** Lists dead letters (ADR 1601), of one account or all. */
+async function deadLetters(options: Map<string, string>): Promise<void> {
+  const account = options.get('account');
+  if (account !== undefined && !/^\d{1,10}$/.test(account))
+    throw new UsageError('--account takes an account id');
+  const limit = numberOption(options, 'limit', 50, 1, 100_000);
+  if (!Number.isInteger(limit)) throw new UsageError('--limit takes a whole number');
+  const app = await NestFactory.createApplicationContext(DatabaseModule, {
+    logger: ['error'],
+    abortOnError: false,
+  });
+  try {
+    const rows = await listDeadLetters(app.get(DataSource), {
+      accountId: account === undefined ? undefined : Number(account),
+      limit,
+    });
+    for (const row of rows) console.log(JSON.stringify(row));
   } finally {
     await app.close();
   }

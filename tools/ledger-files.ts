@@ -6,8 +6,8 @@ import { UsageError } from './cli-args';
 /**
  * Ledger files for `cli check`, JSON Lines:
  * - client: `{"status":200,"ids":[1,2]}` per request (other fields, e.g. `key`, are ignored);
- * - phone: `{"event":"received","id":1,"repeat":false}` per `sms` event and `{"event":"sent","id":1}` per
- *   real send to radio.
+ * - phone: `{"event":"received","id":1,"repeat":false}` per `sms` event, `{"event":"sent","id":1}` per
+ *   real send to radio, and `{"event":"acked","id":1,"status":7}` per status report the server acknowledged.
  */
 export function readClientLedger(path: string): ClientLedgerEntry[] {
   return jsonLines(path).map((entry, index) => {
@@ -20,19 +20,32 @@ export function readClientLedger(path: string): ClientLedgerEntry[] {
 
 export function readPhoneLedger(path: string): PhoneLedgerSummary {
   const sends = new Map<number, number>();
+  const acked: Array<[number, number]> = [];
   let received = 0;
   let repeats = 0;
   jsonLines(path).forEach((entry, index) => {
-    const { event, id, repeat } = entry as { event?: unknown; id?: unknown; repeat?: unknown };
-    if (!Number.isSafeInteger(id) || (event !== 'received' && event !== 'sent'))
-      throw new UsageError(`${path}:${index + 1}: expected {"event":"received"|"sent","id":number}`);
+    const { event, id, repeat, status } = entry as {
+      event?: unknown;
+      id?: unknown;
+      repeat?: unknown;
+      status?: unknown;
+    };
+    if (
+      !Number.isSafeInteger(id) ||
+      (event !== 'received' && event !== 'sent' && event !== 'acked') ||
+      (event === 'acked' && !Number.isSafeInteger(status))
+    )
+      throw new UsageError(
+        `${path}:${index + 1}: expected {"event":"received"|"sent","id":number} or {"event":"acked","id":number,"status":number}`,
+      );
     if (event === 'sent') sends.set(id as number, (sends.get(id as number) ?? 0) + 1);
+    else if (event === 'acked') acked.push([id as number, status as number]);
     else {
       received++;
       if (repeat === true) repeats++;
     }
   });
-  return { sends, received, repeats };
+  return { sends, received, repeats, acked };
 }
 
 function jsonLines(path: string): unknown[] {

@@ -247,6 +247,16 @@ async function main(): Promise<void> {
           )
       ).rows.map((row) => [String(row.status), row.n]),
     );
+    // An acknowledged report is in PostgreSQL (L9, ADR 1801): none of those messages may end as "no report".
+    const acknowledgedIds = [...new Set(fleets.flatMap((fleet) => [...fleet.ledger.acknowledged.keys()]))];
+    const [{ reportedButNoReport }] = (
+      await system
+        .db()
+        .query<{ reportedButNoReport: number }>(
+          `SELECT count(*)::int AS "reportedButNoReport" FROM messages WHERE status = 203 AND id = ANY($1::bigint[])`,
+          [acknowledgedIds],
+        )
+    ).rows;
     const deliveredAtLoadEnd = samples.filter((s) => s.at <= loadEndedAt).at(-1)?.delivered ?? 0;
     const loadFigures = load.figures();
     const receivedAt = fleets.flatMap((fleet) =>
@@ -270,6 +280,7 @@ async function main(): Promise<void> {
         settledAfterLoadSec: settledAt === null ? null : round((settledAt - loadEndedAt) / 1_000),
         queueDrainSec,
         byStatus,
+        reportedButNoReport,
       },
       phones: { flaky: drops.flaky.length, drops: drops.drops },
       faults: faults.records.map((record): FaultOutcome => {
@@ -309,6 +320,7 @@ async function main(): Promise<void> {
       loadAverageAtStart: cpu.loadAverageAtStart.map((n) => round(n, 2)),
       passed:
         invariants.every((i) => i.holds) &&
+        reportedButNoReport === 0 &&
         loadFigures.refused === 0 &&
         loadFigures.abandoned === 0 &&
         faults.records.length === faults.count &&

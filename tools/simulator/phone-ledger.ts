@@ -1,4 +1,7 @@
-/** The phone ledger (docs/reliability.md): each `sms` event received, each real send after de-duplication. */
+/**
+ * The phone ledger (docs/reliability.md): each `sms` event received, each real send after de-duplication,
+ * and each status report the server acknowledged (L9: it must be in PostgreSQL).
+ */
 export interface ReceivedSms {
   id: number;
   deviceId: number;
@@ -12,6 +15,15 @@ export class PhoneLedger {
   /** Message id → how many times it went "to radio" (must be 1). */
   readonly sends = new Map<number, number>();
   reported = 0;
+  /** Message id → the statuses the server acknowledged reports of. */
+  readonly acknowledged = new Map<number, Set<number>>();
+
+  /** A report of `status` for message `id` was acknowledged (socket `ok:true`, or a 2xx to the app). */
+  acked(id: number, status: number): void {
+    const statuses = this.acknowledged.get(id) ?? new Set<number>();
+    statuses.add(status);
+    this.acknowledged.set(id, statuses);
+  }
 
   get repeats(): number {
     return this.received.filter((entry) => entry.repeat).length;
@@ -27,6 +39,8 @@ export class PhoneLedger {
     const lines = this.received.map((r) => JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
     for (const [id, count] of this.sends)
       for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
+    for (const [id, statuses] of this.acknowledged)
+      for (const status of statuses) lines.push(JSON.stringify({ event: 'acked', id, status }));
     return lines;
   }
 

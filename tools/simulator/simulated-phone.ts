@@ -60,6 +60,15 @@ const REPORT_ACK_TIMEOUT_MS = 5_000;
 export class SimulatedPhone {
   private socket?: Socket;
   private readonly accepted = new Set<number>();
+  /**
+   * The latest report of each message this phone has sent to radio or failed, acknowledged or not: a
+   * message that comes again has it sent again (protocol v1, docs/device-protocol.md).
+   */
+  private readonly latestReport = new Map<number, StatusPayload>();
+  /** Reports waiting for their acknowledgement (retried): a repeat need not send them again. */
+  private readonly unacked = new Set<StatusPayload>();
+  /** false: a phone written to the protocol before the re-send rule (it ignores repeats). */
+  resendOnRepeat = true;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
   /** How often this phone lost its network right after an ack (`vanishAfterAckShare`). */
@@ -188,8 +197,13 @@ export class SimulatedPhone {
       this.dropConnection();
       this.later(1_000 + Math.random() * 3_000, () => this.restoreConnection());
     }
-    // De-duplication by id: a repeat is acknowledged, never sent again.
-    if (repeat) return;
+    // De-duplication by id: a repeat is acknowledged, never sent again; its latest report goes again (the
+    // server may have lost it with Redis: protocol v1), unless it is still being retried anyway.
+    if (repeat) {
+      const latest = this.latestReport.get(payload.id);
+      if (this.resendOnRepeat && latest && !this.unacked.has(latest)) this.report({ ...latest });
+      return;
+    }
     this.accepted.add(payload.id);
     if (this.behaviour.reports === false) return;
     this.later(this.behaviour.sendDelayMs, () => {
@@ -212,6 +226,10 @@ export class SimulatedPhone {
 
   /** Reports are retried until acknowledged (docs/device-protocol.md, `status`). */
   private report(status: StatusPayload, attempt = 0): void {
+    if (attempt === 0) {
+      this.latestReport.set(status.id, status);
+      this.unacked.add(status);
+    }
     if (this.stopped || !this.socket) return;
     const socket = this.socket;
     // Back off while the server does not answer: a fleet retrying every second piles reports onto a
@@ -228,8 +246,11 @@ export class SimulatedPhone {
       .timeout(REPORT_ACK_TIMEOUT_MS)
       .emitWithAck(DeviceEvent.status, status)
       .then((answer: StatusAck) => {
-        if (answer?.ok) this.ledger.reported++;
-        else retry();
+        if (answer?.ok) {
+          this.unacked.delete(status);
+          this.ledger.reported++;
+          this.ledger.acked(status.id, status.status);
+        } else retry();
       })
       .catch(retry);
   }

@@ -35,6 +35,8 @@ export interface SoakResult {
     /** after settling: until no job was left for a final message (L6), at most the suites' 60 s */
     queueDrainSec?: number;
     byStatus: Record<string, number>;
+    /** Messages that ended as 203 ("no report") although a phone saw a report of theirs acknowledged: must be 0. */
+    reportedButNoReport?: number;
   };
   phones: { flaky: number; drops: number };
   faults: FaultOutcome[];

@@ -1,8 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HelloPayload, SimInfo } from '@smsfleet/contracts';
-import { CoalescingWriter } from '@smsfleet/persistence';
+import { Metrics } from '@smsfleet/observability';
+import {
+  CoalescingWriter,
+  DeadLetterKind,
+  deadLettersOf,
+  recordDeadLetters,
+  writeSplittingRefusals,
+} from '@smsfleet/persistence';
 import { toStorableText } from '@smsfleet/validation';
 
 /**
@@ -27,13 +34,40 @@ interface HelloRecord {
  * as one statement, one at a time: after a dispatcher restart or a network blip a thousand phones
  * reconnect at once, and one UPDATE each held all of the node's PostgreSQL connections. The phones'
  * handshakes then timed out waiting for a connection to check their secret (soak, 2026-11-25).
+ * A write PostgreSQL refuses is split until the refused phone's record stands alone, which is
+ * dead-lettered (ADR 1601): the other phones' hellos are written, and the phone's hello is answered.
  */
 @Injectable()
 export class DeviceProfileService {
-  private readonly hellos = new CoalescingWriter<HelloRecord>((records) => this.writeHellos(records), 1);
-  private readonly touches = new CoalescingWriter<number>((deviceIds) => this.writeTouches(deviceIds), 1);
+  private readonly logger = new Logger(DeviceProfileService.name);
+  private readonly hellos = new CoalescingWriter<HelloRecord>(
+    (records) =>
+      this.splitting(
+        'hello',
+        records,
+        (part) => this.writeHellos(part),
+        ({ deviceId, ...hello }) => ({
+          deviceId,
+          payload: hello,
+        }),
+      ),
+    1,
+  );
+  private readonly touches = new CoalescingWriter<number>(
+    (deviceIds) =>
+      this.splitting(
+        'touch',
+        [...new Set(deviceIds)],
+        (part) => this.writeTouches(part),
+        (deviceId) => ({ deviceId, payload: {} }),
+      ),
+    1,
+  );
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: Metrics,
+  ) {}
 
   recordHello(deviceId: number, hello: HelloPayload): Promise<void> {
     const appVersion =
@@ -49,6 +83,25 @@ export class DeviceProfileService {
   /** Once per connect and disconnect, never per heartbeat. */
   touch(deviceId: number): Promise<void> {
     return this.touches.submit(deviceId);
+  }
+
+  /** Writes `items`, splitting out and dead-lettering what PostgreSQL refuses (ADR 1601). */
+  private async splitting<T>(
+    kind: DeadLetterKind,
+    items: T[],
+    write: (items: T[]) => Promise<void>,
+    describe: (item: T) => { deviceId: number; payload: unknown },
+  ): Promise<void> {
+    const { refused, splits } = await writeSplittingRefusals(items, async (part) => {
+      await write(part);
+      return part;
+    });
+    if (splits > 0) this.metrics.batchSplits.inc({ kind }, splits);
+    if (refused.length === 0) return;
+    await recordDeadLetters(this.db, deadLettersOf(kind, refused, describe));
+    this.metrics.deadLetters.inc({ kind }, refused.length);
+    for (const { item } of refused)
+      this.logger.warn({ deviceId: describe(item).deviceId, kind }, 'refused by PostgreSQL: dead-lettered');
   }
 
   private async writeHellos(records: HelloRecord[]): Promise<void> {
@@ -70,7 +123,7 @@ export class DeviceProfileService {
     await this.db.query(
       `WITH locked AS (${LOCK_IN_ID_ORDER})
        UPDATE devices SET last_seen_at = now() WHERE id IN (SELECT id FROM locked)`,
-      [[...new Set(deviceIds)]],
+      [deviceIds],
     );
   }
 }

@@ -14,6 +14,7 @@ import { DeviceSignalRouter } from './sessions/signal-router';
 import { SMSGATE_CONTROLLERS, SMSGATE_PROVIDERS } from './smsgate/smsgate.providers';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
+import { StatusInboxRepository } from './status-inbox.repository';
 import { StatusReportBatcher } from './status-report-batcher.service';
 
 @Module({
@@ -36,6 +37,7 @@ import { StatusReportBatcher } from './status-report-batcher.service';
     StatusIntakeService,
     IncomingSmsService,
     StatusReportBatcher,
+    StatusInboxRepository,
     SocketReadinessCheck,
     ...SMSGATE_PROVIDERS,
   ],

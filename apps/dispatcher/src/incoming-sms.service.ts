@@ -1,42 +1,118 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isSimSlot, MessageStatus, normalisePhone } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
+import {
+  CoalescingBatcher,
+  deadLettersOf,
+  recordDeadLetters,
+  writeSplittingRefusals,
+} from '@smsfleet/persistence';
 import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
 
 /** Longest incoming text stored; a long concatenated SMS must never be refused, or the phone retries for ever. */
 const MAX_INCOMING_BODY = 65_536;
+/** INSERTs of incoming SMS in flight at once; what arrives meanwhile goes out together in the next. */
+const MAX_WRITES_IN_FLIGHT = 2;
+/**
+ * The id answered for an SMS PostgreSQL refused on its own (ADR 1601): it is kept in dead_letters, and
+ * the phone, answered, stops sending it (docs/device-protocol.md).
+ */
+export const DEAD_LETTERED_ID = 0;
 
 export class InvalidIncoming extends Error {}
 
+interface IncomingRecord {
+  deviceId: number;
+  from: string;
+  phone: string;
+  body: string;
+  sim: number;
+  receivedAt: Date;
+}
+
 /**
- * An SMS a phone received (`incoming`), stored as a message of the phone's account with status 5
- * (Income), so getallsms lists it. A repeat of the same report returns the id stored the first time.
+ * An SMS a phone received (`incoming`, or the SMSGate app's webhook), stored as a message of the phone's
+ * account with status 5 (Income), so getallsms lists it; the phone is answered after the commit. A
+ * repeat of the same report returns the id stored the first time. The SMS of all phones of this node
+ * arriving together share one INSERT; one PostgreSQL refuses is split out and dead-lettered.
  */
 @Injectable()
 export class IncomingSmsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly logger = new Logger(IncomingSmsService.name);
+  private readonly batcher = new CoalescingBatcher<IncomingRecord, number | undefined>(
+    (records) => this.write(records),
+    MAX_WRITES_IN_FLIGHT,
+  );
 
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** The stored SMS's id (DEAD_LETTERED_ID if PostgreSQL refused it on its own). */
   async store(deviceId: number, payload: unknown): Promise<number> {
     const { from, body, sim, receivedAt } = parseIncoming(payload);
     const phone = normalisePhone(from) ?? from.slice(0, 32);
-    const params = [deviceId, from, phone, body, sim, receivedAt, MessageStatus.Income];
-    const rows: Array<{ id: number }> = await this.db.query(
-      `WITH stored AS (
-         INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, status, time_to_send, valid_until, sent_at, enqueued_at)
-         SELECT d.user_id, d.id, $2::text, $3::text, $4::text, $5::smallint, $7::smallint, $6::timestamptz, $6::timestamptz, $6::timestamptz, now()
-           FROM devices d WHERE d.id = $1 AND d.removed_at IS NULL
-         ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE status = 5 DO NOTHING
-         RETURNING id)
-       SELECT id FROM stored
-       UNION ALL
-       SELECT id FROM messages
-        WHERE device_id = $1 AND time_to_send = $6 AND phone = $3 AND md5(body) = md5($4) AND status = $7
-       LIMIT 1`,
-      params,
+    const id = await this.batcher.submit({ deviceId, from, phone, body, sim, receivedAt });
+    if (id === undefined) throw new InvalidIncoming('device not found');
+    return id;
+  }
+
+  private async write(records: IncomingRecord[]): Promise<Array<number | undefined>> {
+    const { results, refused, splits } = await writeSplittingRefusals(records, (part) => this.insert(part));
+    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'incoming' }, splits);
+    if (refused.length === 0) return results.map((result) => result ?? undefined);
+    await recordDeadLetters(
+      this.db,
+      deadLettersOf('incoming', refused, ({ deviceId, ...sms }) => ({ deviceId, payload: sms })),
     );
-    if (rows.length === 0) throw new InvalidIncoming('device not found');
-    return rows[0].id;
+    this.metrics.deadLetters.inc({ kind: 'incoming' }, refused.length);
+    for (const { item } of refused)
+      this.logger.warn({ deviceId: item.deviceId }, 'incoming sms refused by PostgreSQL: dead-lettered');
+    const dead = new Set(refused.map(({ item }) => item));
+    return records.map((record, index) =>
+      dead.has(record) ? DEAD_LETTERED_ID : (results[index] ?? undefined),
+    );
+  }
+
+  /**
+   * One statement for the batch: new SMS inserted, repeats (of an earlier one, or within the batch) found.
+   * The existing row is looked up by the snapshot before the INSERT; a repeat within the batch finds the
+   * row its first copy inserted through `stored`. Answers the id per record (null: device not found).
+   */
+  private async insert(records: IncomingRecord[]): Promise<Array<number | null>> {
+    const rows: Array<{ n: string; id: string | null }> = await this.db.query(
+      `WITH v AS (
+         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::timestamptz[])
+                WITH ORDINALITY AS v(device_id, sendto, phone, body, sim, received_at, n)),
+       stored AS (
+         INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, status, time_to_send, valid_until, sent_at, enqueued_at)
+         SELECT d.user_id, d.id, v.sendto, v.phone, v.body, v.sim, $7::smallint, v.received_at, v.received_at, v.received_at, now()
+           FROM v JOIN devices d ON d.id = v.device_id AND d.removed_at IS NULL
+          ORDER BY v.n
+         ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE status = 5 DO NOTHING
+         RETURNING id, device_id, time_to_send, phone, md5(body) AS digest)
+       SELECT v.n, COALESCE(
+                (SELECT s.id FROM stored s
+                  WHERE s.device_id = v.device_id AND s.time_to_send = v.received_at
+                    AND s.phone = v.phone AND s.digest = md5(v.body) LIMIT 1),
+                (SELECT m.id FROM messages m
+                  WHERE m.device_id = v.device_id AND m.time_to_send = v.received_at AND m.phone = v.phone
+                    AND md5(m.body) = md5(v.body) AND m.status = $7::smallint LIMIT 1)) AS id
+         FROM v ORDER BY v.n`,
+      [
+        records.map((r) => r.deviceId),
+        records.map((r) => r.from),
+        records.map((r) => r.phone),
+        records.map((r) => r.body),
+        records.map((r) => r.sim),
+        records.map((r) => r.receivedAt),
+        MessageStatus.Income,
+      ],
+    );
+    return rows.map((row) => (row.id === null ? null : Number(row.id)));
   }
 }
 

@@ -1,62 +1,73 @@
-import { Injectable } from '@nestjs/common';
-import { DeviceReports, StatusReport, StatusReportJob } from '@smsfleet/contracts';
-import { StatusQueueProducer } from '@smsfleet/queueing';
-import { CoalescingWriter } from '@smsfleet/persistence';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { DeviceReports, StatusReport } from '@smsfleet/contracts';
+import { Metrics } from '@smsfleet/observability';
+import {
+  CoalescingWriter,
+  deadLettersOf,
+  recordDeadLetters,
+  writeSplittingRefusals,
+} from '@smsfleet/persistence';
+import { InboxReport, StatusInboxRepository } from './status-inbox.repository';
 
-/** Reports per job, at most (the status app batches jobs again). */
-export const MAX_REPORTS_PER_JOB = 500;
 /**
- * `addBulk` calls in flight at once. Beyond, reports wait for one to finish and go out together: under
- * load the batches grow instead of the calls (each MULTI costs the node a pipeline object and Redis a
- * round trip), and a slow Redis is not buried under ever more small batches.
+ * INSERTs in flight at once. Beyond, reports wait for one to finish and go out together: under load the
+ * batches grow instead of the statements, and a slow PostgreSQL is not buried under ever more of them.
  */
 export const MAX_FLUSHES_IN_FLIGHT = 2;
 
 /**
- * Puts status reports on the status queue together: everything submitted by all sessions and phones of
- * this node in the same moment goes out in one `addBulk`, in as few jobs as MAX_REPORTS_PER_JOB allows, with at most
- * MAX_FLUSHES_IN_FLIGHT of them outstanding. Each caller is answered only once its reports are durably
- * queued (a phone is acked, a job completed, only after that).
+ * Commits status reports to the status inbox together (ADR 1801): everything the phones of this node
+ * report within a short window (STATUS_INTAKE_BATCH_WAIT_MS, or until STATUS_INTAKE_BATCH_SIZE reports)
+ * goes out in one multi-row INSERT, with at most MAX_FLUSHES_IN_FLIGHT of them outstanding. Each caller
+ * is answered once its reports are committed in PostgreSQL: a phone is acked, an SMSGate app answered,
+ * only after that, so losing Redis loses no acknowledged report. A report PostgreSQL refuses is split
+ * out of its batch and dead-lettered (ADR 1601): its neighbours are written, and it is answered too, or
+ * the phone would send it for ever.
  */
 @Injectable()
 export class StatusReportBatcher {
+  private readonly logger = new Logger(StatusReportBatcher.name);
   private readonly writer: CoalescingWriter<DeviceReports>;
 
-  constructor(statusQueue: StatusQueueProducer) {
-    this.writer = new CoalescingWriter((batch) => statusQueue.addMany(toJobs(batch)), MAX_FLUSHES_IN_FLIGHT);
+  constructor(
+    private readonly inbox: StatusInboxRepository,
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {
+    this.writer = new CoalescingWriter((batch) => this.write(batch), MAX_FLUSHES_IN_FLIGHT, {
+      waitMs: config.status.intakeBatchWaitMs,
+      maxWeight: config.status.intakeBatchSize,
+      weight: (entry) => entry.reports.length,
+    });
   }
 
   submit(deviceId: number, reports: StatusReport[]): Promise<void> {
     return this.writer.submit({ deviceId, reports });
   }
-}
 
-/** The batch in jobs of at most MAX_REPORTS_PER_JOB reports, each device's reports together where they fit. */
-function toJobs(batch: DeviceReports[]): StatusReportJob[] {
-  const jobs: StatusReportJob[] = [];
-  let job: StatusReportJob = { devices: [] };
-  let size = 0;
-  const byDevice = new Map<number, DeviceReports>();
-  for (const { deviceId, reports } of batch) {
-    for (let start = 0; start < reports.length;) {
-      if (size === MAX_REPORTS_PER_JOB) {
-        jobs.push(job);
-        job = { devices: [] };
-        size = 0;
-        byDevice.clear();
-      }
-      const part = reports.slice(start, start + MAX_REPORTS_PER_JOB - size);
-      const entry = byDevice.get(deviceId);
-      if (entry) entry.reports.push(...part);
-      else {
-        const added = { deviceId, reports: part };
-        byDevice.set(deviceId, added);
-        job.devices.push(added);
-      }
-      size += part.length;
-      start += part.length;
-    }
+  private async write(batch: DeviceReports[]): Promise<void> {
+    const rows: InboxReport[] = batch.flatMap(({ deviceId, reports }) =>
+      reports.map((report) => ({ ...report, deviceId })),
+    );
+    const { refused, splits } = await writeSplittingRefusals(rows, async (part) => {
+      await this.inbox.insert(part);
+      return part;
+    });
+    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'status' }, splits);
+    if (refused.length === 0) return;
+    await recordDeadLetters(
+      this.db,
+      deadLettersOf('status', refused, ({ deviceId, ...report }) => ({ deviceId, payload: report })),
+    );
+    this.metrics.deadLetters.inc({ kind: 'status' }, refused.length);
+    for (const { item } of refused)
+      this.logger.warn(
+        { deviceId: item.deviceId, messageId: item.messageId },
+        'status report refused by PostgreSQL: dead-lettered',
+      );
   }
-  if (size > 0) jobs.push(job);
-  return jobs;
 }

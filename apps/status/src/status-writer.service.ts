@@ -1,65 +1,21 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import {
-  isFinalStatus,
-  LegacyStatusReportJob,
-  reportsOfStatusJob,
-  StatusReportJob,
-} from '@smsfleet/contracts';
-import { Metrics } from '@smsfleet/observability';
+import { Injectable } from '@nestjs/common';
+import { Queryable } from '@smsfleet/persistence';
 import { aggregateReports, DeviceStatusReport } from './status-aggregation';
-import { StatusWriteLane } from './status-write-lane';
 
 /**
- * Writes run this many at a time, each lane owning the messages whose id modulo this is its number. A single
- * writer spent most of its time waiting on round trips while PostgreSQL had room for another statement; by
- * message id, two lanes never touch the same row or history key, so they neither wait on nor deadlock each
- * other.
- */
-export const STATUS_WRITE_LANES = 2;
-
-/**
- * Writes status reports in batches: reports that arrive together share one statement (one UPDATE of the
- * messages and one INSERT into the history). Idempotent: each (message, status) is recorded once, a message
- * only moves forward, and a report for a message of another device changes nothing.
+ * Applies status reports to the messages: reports applied together share one statement (one UPDATE of
+ * the messages and one INSERT into the history). Idempotent: each (message, status) is recorded once, a
+ * message only moves forward, and a report for a message of another device changes nothing.
  */
 @Injectable()
 export class StatusWriter {
-  private readonly lanes: StatusWriteLane[];
-
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(APP_CONFIG) config: AppConfig,
-    private readonly metrics: Metrics,
-  ) {
-    this.lanes = Array.from(
-      { length: STATUS_WRITE_LANES },
-      () => new StatusWriteLane(config.status, (reports) => this.write(reports)),
-    );
-  }
-
-  /** Resolves once the job's reports are committed (in every lane they went to). */
-  async submit(job: StatusReportJob | LegacyStatusReportJob): Promise<void> {
-    const byLane = new Map<number, DeviceStatusReport[]>();
-    for (const { deviceId, reports: ofDevice } of reportsOfStatusJob(job)) {
-      for (const report of ofDevice) {
-        const lane = report.messageId % STATUS_WRITE_LANES;
-        const reports = byLane.get(lane) ?? [];
-        reports.push({ ...report, deviceId });
-        byLane.set(lane, reports);
-      }
-    }
-    await Promise.all([...byLane].map(([lane, reports]) => this.lanes[lane].submit(reports)));
-  }
-
-  async write(reports: DeviceStatusReport[]): Promise<void> {
+  /** Runs on `db` (the drain's transaction); answers the statuses newly recorded in the history. */
+  async write(db: Queryable, reports: DeviceStatusReport[]): Promise<number[]> {
     const changes = aggregateReports(reports);
     // One statement (its own transaction, one round trip): the UPDATE moves the messages of the reporting
     // devices forward and returns them, and only those get history rows. `m.id = ANY($1)` keeps the plan on
     // the primary key: joined to unnest() alone, PostgreSQL hashes the whole messages table for every batch.
-    const recorded: Array<{ status: number }> = await this.db.query(
+    const recorded = (await db.query(
       `WITH owned AS (
          UPDATE messages m SET
             status = CASE WHEN message_status_rank(v.status) > message_status_rank(m.status) THEN v.status ELSE m.status END,
@@ -104,10 +60,7 @@ export class StatusWriter {
         reports.map((r) => r.at),
         reports.map((r) => r.error ?? null),
       ],
-    );
-    this.metrics.statusBatchSize.observe(reports.length);
-    // Each (message, final status) pair is recorded once, so this counts messages reaching a final status.
-    for (const { status } of recorded)
-      if (isFinalStatus(status)) this.metrics.messagesFinal.inc({ status: String(status) });
+    )) as Array<{ status: number }>;
+    return recorded.map((row) => row.status);
   }
 }

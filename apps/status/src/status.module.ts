@@ -1,31 +1,13 @@
 import { Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
-import { APP_CONFIG, AppConfig, ConfigModule } from '@smsfleet/config';
-import { StatusQueue } from '@smsfleet/contracts';
+import { ConfigModule } from '@smsfleet/config';
 import { HealthModule, LoggingModule } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
-import { QueueingModule, RedisConnections } from '@smsfleet/queueing';
-import { StatusProcessor } from './status.processor';
+import { StatusInboxDrain } from './status-inbox-drain.service';
 import { StatusWriter } from './status-writer.service';
 
+/** Applies the status inbox to the messages (ADR 1801); PostgreSQL only. */
 @Module({
-  imports: [
-    ConfigModule,
-    LoggingModule.forApp('status'),
-    PersistenceModule,
-    QueueingModule,
-    HealthModule,
-    BullModule.forRootAsync({
-      imports: [QueueingModule],
-      inject: [RedisConnections, APP_CONFIG],
-      useFactory: (redis: RedisConnections, config: AppConfig) => ({
-        connection: redis.shared,
-        prefix: config.redisPrefix,
-        skipVersionCheck: true,
-      }),
-    }),
-    BullModule.registerQueue({ name: StatusQueue.name }),
-  ],
-  providers: [StatusWriter, StatusProcessor],
+  imports: [ConfigModule, LoggingModule.forApp('status'), PersistenceModule, HealthModule],
+  providers: [StatusWriter, StatusInboxDrain],
 })
 export class StatusModule {}

@@ -54,7 +54,18 @@ export interface AppConfig {
     /** How often the scheduler checks whether Redis lost its data (and then rebuilds the queues). */
     redisLossCheckIntervalMs: number;
   };
-  status: { host: string; port: number; batchSize: number; batchWaitMs: number };
+  status: {
+    host: string;
+    port: number;
+    /** Inbox rows the status app claims and applies per transaction (in each of its lanes). */
+    batchSize: number;
+    /** How long a status lane waits before looking at an inbox it found less than a batch in. */
+    batchWaitMs: number;
+    /** Reports one dispatcher gathers for one INSERT into the inbox, at most. */
+    intakeBatchSize: number;
+    /** How long a dispatcher gathers reports (of all its phones) for one INSERT before the ack. */
+    intakeBatchWaitMs: number;
+  };
   /**
    * The secret API tokens are sealed with (so gettoken can hand out the same token again); it never enters
    * the database. Unset: required in production; elsewhere a generated development secret (libs/auth).
@@ -224,6 +235,8 @@ export function loadConfig(
       port: read.port('STATUS_PORT', 3003),
       batchSize: read.int('STATUS_BATCH_SIZE', 500, 1, 10_000),
       batchWaitMs: read.int('STATUS_BATCH_WAIT_MS', 20, 0, 5_000),
+      intakeBatchSize: read.int('STATUS_INTAKE_BATCH_SIZE', 1_000, 1, 10_000),
+      intakeBatchWaitMs: read.int('STATUS_INTAKE_BATCH_WAIT_MS', 2, 0, 1_000),
     },
     tokenSecret,
     tokenSecretsPrevious,

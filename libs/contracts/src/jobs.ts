@@ -23,27 +23,10 @@ export interface StatusReport {
   error?: string;
 }
 
-/** Reports of one device, checked against that device when written. */
+/** Reports of one device, checked against that device when applied. */
 export interface DeviceReports {
   deviceId: number;
   reports: StatusReport[];
-}
-
-/**
- * A job on the status queue: reports of one or more devices. One job per device made a job of almost every
- * report under load (a phone rarely reports twice in the same moment), and each job costs Redis about 30
- * commands to add, take and complete.
- */
-export interface StatusReportJob {
-  devices: DeviceReports[];
-}
-
-/** A status job as dispatchers before the multi-device job queued it; still read, so an upgrade loses none. */
-export type LegacyStatusReportJob = DeviceReports;
-
-/** The devices' reports of a status job of either shape. */
-export function reportsOfStatusJob(job: StatusReportJob | LegacyStatusReportJob): DeviceReports[] {
-  return 'devices' in job ? job.devices : [job];
 }
 
 /** Published on the device-settings channel after the settings of a device changed in PostgreSQL. */

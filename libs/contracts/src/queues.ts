@@ -6,8 +6,6 @@ export const DeviceQueue = {
   messageIdOf: (jobId: string): number => Number(jobId.slice(1)),
 } as const;
 
-export const StatusQueue = { name: 'status' } as const;
-
 /** BullMQ priorities: lower runs first; every job gets one, or unprioritised jobs would jump the line. */
 export const JobPriority = { urgent: 1, normal: 2 } as const;
 

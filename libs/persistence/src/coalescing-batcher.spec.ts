@@ -49,4 +49,30 @@ describe('CoalescingBatcher', () => {
     expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
     expect(await batcher.submit(3)).toBe(3);
   });
+
+  it('with a window, gathers what arrives within it, and sends at once what reaches the weight', async () => {
+    const writes: number[][] = [];
+    const batcher = new CoalescingBatcher<number, number>(
+      (items) => {
+        writes.push(items);
+        return Promise.resolve(items);
+      },
+      2,
+      { waitMs: 30, maxWeight: 10, weight: (item) => item },
+    );
+    const first = batcher.submit(1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = batcher.submit(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([]);
+    await Promise.all([first, second]);
+    expect(writes).toEqual([[1, 2]]);
+    // 4 + 6 weigh 10: they leave at once, without waiting out a window of a minute.
+    const heavy = new CoalescingBatcher<number, number>((items) => Promise.resolve(items), 2, {
+      waitMs: 60_000,
+      maxWeight: 10,
+      weight: (item) => item,
+    });
+    await expect(Promise.all([heavy.submit(4), heavy.submit(6)])).resolves.toEqual([4, 6]);
+  });
 });

@@ -5,7 +5,6 @@ export * from './device-presence';
 export * from './work-signal';
 export * from './message-enqueuer';
 export * from './enqueued-marker';
-export * from './status-queue';
 export * from './queueing.module';
 export * from './device-leases';
 export * from './device-settings-signal';

@@ -8,7 +8,7 @@ import { RedisConnections } from './redis-connections';
 
 /** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {
-  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8';
+  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9';
   title: string;
   holds: boolean;
   counts: Record<string, number>;
@@ -22,11 +22,15 @@ export interface ClientLedgerEntry {
   ids: number[];
 }
 
-/** The phone ledger, summarised: real sends per message id, and `sms` events received. */
+/**
+ * The phone ledger, summarised: real sends per message id, `sms` events received, and the status reports
+ * the server acknowledged as (message id, status) pairs (absent in ledgers written before L9).
+ */
 export interface PhoneLedgerSummary {
   sends: ReadonlyMap<number, number>;
   received: number;
   repeats: number;
+  acked?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface InvariantCheckOptions {
@@ -57,8 +61,8 @@ const SENT_FAILURES: readonly number[] = [MessageStatus.NotDelivered, MessageSta
 const FAILURES = `status IN (8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204)`;
 
 /**
- * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4, L5 and
- * L8 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
+ * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4, L5,
+ * L8 and L9 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
  */
 @Injectable()
 export class InvariantChecker {
@@ -77,6 +81,7 @@ export class InvariantChecker {
         await this.l4(options.phoneLedger),
         await this.l5(options.phoneLedger),
         this.l8(options.phoneLedger),
+        await this.l9(options.phoneLedger, options),
       );
     return results;
   }
@@ -318,6 +323,11 @@ export class InvariantChecker {
     };
   }
 
+  /** L9: every status report acknowledged to a phone is in PostgreSQL (see l9Of). */
+  private l9(phone: PhoneLedgerSummary, options: InvariantCheckOptions): Promise<InvariantResult> {
+    return l9Of(this.db, phone, options);
+  }
+
   /** L8: the raw redelivery rate is reported (it holds as long as it is shown). */
   private l8(phone: PhoneLedgerSummary): InvariantResult {
     const unique = phone.received - phone.repeats;
@@ -334,6 +344,51 @@ export class InvariantChecker {
       examples: [],
     };
   }
+}
+
+/**
+ * L9: every status report acknowledged to a phone is in PostgreSQL (ADR 1801): its (message, status) is in
+ * the history, or it was dead-lettered (refused by PostgreSQL on its own, ADR 1601), or — live only — it
+ * waits in the status inbox. Settled, the inbox must have been applied.
+ */
+async function l9Of(
+  db: DataSource,
+  phone: PhoneLedgerSummary,
+  options: InvariantCheckOptions,
+): Promise<InvariantResult> {
+  const pairs = [
+    ...new Map((phone.acked ?? []).map(([id, status]) => [`${id}:${status}`, [id, status]])).values(),
+  ];
+  let inHistory = 0;
+  let inInbox = 0;
+  let deadLettered = 0;
+  const missing: number[] = [];
+  for (let start = 0; start < pairs.length; start += 10_000) {
+    const chunk = pairs.slice(start, start + 10_000);
+    const rows: Array<{ id: string; history: boolean; inbox: boolean; dead: boolean }> = await db.query(
+      `SELECT v.id,
+              EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = v.id AND e.status = v.status) AS history,
+              EXISTS (SELECT 1 FROM status_inbox i WHERE i.message_id = v.id AND i.status = v.status) AS inbox,
+              EXISTS (SELECT 1 FROM dead_letters d
+                       WHERE d.kind = 'status' AND d.payload->>'messageId' = v.id::text
+                         AND d.payload->>'status' = v.status::text) AS dead
+         FROM unnest($1::bigint[], $2::int[]) AS v(id, status)`,
+      [chunk.map(([id]) => id), chunk.map(([, status]) => status)],
+    );
+    for (const row of rows) {
+      if (row.history) inHistory++;
+      else if (row.dead) deadLettered++;
+      else if (row.inbox && !options.settled) inInbox++;
+      else missing.push(Number(row.id));
+    }
+  }
+  return {
+    id: 'L9',
+    title: 'every status report acknowledged to a phone is in PostgreSQL',
+    holds: missing.length === 0,
+    counts: { acknowledged: pairs.length, inHistory, deadLettered, inInbox, missing: missing.length },
+    examples: [...new Set(missing)].slice(0, EXAMPLES),
+  };
 }
 
 function numeric(row: Record<string, string | number>): Record<string, number> {

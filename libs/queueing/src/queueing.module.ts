@@ -11,7 +11,6 @@ import { MessageEnqueuer } from './message-enqueuer';
 import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
-import { StatusQueueProducer } from './status-queue';
 import { TokenRevocationSignal } from './token-revocation-signal';
 import { WorkSignal } from './work-signal';
 
@@ -24,7 +23,6 @@ import { WorkSignal } from './work-signal';
     WorkSignal,
     EnqueuedMarker,
     MessageEnqueuer,
-    StatusQueueProducer,
     DeviceLeases,
     DeviceSettingsSignal,
     DeviceRevocationSignal,
@@ -40,7 +38,6 @@ import { WorkSignal } from './work-signal';
     WorkSignal,
     EnqueuedMarker,
     MessageEnqueuer,
-    StatusQueueProducer,
     DeviceLeases,
     DeviceSettingsSignal,
     DeviceRevocationSignal,

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { MessageStatus } from '@smsfleet/contracts';
 import { PhoneLedger } from '../phone-ledger';
 import { AppHttp, AppHttpError } from './app-http';
 import { aggregateState, gsonDate, ProcessingState } from './app-states';
@@ -408,6 +409,10 @@ export class SmsGateApp {
     ]);
     this.http.expect('PATCH', `${this.base}/message`, this.auth(), body).then(
       () => {
+        // What the server now holds for good (L9): the sent and delivered states of this history.
+        const states = [...message.states.keys()];
+        if (states.includes('Sent')) this.options.ledger.acked(Number(id), MessageStatus.SentByPhone);
+        if (states.includes('Delivered')) this.options.ledger.acked(Number(id), MessageStatus.Delivered);
         this.options.ledger.reported++;
       },
       () => {

@@ -1,16 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import helmet from '@fastify/helmet';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
-import { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { StatusQueue } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
 import { SECURITY_HEADERS } from '../common/security-headers';
 
@@ -26,10 +24,9 @@ const REFRESH_AFTER_MS = 2_000;
  * there is an SMS sent through a tenant's phone.
  */
 @Injectable()
-export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
+export class QueueDashboard implements OnModuleInit {
   private readonly logger = new Logger(QueueDashboard.name);
   private board?: ReturnType<typeof createBullBoard>;
-  private statusQueue?: Queue;
   private refreshedAt = 0;
 
   constructor(
@@ -48,11 +45,6 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
     }
     const serverAdapter = new BullBoardFastifyAdapter();
     serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
-    this.statusQueue = new Queue(StatusQueue.name, {
-      connection: this.redis.shared,
-      prefix: this.config.redisPrefix,
-      skipVersionCheck: true,
-    });
     this.board = createBullBoard({ queues: [], serverAdapter });
     const expected = digest(`${this.config.admin.user}:${password}`);
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -74,22 +66,17 @@ export class QueueDashboard implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Every device's queue (from PostgreSQL, which knows every device) and the status queue. */
+  /** Every device's queue (from PostgreSQL, which knows every device). */
   private async refreshIfStale(): Promise<void> {
-    if (!this.board || !this.statusQueue || Date.now() - this.refreshedAt < REFRESH_AFTER_MS) return;
+    if (!this.board || Date.now() - this.refreshedAt < REFRESH_AFTER_MS) return;
     this.refreshedAt = Date.now();
     const devices: Array<{ id: number }> = await this.db.query(
       `SELECT id FROM devices WHERE removed_at IS NULL ORDER BY id`,
     );
     const options = { readOnlyMode: !this.config.admin.writable };
     this.board.replaceQueues([
-      new BullMQAdapter(this.statusQueue, options),
       ...devices.map((device) => new BullMQAdapter(this.queues.queue(device.id), options)),
     ]);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.statusQueue?.close();
   }
 }
 

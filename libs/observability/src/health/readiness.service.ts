@@ -25,6 +25,7 @@ export class Readiness implements OnModuleInit {
   private wasReady?: boolean;
   private shuttingDown = false;
   private migratedAt = 0;
+  private needsRedis = true;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -45,6 +46,11 @@ export class Readiness implements OnModuleInit {
     this.extra.set(name, check);
   }
 
+  /** For an app that does its work without Redis (the status app, ADR 1801): Redis does not gate readiness. */
+  withoutRedis(): void {
+    this.needsRedis = false;
+  }
+
   markShuttingDown(): void {
     this.shuttingDown = true;
     this.metrics.ready.set(0);
@@ -61,7 +67,7 @@ export class Readiness implements OnModuleInit {
       result = await this.health.check([
         () => this.attempt('shutdown', async () => this.assertNotShuttingDown()),
         () => this.attempt('postgres', () => this.pingPostgres()),
-        () => this.attempt('redis', () => this.pingRedis()),
+        ...(this.needsRedis ? [() => this.attempt('redis', () => this.pingRedis())] : []),
         () => this.attempt('migrations', () => this.assertMigrated()),
         ...[...this.extra].map(
           ([name, check]) =>

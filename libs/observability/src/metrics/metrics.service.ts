@@ -73,8 +73,22 @@ export class Metrics {
   });
   readonly statusLag = new Histogram({
     name: 'smsfleet_status_lag_seconds',
-    help: 'From a status report entering the status queue to its commit in PostgreSQL.',
+    help: 'From a status report committed to the status inbox to its commit in messages.',
     buckets: LAG_BUCKETS,
+    registers: [this.registry],
+  });
+
+  // refused rows (dispatcher, status app; ADR 1601)
+  readonly deadLetters = new Counter({
+    name: 'smsfleet_dead_letters_total',
+    help: 'Items PostgreSQL refused on their own after their batch was split: kept in dead_letters, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly batchSplits = new Counter({
+    name: 'smsfleet_batch_splits_total',
+    help: 'Halvings of a batched statement PostgreSQL refused, to find the refused item, by kind.',
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 
