@@ -108,6 +108,13 @@ export class BenchSystem {
       // Every simulated phone and client shares one IP here.
       RATE_LIMIT_CREDENTIALS_PER_IP: '10000000',
       RATE_LIMIT_REGISTRATIONS_PER_IP: '10000000',
+      // Likewise every phone here has one address: what one address may send is a phone fleet's, not a phone's.
+      PHONE_LIMIT_HANDSHAKES_PER_ADDRESS: '10000000',
+      PHONE_LIMIT_FAILED_HANDSHAKES_PER_ADDRESS: '10000000',
+      PHONE_LIMIT_ADDRESS_EVENTS_PER_SECOND: '10000000',
+      PHONE_LIMIT_ADDRESS_REPORTS_PER_SECOND: '10000000',
+      PHONE_LIMIT_ADDRESS_REQUESTS_PER_SECOND: '10000000',
+      PHONE_LIMIT_STREAMS_PER_ADDRESS: '10000000',
       ...this.extraEnv,
     };
   }

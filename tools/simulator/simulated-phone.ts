@@ -5,6 +5,7 @@ import {
   DEVICE_PROTOCOL_VERSION,
   DeviceEvent,
   DeviceSettings,
+  GoodbyePayload,
   MessageStatus,
   SmsAck,
   SmsPayload,
@@ -75,6 +76,11 @@ export class SimulatedPhone {
   vanishes = 0;
   /** How often the server ended this phone's connection. */
   serverDisconnects = 0;
+  /** How often the server sent this phone away (`goodbye`), and refused its handshake as rate-limited. */
+  goodbyes = 0;
+  handshakesLimited = 0;
+  /** No handshake before this time (epoch ms): what the last `goodbye` or refusal asked for. */
+  private notBefore = 0;
   /** Every `settings` event the server pushed, in order. */
   readonly settingsReceived: DeviceSettings[] = [];
 
@@ -111,15 +117,27 @@ export class SimulatedPhone {
     socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: SmsAck) => void) =>
       this.onSms(payload, ack),
     );
-    // The server could not check us now: socket.io does not retry a refused handshake by itself.
-    socket.on('connect_error', (error: Error) => {
+    // The server could not check us now, or we are over our limits: socket.io does not retry a refused
+    // handshake by itself. A rate-limited phone waits what the server asked (docs/device-protocol.md §2).
+    socket.on('connect_error', (error: Error & { data?: { retryAfterMs?: unknown } }) => {
       if (error.message === DeviceConnectError.unavailable) this.later(retryDelay(), () => socket.connect());
+      if (error.message === DeviceConnectError.rateLimited) {
+        this.handshakesLimited++;
+        this.waitAtLeast(error.data?.retryAfterMs);
+        this.later(this.untilAllowed() + retryDelay(), () => socket.connect());
+      }
+    });
+    // Sent away for sending too much: no handshake before `retryAfterMs` (the disconnect follows).
+    socket.on(DeviceEvent.goodbye, (goodbye: GoodbyePayload) => {
+      this.goodbyes++;
+      this.waitAtLeast(goodbye?.retryAfterMs);
     });
     socket.on('disconnect', (reason: string) => {
       if (reason !== 'io server disconnect') return;
       this.serverDisconnects++;
       const after = this.behaviour.reconnectAfterServerDisconnectMs;
-      if (after !== undefined) this.later(after + retryDelay(), () => socket.connect());
+      if (after !== undefined)
+        this.later(Math.max(after, this.untilAllowed()) + retryDelay(), () => socket.connect());
     });
     socket.on(DeviceEvent.settings, (settings: DeviceSettings) => this.settingsReceived.push(settings));
     socket.on('connect', () => {
@@ -132,6 +150,7 @@ export class SimulatedPhone {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (error: Error) => {
         if (error.message === DeviceConnectError.unavailable) return;
+        if (error.message === DeviceConnectError.rateLimited) return;
         if (!socket.connected && !socket.active) reject(error);
         else if (error.message === 'unauthorized' || error.message === 'unsupported protocol') {
           socket.disconnect();
@@ -171,7 +190,19 @@ export class SimulatedPhone {
   }
 
   restoreConnection(): void {
-    if (!this.stopped) this.socket?.connect();
+    if (this.stopped) return;
+    const wait = this.untilAllowed();
+    if (wait > 0) this.later(wait, () => this.socket?.connect());
+    else this.socket?.connect();
+  }
+
+  private waitAtLeast(retryAfterMs: unknown): void {
+    const ms = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) ? retryAfterMs : 1_000;
+    this.notBefore = Math.max(this.notBefore, Date.now() + Math.min(ms, 3_600_000));
+  }
+
+  private untilAllowed(): number {
+    return Math.max(0, this.notBefore - Date.now());
   }
 
   private onSms(payload: SmsPayload, ack: (answer: SmsAck) => void): void {
@@ -233,9 +264,9 @@ export class SimulatedPhone {
     if (this.stopped || !this.socket) return;
     const socket = this.socket;
     // Back off while the server does not answer: a fleet retrying every second piles reports onto a
-    // server that is slow already (the soak saw a dispatcher drown in them).
-    const retry = () =>
-      this.later(Math.min(REPORT_RETRY_MS * 2 ** attempt, REPORT_RETRY_MAX_MS), () =>
+    // server that is slow already.
+    const retry = (atLeastMs = 0) =>
+      this.later(Math.max(atLeastMs, Math.min(REPORT_RETRY_MS * 2 ** attempt, REPORT_RETRY_MAX_MS)), () =>
         this.report(status, attempt + 1),
       );
     if (!socket.connected) {
@@ -250,9 +281,11 @@ export class SimulatedPhone {
           this.unacked.delete(status);
           this.ledger.reported++;
           this.ledger.acked(status.id, status.status);
-        } else retry();
+        }
+        // Over our limits: nothing was done; again no sooner than the server asked.
+        else retry(answer?.retryAfterMs);
       })
-      .catch(retry);
+      .catch(() => retry());
   }
 
   private later(ms: number, action: () => void): void {

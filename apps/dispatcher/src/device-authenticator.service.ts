@@ -14,6 +14,13 @@ export interface DeviceIdentity {
 
 export class DeviceRejected extends Error {}
 
+/** The device id a handshake names, if it names a valid one: what its limits are counted by. */
+export function claimedDeviceId(auth: unknown): number | undefined {
+  const { deviceId } = (auth ?? {}) as Record<string, unknown>;
+  const id = typeof deviceId === 'string' && /^\d+$/.test(deviceId) ? Number(deviceId) : deviceId;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 1 && id <= 2_147_483_647 ? id : undefined;
+}
+
 /** Checks a phone's handshake (`auth: { deviceId, secret, protocol }`) against the stored secret hash. */
 @Injectable()
 export class DeviceAuthenticator {
@@ -23,7 +30,7 @@ export class DeviceAuthenticator {
   ) {}
 
   async authenticate(auth: unknown): Promise<DeviceIdentity> {
-    const { deviceId, secret, protocol } = (auth ?? {}) as Record<string, unknown>;
+    const { secret, protocol } = (auth ?? {}) as Record<string, unknown>;
     if (
       protocol !== undefined &&
       protocol !== DEVICE_PROTOCOL_VERSION &&
@@ -31,10 +38,8 @@ export class DeviceAuthenticator {
     ) {
       throw new DeviceRejected(DeviceConnectError.unsupportedProtocol);
     }
-    const id = typeof deviceId === 'string' && /^\d+$/.test(deviceId) ? Number(deviceId) : deviceId;
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 2_147_483_647) {
-      throw new DeviceRejected(DeviceConnectError.unauthorized);
-    }
+    const id = claimedDeviceId(auth);
+    if (id === undefined) throw new DeviceRejected(DeviceConnectError.unauthorized);
     if (typeof secret !== 'string' || secret.length === 0 || secret.length > 200) {
       throw new DeviceRejected(DeviceConnectError.unauthorized);
     }

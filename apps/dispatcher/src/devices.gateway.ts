@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -8,7 +8,9 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
 import type { Namespace, Socket } from 'socket.io';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import {
   DEVICE_NAMESPACE,
   DeviceEvent,
@@ -18,10 +20,18 @@ import {
   IncomingAck,
   StatusAck,
 } from '@smsfleet/contracts';
-import { DeviceAuthenticator, DeviceIdentity, DeviceRejected } from './device-authenticator.service';
+import {
+  claimedDeviceId,
+  DeviceAuthenticator,
+  DeviceIdentity,
+  DeviceRejected,
+} from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { IncomingSmsService, InvalidIncoming } from './incoming-sms.service';
+import { clientAddressResolver } from './limits/client-address';
+import { HandshakesBusy, PhoneLimits, RateLimited } from './limits/phone-limits.service';
 import { SessionRegistry } from './sessions/session-registry';
+import { limitEvents } from './socket/socket-limits';
 import { SocketTransport } from './socket/socket-transport';
 import { InvalidReport, StatusIntakeService } from './status-intake.service';
 import { splitAck } from './socket-args';
@@ -37,36 +47,74 @@ type DeviceSocket = Socket<
   DeviceSocketData
 >;
 
-/** The phones' socket.io namespace (docs/device-protocol.md): authenticates, then hands each phone to its session. */
+/** A refused handshake as the phone's `connect_error` sees it: the message, and `data` (when to retry). */
+function refusal(message: string, data?: { retryAfterMs: number }): Error {
+  return Object.assign(new Error(message), data ? { data } : {});
+}
+
+/**
+ * The phones' socket.io namespace (docs/device-protocol.md): limits, authenticates, then hands each phone
+ * to its session. The largest frame is a `status` array of 1,000 reports with their errors (about 600 KB).
+ */
 @WebSocketGateway({
   namespace: DEVICE_NAMESPACE,
   transports: ['websocket'],
   pingInterval: 20_000,
   pingTimeout: 20_000,
+  maxHttpBufferSize: 1_048_576,
 })
 export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(DevicesGateway.name);
+  private readonly addressOf: (request: IncomingMessage) => string;
 
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly limits: PhoneLimits,
     private readonly authenticator: DeviceAuthenticator,
     private readonly sessions: SessionRegistry,
     private readonly profiles: DeviceProfileService,
     private readonly statusIntake: StatusIntakeService,
     private readonly incomingSms: IncomingSmsService,
-  ) {}
+  ) {
+    this.addressOf = clientAddressResolver(config.dispatcher.trustProxy);
+  }
 
   afterInit(namespace: Namespace): void {
-    // Refused in the handshake: an unauthenticated socket never reaches the handlers.
+    // Refused in the handshake: an unauthenticated socket never reaches the handlers. The limits come first,
+    // before the database is asked anything (ADR 1602).
     namespace.use((socket, next) => {
       if (!this.sessions.accepting) return next(new Error(DeviceConnectError.unavailable));
-      this.authenticator
-        .authenticate(socket.handshake.auth)
+      const address = this.addressOf(socket.request);
+      const claimed = claimedDeviceId(socket.handshake.auth);
+      this.limits
+        .admitHandshake(address, claimed)
+        .then(() => this.limits.check(() => this.authenticator.authenticate(socket.handshake.auth)))
         .then((identity) => {
           (socket as DeviceSocket).data.identity = identity;
+          limitEvents(socket, identity.deviceId, address, this.limits, (retryAfterMs) => {
+            this.limits.limited('goodbye');
+            this.logger.warn(
+              { deviceId: identity.deviceId, retryAfterMs },
+              'phone over its limits sent away',
+            );
+            void this.limits.sendAway(identity.deviceId, retryAfterMs);
+          });
           next();
         })
         .catch((error: unknown) => {
-          if (error instanceof DeviceRejected) return next(new Error(error.message));
+          if (error instanceof RateLimited) {
+            this.limits.limited('handshake');
+            return next(refusal(DeviceConnectError.rateLimited, { retryAfterMs: error.retryAfterMs }));
+          }
+          if (error instanceof HandshakesBusy) {
+            this.limits.limited('handshake');
+            return next(new Error(DeviceConnectError.unavailable));
+          }
+          if (error instanceof DeviceRejected) {
+            if (error.message === DeviceConnectError.unauthorized)
+              void this.limits.handshakeFailed(address, claimed);
+            return next(new Error(error.message));
+          }
           // Not a verdict on the phone: "unauthorized" here would make a phone that follows the protocol
           // give up for good (the soak found phones left offline after a reconnect storm on a slow database).
           this.logger.warn({ err: error }, 'device not checked (dependency away); phone asked to retry');

@@ -7,6 +7,8 @@ import { DeviceAuthenticator } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { DevicesGateway } from './devices.gateway';
 import { IncomingSmsService } from './incoming-sms.service';
+import { AddressWindows } from './limits/address-windows';
+import { PhoneLimits } from './limits/phone-limits.service';
 import { SessionLeases } from './sessions/session-leases';
 import { SessionPresence } from './sessions/session-presence';
 import { SessionRegistry } from './sessions/session-registry';
@@ -29,6 +31,8 @@ import { StatusReportBatcher } from './status-report-batcher.service';
   providers: [
     DevicesGateway,
     DeviceAuthenticator,
+    AddressWindows,
+    PhoneLimits,
     SessionRegistry,
     SessionLeases,
     SessionPresence,

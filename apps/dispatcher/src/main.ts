@@ -17,6 +17,8 @@ runMain('dispatcher', async () => {
   await startHttpApp(DispatcherModule, {
     host: config.dispatcher.host,
     port: config.dispatcher.port,
+    // The phones' address for their limits (ADR 1602); socket.io phones are read by the same rules.
+    trustProxy: config.dispatcher.trustProxy,
     bodyLimit: MOBILE_BODY_LIMIT,
     // The incoming-SMS webhook is signed over its bytes.
     rawBody: true,

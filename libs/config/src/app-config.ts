@@ -42,6 +42,9 @@ export interface AppConfig {
     maxUnackedSends: number;
     /** Fetches and completions of all phones of one dispatcher in flight at once (urgent ones exempt). */
     queueCallsInFlight: number;
+    /** Which `X-Forwarded-For` hops the dispatcher believes for a phone's address (as `api.trustProxy`). */
+    trustProxy: TrustProxy;
+    phoneLimits: PhoneLimitsConfig;
   };
   scheduler: {
     host: string;
@@ -113,6 +116,40 @@ export interface RateLimitsConfig {
   registrationsPerIp: number;
 }
 
+/**
+ * What one phone, and one address, may send to a dispatcher (ADR 1602). Rates are token buckets (a burst of
+ * ten seconds' worth) counted in each dispatcher process; handshakes per address are also counted in Redis
+ * per fixed window, across dispatcher nodes.
+ */
+export interface PhoneLimitsConfig {
+  windowSeconds: number;
+  /** Handshakes (socket.io) and app registrations from one address per window, all nodes together. */
+  handshakesPerAddress: number;
+  /** Failed handshakes and unknown app tokens from one address per window, all nodes together. */
+  failedHandshakesPerAddress: number;
+  /** Failed handshakes naming one device id per window (in each process). */
+  failedHandshakesPerDevice: number;
+  /** Handshakes of one node checking their secret against the database at once. */
+  handshakesInFlight: number;
+  /** `hello`, `incoming` and any other event of one phone, per second. */
+  eventsPerSecond: number;
+  /** Status reports (each item of a `status` array counts) of one phone, per second. */
+  reportsPerSecond: number;
+  /** The same two, and the app's requests, summed over the phones of one address, per second. */
+  addressEventsPerSecond: number;
+  addressReportsPerSecond: number;
+  /** Requests of one SMSGate app to `/mobile/v1`, per second. */
+  requestsPerSecond: number;
+  addressRequestsPerSecond: number;
+  /** Events refused within ten seconds before the phone is sent away (`goodbye`). */
+  refusalsBeforeGoodbye: number;
+  /** How long a phone sent away waits before its next handshake is accepted. */
+  goodbyeRetryAfterMs: number;
+  /** SMSGate event streams open on one node, and from one address. */
+  streamsPerNode: number;
+  streamsPerAddress: number;
+}
+
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
 export interface UploadsConfig {
   maxBytes: number;
@@ -171,7 +208,7 @@ export function loadConfig(
   const api = {
     host: read.string('API_HOST', '127.0.0.1'),
     port: read.port('API_PORT', 3000),
-    trustProxy: readTrustProxy(read),
+    trustProxy: readTrustProxy(read, 'API_TRUST_PROXY'),
     rateLimits: {
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
       credentialsPerIp: read.int('RATE_LIMIT_CREDENTIALS_PER_IP', 600, 1, 10_000_000),
@@ -220,6 +257,8 @@ export function loadConfig(
       idlePollMs: read.int('DISPATCH_IDLE_POLL_MS', 1_000, 50, 60_000),
       maxUnackedSends: read.int('DISPATCH_MAX_UNACKED_SENDS', 5, 1, 1_000),
       queueCallsInFlight: read.int('DISPATCH_QUEUE_CALLS_IN_FLIGHT', 16, 1, 100_000),
+      trustProxy: readTrustProxy(read, 'DISPATCHER_TRUST_PROXY'),
+      phoneLimits: readPhoneLimits(read),
     },
     scheduler: {
       host: read.string('SCHEDULER_HOST', '127.0.0.1'),
@@ -315,8 +354,8 @@ const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
  * "trust every hop", which lets any client choose its IP; it now means one hop (a single proxy in front),
  * what such installations had.
  */
-function readTrustProxy(read: EnvReader): TrustProxy {
-  const value = read.string('API_TRUST_PROXY', 'false').toLowerCase();
+function readTrustProxy(read: EnvReader, variable: string): TrustProxy {
+  const value = read.string(variable, 'false').toLowerCase();
   if (['false', 'no', '0'].includes(value)) return false;
   if (['true', 'yes'].includes(value)) return 1;
   if (/^\d{1,2}$/.test(value)) return Number(value);
@@ -324,10 +363,32 @@ function readTrustProxy(read: EnvReader): TrustProxy {
   const bad = entries.find((entry) => !PROXY_NAMES.has(entry) && !isAddressOrCidr(entry));
   if (bad !== undefined || entries.length === 0)
     throw new ConfigError(
-      'API_TRUST_PROXY',
-      `must be false, the number of proxies in front of the API (1, 2, …) or their addresses/CIDRs separated by commas (got "${bad ?? value}")`,
+      variable,
+      `must be false, the number of proxies in front (1, 2, …) or their addresses/CIDRs separated by commas (got "${bad ?? value}")`,
     );
   return entries;
+}
+
+/** Defaults measured against the simulator at full pace (ADR 1602): several times what it sends. */
+function readPhoneLimits(read: EnvReader): PhoneLimitsConfig {
+  const perSecond = (name: string, fallback: number) => read.int(name, fallback, 1, 100_000_000);
+  return {
+    windowSeconds: read.int('PHONE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    handshakesPerAddress: perSecond('PHONE_LIMIT_HANDSHAKES_PER_ADDRESS', 3_000),
+    failedHandshakesPerAddress: perSecond('PHONE_LIMIT_FAILED_HANDSHAKES_PER_ADDRESS', 60),
+    failedHandshakesPerDevice: perSecond('PHONE_LIMIT_FAILED_HANDSHAKES_PER_DEVICE', 10),
+    handshakesInFlight: read.int('PHONE_LIMIT_HANDSHAKES_IN_FLIGHT', 8, 1, 1_000),
+    eventsPerSecond: perSecond('PHONE_LIMIT_EVENTS_PER_SECOND', 50),
+    reportsPerSecond: perSecond('PHONE_LIMIT_REPORTS_PER_SECOND', 5_000),
+    addressEventsPerSecond: perSecond('PHONE_LIMIT_ADDRESS_EVENTS_PER_SECOND', 5_000),
+    addressReportsPerSecond: perSecond('PHONE_LIMIT_ADDRESS_REPORTS_PER_SECOND', 50_000),
+    requestsPerSecond: perSecond('PHONE_LIMIT_REQUESTS_PER_SECOND', 100),
+    addressRequestsPerSecond: perSecond('PHONE_LIMIT_ADDRESS_REQUESTS_PER_SECOND', 10_000),
+    refusalsBeforeGoodbye: read.int('PHONE_LIMIT_REFUSALS_BEFORE_GOODBYE', 50, 1, 1_000_000),
+    goodbyeRetryAfterMs: read.int('PHONE_LIMIT_GOODBYE_RETRY_AFTER_MS', 60_000, 1_000, 86_400_000),
+    streamsPerNode: read.int('PHONE_LIMIT_STREAMS_PER_NODE', 20_000, 1, 10_000_000),
+    streamsPerAddress: read.int('PHONE_LIMIT_STREAMS_PER_ADDRESS', 2_000, 1, 10_000_000),
+  };
 }
 
 function isAddressOrCidr(entry: string): boolean {

@@ -10,6 +10,8 @@ export const DeviceEvent = {
   status: 'status',
   incoming: 'incoming',
   settings: 'settings',
+  /** server → phone, just before the server disconnects it for a reason the phone must act on. */
+  goodbye: 'goodbye',
 } as const;
 
 export interface DeviceHandshakeAuth {
@@ -37,9 +39,25 @@ export interface HelloPayload {
   siminfo?: SimInfo[];
   battery?: number;
 }
-export interface HelloAck {
-  ok: true;
-  settings: DeviceSettings;
+export type HelloAck = { ok: true; settings: DeviceSettings } | RateLimitedAck;
+
+/**
+ * The ack of any phone event the server dropped because the phone is over its limits (docs/device-protocol.md
+ * §3a): nothing was done; send it again after `retryAfterMs`.
+ */
+export interface RateLimitedAck {
+  ok: false;
+  error: 'rate_limited';
+  retryAfterMs: number;
+}
+
+/** Why the server ends a phone's connection; a phone treats an unknown reason as `rate_limited`. */
+export type GoodbyeReason = 'rate_limited';
+
+/** The `goodbye` event: the phone reconnects no sooner than `retryAfterMs` from now. */
+export interface GoodbyePayload {
+  reason: GoodbyeReason;
+  retryAfterMs: number;
 }
 
 export interface SmsPayload {
@@ -59,7 +77,7 @@ export interface StatusPayload {
   at: string;
   error?: string;
 }
-export type StatusAck = { ok: true } | { ok: false; error: string };
+export type StatusAck = { ok: true } | { ok: false; error: string; retryAfterMs?: number };
 
 export interface IncomingPayload {
   from: string;
@@ -67,11 +85,16 @@ export interface IncomingPayload {
   sim: SimSlot;
   receivedAt: string;
 }
-export type IncomingAck = { ok: true; id: number } | { ok: false; error: string };
+export type IncomingAck = { ok: true; id: number } | { ok: false; error: string; retryAfterMs?: number };
 
 export const DeviceConnectError = {
   unauthorized: 'unauthorized',
   unsupportedProtocol: 'unsupported protocol',
   /** The server could not check the phone now (its database is away or slow): retry after a pause. */
   unavailable: 'unavailable',
+  /**
+   * Too many handshakes from the phone's address or for its id, or the phone was sent away (`goodbye`):
+   * the error's `data.retryAfterMs` says when to try again.
+   */
+  rateLimited: 'rate_limited',
 } as const;

@@ -36,6 +36,8 @@ export class IncomingWebhook {
     body: unknown,
     signature: string | undefined,
     timestamp: string | undefined,
+    /** Runs once the signature proved the device, before the SMS is stored; may refuse by throwing. */
+    admit: (deviceId: number) => void = () => undefined,
   ): Promise<{ deviceId: number; messageId: number }> {
     if (rawBody === undefined) throw new MobileError('validation', 'a JSON body is required');
     const sms = parseSmsReceived(body);
@@ -50,6 +52,7 @@ export class IncomingWebhook {
     const key = rows[0]?.webhook_signing_key;
     if (!key || deviceId === undefined || !this.signed(key, rawBody, signature, timestamp))
       throw new MobileError('forbidden', 'bad or missing signature (X-Signature, X-Timestamp)');
+    admit(deviceId);
     try {
       const messageId = await this.incoming.store(deviceId, {
         from: sms.sender,

@@ -34,11 +34,15 @@ const CODE_OF_STATUS: Record<number, MobileErrorCode> = {
   429: 'rate_limited',
 };
 
-/** A refusal on the SMSGate app's routes: `{"message":…,"code":…}` with its HTTP status. */
+/**
+ * A refusal on the SMSGate app's routes: `{"message":…,"code":…}` with its HTTP status, and a `Retry-After`
+ * (seconds) when `retryAfterMs` is given.
+ */
 export class MobileError extends Error {
   constructor(
     readonly code: MobileErrorCode,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -63,6 +67,8 @@ export class MobileExceptionFilter extends BaseExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (reply.sent) return;
     const error = this.toMobileError(exception, request);
+    if (error.retryAfterMs !== undefined)
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1_000))));
     void reply
       .status(error.status)
       .header('content-type', 'application/json; charset=utf-8')

@@ -1,18 +1,18 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppMessage } from './app-protocol';
 import { EventStreams } from './event-streams.service';
 import { IncomingWebhook } from './incoming-webhook.service';
 import { MobileApi } from './mobile-api.service';
 import { MOBILE_PREFIX } from './mobile-errors';
-import { MOBILE_REQUEST_LIMITER, MobileRequestLimiter, MobileRoute } from './mobile-limits';
+import { MobileLimits } from './mobile-limits';
 import { AppRegistrationAnswer, SmsGateDevice, SmsGateDevices } from './smsgate-devices.service';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
 
 /**
  * The SMSGate Android app's device API ("mobile v1", docs/phones.md) on the dispatcher's port: the app
- * is pointed at `https://HOST/mobile/v1`. Thin: each route authenticates, passes the limiter, and hands
+ * is pointed at `https://HOST/mobile/v1`. Thin: each route passes the limits, authenticates, and hands
  * over to MobileApi.
  */
 @Controller(MOBILE_PREFIX.slice(1))
@@ -22,23 +22,37 @@ export class MobileController {
     private readonly api: MobileApi,
     private readonly streams: EventStreams,
     private readonly incoming: IncomingWebhook,
-    @Inject(MOBILE_REQUEST_LIMITER) private readonly limiter: MobileRequestLimiter,
+    private readonly limits: MobileLimits,
   ) {}
 
-  private async device(authorization: string | undefined, route: MobileRoute): Promise<SmsGateDevice> {
-    const device = await this.devices.authenticate(authorization);
-    await this.limiter.admit(device.deviceId, route);
+  /** The request's device, once its address and then its device are within their limits. */
+  private async device(authorization: string | undefined, request: FastifyRequest): Promise<SmsGateDevice> {
+    this.limits.beforeToken(request.ip);
+    const device = await this.counted(request, this.devices.authenticate(authorization));
+    this.limits.device(device.deviceId);
     return device;
+  }
+
+  /** `work`, with a wrong token or signature counted against the request's address. */
+  private async counted<T>(request: FastifyRequest, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      await this.limits.failed(request.ip, error);
+      throw error;
+    }
   }
 
   @Post('device')
   @HttpCode(201)
-  register(
+  async register(
     @Headers('authorization') authorization: string | undefined,
     @Headers('user-agent') userAgent: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<AppRegistrationAnswer> {
-    return this.api.register(authorization, body, userAgent);
+    await this.limits.registration(request.ip);
+    return this.counted(request, this.api.register(authorization, body, userAgent));
   }
 
   @Patch('device')
@@ -47,19 +61,24 @@ export class MobileController {
     @Headers('authorization') authorization: string | undefined,
     @Headers('user-agent') userAgent: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<void> {
-    await this.api.updateDevice(await this.device(authorization, 'device:patch'), body, userAgent);
+    await this.api.updateDevice(await this.device(authorization, request), body, userAgent);
   }
 
   /** The app reads only `externalIp` (to show it); a token is optional here. */
   @Get('device')
   publicAddress(@Req() request: FastifyRequest): { externalIp: string } {
+    this.limits.beforeToken(request.ip);
     return { externalIp: request.ip };
   }
 
   @Get('message')
-  async messages(@Headers('authorization') authorization: string | undefined): Promise<AppMessage[]> {
-    return this.api.messages(await this.device(authorization, 'message:get'));
+  async messages(
+    @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<AppMessage[]> {
+    return this.api.messages(await this.device(authorization, request));
   }
 
   @Patch('message')
@@ -67,15 +86,17 @@ export class MobileController {
   async reportStates(
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<void> {
-    await this.api.reportStates(await this.device(authorization, 'message:patch'), body);
+    await this.api.reportStates(await this.device(authorization, request), body);
   }
 
   @Get('settings')
   async settings(
     @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
   ): Promise<Record<string, Record<string, unknown>>> {
-    return this.api.settings(await this.device(authorization, 'settings'));
+    return this.api.settings(await this.device(authorization, request));
   }
 
   @Get('webhooks')
@@ -83,7 +104,7 @@ export class MobileController {
     @Headers('authorization') authorization: string | undefined,
     @Req() request: FastifyRequest,
   ): Promise<Array<{ id: string; url: string; event: string }>> {
-    await this.device(authorization, 'webhooks');
+    await this.device(authorization, request);
     return this.api.webhooks(baseUrlOf(request));
   }
 
@@ -96,7 +117,13 @@ export class MobileController {
     @Headers('x-timestamp') timestamp: string | undefined,
     @Body() body: unknown,
   ): Promise<{ id: string }> {
-    const stored = await this.incoming.receive(request.rawBody?.toString('utf8'), body, signature, timestamp);
+    this.limits.beforeToken(request.ip);
+    const stored = await this.counted(
+      request,
+      this.incoming.receive(request.rawBody?.toString('utf8'), body, signature, timestamp, (deviceId) =>
+        this.limits.device(deviceId),
+      ),
+    );
     return { id: String(stored.messageId) };
   }
 
@@ -107,11 +134,17 @@ export class MobileController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const device = await this.device(authorization, 'events');
-    await this.api.streamOpened(device);
-    if (request.raw.destroyed) return;
+    const device = await this.device(authorization, request);
+    const slot = this.streams.reserve(request.ip);
+    try {
+      await this.api.streamOpened(device);
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+    if (request.raw.destroyed) return slot.release();
     void reply.hijack();
-    this.streams.open(device.deviceId, reply.raw, () => this.api.streamClosed(device));
+    this.streams.open(device.deviceId, reply.raw, () => this.api.streamClosed(device), slot);
   }
 }
 

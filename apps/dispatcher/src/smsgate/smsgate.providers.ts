@@ -2,7 +2,7 @@ import { EventStreams } from './event-streams.service';
 import { IncomingWebhook } from './incoming-webhook.service';
 import { MobileApi } from './mobile-api.service';
 import { MobileController } from './mobile.controller';
-import { ADMIT_ALL, MOBILE_REQUEST_LIMITER } from './mobile-limits';
+import { MobileLimits } from './mobile-limits';
 import { PullSessions } from './pull-sessions.service';
 import { SmsGateDevices } from './smsgate-devices.service';
 
@@ -13,7 +13,7 @@ export const SMSGATE_PROVIDERS = [
   PullSessions,
   IncomingWebhook,
   MobileApi,
-  { provide: MOBILE_REQUEST_LIMITER, useValue: ADMIT_ALL },
+  MobileLimits,
 ];
 
 export const SMSGATE_CONTROLLERS = [MobileController];

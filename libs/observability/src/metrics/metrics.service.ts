@@ -51,6 +51,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly phonesLimited = new Counter({
+    name: 'smsfleet_phone_limited_total',
+    help: 'What phones sent over their limits (ADR 1602): handshakes and app requests refused, events dropped, phones sent away, streams refused.',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
   readonly phonesOnline = new Gauge({
     name: 'smsfleet_phones_online',
     help: 'Phones connected to this dispatcher node.',
