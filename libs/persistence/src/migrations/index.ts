@@ -12,6 +12,8 @@ import { Uploads1765000200000 } from './1765000200000-uploads';
 import { DeviceOfTheSameAccount1765000300000 } from './1765000300000-device-of-the-same-account';
 import { SmsgateDevices1765200000000 } from './1765200000000-smsgate-devices';
 import { SealedPhoneRegistrationTokens1765200100000 } from './1765200100000-sealed-phone-registration-tokens';
+import { DashboardSessions1765320000000 } from './1765320000000-dashboard-sessions';
+import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-by-hour-and-status';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -29,4 +31,6 @@ export const MIGRATIONS = [
   DeviceOfTheSameAccount1765000300000,
   SmsgateDevices1765200000000,
   SealedPhoneRegistrationTokens1765200100000,
+  DashboardSessions1765320000000,
+  MessagesByHourAndStatus1765320100000,
 ];
