@@ -40,6 +40,7 @@ import { SessionService } from './session/session.service';
 import { SessionsRepository } from './session/sessions.repository';
 import { OverviewController } from './overview/overview.controller';
 import { OverviewRepository } from './overview/overview.repository';
+import { HourlyCounts } from './overview/hourly-counts.service';
 import { DeviceListController } from './devices/device-list.controller';
 import { DeviceCountsRepository } from './devices/device-counts.repository';
 import { AccountController } from './account/account.controller';
@@ -97,6 +98,7 @@ import { ContactListsRepository } from './contacts/contact-lists.repository';
     SessionService,
     SessionsRepository,
     OverviewRepository,
+    HourlyCounts,
     MessageBrowseRepository,
     DeviceCountsRepository,
     AccountRepository,

@@ -6,9 +6,9 @@ import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { DeviceViewsService } from '../devices/device-views.service';
+import { HOUR_MS, HourlyCounts } from './hourly-counts.service';
 import { HourStatusCount, OverviewRepository } from './overview.repository';
 
-const HOUR_MS = 3_600_000;
 const RANGES: Record<string, number> = { '24h': 24, '7d': 24 * 7 };
 
 /** What a message's status says about how it ended, for the chart. */
@@ -50,6 +50,7 @@ export class OverviewController {
   constructor(
     private readonly caller: CallerService,
     private readonly overview: OverviewRepository,
+    private readonly hourly: HourlyCounts,
     private readonly devices: DeviceViewsService,
   ) {}
 
@@ -62,7 +63,7 @@ export class OverviewController {
     const now = Date.now();
     const from = new Date(Math.floor((now - hours * HOUR_MS) / HOUR_MS) * HOUR_MS);
     const [rows, oldest, devices] = await Promise.all([
-      this.overview.byHourAndStatus(account, from),
+      this.hourly.since(account, from, now),
       this.overview.oldestWaiting(account),
       this.devices.all(account),
     ]);
