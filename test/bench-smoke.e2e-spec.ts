@@ -56,6 +56,7 @@ describe('npm run bench (smoke)', () => {
       'schedule',
       'status',
       'fleet',
+      'dashboard',
     ]);
     for (const scenario of result.results) {
       expect(Number.isFinite(scenario.system.value)).toBe(true);
