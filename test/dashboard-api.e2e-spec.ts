@@ -239,6 +239,54 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
     expect((await request('/health/live')).status).toBe(200);
   });
 
+  it('answers bad input on every new route in the API’s error format, never a 5xx', async () => {
+    const headers = { authorization: `Bearer ${account.token}` };
+    const gets = [
+      '/v1/messages?device_id=abc',
+      '/v1/messages?limit=0',
+      '/v1/messages?phone=call%20me',
+      '/v1/messages?cursor=%00',
+      `/v1/messages?cursor=${'A'.repeat(100)}`,
+      '/v1/messages?sim=9',
+      '/v1/messages?begindate=2026-13-45',
+      '/v1/messages?status=1&status=2',
+      '/v1/messages/99999999999999999999',
+      '/v1/messages/-1',
+      '/v1/devices/0',
+      '/v1/devices/1e3',
+      '/v1/contacts?after=-1',
+      '/v1/contacts?tag_id=x',
+      '/v1/contacts?limit=100000',
+      '/v1/overview?range=%F0%9F%98%80',
+    ];
+    for (const path of gets) {
+      const answer = await request(path, { headers });
+      expect([path, answer.status < 500, answer.body.error, typeof answer.body.code]).toEqual([
+        path,
+        true,
+        1,
+        'string',
+      ]);
+    }
+    const posts: Array<[string, unknown]> = [
+      ['/v1/account', { timezone: 'Europe/Paris\u0000' }],
+      ['/v1/account', { timezone: ['UTC'] }],
+      ['/v1/account', {}],
+      ['/v1/session', { email: ['a'], password: { x: 1 } }],
+      ['/v1/session', { email: 'x@example.com' }],
+      [`/v1/devices/${deviceId}/settings`, { window: 0 }],
+    ];
+    for (const [path, body] of posts) {
+      const answer = await request(path, { method: 'POST', body, headers });
+      expect([path, answer.status, answer.body.error, answer.body.code]).toEqual([
+        path,
+        400,
+        1,
+        'validation',
+      ]);
+    }
+  });
+
   it('documents every /v1 route the dashboard calls in the OpenAPI document', async () => {
     const document = (await request('/docs-json')).body as { paths: Record<string, Record<string, unknown>> };
     const routes: Array<[string, string]> = [
