@@ -45,6 +45,11 @@ export function AddPhonePage() {
               <dt>API URL</dt>
               <dd>
                 <code>{apiUrl}</code>
+                <br />
+                <span className="muted">
+                  This host over HTTPS, as the bundled Caddy serves it (docs/phones.md); without Caddy, the
+                  dispatcher&apos;s address.
+                </span>
               </dd>
               <dt>Private Token</dt>
               <dd>
