@@ -18,6 +18,7 @@ COPY apps ./apps
 COPY libs ./libs
 COPY tools ./tools
 COPY scripts ./scripts
+# The apps (tsc) and the web dashboard (Vite, apps/web → dist/web, which the api serves at /).
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime

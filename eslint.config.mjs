@@ -16,5 +16,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The dashboard runs in the browser.
+  { files: ['apps/web/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['scripts/**/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

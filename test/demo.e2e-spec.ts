@@ -50,6 +50,13 @@ describe('npm run demo', () => {
     expect(output).toMatch(/token\s+[0-9a-f]{64}/);
     expect(output).toMatch(/phones\s+\d+, \d+, \d+/);
     expect(output).toContain(`http://127.0.0.1:${system.ports.api}/getdata/`);
+    // The dashboard's address, and the dashboard there.
+    expect(output).toMatch(new RegExp(`dashboard\\s+http://127\\.0\\.0\\.1:${system.ports.api}/ `));
+    const dashboard = await fetch(`http://127.0.0.1:${system.ports.api}/`);
+    expect([dashboard.status, await dashboard.text()]).toEqual([
+      200,
+      expect.stringContaining('<div id="root">'),
+    ]);
     const [{ delivered }] = await system.query<{ delivered: number }>(
       'SELECT count(*)::int AS delivered FROM messages WHERE status = 7',
     );

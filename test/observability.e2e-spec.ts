@@ -45,6 +45,17 @@ describe('observability: /metrics on every app, and logs without secrets', () =>
     const phones = await fleet.provision(2);
     secrets.push(...phones.map((phone) => phone.secret));
     await fleet.connectAll();
+    // A dashboard session: its cookie (set in the answer) and CSRF token must reach no log line either.
+    const signIn = await fetch(`${system.apiUrl}/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: account.email, password: account.password }),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+    const { csrf_token: csrf } = (await signIn.json()) as { csrf_token: string };
+    secrets.push(cookie.split('=')[1], csrf);
+    const devices = await fetch(`${system.apiUrl}/v1/devices`, { headers: { cookie, 'x-csrf-token': csrf } });
+    expect(devices.status).toBe(200);
   });
 
   afterAll(async () => {

@@ -99,6 +99,30 @@ async function post(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** A's dashboard session: its cookie and CSRF token (signed in before the walk). */
+let session: { cookie: string; csrf: string };
+
+/** A request of A's dashboard session (cookie + CSRF header), as the browser sends it. */
+async function viaSession(path: string, method = 'GET', body?: unknown): Promise<Answer> {
+  const response = await fetch(`${system.apiUrl}${path}`, {
+    method,
+    headers: {
+      cookie: session.cookie,
+      'x-csrf-token': session.csrf,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function viaBearer(path: string): Promise<Answer> {
+  const response = await fetch(`${system.apiUrl}${path}`, {
+    headers: { authorization: `Bearer ${a.token}` },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 const bulk = (ids: Ids) => [
   { ...SEND, device_id: own.device },
   { ...SEND, device_id: ids.device },
@@ -290,6 +314,67 @@ const HTTP_WALK: HttpStep[] = [
       post('/getdata/savepaket', paket(own.device, own.tag), { 'idempotency-key': ids.keys.savepaket }),
   },
   {
+    name: 'GET /v1/messages/:id (Bearer)',
+    expect: 'not_found',
+    call: (ids) => viaBearer(`/v1/messages/${ids.sms}`),
+  },
+  {
+    name: 'GET /v1/messages/:id of an incoming SMS (session)',
+    expect: 'not_found',
+    call: (ids) => viaSession(`/v1/messages/${ids.incoming}`),
+  },
+  {
+    name: 'GET /v1/messages device_id (session)',
+    expect: 'none',
+    call: (ids) => viaSession(`/v1/messages?device_id=${ids.device}`),
+  },
+  {
+    name: 'GET /v1/messages phone and customerid (Bearer)',
+    expect: 'none',
+    call: (ids) =>
+      viaBearer(`/v1/messages?phone=${encodeURIComponent(ids.phone)}&customerid=${ids.customerId}`),
+  },
+  {
+    name: 'GET /v1/devices/:id (Bearer)',
+    expect: 'not_found',
+    call: (ids) => viaBearer(`/v1/devices/${ids.device}`),
+  },
+  {
+    name: 'GET /v1/devices/:id (session)',
+    expect: 'not_found',
+    call: (ids) => viaSession(`/v1/devices/${ids.device2}`),
+  },
+  {
+    name: 'POST /v1/devices/:id/settings (session)',
+    expect: 'not_found',
+    call: (ids) => viaSession(`/v1/devices/${ids.device}/settings`, 'POST', { window: 2 }),
+  },
+  {
+    name: 'GET /v1/contacts tag_id (session)',
+    expect: 'none',
+    call: (ids) => viaSession(`/v1/contacts?tag_id=${ids.tag}`),
+  },
+  {
+    name: 'GET /v1/devices with a device_id (session)',
+    expect: 'ignored',
+    call: (ids) => viaSession(`/v1/devices?device_id=${ids.device}`),
+  },
+  {
+    name: 'GET /v1/newsletters with a paket_id (Bearer)',
+    expect: 'ignored',
+    call: (ids) => viaBearer(`/v1/newsletters?paket_id=${ids.paket}&id=${ids.paket}`),
+  },
+  {
+    name: 'GET /v1/tags with a tag_id (session)',
+    expect: 'ignored',
+    call: (ids) => viaSession(`/v1/tags?tag_id=${ids.tag}`),
+  },
+  {
+    name: 'POST /v1/session with the other’s email',
+    expect: 'invalid_credentials',
+    call: (ids) => post('/v1/session', { email: ids.email, password: a.password }),
+  },
+  {
     name: 'gettoken with the other’s email',
     expect: 'invalid_credentials',
     call: (ids) => call('gettoken', { email: ids.email, pass: a.password }),
@@ -408,6 +493,15 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
     b = system.createAccount();
     bravo = await createBravo();
     own = await createOwn();
+    const signIn = await fetch(`${system.apiUrl}/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: a.email, password: a.password }),
+    });
+    session = {
+      cookie: (signIn.headers.get('set-cookie') ?? '').split(';')[0],
+      csrf: ((await signIn.json()) as { csrf_token: string }).csrf_token,
+    };
     bUserId = (await system.query<{ id: number }>(`SELECT id FROM users WHERE email = $1`, [b.email]))[0].id;
     bDevices = [bravo.device, bravo.device2];
     await waitFor('B quiet: no volatile key left', async () => (await volatileKeys()).length === 0, 20_000);
@@ -594,6 +688,20 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
     );
     for (const id of Object.keys((answer.body.device as object | undefined) ?? {}))
       found.push(['devices', Number(id)]);
+    // The /v1 listings: arrays of rows, each with its id.
+    const lists: Record<string, string> = {
+      devices: 'devices',
+      messages: 'messages',
+      contacts: 'contacts',
+      tags: 'tags',
+      newsletters: 'newsletters',
+    };
+    for (const [field, table] of Object.entries(lists))
+      for (const row of (answer.body[field] as Array<{ id: number }> | undefined) ?? [])
+        found.push([table, row.id]);
+    // The overview names no rows of its own but the message waiting longest.
+    const oldest = answer.body.oldest_waiting as { id: number; device_id: number } | null | undefined;
+    if (oldest) found.push(['messages', oldest.id], ['devices', oldest.device_id]);
     expect(found.length).toBeGreaterThan(0);
     for (const [table, id] of found) {
       const [row] = await system.query<{ user_id: number }>(`SELECT user_id FROM ${table} WHERE id = $1`, [
@@ -603,11 +711,17 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
     }
   }
 
+  /** getallsms answers a count; the /v1 listings, arrays of rows. */
+  const listed = (body: Record<string, unknown>) =>
+    typeof body.count === 'number'
+      ? body.count
+      : ((body.messages ?? body.contacts) as unknown[] | undefined)?.length;
+
   const outcome = (answer: Answer) => ({
     status: answer.status,
     error: answer.body.error,
     code: answer.body.code,
-    count: answer.body.count,
+    count: listed(answer.body),
   });
 
   it.each(HTTP_WALK.map((step) => [step.name, step] as const))('HTTP %s', async (_name, step) => {
@@ -622,8 +736,9 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
     const control = await step.call(own);
     expect(control.body).toMatchObject({ error: 0 });
     if (step.expect === 'none') {
-      expect(control.body.count).toBeGreaterThan(0);
-      expect(foreign.body).toMatchObject({ error: 0, count: 0 });
+      expect(listed(control.body)).toBeGreaterThan(0);
+      expect(foreign.body).toMatchObject({ error: 0 });
+      expect(listed(foreign.body)).toBe(0);
       expect(Object.keys((foreign.body.smss as object | undefined) ?? {})).toEqual([]);
     } else {
       expect(foreign.body).toMatchObject({ error: 1, code: step.expect });
@@ -649,6 +764,28 @@ describe('tenant isolation: A walks every endpoint and phone event with B’s id
       if (step.name.startsWith('incoming')) expect(foreign).toMatchObject({ storedOn: 'walker' });
     }
     expect(walkerSocket.connected).toBe(true);
+  });
+
+  it('the overview (session) counts A’s messages and phones only, whatever device_id it is handed', async () => {
+    const overview = (await viaSession(`/v1/overview?range=7d&device_id=${bravo.device}`)).body as {
+      hours: Array<Record<string, number>>;
+      devices_total: number;
+    };
+    expectNoLeak(overview);
+    const charted = overview.hours.reduce(
+      (sum, hour) => sum + hour.delivered + hour.failed + hour.waiting + hour.in_progress,
+      0,
+    );
+    const [counts] = await system.query<{ messages: number; devices: number }>(
+      `SELECT (SELECT count(*)::int FROM messages WHERE user_id = u.id AND status <> 5) AS messages,
+              (SELECT count(*)::int FROM devices WHERE user_id = u.id AND removed_at IS NULL) AS devices
+         FROM users u WHERE u.email = $1`,
+      [a.email],
+    );
+    expect({ charted, devices: overview.devices_total }).toEqual({
+      charted: counts.messages,
+      devices: counts.devices,
+    });
   });
 
   it('PostgreSQL itself refuses A’s message or newsletter on B’s device (a composite foreign key)', async () => {

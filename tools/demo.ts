@@ -123,6 +123,7 @@ function printSummary(
   const dispatcherUrl = `http://${config.dispatcher.host}:${config.dispatcher.port}`;
   console.log(`
 smsfleet is running.
+  dashboard       ${apiUrl}/   (sign in with the account below)
   API             ${apiUrl}/getdata/…   (SmsGateway24-compatible)
   dispatcher      ${dispatcherUrl}/devices   (socket.io, for phones)
                   ${dispatcherUrl}/mobile/v1   (the SMSGate app's API)

@@ -34,6 +34,20 @@ import { IdempotencyKeysService } from './common/idempotency-keys.service';
 import { RateLimiter } from './common/rate-limiter.service';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
+import { MessageBrowseController } from './messages/message-browse.controller';
+import { MessageBrowseRepository } from './messages/message-browse.repository';
+import { SessionController } from './session/session.controller';
+import { SessionService } from './session/session.service';
+import { SessionsRepository } from './session/sessions.repository';
+import { OverviewController } from './overview/overview.controller';
+import { OverviewRepository } from './overview/overview.repository';
+import { HourlyCounts } from './overview/hourly-counts.service';
+import { DeviceListController } from './devices/device-list.controller';
+import { DeviceCountsRepository } from './devices/device-counts.repository';
+import { AccountController } from './account/account.controller';
+import { AccountRepository } from './account/account.repository';
+import { ContactListsController } from './contacts/contact-lists.controller';
+import { ContactListsRepository } from './contacts/contact-lists.repository';
 
 @Module({
   imports: [
@@ -56,6 +70,12 @@ import { MessagesController } from './messages/messages.controller';
     DeviceRegistrationController,
     DeviceSettingsController,
     DeviceAccessController,
+    SessionController,
+    OverviewController,
+    MessageBrowseController,
+    DeviceListController,
+    AccountController,
+    ContactListsController,
   ],
   providers: [
     SendCapabilities,
@@ -77,6 +97,14 @@ import { MessagesController } from './messages/messages.controller';
     ImageUploadService,
     UploadRetentionService,
     fileStorageProvider,
+    SessionService,
+    SessionsRepository,
+    OverviewRepository,
+    HourlyCounts,
+    MessageBrowseRepository,
+    DeviceCountsRepository,
+    AccountRepository,
+    ContactListsRepository,
   ],
 })
 export class ApiModule {}

@@ -12,6 +12,7 @@ import { readMultipartBodies } from './common/multipart-body';
 import { guardRequestSizes } from './common/request-size-guard';
 import { SECURITY_HEADERS } from './common/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
+import { serveDashboard } from './web/dashboard-files';
 import { bodyLimitsOf, DEFAULT_BODY_LIMIT, LARGE_BODY_ROUTES } from './common/route-limits';
 
 process.env.SMSFLEET_APP ??= 'api';
@@ -51,6 +52,8 @@ runMain('api', async () => {
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart);
       readMultipartBodies(fastify, (route) => limitsOf(route).multipart);
+      // The web dashboard (apps/web) at `/`: its pages and files only, beside the API's routes.
+      await serveDashboard(fastify);
       // The UI at /docs, the description itself at /docs-json.
       SwaggerModule.setup('docs', app, openApiDocument(API_VERSION), {
         jsonDocumentUrl: 'docs-json',

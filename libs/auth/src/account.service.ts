@@ -98,6 +98,8 @@ export class AccountService {
     const passwordHash = await this.hasher.hash(password);
     return this.db.transaction(async (tx) => {
       await tx.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [userId, passwordHash]);
+      // Whoever signed in to the dashboard with the old password is signed out too.
+      await tx.query(`DELETE FROM dashboard_sessions WHERE user_id = $1`, [userId]);
       return this.replaceToken(tx, userId);
     });
   }

@@ -9,6 +9,10 @@ import { serializeError } from './error-serializer';
 /** Paths that must never reach a log line: credentials and message bodies. */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
+  // The dashboard's session: its cookie, the CSRF token, and the cookie as the sign-in answer sets it.
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
   'req.query.token',
   'req.query.pass',
   'req.query.body',

@@ -1,4 +1,5 @@
 import { Scenario } from '../result';
+import { dashboard } from './dashboard';
 import { dispatch } from './dispatch';
 import { fleet } from './fleet';
 import { intakeBulk } from './intake-bulk';
@@ -16,4 +17,5 @@ export const SCENARIOS: Scenario[] = [
   schedule,
   status,
   fleet,
+  dashboard,
 ];

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Account, AccountService } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { csrfTokenMatches, SessionService } from '../session/session.service';
+import { CSRF_HEADER, sessionSecretOf } from '../session/session-cookie';
 import { ApiError } from './api-error';
 import { RateLimiter } from './rate-limiter.service';
 import { RequestParams } from './request-params';
@@ -12,11 +14,14 @@ export class CallerService {
   constructor(
     private readonly accounts: AccountService,
     private readonly limiter: RateLimiter,
+    private readonly sessions: SessionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async byToken(params: RequestParams, request: FastifyRequest): Promise<Account> {
     const token = params.optionalString('token', 200) ?? bearerToken(request);
+    const sessionSecret = token === undefined ? sessionSecretOf(request) : undefined;
+    if (sessionSecret !== undefined) return this.bySession(sessionSecret, request);
     if (token === undefined || token.trim() === '') {
       throw new ApiError('invalid_token', 'token is required (get one with gettoken)');
     }
@@ -26,6 +31,22 @@ export class CallerService {
         'invalid_token',
         'Token is invalid or has been rotated; get the current one with gettoken',
       );
+    return account;
+  }
+
+  /**
+   * A dashboard session sees what the account's token sees, on every route that takes the token. Its
+   * cookie alone never authenticates, whatever the method: the CSRF token must come in its header too.
+   */
+  private async bySession(secret: string, request: FastifyRequest): Promise<Account> {
+    const presented = request.headers[CSRF_HEADER];
+    if (!csrfTokenMatches(secret, typeof presented === 'string' ? presented : undefined))
+      throw new ApiError(
+        'invalid_token',
+        `a session's request needs its ${CSRF_HEADER} header (GET /v1/session answers it)`,
+      );
+    const account = await this.sessions.accountOf(secret);
+    if (!account) throw new ApiError('invalid_token', 'the session has ended; sign in again');
     return account;
   }
 

@@ -15,6 +15,8 @@ export interface DeviceView {
   appVersion: string | null;
   simInfo: SimInfo[];
   delayBetweenSms: number;
+  /** Unacknowledged messages it may hold; null: DEVICE_DEFAULT_WINDOW. */
+  window: number | null;
   createdAt: Date;
   /** Never empty: the last sign of life, else the registration time (clients reject a null lastseen). */
   lastSeen: Date;
@@ -32,6 +34,7 @@ interface DeviceRow {
   app_version: string | null;
   sim_info: SimInfo[];
   delay_between_sms: number;
+  send_window: number | null;
   created_at: Date;
   last_seen_at: Date | null;
   kind: DeviceKind;
@@ -76,6 +79,7 @@ export class DeviceViewsService {
         appVersion: row.app_version,
         simInfo: row.sim_info ?? [],
         delayBetweenSms: row.delay_between_sms,
+        window: row.send_window,
         createdAt: row.created_at,
         lastSeen: new Date(seen),
         online: live?.online ?? false,
@@ -106,4 +110,4 @@ export class DeviceViewsService {
 /** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
 const PRESENCE_TIMEOUT_MS = 1_000;
 
-const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, created_at, last_seen_at, kind, send_slots FROM devices`;
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, send_window, created_at, last_seen_at, kind, send_slots FROM devices`;

@@ -9,6 +9,7 @@ import type {
   SchemaObject,
 } from '@nestjs/swagger';
 import { EndpointDescription, ENDPOINTS, ParamDescription } from './endpoint-descriptions';
+import { v1Paths } from './v1-paths';
 
 const ERROR_EXAMPLE = { error: 1, message: 'device_id 260 not found among your devices', code: 'not_found' };
 
@@ -81,6 +82,7 @@ export function openApiDocument(version: string): OpenAPIObject {
       },
     },
   };
+  for (const [path, item] of Object.entries(v1Paths())) paths[path] = { ...paths[path], ...item };
   return {
     openapi: '3.0.3',
     info: {
@@ -90,7 +92,16 @@ export function openApiDocument(version: string): OpenAPIObject {
         'SmsGateway24-compatible HTTP API. Every `/getdata/*` method accepts GET query strings and POST forms (urlencoded, multipart) or JSON, merged (a body field wins). Errors are HTTP 200 with `{"error":1,"message":…,"code":…}`; 503 means retry.',
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token from gettoken' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'The token from gettoken' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'smsfleet_session',
+          description: 'The dashboard’s session (POST /v1/session); only with `x-csrf-token`',
+        },
+        csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token', description: 'The session’s CSRF token' },
+      },
     },
     paths,
   };

@@ -14,6 +14,8 @@ import { SmsgateDevices1765200000000 } from './1765200000000-smsgate-devices';
 import { SealedPhoneRegistrationTokens1765200100000 } from './1765200100000-sealed-phone-registration-tokens';
 import { StatusInbox1765300000000 } from './1765300000000-status-inbox';
 import { DeadLetters1765300100000 } from './1765300100000-dead-letters';
+import { DashboardSessions1765320000000 } from './1765320000000-dashboard-sessions';
+import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-by-hour-and-status';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -33,4 +35,6 @@ export const MIGRATIONS = [
   SealedPhoneRegistrationTokens1765200100000,
   StatusInbox1765300000000,
   DeadLetters1765300100000,
+  DashboardSessions1765320000000,
+  MessagesByHourAndStatus1765320100000,
 ];

@@ -1,0 +1,357 @@
+import type {
+  OperationObject,
+  ParameterObject,
+  PathsObject,
+  ResponseObject,
+  SecurityRequirementObject,
+} from '@nestjs/swagger';
+
+/**
+ * The JSON routes under /v1 that the web dashboard uses — the same a script calls with its token
+ * (`Authorization: Bearer`) — with the usual HTTP statuses and the error body of every route.
+ */
+const AUTH: SecurityRequirementObject[] = [{ bearer: [] }, { session: [], csrf: [] }];
+
+const json = (description: string, example: unknown): ResponseObject => ({
+  description,
+  content: { 'application/json': { example } },
+});
+const query = (name: string, type: 'string' | 'integer', description: string): ParameterObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: { type },
+});
+const idIn = (what: string): ParameterObject => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: `The ${what}'s id (another account's answers 404, as one that does not exist).`,
+  schema: { type: 'integer' },
+});
+const errors = {
+  '400': json('Bad input; `message` names the field.', { error: 1, code: 'validation', message: '…' }),
+  '401': json('No token or session, or a session request without its CSRF header.', {
+    error: 1,
+    code: 'invalid_token',
+    message: '…',
+  }),
+};
+const notFound = json('Not one of this account’s.', { error: 1, code: 'not_found', message: '…' });
+
+const op = (
+  tag: string,
+  summary: string,
+  response: ResponseObject,
+  extra: Partial<OperationObject> = {},
+) => ({
+  tags: [tag],
+  summary,
+  security: AUTH,
+  ...extra,
+  responses: { '200': response, ...errors, ...(extra.responses ?? {}) },
+});
+
+const ISO = '2026-12-06T09:00:00.000Z';
+const MESSAGE = {
+  id: 1842,
+  sendto: '+4915752982212',
+  body: 'Hello',
+  customer_id: null,
+  status: 7,
+  status_title: 'Delivered',
+  final: true,
+  error: null,
+  device_id: 12,
+  sim: 0,
+  urgent: false,
+  newsletter_id: null,
+  created_at: ISO,
+  time_to_send: ISO,
+  taken_at: ISO,
+  sent_at: ISO,
+  delivered_at: ISO,
+  failed_at: null,
+};
+const FILTERS: ParameterObject[] = [
+  query('device_id', 'integer', 'One of your devices.'),
+  query('status', 'integer', 'A status code (docs/api.md).'),
+  query('begindate', 'string', 'Created at or after (`YYYY-MM-DD[ HH:MM[:SS]]`, account time zone).'),
+  query('enddate', 'string', 'Created at or before (a date alone: the whole day).'),
+  query('sim', 'integer', 'SIM slot 0–5.'),
+  query('customerid', 'integer', 'Your customer id.'),
+  query('phone', 'string', 'A recipient, in any notation.'),
+  query('order', 'string', '`desc` (newest first, default) or `asc`.'),
+  query('limit', 'integer', 'Messages per page, 1–500 (default 50).'),
+  query('cursor', 'string', 'The previous page’s `next_cursor` (opaque); absent: the first page.'),
+];
+
+export function v1Paths(): PathsObject {
+  return {
+    '/v1/session': {
+      post: {
+        tags: ['session'],
+        summary:
+          'Sign in to the dashboard: `email` + `password` (the limits of gettoken). Sets an HTTP-only, SameSite=Strict cookie (Secure over TLS) and answers the session’s CSRF token, which every later request of the session sends as `x-csrf-token`',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['email', 'password'],
+                properties: { email: { type: 'string' }, password: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': json('Signed in.', {
+            error: 0,
+            message: 'OK',
+            email: 'me@example.com',
+            timezone: 'UTC',
+            csrf_token: '5e0c…',
+          }),
+          '401': json('Wrong email or password.', {
+            error: 1,
+            code: 'invalid_credentials',
+            message: 'Login or password incorrect',
+          }),
+          '429': json('Too many attempts.', { error: 1, code: 'rate_limited', message: '…' }),
+        },
+      },
+      get: {
+        tags: ['session'],
+        summary: 'The signed-in account and the session’s CSRF token (the cookie suffices)',
+        security: [{ session: [] }],
+        responses: {
+          '200': json('Signed in.', {
+            error: 0,
+            message: 'OK',
+            email: 'me@example.com',
+            timezone: 'UTC',
+            csrf_token: '5e0c…',
+          }),
+          '401': json('No live session.', { error: 1, code: 'invalid_token', message: 'not signed in' }),
+        },
+      },
+      delete: {
+        tags: ['session'],
+        summary: 'Sign out: the session ends on the server (its cookie is refused from now on)',
+        security: [{ session: [], csrf: [] }],
+        responses: { '200': json('Signed out.', { error: 0, message: 'OK' }), '401': errors['401'] },
+      },
+    },
+    '/v1/overview': {
+      get: op(
+        'dashboard',
+        'Messages per hour by outcome (delivered, failed, waiting, in progress) over the range, failures by status, phones online, the message waiting longest',
+        json('The overview.', {
+          error: 0,
+          message: 'OK',
+          range: '24h',
+          hours: [{ hour: ISO, delivered: 120, failed: 2, waiting: 0, in_progress: 1 }],
+          failures_by_code: [{ status: 9, status_title: 'Not SENT - Generic failure', count: 2 }],
+          devices_online: 3,
+          devices_total: 4,
+          oldest_waiting: { id: 1840, device_id: 12, created_at: ISO, due_at: ISO, waiting_seconds: 42 },
+        }),
+        { parameters: [query('range', 'string', '`24h` (default) or `7d`.')] },
+      ),
+    },
+    '/v1/messages': {
+      get: op(
+        'messages',
+        'Your messages page by page (keyset: each page costs the same however deep), with the getallsms filters; ISO 8601 times (UTC)',
+        json('A page; `next_cursor` null on the last.', {
+          error: 0,
+          message: 'OK',
+          messages: [MESSAGE],
+          next_cursor: 'bTox…',
+        }),
+        { parameters: FILTERS },
+      ),
+    },
+    '/v1/messages/{id}': {
+      get: op(
+        'messages',
+        'One message with its history (taken, sent, delivered, failures with their error)',
+        json('The message.', {
+          error: 0,
+          message: 'OK',
+          sms: {
+            ...MESSAGE,
+            history: [
+              { status: 2, status_title: 'Taken from Server', at: ISO, recorded_at: ISO, error: null },
+            ],
+          },
+        }),
+        { parameters: [idIn('message')], responses: { '404': notFound } },
+      ),
+    },
+    '/v1/devices': {
+      get: op(
+        'devices',
+        'Your phones: online now, last seen, kind, SIM cards, pace and window, messages waiting and sent today (the account’s day)',
+        json('The devices.', {
+          error: 0,
+          message: 'OK',
+          devices: [
+            {
+              id: 12,
+              title: 'Shop phone',
+              kind: 'socket',
+              online: true,
+              last_seen: ISO,
+              created_at: ISO,
+              app_version: '1.4.0',
+              sim_info: [{ Slot: 0, CarrierName: 'Telekom' }],
+              send_slots: [0, 1, 2, 3, 4, 5],
+              delaybetweeneachsms: 0,
+              window: 10,
+              waiting: 3,
+              sent_today: 120,
+            },
+          ],
+        }),
+      ),
+    },
+    '/v1/devices/{id}': {
+      get: op(
+        'devices',
+        'One phone, as listed by GET /v1/devices',
+        json('The device.', { error: 0, message: 'OK', device: {} }),
+        {
+          parameters: [idIn('device')],
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/devices/{id}/settings': {
+      post: op(
+        'devices',
+        'Pace (`delaybetweeneachsms`, seconds 0–86,400) and/or `window` (1–1,000) of a phone: stored and applied to it at once',
+        json('The settings now.', {
+          error: 0,
+          message: 'OK',
+          device_id: 12,
+          settings: { delaybetweeneachsms: 5, window: 10 },
+        }),
+        {
+          parameters: [idIn('device')],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { delaybetweeneachsms: { type: 'integer' }, window: { type: 'integer' } },
+                },
+              },
+            },
+          },
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/account': {
+      get: op(
+        'account',
+        'The account: email and time zone',
+        json('The account.', { error: 0, message: 'OK', email: 'me@example.com', timezone: 'UTC' }),
+      ),
+      post: op(
+        'account',
+        'Set the account’s time zone (an IANA name): dates in and out of the compatible API follow it',
+        json('Stored.', { error: 0, message: 'OK', email: 'me@example.com', timezone: 'Europe/Paris' }),
+        {
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['timezone'],
+                  properties: { timezone: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      ),
+    },
+    '/v1/account/token': {
+      get: op(
+        'account',
+        'The API token (as gettoken answers it)',
+        json('The token.', { error: 0, message: 'OK', token: '9f2c…' }),
+      ),
+      post: op(
+        'account',
+        'Rotate the API token: the old one is refused from now on (other replicas: within 5 s)',
+        json('The new token.', { error: 0, message: 'OK', token: '41ab…' }),
+      ),
+    },
+    '/v1/account/phone-token': {
+      get: op(
+        'account',
+        'The phone registration token (the SMSGate app’s Private Token)',
+        json('The token.', { error: 0, message: 'OK', phone_token: 'c1d2…' }),
+      ),
+      post: op(
+        'account',
+        'Rotate the phone registration token (registered phones keep working)',
+        json('The new token.', { error: 0, message: 'OK', phone_token: 'e3f4…' }),
+      ),
+    },
+    '/v1/tags': {
+      get: op(
+        'contacts',
+        'Your tags with their number of contacts',
+        json('The tags.', { error: 0, message: 'OK', tags: [{ id: 3, title: 'VIP', contacts: 12 }] }),
+      ),
+    },
+    '/v1/contacts': {
+      get: op(
+        'contacts',
+        'Your contacts by id, a page at a time',
+        json('A page; `next_after` null on the last.', {
+          error: 0,
+          message: 'OK',
+          contacts: [{ id: 5, sendto: '+4915752982212', name: 'Anna', tag_ids: [3] }],
+          next_after: null,
+        }),
+        {
+          parameters: [
+            query('tag_id', 'integer', 'Only contacts carrying this tag.'),
+            query('after', 'integer', 'The previous page’s `next_after`.'),
+            query('limit', 'integer', '1–1,000 (default 100).'),
+          ],
+        },
+      ),
+    },
+    '/v1/newsletters': {
+      get: op(
+        'contacts',
+        'Your latest 100 newsletters (savepaket) with their progress',
+        json('The newsletters.', {
+          error: 0,
+          message: 'OK',
+          newsletters: [
+            {
+              id: 7,
+              title: 'Sale',
+              body: '…',
+              device_id: 12,
+              sim: 0,
+              tag_ids: [3],
+              time_to_send: ISO,
+              expanded: true,
+              message_count: 12,
+              progress: { waiting: 0, in_progress: 1, delivered: 10, failed: 1 },
+            },
+          ],
+        }),
+      ),
+    },
+  };
+}

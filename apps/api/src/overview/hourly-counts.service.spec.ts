@@ -1,0 +1,52 @@
+import { Account } from '@smsfleet/auth';
+import { HOUR_MS, HourlyCounts } from './hourly-counts.service';
+import { HourStatusCount, OverviewRepository } from './overview.repository';
+
+/** The repository's answers for given hours, recording which hours were asked for. */
+class HoursTable {
+  readonly asked: number[][] = [];
+  constructor(private readonly rows: HourStatusCount[]) {}
+  async byHourAndStatus(_account: Account, hours: Date[]): Promise<HourStatusCount[]> {
+    const wanted = hours.map((h) => h.getTime());
+    this.asked.push(wanted);
+    return this.rows.filter((row) => wanted.includes(row.hour.getTime()));
+  }
+}
+
+describe('hourly counts: ended hours whose messages are all final are read once', () => {
+  const account: Account = { id: 1, email: 'a@example.com', timezone: 'UTC' };
+  const from = new Date(Date.UTC(2026, 11, 6, 0));
+  const at = (hours: number) => new Date(from.getTime() + hours * HOUR_MS);
+  const now = at(3).getTime() + 30 * 60_000; // 03:30
+
+  it('asks again only for the hours that may still change', async () => {
+    const table = new HoursTable([
+      { hour: at(0), status: 7, count: 5 },
+      { hour: at(0), status: 9, count: 1 },
+      { hour: at(1), status: 1, count: 2 }, // still waiting: may move
+      { hour: at(2), status: 7, count: 3 }, // ended 30 min ago, all final
+      { hour: at(3), status: 7, count: 1 }, // the current hour
+    ]);
+    const counts = new HourlyCounts(table as unknown as OverviewRepository);
+    const first = await counts.since(account, from, now);
+    const second = await counts.since(account, from, now);
+    expect(table.asked).toEqual([
+      [0, 1, 2, 3].map((h) => at(h).getTime()),
+      [1, 3].map((h) => at(h).getTime()),
+    ]);
+    const total = (rows: HourStatusCount[]) => rows.reduce((sum, row) => sum + row.count, 0);
+    expect([total(first), total(second)]).toEqual([12, 12]);
+  });
+
+  it('keeps an hour open for ten minutes after its end (a late commit may still land in it)', async () => {
+    const table = new HoursTable([{ hour: at(2), status: 7, count: 3 }]);
+    const counts = new HourlyCounts(table as unknown as OverviewRepository);
+    const justAfter = at(3).getTime() + 5 * 60_000;
+    await counts.since(account, at(2), justAfter);
+    await counts.since(account, at(2), justAfter);
+    expect(table.asked).toEqual([
+      [at(2).getTime(), at(3).getTime()],
+      [at(2).getTime(), at(3).getTime()],
+    ]);
+  });
+});
