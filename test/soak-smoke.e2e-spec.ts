@@ -50,7 +50,16 @@ describe('npm run test:soak (smoke)', () => {
 
     const result = JSON.parse(readFileSync(out, 'utf8')) as SoakResult;
     expect(result.passed).toBe(true);
-    expect(result.invariants.map((i) => i.id).sort()).toEqual(['L1', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8']);
+    expect(result.invariants.map((i) => i.id).sort()).toEqual([
+      'L1',
+      'L3',
+      'L4',
+      'L5',
+      'L6',
+      'L7',
+      'L8',
+      'L9',
+    ]);
     expect(result.invariants.filter((i) => !i.holds)).toEqual([]);
     const counts = Object.fromEntries(result.invariants.map((i) => [i.id, i.counts]));
     expect(counts.L1).toMatchObject({ idsAnswered: result.load.acceptedMessages, missing: 0 });
@@ -58,6 +67,10 @@ describe('npm run test:soak (smoke)', () => {
     expect(counts.L4).toMatchObject({ sentMoreThanOnce: 0, markedSentNotOnPhone: 0 });
     expect(counts.L5).toMatchObject({ claimsNotSent: 0 });
     expect(counts.L7.tenants).toBe(2);
+    // Every report a phone saw acknowledged is in PostgreSQL, through the Redis kill and every app's.
+    expect(counts.L9.acknowledged).toBeGreaterThan(0);
+    expect(counts.L9).toMatchObject({ missing: 0, deadLettered: 0 });
+    expect(result.delivery.reportedButNoReport).toBe(0);
 
     // Open loop at the asked rate, the whole mix, every request answered (retried with its key after the faults).
     expect(result.load.acceptedMessages).toBe(result.load.offeredMessages);

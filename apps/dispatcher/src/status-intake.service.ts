@@ -16,7 +16,7 @@ export const MAX_ERROR_LENGTH = 500;
 
 export class InvalidReport extends Error {}
 
-/** Turns a phone's `status` event into a job for the status service; the phone is acked only after that. */
+/** Turns a phone's `status` event into rows of the status inbox; the phone is acked only after their commit. */
 @Injectable()
 export class StatusIntakeService {
   constructor(private readonly batcher: StatusReportBatcher) {}

@@ -66,7 +66,8 @@ export class MobileApi {
     });
     if (known.length === 0) return;
     const reports = known.flatMap(({ messageId, item }) => reportsOfAppState(messageId, item));
-    // Durably queued before the ack completes the job: a crash in between means a repeat, never a loss.
+    // Committed in PostgreSQL before the ack completes the job and before the 2xx (ADR 1801): a crash in
+    // between means a repeat, never a loss.
     if (reports.length > 0) await this.reports.submit(device.deviceId, reports);
     await this.sessions.reported(
       device,
