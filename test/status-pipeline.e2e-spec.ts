@@ -1,4 +1,4 @@
-import { SmsPayload, StatusAck } from '@smsfleet/contracts';
+import { DeviceEvent, IncomingAck, SmsPayload, StatusAck } from '@smsfleet/contracts';
 import { registerPhone } from '../tools/simulator/fleet';
 import { getdata } from './helpers/api-client';
 import { connectDevice } from './helpers/device-socket';
@@ -139,6 +139,39 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     ]);
     expect((await history(b)).map((event) => event.status)).toEqual([7]);
     await waitFor('inbox drained', async () => (await inboxSize()) === 0);
+  });
+
+  it('leaves an SMS the phone received as it was, whatever the phone reports for its id', async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'receiver');
+    const socket = await connectDevice(system.dispatcherUrl, phone);
+    try {
+      const stored = (await socket.timeout(5_000).emitWithAck(DeviceEvent.incoming, {
+        from: '+4915752982212',
+        body: 'hello',
+        sim: 0,
+        receivedAt: new Date().toISOString(),
+      })) as IncomingAck;
+      if (!stored.ok) throw new Error(`incoming refused: ${stored.error}`);
+      const row = async () =>
+        (
+          await system.query(
+            `SELECT status, status_error, sent_at, taken_at, delivered_at, failed_at FROM messages WHERE id = $1`,
+            [stored.id],
+          )
+        )[0];
+      const before = await row();
+      expect(before).toMatchObject({ status: 5, delivered_at: null, failed_at: null });
+      const at = new Date().toISOString();
+      for (const status of [6, 7, 8])
+        expect(
+          await socket.timeout(5_000).emitWithAck(DeviceEvent.status, [{ id: stored.id, status, at }]),
+        ).toEqual({ ok: true });
+      await waitFor('inbox drained', async () => (await inboxSize()) === 0);
+      expect(await row()).toEqual(before);
+      expect(await history(stored.id)).toEqual([]);
+    } finally {
+      socket.disconnect();
+    }
   });
 
   it("fills in enqueued_at when the API's mark was skipped: the dispatcher's taken time, or the writer's clock, never the phone's", async () => {

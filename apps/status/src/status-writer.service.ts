@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { MessageStatus } from '@smsfleet/contracts';
 import { Queryable } from '@smsfleet/persistence';
 import { aggregateReports, DeviceStatusReport } from './status-aggregation';
 
 /**
  * Applies status reports to the messages: reports applied together share one statement (one UPDATE of
  * the messages and one INSERT into the history). Idempotent: each (message, status) is recorded once, a
- * message only moves forward, and a report for a message of another device changes nothing.
+ * message only moves forward, and a report for a message of another device, or for an SMS the phone
+ * received (status 5, nothing to report on), changes nothing.
  */
 @Injectable()
 export class StatusWriter {
@@ -33,6 +35,7 @@ export class StatusWriter {
           FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
                AS v(id, device_id, status, error, taken_at, sent_at, delivered_at, failed_at)
          WHERE m.id = ANY($1::bigint[]) AND m.id = v.id AND m.device_id = v.device_id
+           AND m.status <> ${MessageStatus.Income}
          RETURNING m.id, m.device_id
        )
        -- A repeat within the batch: the first one counts, as in aggregateReports (so the event and the
