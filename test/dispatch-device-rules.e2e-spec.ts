@@ -221,11 +221,15 @@ describe('dispatch: per-phone pacing and window, live settings, validity', () =>
         [all],
       );
       expect(events).toHaveLength(all.length);
-      // No queue residue: the expired jobs left Redis.
-      const left = await system
-        .redis()
-        .exists(...waiting.map((id) => `${system.redisPrefix}:device-${offline.deviceId}:m${id}`));
-      expect(left).toBe(0);
+      // No queue residue: the expired jobs leave Redis (removed right after the statuses commit).
+      await waitFor(
+        'the expired jobs gone from Redis',
+        async () =>
+          (await system
+            .redis()
+            .exists(...waiting.map((id) => `${system.redisPrefix}:device-${offline.deviceId}:m${id}`))) === 0,
+        5_000,
+      );
       const status = await getdata(system.apiUrl, 'getsmsstatus', {
         token: account.token,
         sms_id: silentIds[0],
