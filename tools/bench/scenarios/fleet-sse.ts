@@ -1,7 +1,9 @@
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type IORedis from 'ioredis';
 import { SmsGateFleet } from '../../simulator/smsgate/smsgate-fleet';
+import { processFigures } from '../app-metrics';
 import { runBaseline } from '../baselines/run-child';
 import { BenchSystem } from '../bench-system';
 import { waitUntil } from '../phones';
@@ -38,6 +40,14 @@ export interface SseFleetFigures {
   wakeFromRequestP50Ms: number;
   wakeFromRequestP99Ms: number;
   wakeSamples: number;
+  /**
+   * Event-loop delay during the wake-ups, p99 / max ms: the dispatcher's (it writes the event) and this
+   * process's (it hosts every phone double and timestamps both ends), to tell which one holds the tail.
+   */
+  dispatcherLoopP99Ms: number;
+  dispatcherLoopMaxMs: number;
+  benchLoopP99Ms: number;
+  benchLoopMaxMs: number;
   /** Pace on air (the phone's sends), the rule that matters. */
   paceViolations: number;
   pacedPhones: number;
@@ -163,6 +173,9 @@ export async function measureSseFleet(phones: number, progress: Progress): Promi
 
     // An idle phone is woken: one message each to a sample, from the client's request to the event.
     const sample = fleet.phones.slice(0, Math.min(200, phones));
+    await processFigures(system.dispatcherUrl); // prom-client's monitor restarts at each scrape
+    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+    benchLoop.enable();
     const latencies: number[] = [];
     const fromRequest: number[] = [];
     for (let i = 0; i < sample.length; i += 4) {
@@ -197,6 +210,8 @@ export async function measureSseFleet(phones: number, progress: Progress): Promi
       );
       progress.update(`SSE phones: woke ${latencies.length}/${sample.length}`);
     }
+    const dispatcherLoop = await processFigures(system.dispatcherUrl);
+    benchLoop.disable();
 
     // Paced: three messages to each of the sample's phones; at the phone, never two closer than the pace.
     for (const phone of sample)
@@ -253,6 +268,10 @@ export async function measureSseFleet(phones: number, progress: Progress): Promi
       wakeFromRequestP50Ms: percentile(fromRequest, 50),
       wakeFromRequestP99Ms: percentile(fromRequest, 99),
       wakeSamples: latencies.length,
+      dispatcherLoopP99Ms: dispatcherLoop.loopP99Ms,
+      dispatcherLoopMaxMs: dispatcherLoop.loopMaxMs,
+      benchLoopP99Ms: round(benchLoop.percentile(99) / 1e6, 1),
+      benchLoopMaxMs: round(benchLoop.max / 1e6, 1),
       paceViolations: violations,
       pacedPhones,
       receivedGapViolations,

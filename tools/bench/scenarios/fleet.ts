@@ -123,6 +123,7 @@ export const fleet: Scenario = {
           'SSE baseline: bare node:http server, RSS KiB per stream': sse.baselineRssKiBPerStream,
           'SSE: dispatcher Redis connections (before → after)': `${sse.redisClientsBefore} → ${sse.redisClientsAfter}`,
           'SSE: work signal → MessageEnqueued at an idle phone, p50 / p99 ms': `${sse.wakeP50Ms} / ${sse.wakeP99Ms} (${sse.wakeSamples} phones)`,
+          'SSE: event-loop delay during the wake-ups, p99 / max ms: dispatcher; bench (the phones)': `${sse.dispatcherLoopP99Ms} / ${sse.dispatcherLoopMaxMs}; ${sse.benchLoopP99Ms} / ${sse.benchLoopMaxMs}`,
           'SSE baseline: bare server, Redis message → event at the client, p50 / p99 ms': `${sse.baselineWakeP50Ms} / ${sse.baselineWakeP99Ms}`,
           'SSE: addsms request → MessageEnqueued at the phone (API intake included), p50 / p99 ms': `${sse.wakeFromRequestP50Ms} / ${sse.wakeFromRequestP99Ms}`,
           'SSE: phones paced on air (4 messages each, pace 2 s)': `${sse.pacedPhones} (violations ${sse.paceViolations})`,
