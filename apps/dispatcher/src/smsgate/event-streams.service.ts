@@ -7,6 +7,12 @@ import { MobileError } from './mobile-errors';
 
 /** The app's read timeout is an hour; a comment this often keeps proxies and NATs from closing the stream. */
 export const KEEPALIVE_MS = 15_000;
+/**
+ * Keepalives go out in this many slices spread over KEEPALIVE_MS (a device's streams always in the same
+ * one): thousands of writes in one pass hold the event loop, and a wake-up arriving meanwhile waits for
+ * them (docs/benchmarks.md, "fleet, SSE phones").
+ */
+const KEEPALIVE_SLICES = 50;
 
 /** Events the app understands (its `ExternalEventType`); `data: null` for these. */
 export type AppEvent = 'MessageEnqueued' | 'SettingsUpdated' | 'WebhooksUpdated';
@@ -46,6 +52,7 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
   private readonly byAddress = new Map<string, number>();
   private total = 0;
   private keepalive?: NodeJS.Timeout;
+  private keepaliveSlice = 0;
 
   constructor(
     private readonly signals: DeviceSignalRouter,
@@ -62,7 +69,7 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
       },
       true,
     );
-    this.keepalive = setInterval(() => this.beat(), KEEPALIVE_MS);
+    this.keepalive = setInterval(() => this.beat(), KEEPALIVE_MS / KEEPALIVE_SLICES);
     this.keepalive.unref();
   }
 
@@ -152,8 +159,12 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
     for (const response of set) response.end();
   }
 
+  /** The streams of one slice of the devices: each stream hears a keepalive every KEEPALIVE_MS. */
   private beat(): void {
-    for (const set of this.streams.values()) for (const response of set) response.write(':keepalive\n\n');
+    const slice = this.keepaliveSlice;
+    this.keepaliveSlice = (slice + 1) % KEEPALIVE_SLICES;
+    for (const [deviceId, set] of this.streams)
+      if (deviceId % KEEPALIVE_SLICES === slice) for (const response of set) response.write(':keepalive\n\n');
   }
 
   /** Ends every stream: the app reconnects (to another node) after its 5 s delay, and pulls on connect. */
