@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AppName, TestSystem } from './helpers/test-system';
 import { TcpProxy } from './helpers/tcp-proxy';
@@ -72,6 +73,22 @@ describe('health: readiness follows PostgreSQL and Redis (through TCP proxies th
       ];
       expect(Object.keys(answer.body.details).sort()).toEqual(expected.sort());
       expect(Object.values(answer.body.details).every((d) => d.status === 'up')).toBe(true);
+    }
+  });
+
+  it('an app whose port another process took before it bound starts on a new one (the harness retries)', async () => {
+    // Refuses nothing at the TCP level but answers nothing either: only the bind fails.
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      system.ports['status-b'] = taken;
+      await system.startApp('status', 'status-b');
+      expect(system.ports['status-b']).not.toBe(taken);
+      expect((await fetch(`${system.url('status-b')}/health/live`)).status).toBe(200);
+    } finally {
+      await system.kill('status-b');
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 

@@ -79,7 +79,13 @@ export class TestSystem {
     for (const app of ['api', 'scheduler', 'dispatcher', 'status'] as AppName[])
       system.ports[app] = await freePort();
     mkdirSync(system.logDir, { recursive: true });
-    await Promise.all(apps.map((app) => system.startApp(app)));
+    const started = await Promise.allSettled(apps.map((app) => system.startApp(app)));
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      // The suite gets no system to stop: the apps that did start would keep jest from exiting.
+      await system.stop().catch(() => undefined);
+      throw failed.reason;
+    }
     return system;
   }
 
@@ -130,7 +136,21 @@ export class TestSystem {
    * dispatcher, node id); by default the instance is the app itself.
    */
   async startApp(app: AppName, instance: string = app, env: Record<string, string> = {}): Promise<void> {
-    this.ports[instance] ??= await freePort();
+    for (let attempt = 1; ; attempt++) {
+      this.ports[instance] ??= await freePort();
+      const outcome = await this.startAppOnce(app, instance, env);
+      if (outcome === 'started') return;
+      // A free port can be taken by another process's outgoing connection before the app binds it.
+      if (outcome !== 'port-taken' || attempt === 3) throw outcome;
+      this.ports[instance] = await freePort();
+    }
+  }
+
+  private async startAppOnce(
+    app: AppName,
+    instance: string,
+    env: Record<string, string>,
+  ): Promise<'started' | 'port-taken' | Error> {
     const log = createWriteStream(join(this.logDir, `${instance}.log`), { flags: 'a' });
     const portVariable = `${app.toUpperCase()}_PORT`;
     const child = spawn(process.execPath, ['-r', ALIASES, join(ROOT, ENTRY[app])], {
@@ -145,23 +165,37 @@ export class TestSystem {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
+    let startupOutput = '';
+    const keep = (chunk: Buffer) => {
+      if (startupOutput.length < 65_536) startupOutput += chunk.toString();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     this.processes.set(instance, child);
-    const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) =>
-        reject(
-          new Error(`${instance} exited with ${code} during start-up; see ${this.logDir}/${instance}.log`),
+    // 'close', not 'exit': by then the app's last words (EADDRINUSE) have been read.
+    const exited = new Promise<'port-taken' | Error>((resolve) =>
+      child.once('close', (code) =>
+        resolve(
+          startupOutput.includes('EADDRINUSE')
+            ? 'port-taken'
+            : new Error(
+                `${instance} exited with ${code} during start-up; see ${this.logDir}/${instance}.log`,
+              ),
         ),
       ),
     );
-    await Promise.race([
-      waitFor(
-        `${instance} health`,
-        async () => (await fetch(`http://127.0.0.1:${this.ports[instance]}/health/live`)).ok,
-        30_000,
-      ),
-      exited,
-    ]);
-    exited.catch(() => undefined);
+    const healthy = waitFor(
+      `${instance} health`,
+      async () => (await fetch(`http://127.0.0.1:${this.ports[instance]}/health/live`)).ok,
+      30_000,
+    ).then(() => 'started' as const);
+    // Still polling when the process exited first: its late failure is no one's.
+    healthy.catch(() => undefined);
+    const outcome = await Promise.race([healthy, exited]);
+    child.stdout?.off('data', keep);
+    child.stderr?.off('data', keep);
+    if (outcome !== 'started') this.processes.delete(instance);
+    return outcome;
   }
 
   /** SIGKILL, no goodbye: what a crash looks like. Resolves once the process is gone. */
