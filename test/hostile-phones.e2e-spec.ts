@@ -1,5 +1,4 @@
 import { request as httpRequest } from 'node:http';
-import { Worker } from 'node:worker_threads';
 import { io, Socket } from 'socket.io-client';
 import { DEVICE_NAMESPACE, DEVICE_PROTOCOL_VERSION, DeviceEvent, GoodbyePayload } from '@smsfleet/contracts';
 import { registerPhoneWithToken, SimulatedFleet } from '../tools/simulator/fleet';
@@ -8,6 +7,7 @@ import { percentile, reportFigure } from './helpers/figures';
 import { checkSettled } from './helpers/load-run';
 import { phoneToken } from './helpers/smsgate-phones';
 import { Account, AppName, TestSystem } from './helpers/test-system';
+import { runVictimClient } from './helpers/victim-client';
 import { waitFor } from './helpers/wait-for';
 
 const APPS: AppName[] = ['api', 'scheduler', 'dispatcher', 'status'];
@@ -22,47 +22,6 @@ const STREAMS_PER_ADDRESS = 20;
 const GOODBYE_RETRY_AFTER_MS = 30_000;
 const APPS_OF_ATTACKER = 8;
 const REQUESTS_PER_SECOND = 20;
-
-interface VictimAnswer {
-  i: number;
-  status: number;
-  error: unknown;
-  id?: number;
-  ms: number;
-}
-
-/** V's client in a thread of its own, one addsms every 100 ms (as in test/tenant-under-attack). */
-const VICTIM_CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { apiUrl, token, devices, ms, from } = workerData;
-const answers = [];
-async function send(i) {
-  const started = performance.now();
-  try {
-    const response = await fetch(apiUrl + '/getdata/addsms', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, device_id: devices[i % devices.length],
-        sendto: '+4915900' + String(i).padStart(6, '0'), body: 'victim ' + i }),
-      signal: AbortSignal.timeout(30000),
-    });
-    const answer = await response.json();
-    answers.push({ i, status: response.status, error: answer.error, id: answer.sms_id, ms: performance.now() - started });
-  } catch (error) {
-    answers.push({ i, status: 0, error: String(error), ms: performance.now() - started });
-  }
-}
-(async () => {
-  const sent = [];
-  const end = Date.now() + ms;
-  for (let i = from; Date.now() < end; i++) {
-    sent.push(send(i));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await Promise.all(sent);
-  parentPort.postMessage(answers);
-})();
-`;
 
 /** A socket of the attacker's address; `reconnection: false`, each one a handshake of its own. */
 function attackerSocket(url: string, auth: Record<string, unknown>): Socket {
@@ -243,21 +202,13 @@ describe('one tenant floods the dispatcher from its phones, the other keeps work
   });
 
   async function victimTraffic(ms: number, from: number): Promise<number[]> {
-    const worker = new Worker(VICTIM_CLIENT, {
-      eval: true,
-      workerData: {
-        apiUrl: system.apiUrl,
-        token: victim.token,
-        devices: victimFleet.phones.map((phone) => phone.deviceId),
-        ms,
-        from,
-      },
+    const results = await runVictimClient({
+      apiUrl: system.apiUrl,
+      token: victim.token,
+      devices: victimFleet.phones.map((phone) => phone.deviceId),
+      ms,
+      from,
     });
-    const results = await new Promise<VictimAnswer[]>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    await worker.terminate();
     for (const answer of results) {
       ledger.push({ status: answer.status, ids: answer.id ? [answer.id] : [] });
       expect([answer.i, answer.status, answer.error]).toEqual([answer.i, 200, 0]);

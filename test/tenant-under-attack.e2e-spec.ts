@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
 import { SimulatedFleet } from '../tools/simulator/fleet';
 import { checkSettled } from './helpers/load-run';
 import { multipartBody, rawRequest } from './helpers/raw-http';
 import { percentile, reportFigure } from './helpers/figures';
 import { Account, AppName, TestSystem } from './helpers/test-system';
+import { runVictimClient } from './helpers/victim-client';
 import { waitFor } from './helpers/wait-for';
 
 const APPS: AppName[] = ['api', 'scheduler', 'dispatcher', 'status'];
@@ -12,47 +12,6 @@ const REQUEST_TIMEOUT_MS = 3_000;
 /** The compatible clients give up after 2 s (ADR 0301): the victim's requests must answer within that. */
 const CLIENT_TIMEOUT_MS = 2_000;
 const FAILED_LOGINS_PER_EMAIL = 5;
-
-interface VictimAnswer {
-  i: number;
-  status: number;
-  error: unknown;
-  id?: number;
-  ms: number;
-}
-
-/** V's client as a worker thread's code (plain JavaScript: workers do not go through Jest's transform). */
-const VICTIM_CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { apiUrl, token, devices, ms, from } = workerData;
-const answers = [];
-async function send(i) {
-  const started = performance.now();
-  try {
-    const response = await fetch(apiUrl + '/getdata/addsms', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, device_id: devices[i % devices.length],
-        sendto: '+4915900' + String(i).padStart(6, '0'), body: 'victim ' + i }),
-      signal: AbortSignal.timeout(30000),
-    });
-    const answer = await response.json();
-    answers.push({ i, status: response.status, error: answer.error, id: answer.sms_id, ms: performance.now() - started });
-  } catch (error) {
-    answers.push({ i, status: 0, error: String(error), ms: performance.now() - started });
-  }
-}
-(async () => {
-  const sent = [];
-  const end = Date.now() + ms;
-  for (let i = from; Date.now() < end; i++) {
-    sent.push(send(i));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await Promise.all(sent);
-  parentPort.postMessage(answers);
-})();
-`;
 
 /**
  * One tenant cannot take the service down or slow another (issue 16, HTTP side): while account M sends
@@ -105,21 +64,13 @@ describe('one tenant attacks over HTTP, the other keeps working', () => {
    * this thread (building and writing its payloads) does not count as V's waiting time.
    */
   async function victimTraffic(ms: number, from: number): Promise<number[]> {
-    const worker = new Worker(VICTIM_CLIENT, {
-      eval: true,
-      workerData: {
-        apiUrl: system.apiUrl,
-        token: victim.token,
-        devices: victimFleet.phones.map((phone) => phone.deviceId),
-        ms,
-        from,
-      },
+    const results = await runVictimClient({
+      apiUrl: system.apiUrl,
+      token: victim.token,
+      devices: victimFleet.phones.map((phone) => phone.deviceId),
+      ms,
+      from,
     });
-    const results = await new Promise<VictimAnswer[]>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    await worker.terminate();
     for (const answer of results) {
       ledger.push({ status: answer.status, ids: answer.id ? [answer.id] : [] });
       expect([answer.i, answer.status, answer.error]).toEqual([answer.i, 200, 0]);
