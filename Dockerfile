@@ -18,8 +18,8 @@ COPY apps ./apps
 COPY libs ./libs
 COPY tools ./tools
 COPY scripts ./scripts
-# The apps (tsc) and the web dashboard (Vite, apps/web → dist/web, which the api serves at /).
-RUN npm run build
+# The apps and operator tools (tsc, tsconfig.build.json: no test/, bench or soak) and the web dashboard (Vite, apps/web → dist/web, which the api serves at /).
+RUN npm run build:image
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppHttp } from '../../tools/simulator/smsgate/app-http';
-import { freePort } from './free-port';
-import { waitFor } from './wait-for';
+import { freePort } from '../harness/free-port';
+import { waitFor } from '../harness/wait-for';
 
 const CADDYFILE = join(__dirname, '..', '..', 'deploy', 'caddy', 'Caddyfile');
 

@@ -7,10 +7,10 @@ import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
 import { SmsGateFleet } from '../../tools/simulator/smsgate/smsgate-fleet';
-import { RedisServer, RedisServerOptions } from '../../tools/supervisor/redis-server';
+import { RedisServer, RedisServerOptions } from '../harness/redis-server';
 import { clientTime } from './figures';
-import { Account, AppName, ExtraEnv, Infrastructure, TestSystem } from './test-system';
-import { waitFor } from './wait-for';
+import { Account, AppName, ExtraEnv, Infrastructure, TestSystem } from '../harness/test-system';
+import { waitFor } from '../harness/wait-for';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long jobs of final messages may take to leave the queues (a stalled check: lock 30 s + 15 s). */

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { TestSystem } from './test-system';
+import { TestSystem } from '../harness/test-system';
 
 /** Jobs waiting in a device's queue (waiting, prioritized or delayed), read straight from Redis. */
 export async function waitingJobs(system: TestSystem, deviceId: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { createServer, request, Server } from 'node:http';
-import { freePort } from './free-port';
+import { freePort } from '../harness/free-port';
 
 /**
  * An HTTP load balancer without sticky sessions: each request goes to the next upstream in turn (what a

@@ -1,4 +1,4 @@
-import { TestSystem } from './test-system';
+import { TestSystem } from '../harness/test-system';
 
 /** An account with `count` phones, written straight into the test's database (no API, no secrets to use). */
 export async function seedDevices(

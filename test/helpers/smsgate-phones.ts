@@ -1,7 +1,7 @@
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { AppBehaviour, AppOptions, SmsGateApp } from '../../tools/simulator/smsgate/smsgate-app';
-import { Account, TestSystem } from './test-system';
-import { waitFor } from './wait-for';
+import { Account, TestSystem } from '../harness/test-system';
+import { waitFor } from '../harness/wait-for';
 
 /** The account's phone registration token, through the CLI as an operator gets it. */
 export function phoneToken(system: TestSystem, account: Account, rotate = false): string {

@@ -1,5 +1,5 @@
 import { createConnection, createServer, Server, Socket } from 'node:net';
-import { freePort } from './free-port';
+import { freePort } from '../harness/free-port';
 
 /**
  * A TCP proxy the test controls, standing in front of the shared PostgreSQL or Redis: `cut()` drops every

@@ -1,0 +1,275 @@
+import { registerPhone } from '../../tools/simulator/fleet';
+import { ENCODINGS, getdata, postJson } from '../helpers/api-client';
+import { Account, TestSystem } from '../harness/test-system';
+import { waitFor } from '../harness/wait-for';
+
+/** addalotofsms: 10,000 items in one request in every encoding, all or nothing, fast. */
+describe('addalotofsms', () => {
+  let system: TestSystem;
+  let alice: Account;
+  let bob: Account;
+  let aliceDevice: number;
+  let aliceDevice2: number;
+  let bobDevice: number;
+
+  beforeAll(async () => {
+    system = await TestSystem.start(['api']);
+    alice = system.createAccount();
+    bob = system.createAccount();
+    aliceDevice = (await registerPhone(system.apiUrl, alice.email, alice.password, 'a1')).deviceId;
+    aliceDevice2 = (await registerPhone(system.apiUrl, alice.email, alice.password, 'a2')).deviceId;
+    bobDevice = (await registerPhone(system.apiUrl, bob.email, bob.password, 'b1')).deviceId;
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  async function messageCount(): Promise<number> {
+    const [{ count }] = await system.query<{ count: number }>('SELECT count(*)::int AS count FROM messages');
+    return count;
+  }
+
+  function items(n: number, tag: string) {
+    return Array.from({ length: n }, (_, i) => ({
+      sendto: `+49157${String(i).padStart(7, '0')}`,
+      body: `${tag} ${i}`,
+      sim: i % 2,
+      device_id: String(i % 3 === 0 ? aliceDevice2 : aliceDevice),
+      urgent: i % 10 === 0 ? 1 : 0,
+      customerid: i,
+      timetosend: '2019-07-01 23:50:00',
+    }));
+  }
+
+  async function expectStoredInOrder(ids: number[], tag: string, n: number) {
+    expect(ids).toHaveLength(n);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    const rows = await system.query<{ id: number; body: string; customer_id: number; device_id: number }>(
+      `SELECT id::int, body, customer_id::int, device_id FROM messages WHERE body LIKE $1 ORDER BY id`,
+      [`${tag} %`],
+    );
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    rows.forEach((row, i) => {
+      expect(row.body).toBe(`${tag} ${i}`);
+      expect(row.customer_id).toBe(i);
+      expect(row.device_id).toBe(i % 3 === 0 ? aliceDevice2 : aliceDevice);
+    });
+  }
+
+  describe.each(ENCODINGS.filter((e) => e !== 'get'))('10,000 items as datajson over %s', (encoding) => {
+    it('stores every item in order and answers within the client timeout', async () => {
+      const tag = `bulk-${encoding}`;
+      const datajson = JSON.stringify({ token: alice.token, smsdata: items(10_000, tag) });
+      const started = performance.now();
+      const answer = await getdata(system.apiUrl, 'addalotofsms', { datajson }, encoding);
+      const elapsed = performance.now() - started;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({
+        error: 0,
+        message: 'Sms has been saved successfully',
+        count: 10_000,
+      });
+      await expectStoredInOrder(answer.body.sms_ids as number[], tag, 10_000);
+      console.log(`addalotofsms 10,000 items over ${encoding}: ${Math.round(elapsed)} ms`);
+      // Enqueueing may finish after the answer (ADR 0301): every message still reaches its queue.
+      await waitFor(
+        'all 10,000 enqueued',
+        async () =>
+          (
+            await system.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM messages WHERE body LIKE $1 AND enqueued_at IS NOT NULL`,
+              [`${tag} %`],
+            )
+          )[0].n === 10_000,
+        20_000,
+      );
+      // Measured 1.0–1.4 s on a quiet machine (see the report); the bound here only catches a hang or a
+      // regression by a multiple, since other suites share the two cores.
+      expect(elapsed).toBeLessThan(6_000);
+    });
+  });
+
+  it('accepts the object without the datajson wrapper as a raw JSON body (npm client)', async () => {
+    const answer = await postJson(system.apiUrl, 'addalotofsms', {
+      token: alice.token,
+      smsdata: items(10_000, 'raw'),
+    });
+    expect(answer.body).toMatchObject({ error: 0, count: 10_000 });
+    await expectStoredInOrder(answer.body.sms_ids as number[], 'raw', 10_000);
+  });
+
+  it('accepts a small datajson in a GET query string, the token in the query and the seed example', async () => {
+    const datajson = JSON.stringify({
+      smsdata: [
+        {
+          sendto: '015752982212',
+          body: 'get 0',
+          sim: 1,
+          timetosend: '2019-07-01 23:50:00',
+          device_id: aliceDevice,
+        },
+        {
+          sendto: '+4915752982212',
+          body: 'get 1',
+          sim: '1',
+          device_id: `${aliceDevice}`,
+          urgent: '1',
+          customerId: 122,
+        },
+      ],
+    });
+    const answer = await getdata(system.apiUrl, 'addalotofsms', { token: alice.token, datajson });
+    expect(answer).toEqual({
+      status: 200,
+      body: {
+        error: 0,
+        message: 'Sms has been saved successfully',
+        count: 2,
+        sms_ids: [expect.any(Number), expect.any(Number)],
+      },
+    });
+    const rows = await system.query<{
+      sendto: string;
+      phone: string;
+      urgent: boolean;
+      customer_id: number | null;
+    }>(
+      `SELECT sendto, phone, urgent, customer_id::int FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [answer.body.sms_ids],
+    );
+    expect(rows).toEqual([
+      { sendto: '015752982212', phone: '015752982212', urgent: false, customer_id: null },
+      { sendto: '+4915752982212', phone: '+4915752982212', urgent: true, customer_id: 122 },
+    ]);
+  });
+
+  it('restores a + sent unencoded inside datajson in a GET query string', async () => {
+    const json = JSON.stringify({
+      smsdata: [{ sendto: '+4915752982299', body: 'plus', device_id: aliceDevice }],
+    });
+    const query = `token=${alice.token}&datajson=${encodeURIComponent(json).replace(/%2B/g, '+')}`;
+    const answer = (await (await fetch(`${system.apiUrl}/getdata/addalotofsms?${query}`)).json()) as {
+      sms_ids: number[];
+    };
+    const rows = await system.query(`SELECT sendto, phone FROM messages WHERE id = $1`, [answer.sms_ids[0]]);
+    expect(rows).toEqual([{ sendto: '+4915752982299', phone: '+4915752982299' }]);
+  });
+
+  it('rejects the whole request when any item is bad, naming every bad item by index and field', async () => {
+    const smsdata: unknown[] = items(50, 'bad');
+    smsdata[3] = { ...(smsdata[3] as object), sendto: 'call me' };
+    smsdata[7] = { ...(smsdata[7] as object), sim: 9 };
+    smsdata[8] = { ...(smsdata[8] as object), body: '' };
+    smsdata[20] = { ...(smsdata[20] as object), timetosend: 'soon' };
+    smsdata[21] = 'not an object';
+    smsdata[30] = { ...(smsdata[30] as object), device_id: undefined };
+    const before = await messageCount();
+    const answer = await postJson(system.apiUrl, 'addalotofsms', {
+      datajson: JSON.stringify({ token: alice.token, smsdata }),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ error: 1, code: 'validation' });
+    expect(answer.body.message).toMatch(/^6 item\(s\) rejected, nothing was saved: item 3 \(sendto\)/);
+    expect(
+      (answer.body.errors as Array<{ index: number; field: string }>).map((e) => [e.index, e.field]),
+    ).toEqual([
+      [3, 'sendto'],
+      [7, 'sim'],
+      [8, 'body'],
+      [20, 'timetosend'],
+      [21, 'item'],
+      [30, 'device_id'],
+    ]);
+    expect(await messageCount()).toBe(before);
+  });
+
+  it("rejects another account's and unknown devices as not found, per item, writing nothing", async () => {
+    const smsdata = items(5, 'foreign');
+    smsdata[1].device_id = String(bobDevice);
+    smsdata[4].device_id = '999999';
+    const before = await messageCount();
+    const answer = await postJson(system.apiUrl, 'addalotofsms', { token: alice.token, smsdata });
+    expect(answer.body).toMatchObject({
+      error: 1,
+      code: 'not_found',
+      errors: [
+        { index: 1, field: 'device_id', message: `device_id ${bobDevice} not found among your devices` },
+        { index: 4, field: 'device_id', message: 'device_id 999999 not found among your devices' },
+      ],
+    });
+    expect(await messageCount()).toBe(before);
+  });
+
+  it.each([
+    ['datajson that is not JSON', { datajson: '{"token": "x", smsdata: [' }, /datajson is not valid JSON/],
+    ['datajson that is a list', { datajson: '[1,2]' }, /datajson must be a JSON object/],
+    ['no datajson at all', {}, /datajson \(or smsdata\) is required/],
+    ['smsdata that is not a list', { datajson: '{"smsdata": {"a": 1}}' }, /smsdata must be a list/],
+    ['an empty smsdata', { datajson: '{"smsdata": []}' }, /smsdata is empty/],
+  ])('rejects %s', async (_name, params, message) => {
+    const before = await messageCount();
+    const answer = await getdata(system.apiUrl, 'addalotofsms', { token: alice.token, ...params }, 'form');
+    expect(answer).toEqual({
+      status: 200,
+      body: { error: 1, code: 'validation', message: expect.stringMatching(message) },
+    });
+    expect(await messageCount()).toBe(before);
+  });
+
+  it('rejects more than 10,000 items', async () => {
+    const answer = await postJson(system.apiUrl, 'addalotofsms', {
+      token: alice.token,
+      smsdata: items(10_001, 'over'),
+    });
+    expect(answer.body).toMatchObject({
+      error: 1,
+      code: 'validation',
+      message: expect.stringMatching(/at most 10000/),
+    });
+  });
+
+  it('caps the messages, not only the items (an item may hold several numbers)', async () => {
+    const numbers = Array.from({ length: 1_000 }, (_, i) => `+49157${String(i).padStart(7, '0')}`).join(',');
+    const smsdata = Array.from({ length: 11 }, () => ({
+      sendto: numbers,
+      body: 'x',
+      device_id: aliceDevice,
+    }));
+    const before = await messageCount();
+    const answer = await postJson(system.apiUrl, 'addalotofsms', { token: alice.token, smsdata });
+    expect(answer.body).toMatchObject({
+      error: 1,
+      code: 'validation',
+      message: 'smsdata makes more than 10000 messages (item 10 passes the cap); at most 10000 per request',
+    });
+    expect(await messageCount()).toBe(before);
+  });
+
+  it('rejects a missing or foreign token inside datajson', async () => {
+    const smsdata = items(1, 'tok');
+    expect(
+      (await getdata(system.apiUrl, 'addalotofsms', { datajson: JSON.stringify({ smsdata }) }, 'form')).body,
+    ).toMatchObject({ error: 1, code: 'invalid_token' });
+    expect(
+      (
+        await getdata(
+          system.apiUrl,
+          'addalotofsms',
+          { datajson: JSON.stringify({ token: bob.token, smsdata }) },
+          'form',
+        )
+      ).body,
+    ).toMatchObject({ error: 1, code: 'not_found' });
+  });
+
+  it('keeps the 1 MB limit on ordinary routes', async () => {
+    const answer = await getdata(
+      system.apiUrl,
+      'addsms',
+      { token: alice.token, body: 'x'.repeat(1_100_000) },
+      'json',
+    );
+    expect(answer.body).toMatchObject({ error: 1, code: 'payload_too_large' });
+  });
+});

@@ -1,0 +1,268 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { Socket } from 'socket.io-client';
+import { DeviceEvent, DeviceSettings } from '@smsfleet/contracts';
+import { registerPhone } from '../../tools/simulator/fleet';
+import { connectDevice } from '../helpers/device-socket';
+import { Account, TestSystem } from '../harness/test-system';
+import { waitFor } from '../harness/wait-for';
+
+/** Screenshots of every page, kept as the suite's artifacts (gitignored). */
+const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'dashboard');
+const CHROMIUM = '/usr/bin/chromium';
+
+let system: TestSystem;
+let a: Account;
+let b: Account;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+let phone: Socket;
+const settingsSeen: DeviceSettings[] = [];
+let livePhone: number;
+let offlinePhone: number;
+let bMessage: number;
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const go = (path: string) => page.goto(`${system.apiUrl}${path}`);
+/** Client-side navigation through the page's own links: no reload. */
+const nav = (label: string) =>
+  page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: label }).click();
+
+function csv(rows: string[][]): string {
+  return rows
+    .map((row) => row.map((cell) => (/[",\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell)).join(','))
+    .join('\n');
+}
+
+/**
+ * The dashboard in Debian's Chromium (playwright-core) against the real system: four apps as processes,
+ * a simulated phone that reports sent then delivered, the built app served by the api.
+ */
+describe('dashboard in a real browser', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    system = await TestSystem.start();
+    a = system.createAccount(undefined, 'alpha dashboard password');
+    b = system.createAccount();
+    const live = await registerPhone(system.apiUrl, a.email, a.password, 'Shop phone');
+    offlinePhone = (await registerPhone(system.apiUrl, a.email, a.password, 'Spare phone')).deviceId;
+    livePhone = live.deviceId;
+    phone = await connectDevice(system.dispatcherUrl, live, (sms) => {
+      // Sent at once, delivered a moment later: the page shows the row moving.
+      phone.emit(DeviceEvent.status, [{ id: sms.id, status: 6, at: new Date().toISOString() }]);
+      setTimeout(
+        () => phone.emit(DeviceEvent.status, [{ id: sms.id, status: 7, at: new Date().toISOString() }]),
+        1_500,
+      );
+    });
+    phone.on(DeviceEvent.settings, (settings: DeviceSettings) => settingsSeen.push(settings));
+    const bPhone = await registerPhone(system.apiUrl, b.email, b.password, 'bravo phone');
+    const sent = await fetch(`${system.apiUrl}/getdata/addsms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${b.token}` },
+      body: JSON.stringify({ sendto: '+4917000000001', body: 'bravo secret', device_id: bPhone.deviceId }),
+    });
+    bMessage = ((await sent.json()) as { sms_id: number }).sms_id;
+    profile = mkdtempSync(join(tmpdir(), 'smsfleet-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    phone?.disconnect();
+    await system?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('signs in with email and password', async () => {
+    await go('/');
+    await page.getByLabel('Email').fill(a.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Login or password incorrect').waitFor();
+    await shot('sign-in-refused');
+    await page.getByLabel('Password').fill(a.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const cookie = (await context.cookies()).find((c) => c.name === 'smsfleet_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    await page.getByTestId('phones-online').getByText('1 / 2').waitFor();
+    await shot('overview');
+  });
+
+  it('sends to a phone and watches the row reach Delivered without reloading', async () => {
+    await nav('Send');
+    await page.getByRole('combobox', { name: /^Phone/ }).selectOption(String(livePhone));
+    await page.getByLabel(/^To/).fill('+4915752982212');
+    await page.getByLabel('Text', { exact: true }).fill('hello from the dashboard');
+    await shot('send');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const saved = await page.getByTestId('sent').textContent();
+    const id = Number(/#(\d+)/.exec(saved ?? '')?.[1]);
+    expect(id).toBeGreaterThan(0);
+    // A marker that a reload would wipe.
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await nav('Messages');
+    const row = page.getByTestId(`message-${id}`);
+    await row.waitFor();
+    await row.getByTestId('status').getByText('Delivered', { exact: true }).waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
+    await shot('messages');
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: `Message #${id}` }).waitFor();
+    await page.getByRole('list').getByText('Delivered').waitFor();
+    await shot('message-detail');
+  });
+
+  it('names the three bad rows of a 1,000-row CSV; the fixed file is sent once, however often clicked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsfleet-bulk-'));
+    const rows = Array.from({ length: 1_000 }, (_, i) => [
+      `+49157${String(10_000_000 + i)}`,
+      `bulk ${i}`,
+      String(offlinePhone),
+    ]);
+    const bad = rows.map((row) => [...row]);
+    bad[99][0] = 'call me';
+    bad[499][1] = '';
+    bad[899][2] = '999999';
+    writeFileSync(join(dir, 'bad.csv'), csv([['phone', 'message', 'device'], ...bad]));
+    writeFileSync(join(dir, 'good.csv'), csv([['phone', 'message', 'device'], ...rows]));
+    try {
+      await nav('Send');
+      await page.getByRole('link', { name: /Send many/ }).click();
+      await page.getByLabel('File').setInputFiles(join(dir, 'bad.csv'));
+      const errors = page.getByTestId('row-errors');
+      await errors.getByText('3 problems').waitFor();
+      const text = await errors.textContent();
+      expect(text).toContain('Line 101 (Number): "call me" is not a phone number');
+      expect(text).toContain('Line 501 (Text): no text');
+      expect(text).toContain('Line 901 (Device id): "999999" is not one of your devices');
+      await expect(page.getByRole('button', { name: /^Send 0 messages/ }).isDisabled()).resolves.toBe(true);
+      await shot('bulk-errors');
+      await page.getByLabel('File').setInputFiles(join(dir, 'good.csv'));
+      const send = page.getByRole('button', { name: 'Send 1,000 messages' });
+      await send.dblclick();
+      await page.getByTestId('bulk-sent').getByText('Saved 1,000 messages').waitFor();
+      await shot('bulk-sent');
+      const [{ count }] = await system.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM messages WHERE device_id = $1`,
+        [offlinePhone],
+      );
+      expect(count).toBe(1_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('changes a phone’s pace: stored, and the connected phone is told at once', async () => {
+    await nav('Devices');
+    const row = page.getByTestId(`device-${livePhone}`);
+    await row.getByTestId('online-state').getByText('Online').waitFor();
+    await row.getByLabel('Seconds between SMS').fill('3');
+    await row.getByLabel('Window', { exact: true }).fill('4');
+    await row.getByRole('button', { name: 'Apply' }).click();
+    await row.getByText('Applied').waitFor();
+    await waitFor('the phone got its new settings', async () =>
+      settingsSeen.some((s) => s.delaybetweeneachsms === 3 && s.window === 4),
+    );
+    const [stored] = await system.query<{ delay_between_sms: number; send_window: number }>(
+      `SELECT delay_between_sms, send_window FROM devices WHERE id = $1`,
+      [livePhone],
+    );
+    expect(stored).toEqual({ delay_between_sms: 3, send_window: 4 });
+    await page.getByTestId(`device-${offlinePhone}`).getByTestId('waiting').getByText('1000').waitFor();
+    await shot('devices');
+    await page.getByRole('link', { name: 'Add a phone' }).click();
+    await page.getByTestId('phone-token').waitFor();
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
+    await shot('add-phone');
+  });
+
+  it('filters and pages messages', async () => {
+    await nav('Messages');
+    await page.getByLabel('Device').selectOption(String(offlinePhone));
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.waitForURL(/device_id=/);
+    const ids = async () =>
+      (
+        await page
+          .locator('tbody tr')
+          .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-testid')))
+      ).map((id) => Number(id?.replace('message-', '')));
+    await page.getByText('Page 1', { exact: true }).waitFor();
+    await page.getByText('bulk 999', { exact: true }).waitFor();
+    const first = await ids();
+    expect(first).toHaveLength(50);
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await page.getByText('bulk 949', { exact: true }).waitFor();
+    const second = await ids();
+    expect(second).toHaveLength(50);
+    expect(Math.max(...second)).toBeLessThan(Math.min(...first));
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.getByText('bulk 999', { exact: true }).waitFor();
+    expect(await ids()).toEqual(first);
+    await page.getByLabel('Phone', { exact: true }).fill('+4915710000500');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.getByText('bulk 500', { exact: true }).waitFor();
+    expect(await ids()).toHaveLength(1);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('messages-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('another account’s ids in the address show "not found"', async () => {
+    await go(`/messages/${bMessage}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByText(`Message ${bMessage} not found among yours.`).waitFor();
+    expect(await page.content()).not.toContain('bravo secret');
+    await shot('not-found');
+    await go('/messages/999999999');
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  });
+
+  it('shows the account and the contacts pages', async () => {
+    await nav('Account');
+    await page.getByText(`Signed in as ${a.email}.`).waitFor();
+    await page.getByRole('button', { name: 'Show the token' }).click();
+    await page.getByTestId('api-token').getByText(a.token).waitFor();
+    await shot('account');
+    await nav('Contacts');
+    await page.getByLabel('New tag').fill('VIP');
+    await page.getByRole('button', { name: 'Create tag' }).click();
+    await page.getByRole('listitem').getByText('VIP').waitFor();
+    await shot('contacts');
+  });
+
+  it('signs out: the session ends on the server', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'smsfleet_session');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to smsfleet' }).waitFor();
+    await go('/messages');
+    await page.getByRole('heading', { name: 'Sign in to smsfleet' }).waitFor();
+    // The old cookie, replayed by hand, opens nothing.
+    const replay = await fetch(`${system.apiUrl}/v1/session`, {
+      headers: { cookie: `smsfleet_session=${cookie?.value}` },
+    });
+    expect(replay.status).toBe(401);
+  });
+});
