@@ -5,14 +5,8 @@ import { DataSource } from 'typeorm';
 import { AccountExistsError, AccountService, AuthModule, PhoneRegistrationTokens } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig, ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { listDeadLetters, PersistenceModule, runMigrations } from '@smsfleet/persistence';
-import {
-  DeviceRevocation,
-  InvariantChecker,
-  InvariantResult,
-  QueueingModule,
-  QueueReconciler,
-  TokenRevocationSignal,
-} from '@smsfleet/queueing';
+import { InvariantChecker, InvariantResult, InvariantsModule } from '@smsfleet/invariants';
+import { DeviceRevocation, QueueingModule, QueueReconciler, TokenRevocationSignal } from '@smsfleet/queueing';
 import { numberOption, parseArgs, requireOption, UsageError } from './cli-args';
 import { readPassword } from './cli-password';
 import { readClientLedger, readPhoneLedger } from './ledger-files';
@@ -25,6 +19,9 @@ class ReconcileModule {}
 
 @Module({ imports: [ConfigModule, PersistenceModule] })
 class DatabaseModule {}
+
+@Module({ imports: [ConfigModule, PersistenceModule, InvariantsModule] })
+class CheckModule {}
 
 const DEVICE_COMMANDS = ['device:list', 'device:rotate-secret', 'device:remove'];
 
@@ -223,7 +220,7 @@ async function check(options: Map<string, string>): Promise<boolean> {
   const phoneFile = options.get('phone-ledger');
   const margin = options.get('margin');
   if (margin !== undefined && !/^\d+$/.test(margin)) throw new UsageError('--margin takes whole seconds');
-  const app = await NestFactory.createApplicationContext(ReconcileModule, {
+  const app = await NestFactory.createApplicationContext(CheckModule, {
     logger: ['error'],
     abortOnError: false,
   });

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ClientLedgerEntry, PhoneLedgerSummary } from '@smsfleet/queueing';
+import type { ClientLedgerEntry, PhoneLedgerSummary } from '@smsfleet/invariants';
 import type { PhoneLedger } from './simulator/phone-ledger';
 import { UsageError } from './cli-args';
 

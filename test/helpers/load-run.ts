@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UNSETTLED_WORK_SQL } from '@smsfleet/queueing';
+import { UNSETTLED_WORK_SQL } from '@smsfleet/invariants';
 import { writeClientLedger, writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { PhoneLedger } from '../../tools/simulator/phone-ledger';

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { InvariantResult } from '@smsfleet/queueing';
+import type { InvariantResult } from '@smsfleet/invariants';
 import { MachineInfo } from '../bench/machine';
 import { FaultName } from './faults';
 import { LoadFigures } from './load';

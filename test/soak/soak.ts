@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InvariantResult } from '@smsfleet/queueing';
+import type { InvariantResult } from '@smsfleet/invariants';
 import { BenchSystem } from '../harness/bench-system';
 import { describeMachine } from '../bench/machine';
 import { recordedResultPath } from '../bench/report';

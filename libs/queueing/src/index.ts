@@ -11,5 +11,4 @@ export * from './device-settings-signal';
 export * from './device-revocation-signal';
 export * from './device-revocation';
 export * from './queue-reconciler';
-export * from './invariant-checker';
 export * from './token-revocation-signal';

@@ -8,7 +8,6 @@ import { DeviceSettingsSignal } from './device-settings-signal';
 import { DeviceRevocation } from './device-revocation';
 import { DeviceRevocationSignal } from './device-revocation-signal';
 import { MessageEnqueuer } from './message-enqueuer';
-import { InvariantChecker } from './invariant-checker';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
 import { TokenRevocationSignal } from './token-revocation-signal';
@@ -29,7 +28,6 @@ import { WorkSignal } from './work-signal';
     DeviceRevocation,
     TokenRevocationSignal,
     QueueReconciler,
-    InvariantChecker,
   ],
   exports: [
     RedisConnections,
@@ -44,7 +42,6 @@ import { WorkSignal } from './work-signal';
     DeviceRevocation,
     TokenRevocationSignal,
     QueueReconciler,
-    InvariantChecker,
   ],
 })
 export class QueueingModule {}

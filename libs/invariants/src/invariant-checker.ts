@@ -3,8 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue, MessageStatus, NO_REPORT_SENT_ERROR } from '@smsfleet/contracts';
-import { DeviceQueues } from './device-queues';
-import { RedisConnections } from './redis-connections';
+import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
 
 /** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {

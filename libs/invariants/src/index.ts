@@ -1,0 +1,2 @@
+export * from './invariant-checker';
+export * from './invariants.module';
