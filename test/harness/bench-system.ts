@@ -1,20 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import IORedis from 'ioredis';
 import { escapeIdentifier, Pool } from 'pg';
 import { configVariables } from '@smsfleet/config';
-import { dropDatabase, runMigrations } from '@smsfleet/persistence';
 import { registerPhoneWithToken } from '../../tools/simulator/fleet';
 import { PhoneCredentials } from '../../tools/simulator/simulated-phone';
-import { removeAppLogs } from './app-logs';
-import { AppName, AppSupervisor } from '../../tools/supervisor/app-supervisor';
-import { freePort } from './free-port';
+import { AppName } from './app-processes';
+import { Infrastructure, ONE_ADDRESS_LIMITS, RealSystem } from './real-system';
+import { ALIASES, CLI } from './repo-root';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const ALIASES = join(ROOT, 'scripts/register-aliases.js');
-const CLI = join(ROOT, 'dist/tools/cli.js');
+export type { AppName } from './app-processes';
+
 /** Where the system lives is the bench's choice; every other setting of the apps may be tried from outside. */
 const SET_BY_THE_BENCH = new Set(['DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'NODE_ENV', 'LOG_LEVEL']);
 
@@ -35,11 +30,7 @@ const BASE_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 /** Private servers (test/harness) for runs that restart them; the machine's shared ones by default. */
-export interface BenchInfrastructure {
-  /** A URL of the server's maintenance database; the system creates its own database beside it. */
-  databaseServerUrl?: string;
-  redisUrl?: string;
-}
+export type BenchInfrastructure = Infrastructure;
 
 export interface BenchAccount {
   email: string;
@@ -51,27 +42,23 @@ export interface BenchAccount {
  * The real system for one scenario: a database and Redis prefix of its own (never the demo's), the apps as
  * separate processes on free ports, and clean-up of everything it created.
  */
-export class BenchSystem {
-  readonly id = randomBytes(4).toString('hex');
-  readonly databaseUrl: string;
-  readonly redisPrefix = `smsfleet-bench-${this.id}`;
+export class BenchSystem extends RealSystem {
   /** Production mode requires a token secret: one of the run's own. */
   private readonly tokenSecret = randomBytes(32).toString('hex');
-  readonly ports = {} as Record<AppName, number>;
-  readonly logDir = join(tmpdir(), `smsfleet-bench-${this.id}`);
-  private supervisor?: AppSupervisor;
   private pool?: Pool;
-  private redisClient?: IORedis;
-  readonly redisUrl: string;
 
   private constructor(
     private readonly extraEnv: Record<string, string>,
     infrastructure: BenchInfrastructure,
   ) {
-    this.redisUrl = infrastructure.redisUrl ?? BENCH_REDIS_URL;
-    const url = new URL(infrastructure.databaseServerUrl ?? BASE_DATABASE_URL);
-    url.pathname = `/smsfleet_bench_${this.id}`;
-    this.databaseUrl = url.toString();
+    super(
+      'bench',
+      {
+        databaseServerUrl: infrastructure.databaseServerUrl ?? BASE_DATABASE_URL,
+        redisUrl: infrastructure.redisUrl ?? BENCH_REDIS_URL,
+      },
+      60_000,
+    );
   }
 
   static async create(
@@ -79,12 +66,10 @@ export class BenchSystem {
     infrastructure: BenchInfrastructure = {},
   ): Promise<BenchSystem> {
     const system = new BenchSystem(extraEnv, infrastructure);
-    await runMigrations(system.databaseUrl);
+    await system.prepare();
     // An experiment's knob: what these indexes cost the writes (the API's listings lose them).
     for (const name of (process.env.BENCH_DROP_INDEXES ?? '').split(',').filter(Boolean))
       await system.db().query(`DROP INDEX ${escapeIdentifier(name)}`);
-    for (const app of ['api', 'scheduler', 'dispatcher', 'status'] as AppName[])
-      system.ports[app] = await freePort();
     return system;
   }
 
@@ -97,36 +82,11 @@ export class BenchSystem {
       DEVICES_MAX_PER_ACCOUNT: '1000000',
       ...appSettingsFromEnvironment(),
       NODE_ENV: 'production',
-      DATABASE_URL: this.databaseUrl,
-      REDIS_URL: this.redisUrl,
-      REDIS_PREFIX: this.redisPrefix,
-      API_PORT: String(this.ports.api),
-      DISPATCHER_PORT: String(this.ports.dispatcher),
-      SCHEDULER_PORT: String(this.ports.scheduler),
-      STATUS_PORT: String(this.ports.status),
+      ...this.placeEnv(),
       LOG_LEVEL: 'warn',
-      // Every simulated phone and client shares one IP here.
-      RATE_LIMIT_CREDENTIALS_PER_IP: '10000000',
-      RATE_LIMIT_REGISTRATIONS_PER_IP: '10000000',
-      // Likewise every phone here has one address: what one address may send is a phone fleet's, not a phone's.
-      PHONE_LIMIT_HANDSHAKES_PER_ADDRESS: '10000000',
-      PHONE_LIMIT_FAILED_HANDSHAKES_PER_ADDRESS: '10000000',
-      PHONE_LIMIT_ADDRESS_EVENTS_PER_SECOND: '10000000',
-      PHONE_LIMIT_ADDRESS_REPORTS_PER_SECOND: '10000000',
-      PHONE_LIMIT_ADDRESS_REQUESTS_PER_SECOND: '10000000',
-      PHONE_LIMIT_STREAMS_PER_ADDRESS: '10000000',
+      ...ONE_ADDRESS_LIMITS,
       ...this.extraEnv,
     };
-  }
-
-  async startApps(apps: AppName[]): Promise<void> {
-    this.supervisor ??= new AppSupervisor(this.env(), this.logDir);
-    for (const app of apps) this.supervisor.start(app, this.ports[app]);
-    await this.supervisor.waitUntilLive();
-  }
-
-  pidOf(app: AppName): number | undefined {
-    return this.supervisor?.pidOf(app);
   }
 
   /** The apps' process ids by name, and this process's (it hosts the phones), for per-process figures. */
@@ -142,17 +102,8 @@ export class BenchSystem {
 
   /** kill -9 of one app, then the same app again on its port; resolves once it is live. */
   async crashAndRestart(app: AppName): Promise<void> {
-    if (!this.supervisor) throw new Error('no apps started');
-    await this.supervisor.kill(app);
-    await this.supervisor.restart(app, this.ports[app]);
-  }
-
-  get apiUrl(): string {
-    return `http://127.0.0.1:${this.ports.api}`;
-  }
-
-  get dispatcherUrl(): string {
-    return `http://127.0.0.1:${this.ports.dispatcher}`;
+    await this.apps.kill(app);
+    await this.apps.start(app);
   }
 
   /**
@@ -214,24 +165,10 @@ export class BenchSystem {
     return this.pool;
   }
 
-  redis(): IORedis {
-    this.redisClient ??= new IORedis(this.redisUrl, { maxRetriesPerRequest: 3 });
-    return this.redisClient;
-  }
-
   /** Stops the apps and removes what the run created; `keepLogs` leaves the apps' logs in `logDir`. */
-  async stop(options: { keepLogs?: boolean } = {}): Promise<void> {
-    await this.supervisor?.stopAll(10_000);
-    await this.pool?.end().catch(() => undefined);
-    await dropDatabase(this.databaseUrl).catch(() => undefined);
-    const redis = this.redis();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.redisPrefix}:*`, 'COUNT', 5000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.quit();
-    removeAppLogs(this.logDir, options.keepLogs);
+  stop(options: { keepLogs?: boolean } = {}): Promise<void> {
+    return this.tearDown(async () => {
+      await this.pool?.end();
+    }, options.keepLogs);
   }
 }
