@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
@@ -440,5 +441,46 @@ describe('alert rules and the Grafana dashboard use only metrics the apps export
     const shown = queries.map((q) => q.expr).join('\n');
     const ours = [...exported.keys()].filter((n) => n.startsWith('smsfleet_') && !/_(sum|count)$/.test(n));
     expect(ours.filter((name) => !shown.includes(name.replace(/_bucket$/, '')))).toEqual([]);
+  });
+});
+
+describe('the production image holds the product, not the harness that measures it', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const scripts = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+
+  it('the Dockerfile copies no test code and builds with the product tsconfig', () => {
+    const copied = [...dockerfile.matchAll(/^COPY\s+(?!--from)(?:--\S+\s+)*(.+)$/gm)].flatMap((m) =>
+      m[1].trim().split(/\s+/).slice(0, -1),
+    );
+    expect(copied).toEqual(expect.arrayContaining(['apps', 'libs', 'tools']));
+    expect(copied.filter((source) => /^\.?\/?test\b/.test(source) || source === '.')).toEqual([]);
+    const build = /^RUN npm run (\S+)\s*$/m.exec(dockerfile)?.[1];
+    expect(build).toBe('build:image');
+    expect(scripts[build as string]).toMatch(/tsc -p tsconfig\.build\.json(\s|$)/);
+    // Even if it were copied, the build context leaves test/ out.
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
+    expect(ignored).toContain('test');
+  });
+
+  it('tsconfig.build.json compiles apps, libraries and tools, and nothing of test/ (bench, soak, harness)', () => {
+    const listed = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(listed.status).toBe(0);
+    const ours = listed.stdout
+      .split('\n')
+      .map((file) => relative(ROOT, file.trim()))
+      .filter((file) => file && !file.startsWith('..') && !file.startsWith('node_modules'));
+    expect(ours).toEqual(
+      expect.arrayContaining(['apps/api/src/main.ts', 'tools/cli.ts', 'tools/migrate.ts']),
+    );
+    expect(ours.filter((file) => file.startsWith('test/'))).toEqual([]);
+    expect(ours.filter((file) => /\.(e2e-)?spec\.ts$/.test(file))).toEqual([]);
   });
 });
