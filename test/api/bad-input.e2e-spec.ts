@@ -181,7 +181,7 @@ describe('bad input', () => {
   });
 
   it('answers headers or a URL too large for the HTTP parser in the documented shape', async () => {
-    // On /getdata/ with HTTP 200, as every error there (docs/api.md); test/hostile-input found the 431.
+    // On /getdata/ with HTTP 200, as every error there (docs/api.md); test/security/hostile-input found the 431.
     const response = await fetch(`${system.apiUrl}/getdata/getalldevices?token=${'x'.repeat(20_000)}`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({

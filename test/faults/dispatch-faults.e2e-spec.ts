@@ -24,7 +24,7 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
       DISPATCH_ACK_TIMEOUT_MS: '3000',
       SCHEDULER_SWEEP_INTERVAL_MS: '500',
       // The flush test checks the operator's `cli reconcile` on residue it plants after the flush: the
-      // scheduler's own rebuild (test/redis-loss-reconcile) must not clear it first.
+      // scheduler's own rebuild (test/faults/redis-loss-reconcile) must not clear it first.
       REDIS_LOSS_CHECK_INTERVAL_MS: '600000',
     });
     await system.startApp('dispatcher', 'dispatcher-b');

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 
 /**
  * Requests Node's HTTP parser refuses before any route runs (headers or URL too large, garbage on the
- * wire) still get our error shape, not Fastify's default (test/hostile-input found a 431 with its own).
+ * wire) still get our error shape, not Fastify's default (test/security/hostile-input found a 431 with its own).
  */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
   const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;

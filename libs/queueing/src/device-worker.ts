@@ -37,7 +37,7 @@ export class DeviceWorker extends Worker<SendSmsJob> {
   /**
    * When the next delayed job of the queue is due (epoch ms), as the last fetch reported it; 0 when none.
    * BullMQ keeps this in a private field that only its blocking loop reads; a manual worker reads it to
-   * wake exactly when a scheduled message is due (test/dispatch-schedule.e2e-spec.ts proves the timing).
+   * wake exactly when a scheduled message is due (test/pipeline/dispatch-schedule.e2e-spec.ts proves the timing).
    */
   get nextDelayedAt(): number {
     const value = (this as unknown as { blockUntil?: unknown }).blockUntil;

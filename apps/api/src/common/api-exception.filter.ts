@@ -105,7 +105,7 @@ function isClientGone(exception: unknown, request: FastifyRequest): boolean {
 
 /**
  * The multipart parser (busboy) rejects a truncated or garbled body with a plain Error, before any handler
- * ran (test/hostile-input found these answered as 500).
+ * ran (test/security/hostile-input found these answered as 500).
  */
 function isMalformedMultipart(exception: unknown, request: FastifyRequest): boolean {
   const type = request.headers['content-type'];
