@@ -8,6 +8,7 @@ import { registerPhone } from '../tools/simulator/fleet';
 import { connectDevice } from './helpers/device-socket';
 import { Account, TestSystem } from './helpers/test-system';
 import { waitFor } from './helpers/wait-for';
+import { xlsxFile } from './helpers/xlsx-file';
 
 /** Screenshots of every page, kept as the suite's artifacts (gitignored). */
 const ARTIFACTS = join(__dirname, '..', 'artifacts', 'dashboard');
@@ -204,6 +205,27 @@ describe('dashboard in a real browser', () => {
         [offlinePhone],
       );
       expect(count).toBe(1_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends an XLSX file as it sends a CSV', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsfleet-xlsx-'));
+    const rows = Array.from({ length: 20 }, (_, i) => [`+49157${20_000_000 + i}`, `sheet ${i}`, livePhone]);
+    writeFileSync(join(dir, 'sheet.xlsx'), xlsxFile([['Phone', 'Message', 'Device'], ...rows]));
+    try {
+      await nav('Send');
+      await page.getByRole('link', { name: /Send many/ }).click();
+      await page.getByLabel('File').setInputFiles(join(dir, 'sheet.xlsx'));
+      await page.getByRole('button', { name: 'Send 20 messages' }).click();
+      await page.getByTestId('bulk-sent').getByText('Saved 20 messages').waitFor();
+      const stored = await system.query<{ body: string; phone: string }>(
+        `SELECT body, phone FROM messages WHERE device_id = $1 AND body LIKE 'sheet %' ORDER BY body`,
+        [livePhone],
+      );
+      expect(stored).toHaveLength(20);
+      expect(stored).toContainEqual({ body: 'sheet 7', phone: '+4915720000007' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
