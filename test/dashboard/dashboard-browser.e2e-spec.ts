@@ -6,6 +6,7 @@ import type { Socket } from 'socket.io-client';
 import { DeviceEvent, DeviceSettings } from '@smsfleet/contracts';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { connectDevice } from '../helpers/device-socket';
+import { xlsxFile } from '../helpers/xlsx-file';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
@@ -21,6 +22,13 @@ let page: Page;
 let profile: string;
 let phone: Socket;
 const settingsSeen: DeviceSettings[] = [];
+/** What the live phone was given to send, by message id. */
+const bodiesAtPhone = new Map<number, string>();
+/** A 1×1 PNG: the api recognises images by their content. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
 let livePhone: number;
 let offlinePhone: number;
 let bMessage: number;
@@ -51,6 +59,7 @@ describe('dashboard in a real browser', () => {
     offlinePhone = (await registerPhone(system.apiUrl, a.email, a.password, 'Spare phone')).deviceId;
     livePhone = live.deviceId;
     phone = await connectDevice(system.dispatcherUrl, live, (sms) => {
+      bodiesAtPhone.set(sms.id, sms.body);
       // Sent at once, delivered a moment later: the page shows the row moving.
       phone.emit(DeviceEvent.status, [{ id: sms.id, status: 6, at: new Date().toISOString() }]);
       setTimeout(
@@ -133,6 +142,34 @@ describe('dashboard in a real browser', () => {
     await shot('message-detail');
   });
 
+  it('sends an image: the phone gets its link, which serves the picture', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsfleet-image-'));
+    writeFileSync(join(dir, 'dot.png'), PNG);
+    try {
+      await nav('Send');
+      await page.getByRole('combobox', { name: /^Phone/ }).selectOption(String(livePhone));
+      await page.getByLabel(/^To/).fill('+4915752982213');
+      await page.getByLabel(/^Image/).setInputFiles(join(dir, 'dot.png'));
+      await page.getByText('With an image, the message is its link.').waitFor();
+      await shot('send-image');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const saved = await page
+        .getByTestId('sent')
+        .getByText(/Saved message/)
+        .textContent();
+      const id = Number(/#(\d+)/.exec(saved ?? '')?.[1]);
+      expect(id).toBeGreaterThan(0);
+      await waitFor('the phone got the image message', async () => bodiesAtPhone.has(id));
+      const link = bodiesAtPhone.get(id) ?? '';
+      expect(link).toMatch(/\/files\/[0-9a-f-]{36}\.png$/);
+      const picture = await fetch(link);
+      expect(picture.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await picture.arrayBuffer())).toEqual(PNG);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the three bad rows of a 1,000-row CSV; the fixed file is sent once, however often clicked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smsfleet-bulk-'));
     const rows = Array.from({ length: 1_000 }, (_, i) => [
@@ -168,6 +205,27 @@ describe('dashboard in a real browser', () => {
         [offlinePhone],
       );
       expect(count).toBe(1_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends an XLSX file as it sends a CSV', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsfleet-xlsx-'));
+    const rows = Array.from({ length: 20 }, (_, i) => [`+49157${20_000_000 + i}`, `sheet ${i}`, livePhone]);
+    writeFileSync(join(dir, 'sheet.xlsx'), xlsxFile([['Phone', 'Message', 'Device'], ...rows]));
+    try {
+      await nav('Send');
+      await page.getByRole('link', { name: /Send many/ }).click();
+      await page.getByLabel('File').setInputFiles(join(dir, 'sheet.xlsx'));
+      await page.getByRole('button', { name: 'Send 20 messages' }).click();
+      await page.getByTestId('bulk-sent').getByText('Saved 20 messages').waitFor();
+      const stored = await system.query<{ body: string; phone: string }>(
+        `SELECT body, phone FROM messages WHERE device_id = $1 AND body LIKE 'sheet %' ORDER BY body`,
+        [livePhone],
+      );
+      expect(stored).toHaveLength(20);
+      expect(stored).toContainEqual({ body: 'sheet 7', phone: '+4915720000007' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

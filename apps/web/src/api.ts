@@ -44,10 +44,16 @@ export async function call<T>(
       headers: {
         accept: 'application/json',
         ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        // A FormData body (an image) gets its multipart boundary from the browser.
+        ...(options.body === undefined || options.body instanceof FormData
+          ? {}
+          : { 'content-type': 'application/json' }),
         ...options.headers,
       },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body:
+        options.body === undefined || options.body instanceof FormData
+          ? (options.body as FormData | undefined)
+          : JSON.stringify(options.body),
     });
   } catch {
     throw new ApiFailure('The server cannot be reached. Check your connection and try again.', 'network', 0);

@@ -12,7 +12,22 @@ interface Sent {
   sms_ids?: number[];
 }
 
-/** One text to one or several numbers (one message each), through addsms with an Idempotency-Key. */
+/** The image types addsms accepts (it checks the content, not this list). */
+const IMAGE_TYPES = 'image/jpeg,image/png,image/webp,image/gif';
+
+/** Fields of addsms as a multipart form, the only way it takes a file. */
+function multipart(fields: Record<string, string | number | undefined>, image: File): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields))
+    if (value !== undefined) form.append(name, String(value));
+  form.append('file', image, image.name);
+  return form;
+}
+
+/**
+ * One text (or an image's link) to one or several numbers (one message each), through addsms with an
+ * Idempotency-Key.
+ */
 export function SendPage() {
   const queries = useQueryClient();
   const devices = useQuery({ queryKey: DEVICES_KEY, queryFn: loadDevices });
@@ -22,29 +37,30 @@ export function SendPage() {
   const [body, setBody] = useState('');
   const [schedule, setSchedule] = useState('');
   const [urgent, setUrgent] = useState(false);
+  const [image, setImage] = useState<File>();
   // Kept until the request succeeds: a retry or double click is the same request, stored once.
   const [key, setKey] = useState(newIdempotencyKey);
   const device = devices.data?.find((d) => String(d.id) === deviceId) ?? devices.data?.[0];
   const slots = useMemo(() => device?.send_slots ?? [0], [device]);
   const zone = queries.getQueryData<SessionInfo>(['session'])?.timezone ?? 'UTC';
   const send = useMutation({
-    mutationFn: () =>
-      post<Sent>(
-        '/getdata/addsms',
-        {
-          sendto: sendto
-            .split(/[\n,;]+/)
-            .map((n) => n.trim())
-            .filter(Boolean)
-            .join(','),
-          body,
-          device_id: device?.id,
-          sim: Number(slots.includes(Number(sim)) ? sim : slots[0]),
-          ...(schedule ? { timetosend: toApiDateTime(schedule) } : {}),
-          urgent: urgent ? 1 : 0,
-        },
-        { 'idempotency-key': key },
-      ),
+    mutationFn: () => {
+      const fields = {
+        sendto: sendto
+          .split(/[\n,;]+/)
+          .map((n) => n.trim())
+          .filter(Boolean)
+          .join(','),
+        body,
+        device_id: device?.id,
+        sim: Number(slots.includes(Number(sim)) ? sim : slots[0]),
+        timetosend: schedule ? toApiDateTime(schedule) : undefined,
+        urgent: urgent ? 1 : 0,
+      };
+      return post<Sent>('/getdata/addsms', image ? multipart(fields, image) : fields, {
+        'idempotency-key': key,
+      });
+    },
     onSuccess: () => {
       setKey(newIdempotencyKey());
       void queries.invalidateQueries({ queryKey: ['messages'] });
@@ -107,7 +123,8 @@ export function SendPage() {
             Text
             <textarea
               name="body"
-              required
+              required={!image}
+              disabled={!!image}
               rows={4}
               value={body}
               aria-describedby="body-length"
@@ -115,8 +132,17 @@ export function SendPage() {
             />
           </label>
           <span id="body-length" className="muted">
-            {body.length} characters
+            {image ? 'With an image, the message is its link.' : `${body.length} characters`}
           </span>
+          <label>
+            Image (optional: JPEG, PNG, WebP or GIF; the recipients get a link to it)
+            <input
+              type="file"
+              name="image"
+              accept={IMAGE_TYPES}
+              onChange={(e) => setImage(e.target.files?.[0] ?? undefined)}
+            />
+          </label>
           <label>
             Send at (optional, {zone})
             <input
