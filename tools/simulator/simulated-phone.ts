@@ -7,6 +7,8 @@ import {
   DeviceSettings,
   GoodbyePayload,
   MessageStatus,
+  PhoneToServerEvents,
+  ServerToPhoneEvents,
   SmsAck,
   SmsPayload,
   StatusAck,
@@ -58,8 +60,11 @@ const REPORT_ACK_TIMEOUT_MS = 5_000;
  * `sms` events (de-duplicating by id, as real phones must), "sends" them and reports 6 then 7 — retrying
  * each report until the server acknowledges it.
  */
+/** The phone's end of the socket: events bound to their payloads in libs/contracts. */
+type PhoneSocket = Socket<ServerToPhoneEvents, PhoneToServerEvents>;
+
 export class SimulatedPhone {
-  private socket?: Socket;
+  private socket?: PhoneSocket;
   private readonly accepted = new Set<number>();
   /**
    * The latest report of each message this phone has sent to radio or failed, acknowledged or not: a
@@ -103,7 +108,7 @@ export class SimulatedPhone {
   /** Resolves once connected (and hello acknowledged); rejects with the server's reason if refused. */
   connect(): Promise<void> {
     this.stopped = false;
-    const socket = io(`${this.dispatcherUrl}${DEVICE_NAMESPACE}`, {
+    const socket: PhoneSocket = io(`${this.dispatcherUrl}${DEVICE_NAMESPACE}`, {
       transports: ['websocket'],
       auth: {
         deviceId: this.credentials.deviceId,

@@ -9,43 +9,25 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
-import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import {
   DEVICE_NAMESPACE,
   DeviceEvent,
   DeviceConnectError,
-  HelloAck,
   HelloPayload,
-  IncomingAck,
-  StatusAck,
+  PhoneEventAck,
 } from '@smsfleet/contracts';
-import {
-  claimedDeviceId,
-  DeviceAuthenticator,
-  DeviceIdentity,
-  DeviceRejected,
-} from './device-authenticator.service';
+import { claimedDeviceId, DeviceAuthenticator, DeviceRejected } from './device-authenticator.service';
 import { DeviceProfileService } from './device-profile.service';
 import { IncomingSmsService, InvalidIncoming } from './incoming-sms.service';
 import { clientAddressResolver } from './limits/client-address';
 import { HandshakesBusy, PhoneLimits, RateLimited } from './limits/phone-limits.service';
 import { SessionRegistry } from './sessions/session-registry';
+import { DeviceNamespace, DeviceSocket } from './socket/device-socket';
 import { limitEvents } from './socket/socket-limits';
 import { SocketTransport } from './socket/socket-transport';
 import { InvalidReport, StatusIntakeService } from './status-intake.service';
 import { splitAck } from './socket-args';
-
-interface DeviceSocketData {
-  identity: DeviceIdentity;
-  transport?: SocketTransport;
-}
-type DeviceSocket = Socket<
-  Record<string, never>,
-  Record<string, never>,
-  Record<string, never>,
-  DeviceSocketData
->;
 
 /** A refused handshake as the phone's `connect_error` sees it: the message, and `data` (when to retry). */
 function refusal(message: string, data?: { retryAfterMs: number }): Error {
@@ -79,7 +61,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     this.addressOf = clientAddressResolver(config.dispatcher.trustProxy);
   }
 
-  afterInit(namespace: Namespace): void {
+  afterInit(namespace: DeviceNamespace): void {
     // Refused in the handshake: an unauthenticated socket never reaches the handlers. The limits come first,
     // before the database is asked anything (ADR 1602).
     namespace.use((socket, next) => {
@@ -90,7 +72,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
         .admitHandshake(address, claimed)
         .then(() => this.limits.check(() => this.authenticator.authenticate(socket.handshake.auth)))
         .then((identity) => {
-          (socket as DeviceSocket).data.identity = identity;
+          socket.data.identity = identity;
           limitEvents(socket, identity.deviceId, address, this.limits, (retryAfterMs) => {
             this.limits.limited('goodbye');
             this.logger.warn(
@@ -126,12 +108,12 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
   async handleConnection(socket: DeviceSocket): Promise<void> {
     const { identity } = socket.data;
     // Bound before the first await, as Nest binds its handlers: a reconnecting phone flushes its reports at once.
-    (socket as unknown as Socket).on(DeviceEvent.status, (...args: unknown[]) => {
-      const { payload, ack } = splitAck(args);
+    socket.on(DeviceEvent.status, (...args: unknown[]) => {
+      const { payload, ack } = splitAck<PhoneEventAck<typeof DeviceEvent.status>>(args);
       void this.status(socket, payload).then((answer) => ack?.(answer));
     });
     this.logger.log({ deviceId: identity.deviceId }, 'phone connected');
-    const transport = new SocketTransport(socket as unknown as Socket);
+    const transport = new SocketTransport(socket);
     socket.data.transport = transport;
     await this.sessions.open(transport, identity, () => socket.connected);
     await this.profiles
@@ -153,7 +135,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
   async hello(
     @ConnectedSocket() socket: DeviceSocket,
     @MessageBody() payload: HelloPayload,
-  ): Promise<HelloAck> {
+  ): Promise<PhoneEventAck<typeof DeviceEvent.hello>> {
     const { identity } = socket.data;
     this.sessions.seen(identity.deviceId);
     await this.profiles.recordHello(identity.deviceId, payload ?? {});
@@ -166,7 +148,10 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
    * (guards, pipes, filters, none of which this gateway uses), which cost the dispatcher about an eighth
    * of its CPU while draining (docs/benchmarks.md, schedule).
    */
-  private async status(socket: DeviceSocket, payload: unknown): Promise<StatusAck> {
+  private async status(
+    socket: DeviceSocket,
+    payload: unknown,
+  ): Promise<PhoneEventAck<typeof DeviceEvent.status>> {
     try {
       this.sessions.seen(socket.data.identity.deviceId);
       await this.statusIntake.accept(socket.data.identity.deviceId, payload);
@@ -182,7 +167,7 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
   async incoming(
     @ConnectedSocket() socket: DeviceSocket,
     @MessageBody() payload: unknown,
-  ): Promise<IncomingAck> {
+  ): Promise<PhoneEventAck<typeof DeviceEvent.incoming>> {
     const { deviceId } = socket.data.identity;
     try {
       this.sessions.seen(deviceId);

@@ -7,6 +7,7 @@ import {
   CoalescingBatcher,
   deadLettersOf,
   recordDeadLetters,
+  statusIs,
   writeSplittingRefusals,
 } from '@smsfleet/persistence';
 import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
@@ -92,7 +93,7 @@ export class IncomingSmsService {
          SELECT d.user_id, d.id, v.sendto, v.phone, v.body, v.sim, $7::smallint, v.received_at, v.received_at, v.received_at, now()
            FROM v JOIN devices d ON d.id = v.device_id AND d.removed_at IS NULL
           ORDER BY v.n
-         ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE status = 5 DO NOTHING
+         ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE ${statusIs(MessageStatus.Income)} DO NOTHING
          RETURNING id, device_id, time_to_send, phone, md5(body) AS digest)
        SELECT v.n, COALESCE(
                 (SELECT s.id FROM stored s

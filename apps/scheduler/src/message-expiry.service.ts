@@ -2,11 +2,19 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, MessageStatus, NO_REPORT_SENT_ERROR, NO_REPORT_TAKEN_ERROR } from '@smsfleet/contracts';
+import {
+  AT_PHONE_STATUSES,
+  DeviceQueue,
+  MessageStatus,
+  NO_REPORT_SENT_ERROR,
+  NO_REPORT_TAKEN_ERROR,
+  WAITING_STATUSES,
+} from '@smsfleet/contracts';
 import { DeviceQueues } from '@smsfleet/queueing';
 
 const EXPIRY_BATCH = 1_000;
 import { BatchLoop } from './batch-loop';
+import { statusIn, statusIs } from '@smsfleet/persistence';
 
 /** A message handed to a phone just before its validity ended may still be acked: leave it that long. */
 const DISPATCH_MARGIN_MS = 10_000;
@@ -54,11 +62,11 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
     const rows: FinalRow[] = await this.db.transaction(async (tx) => {
       const finalised: FinalRow[] = await tx.query(
         `WITH due AS (
-           SELECT id, CASE WHEN status IN (1, 3) THEN 202 ELSE 203 END AS final,
-                  CASE WHEN status IN (1, 3) THEN $3 WHEN status = 6 THEN $5 ELSE $4 END AS error
+           SELECT id, CASE WHEN ${statusIn(WAITING_STATUSES)} THEN ${MessageStatus.Expired} ELSE ${MessageStatus.NoReport} END AS final,
+                  CASE WHEN ${statusIn(WAITING_STATUSES)} THEN $3 WHEN ${statusIs(MessageStatus.SentByPhone)} THEN $5 ELSE $4 END AS error
              FROM messages
-            WHERE (status IN (1, 3) AND valid_until < now() - make_interval(secs => $1))
-               OR (status IN (2, 6) AND COALESCE(sent_at, taken_at) < now() - make_interval(secs => $2))
+            WHERE (${statusIn(WAITING_STATUSES)} AND valid_until < now() - make_interval(secs => $1))
+               OR (${statusIn(AT_PHONE_STATUSES)} AND COALESCE(sent_at, taken_at) < now() - make_interval(secs => $2))
             LIMIT $6
             FOR UPDATE SKIP LOCKED
          )

@@ -7,6 +7,8 @@ import { enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
 
 const SWEEP_BATCH = 1_000;
 import { BatchLoop } from './batch-loop';
+import { MessageStatus } from '@smsfleet/contracts';
+import { statusIs } from '@smsfleet/persistence';
 
 /** Messages younger than this are still being enqueued by the API that accepted them. */
 const API_GRACE_SECONDS = 2;
@@ -56,7 +58,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
       const rows: OutboxRow[] = await tx.query(
         `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
            FROM messages
-          WHERE enqueued_at IS NULL AND status = 1
+          WHERE enqueued_at IS NULL AND ${statusIs(MessageStatus.New)}
             AND time_to_send <= now() + make_interval(secs => $1)
             AND created_at < now() - make_interval(secs => $2)
           ORDER BY time_to_send

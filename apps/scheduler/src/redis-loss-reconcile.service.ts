@@ -2,10 +2,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { redisEpochKey, redisRunIdOf, redisSeenKey } from '@smsfleet/contracts';
+import { redisEpochKey, redisRunIdOf, redisSeenKey, WAITING_STATUSES } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { QueueReconciler, RedisConnections } from '@smsfleet/queueing';
 import { BatchLoop } from './batch-loop';
+import { statusIn } from '@smsfleet/persistence';
 
 /** Any fixed number: the PostgreSQL advisory lock that lets one scheduler replica rebuild at a time. */
 const RECONCILE_LOCK_ID = 0x736d_7306;
@@ -89,7 +90,7 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
       const { intact, runId, marker, seenAt } = await this.currentMarker();
       if (intact) return false;
       const [{ pending }]: Array<{ pending: boolean }> = await tx.query(
-        `SELECT EXISTS (SELECT 1 FROM messages WHERE status IN (1, 3)) AS pending`,
+        `SELECT EXISTS (SELECT 1 FROM messages WHERE ${statusIn(WAITING_STATUSES)}) AS pending`,
       );
       // A fresh installation (or one with nothing waiting) has nothing to rebuild: no warning, no count.
       if (pending) {

@@ -8,6 +8,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** The whole validated configuration, read once from the environment at start-up. */
 export interface AppConfig {
+  /** Which app this process runs (each entry point sets it): names its connections and labels its metrics. */
+  app: string;
   nodeEnv: string;
   databaseUrl: string;
   redisUrl: string;
@@ -243,6 +245,7 @@ export function loadConfig(
     refusePlaceholderPassword('REDIS_URL', redisUrl);
   }
   return {
+    app: read.string('SMSFLEET_APP', 'app'),
     nodeEnv,
     databaseUrl,
     redisUrl,

@@ -14,6 +14,23 @@ export interface SendSmsJob {
   unackedSends?: number;
 }
 
+/**
+ * Every BullMQ job smsfleet produces, its name bound to its data once (as immich's `JobItem`). A device
+ * queue carries one kind: the `sms` a phone sends. Status reports travel through the status inbox table,
+ * not a queue.
+ */
+export interface DeviceJobItems {
+  sms: SendSmsJob;
+}
+
+export type DeviceJobName = keyof DeviceJobItems;
+
+/** The job names, for code that must spell one. */
+export const DeviceJobName = { sms: 'sms' } as const satisfies { [N in DeviceJobName]: N };
+
+/** A job of a device queue: its name fixes its data's type. */
+export type DeviceJobItem = { [N in DeviceJobName]: { name: N; data: DeviceJobItems[N] } }[DeviceJobName];
+
 /** One status change of one message, as it travels to the status service. */
 export interface StatusReport {
   messageId: number;

@@ -46,7 +46,36 @@ export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
 /** What a phone may report in a `status` event. */
 export const PHONE_REPORTABLE_STATUSES: ReadonlySet<number> = new Set([6, 7, 8, 9, 10, 11, 12, 100, 101]);
 
-const FINAL_FAILURES: ReadonlySet<number> = new Set([8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204]);
+/** Waiting for a phone: stored (the outbox), or in its device queue. */
+export const WAITING_STATUSES = [MessageStatus.New, MessageStatus.Queued] as const;
+
+/** Handed to a phone, which has not given its final word yet. */
+export const AT_PHONE_STATUSES = [MessageStatus.TakenFromServer, MessageStatus.SentByPhone] as const;
+
+/** An outgoing message on its way: waiting or at a phone. */
+export const NON_FINAL_STATUSES = [
+  MessageStatus.New,
+  MessageStatus.TakenFromServer,
+  MessageStatus.Queued,
+  MessageStatus.SentByPhone,
+] as const;
+
+/** Final statuses that say the message was not delivered. */
+export const FAILURE_STATUSES = [
+  MessageStatus.NotDelivered,
+  MessageStatus.GenericFailure,
+  MessageStatus.NoService,
+  MessageStatus.NullPdu,
+  MessageStatus.RadioOff,
+  MessageStatus.NotAllowed,
+  MessageStatus.NotAllowedAtAll,
+  MessageStatus.RejectedByPhone,
+  MessageStatus.Expired,
+  MessageStatus.NoReport,
+  MessageStatus.NoAck,
+] as const;
+
+const FINAL_FAILURES: ReadonlySet<number> = new Set(FAILURE_STATUSES);
 
 /** The reasons of a 203: whether the phone had reported "sent" before it fell silent. */
 export const NO_REPORT_TAKEN_ERROR = 'taken by the phone, no report in time';

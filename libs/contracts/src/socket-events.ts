@@ -98,3 +98,34 @@ export const DeviceConnectError = {
    */
   rateLimited: 'rate_limited',
 } as const;
+
+/**
+ * Phone → server: each event bound to its payload and to the ack the server answers, as a phone following
+ * the protocol sends them (socket.io's `ClientToServerEvents` for a phone's socket). The `hello` ack is
+ * optional: a phone may ignore the settings it carries.
+ */
+export interface PhoneToServerEvents {
+  [DeviceEvent.hello]: (payload: HelloPayload, ack?: (answer: HelloAck) => void) => void;
+  [DeviceEvent.status]: (payload: StatusPayload | StatusPayload[], ack: (answer: StatusAck) => void) => void;
+  [DeviceEvent.incoming]: (payload: IncomingPayload, ack: (answer: IncomingAck) => void) => void;
+}
+
+/** Server → phone: each event bound to its payload and, for `sms`, the phone's ack. */
+export interface ServerToPhoneEvents {
+  [DeviceEvent.sms]: (payload: SmsPayload, ack: (answer: SmsAck) => void) => void;
+  [DeviceEvent.settings]: (settings: DeviceSettings) => void;
+  [DeviceEvent.goodbye]: (payload: GoodbyePayload) => void;
+}
+
+/** The ack the server answers to a phone event. */
+export type PhoneEventAck<E extends keyof PhoneToServerEvents> = Parameters<
+  NonNullable<Parameters<PhoneToServerEvents[E]>[1]>
+>[0];
+
+/**
+ * The phone events as the server hears them: a payload is whatever arrived (`unknown`) until the server
+ * has checked it, an ack may be missing, and what the server answers is still bound to the event.
+ */
+export type PhoneEventsAsReceived = {
+  [E in keyof PhoneToServerEvents]: (payload: unknown, ack?: (answer: PhoneEventAck<E>) => void) => void;
+};

@@ -6,3 +6,4 @@ export * from './persistence.module';
 export * from './coalescing-batcher';
 export * from './refusal-split';
 export * from './dead-letters';
+export * from './messages/status-sql';

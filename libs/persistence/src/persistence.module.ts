@@ -12,9 +12,9 @@ import { ENTITIES } from './entities';
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions(
           config.databaseUrl,
-          process.env.SMSFLEET_APP ?? 'app',
+          config.app,
           // Only the API's statements are bounded: they serve requests; the other apps' sweeps may be long.
-          process.env.SMSFLEET_APP === 'api' ? config.api.statementTimeoutMs : undefined,
+          config.app === 'api' ? config.api.statementTimeoutMs : undefined,
         ),
         retryAttempts: 3,
         retryDelay: 1_000,

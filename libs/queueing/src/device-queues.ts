@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { BackendFactory, getDefaultBackendFactory, Queue, RedisQueueBackend } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, SendSmsJob } from '@smsfleet/contracts';
+import { DeviceJobName, DeviceQueue } from '@smsfleet/contracts';
+import { DeviceJobData, DeviceJobQueue } from './device-jobs';
 import { DeviceWorker } from './device-worker';
 import { RedisConnections } from './redis-connections';
 
@@ -36,17 +37,17 @@ const nonBlockingBackend: BackendFactory<RedisQueueBackend> = (name, opts, optio
 /** The per-device BullMQ queues: producers (api, scheduler) and the dispatcher's manual workers. */
 @Injectable()
 export class DeviceQueues implements OnApplicationShutdown {
-  private readonly queues = new Map<number, Queue<SendSmsJob>>();
+  private readonly queues = new Map<number, DeviceJobQueue>();
 
   constructor(
     private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  queue(deviceId: number): Queue<SendSmsJob> {
+  queue(deviceId: number): DeviceJobQueue {
     let queue = this.queues.get(deviceId);
     if (!queue) {
-      queue = new Queue<SendSmsJob>(DeviceQueue.name(deviceId), {
+      queue = new Queue<DeviceJobData, unknown, DeviceJobName>(DeviceQueue.name(deviceId), {
         ...DEVICE_QUEUE_OPTIONS,
         connection: this.redis.shared,
         prefix: this.config.redisPrefix,

@@ -2,9 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { newSecret, newSigningKey, sha256Hex } from '@smsfleet/auth';
-import { DeviceRevoked } from '@smsfleet/contracts';
+import { DeviceRevoked, MessageStatus, WAITING_STATUSES } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { DeviceRevocationSignal } from './device-revocation-signal';
+import { statusIn } from '@smsfleet/persistence';
 
 /** The reason of the messages a removal finalises (202: no phone will take them). */
 export const DEVICE_REMOVED_ERROR = 'device removed before a phone took the message';
@@ -76,8 +77,8 @@ export class DeviceRevocation {
       if (removed.length === 0) return undefined;
       const finalised: Array<{ id: number }> = await tx.query(
         `WITH finalised AS (
-           UPDATE messages SET status = 202, status_error = $2, failed_at = now(), updated_at = now()
-            WHERE device_id = $1 AND status IN (1, 3)
+           UPDATE messages SET status = ${MessageStatus.Expired}, status_error = $2, failed_at = now(), updated_at = now()
+            WHERE device_id = $1 AND ${statusIn(WAITING_STATUSES)}
             RETURNING id)
          SELECT id FROM finalised`,
         [ref.deviceId, DEVICE_REMOVED_ERROR],

@@ -1,5 +1,6 @@
-import { Job, JobJson, Worker } from 'bullmq';
-import { SendSmsJob } from '@smsfleet/contracts';
+import { JobJson, Worker } from 'bullmq';
+import { DeviceJobName } from '@smsfleet/contracts';
+import { DeviceJob, DeviceJobData } from './device-jobs';
 
 /** What BullMQ's moveToFinished answers when asked to fetch the next job: [data, id, rate limit, next delayed]. */
 type NextJobReply = [JobJson | undefined, string | undefined, number, number];
@@ -9,20 +10,20 @@ type NextJobReply = [JobJson | undefined, string | undefined, number, number];
  * that save round trips: fetching several jobs at once, and completing a job and fetching the next in one
  * script call (as BullMQ's own processing loop does).
  */
-export class DeviceWorker extends Worker<SendSmsJob> {
+export class DeviceWorker extends Worker<DeviceJobData, unknown, DeviceJobName> {
   /**
    * Up to `count` jobs, highest priority first (FIFO within one). The calls are pipelined on the worker's
    * connection, so Redis runs them in order and the answers keep that order.
    */
-  async fetch(token: string, count: number): Promise<Job<SendSmsJob>[]> {
+  async fetch(token: string, count: number): Promise<DeviceJob[]> {
     const jobs = await Promise.all(
       Array.from({ length: count }, () => this.getNextJob(token, { block: false })),
     );
-    return jobs.filter((job): job is Job<SendSmsJob> => job !== undefined);
+    return jobs.filter((job): job is DeviceJob => job !== undefined);
   }
 
   /** Completes `job` and takes the next one in the same script call; undefined when none is ready. */
-  async completeAndFetch(job: Job<SendSmsJob>, token: string): Promise<Job<SendSmsJob> | undefined> {
+  async completeAndFetch(job: DeviceJob, token: string): Promise<DeviceJob | undefined> {
     const reply = await job.moveToCompleted(undefined, token, true);
     if (!Array.isArray(reply)) return undefined;
     const [data, id, rateLimitDelay, delayUntil] = reply as NextJobReply;

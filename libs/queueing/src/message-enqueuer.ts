@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, JobPriority, SendSmsJob, SimSlot } from '@smsfleet/contracts';
+import { DeviceJobName, DeviceQueue, JobPriority, SendSmsJob, SimSlot } from '@smsfleet/contracts';
 import { CoalescingWriter } from '@smsfleet/persistence';
+import { deviceJob } from './device-jobs';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { WorkSignal } from './work-signal';
@@ -101,17 +102,15 @@ export class MessageEnqueuer {
     }
     await Promise.all(
       [...byDevice].map(([deviceId, list]) => {
-        const jobs = list.map((message) => ({
-          name: 'sms',
-          data: toJob(message),
-          opts: {
+        const jobs = list.map((message) =>
+          deviceJob(DeviceJobName.sms, toJob(message), {
             jobId: DeviceQueue.jobId(message.id),
             priority: message.urgent ? JobPriority.urgent : JobPriority.normal,
             delay: Math.max(0, message.timeToSend.getTime() - now),
             removeOnComplete: FINISHED_JOB_RETENTION,
             removeOnFail: FINISHED_JOB_RETENTION,
-          },
-        }));
+          }),
+        );
         const queue = this.queues.queue(deviceId);
         // One job: a plain add (addBulk wraps even one job in MULTI/EXEC).
         return jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data, jobs[0].opts) : queue.addBulk(jobs);

@@ -2,10 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue } from '@smsfleet/contracts';
+import { DeviceQueue, WAITING_STATUSES } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { enqueueableFrom, MessageEnqueuer, QueueableRow } from './message-enqueuer';
 import { RedisConnections } from './redis-connections';
+import { statusIn } from '@smsfleet/persistence';
 
 const RECONCILE_BATCH = 1_000;
 /** Ids per step of the rebuild's walk over pending messages (at most this many rows checked at once). */
@@ -68,7 +69,7 @@ export class QueueReconciler {
     const returned: unknown[] = await this.db.query(
       `WITH returned AS (
          UPDATE messages SET enqueued_at = NULL
-          WHERE status IN (1, 3) AND enqueued_at IS NOT NULL
+          WHERE ${statusIn(WAITING_STATUSES)} AND enqueued_at IS NOT NULL
             AND time_to_send > now() + make_interval(secs => $1)
          RETURNING id)
        SELECT id FROM returned`,
@@ -80,7 +81,7 @@ export class QueueReconciler {
     // Messages accepted after the start are enqueued by their own request or the outbox sweep; without
     // this bound, a reconcile under live load chases the newest rows and never ends.
     const [{ first, last }]: Array<{ first: number | null; last: number | null }> = await this.db.query(
-      `SELECT min(id) AS first, max(id) AS last FROM messages WHERE status IN (1, 3)`,
+      `SELECT min(id) AS first, max(id) AS last FROM messages WHERE ${statusIn(WAITING_STATUSES)}`,
     );
     // Windows of ids, not `ORDER BY id LIMIT n` after the last one: with a large backlog PostgreSQL
     // answers that by reading every pending row above the cursor and sorting them, once per batch
@@ -93,7 +94,7 @@ export class QueueReconciler {
         `SELECT id, device_id
            FROM (SELECT id, device_id, status, valid_until, time_to_send, enqueued_at
                    FROM messages WHERE id > $1 AND id <= $2 OFFSET 0) AS m
-          WHERE status IN (1, 3) AND valid_until > now()
+          WHERE ${statusIn(WAITING_STATUSES)} AND valid_until > now()
             AND time_to_send <= now() + make_interval(secs => $3)
             AND ($4::timestamptz IS NULL OR enqueued_at IS NULL OR enqueued_at >= $4)`,
         [from, Math.min(from + RECONCILE_WINDOW, last), horizon, since ?? null],
@@ -127,7 +128,7 @@ export class QueueReconciler {
     const rows: QueueableRow[] = await this.db.query(
       `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
          FROM (SELECT * FROM messages WHERE id = ANY($1::bigint[]) OFFSET 0) AS m
-        WHERE status IN (1, 3) AND valid_until > now()
+        WHERE ${statusIn(WAITING_STATUSES)} AND valid_until > now()
           AND time_to_send <= now() + make_interval(secs => $2)
         ORDER BY id`,
       [refs.map((ref) => ref.id), horizon],
@@ -179,7 +180,7 @@ export class QueueReconciler {
         // OFFSET 0: id lookups, not a walk over the partial index of every pending row (PostgreSQL
         // chose that with stale statistics after a bulk insert: 31 ms for a device's 200 ids).
         `SELECT id FROM (SELECT id, device_id, status FROM messages WHERE id = ANY($1::bigint[]) OFFSET 0) AS m
-          WHERE device_id = $2 AND status IN (1, 3)`,
+          WHERE device_id = $2 AND ${statusIn(WAITING_STATUSES)}`,
         [chunk.map((jobId) => DeviceQueue.messageIdOf(jobId)), deviceId],
       );
       const keep = new Set(pending.map((row) => DeviceQueue.jobId(Number(row.id))));

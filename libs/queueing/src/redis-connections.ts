@@ -22,7 +22,7 @@ export class RedisConnections implements OnApplicationShutdown {
     const client = new IORedis(this.config.redisUrl, {
       // Required by BullMQ for connections that workers use; commands wait for a reconnect instead of failing.
       maxRetriesPerRequest: null,
-      connectionName: `smsfleet:${process.env.SMSFLEET_APP ?? 'app'}:${purpose}`,
+      connectionName: `smsfleet:${this.config.app}:${purpose}`,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       ...extra,
     });

@@ -22,7 +22,7 @@ export class TokenRevocationSignal {
    */
   async publish(revoked: TokenRevoked): Promise<boolean> {
     const client = new IORedis(this.config.redisUrl, {
-      connectionName: `smsfleet:${process.env.SMSFLEET_APP ?? 'app'}:token-revocation`,
+      connectionName: `smsfleet:${this.config.app}:token-revocation`,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

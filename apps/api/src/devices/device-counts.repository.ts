@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
+import { WAITING_STATUSES } from '@smsfleet/contracts';
+import { statusIn } from '@smsfleet/persistence';
 
 export interface DeviceCounts {
   waiting: number;
@@ -24,7 +26,7 @@ export class DeviceCountsRepository {
     const rows: Array<{ device_id: number; waiting: number; sent_today: number }> = await this.db.query(
       `SELECT device_id, sum(waiting)::int AS waiting, sum(sent)::int AS sent_today FROM (
          SELECT device_id, count(*) AS waiting, 0 AS sent FROM messages
-          WHERE user_id = $1 AND status IN (1, 3)${device} GROUP BY device_id
+          WHERE user_id = $1 AND ${statusIn(WAITING_STATUSES)}${device} GROUP BY device_id
          UNION ALL
          SELECT device_id, 0, count(*) FROM messages
           WHERE user_id = $1 AND created_at >= $2::timestamptz - make_interval(days => $3)

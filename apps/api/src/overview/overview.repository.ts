@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
+import { MessageStatus, WAITING_STATUSES } from '@smsfleet/contracts';
+import { statusIn, statusIsNot } from '@smsfleet/persistence';
 
 export interface HourStatusCount {
   hour: Date;
@@ -33,7 +35,7 @@ export class OverviewRepository {
          FROM unnest($2::timestamptz[]) AS h(hour)
         CROSS JOIN LATERAL (
           SELECT status, count(*)::int AS count FROM messages
-           WHERE user_id = $1 AND created_at >= h.hour AND created_at < h.hour + interval '1 hour' AND status <> 5
+           WHERE user_id = $1 AND created_at >= h.hour AND created_at < h.hour + interval '1 hour' AND ${statusIsNot(MessageStatus.Income)}
            GROUP BY status) AS c`,
       [account.id, hours],
     );
@@ -43,7 +45,7 @@ export class OverviewRepository {
   async oldestWaiting(account: Account): Promise<OldestWaitingRow | undefined> {
     const rows: OldestWaitingRow[] = await this.db.query(
       `SELECT id, device_id, created_at, time_to_send FROM messages
-        WHERE user_id = $1 AND status IN (1, 3) AND time_to_send <= now()
+        WHERE user_id = $1 AND ${statusIn(WAITING_STATUSES)} AND time_to_send <= now()
         ORDER BY time_to_send, id LIMIT 1`,
       [account.id],
     );

@@ -1,7 +1,7 @@
-import type { Socket } from 'socket.io';
 import type { DeviceWorker } from '@smsfleet/queueing';
 import { DeviceEvent, SendSmsJob, SmsAck, SmsPayload, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
+import type { DeviceSocket } from '../socket/device-socket';
 import { SocketTransport } from '../socket/socket-transport';
 import { CallGate } from './call-gate';
 import { DeviceSession, SessionContext } from './device-session';
@@ -103,7 +103,7 @@ function buildSession(window: number, queueCalls = new CallGate(64), reclaim = a
   for (let i = 0; i < 5; i++) worker.add(false);
   const session = new DeviceSession(
     7,
-    new SocketTransport(phone as unknown as Socket),
+    new SocketTransport(phone as unknown as DeviceSocket),
     worker as unknown as DeviceWorker,
     { delaybetweeneachsms: 0, window },
     context,

@@ -1,5 +1,4 @@
-import { Job } from 'bullmq';
-import { DeviceWorker } from '@smsfleet/queueing';
+import { DeviceJob, DeviceWorker } from '@smsfleet/queueing';
 import { DeviceSettings, MessageStatus, SendSmsJob, SmsPayload, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { toStorableText } from '@smsfleet/validation';
@@ -22,7 +21,7 @@ export interface SessionContext {
 }
 
 interface InFlight {
-  job: Job<SendSmsJob>;
+  job: DeviceJob;
   settled: boolean;
 }
 
@@ -226,7 +225,7 @@ export class DeviceSession {
   }
 
   /** A fetched job: sent, or handed back if the session ended meanwhile, or discarded if Redis lost its data. */
-  private async take(job: Job<SendSmsJob>): Promise<void> {
+  private async take(job: DeviceJob): Promise<void> {
     if (this.closed) {
       await this.requeue(job);
     } else if (!isSendSmsJob(job.data)) {
@@ -267,7 +266,7 @@ export class DeviceSession {
     );
   }
 
-  private dispatch(job: Job<SendSmsJob>): void {
+  private dispatch(job: DeviceJob): void {
     const entry: InFlight = { job, settled: false };
     this.inFlight.set(job.id as string, entry);
     const data = job.data;
@@ -365,7 +364,7 @@ export class DeviceSession {
    */
   private async record(entry: InFlight, report: StatusReport): Promise<void> {
     let refilled = false;
-    let next: Job<SendSmsJob> | undefined;
+    let next: DeviceJob | undefined;
     try {
       // A Redis refusing writes for a moment (full: F10) must not leave the job active until its lock
       // expires: the phone has the message, so a few quick retries save a resend and a stalled job.
@@ -415,7 +414,7 @@ export class DeviceSession {
    * A job whose data Redis lost (keys deleted while it moved): nothing to send. It goes away so that
    * `reconcile`, which decides from PostgreSQL, can queue the message again.
    */
-  private async discardBroken(job: Job<SendSmsJob>): Promise<void> {
+  private async discardBroken(job: DeviceJob): Promise<void> {
     this.context.log.warn(
       { deviceId: this.deviceId, jobId: job.id },
       'job without its data (Redis lost it); discarded, run reconcile to queue the message again',
@@ -440,7 +439,7 @@ export class DeviceSession {
     }
   }
 
-  private async requeue(job: Job<SendSmsJob>): Promise<void> {
+  private async requeue(job: DeviceJob): Promise<void> {
     try {
       await job.moveToWait(this.token);
     } catch (error) {

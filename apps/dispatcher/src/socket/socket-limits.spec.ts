@@ -1,8 +1,8 @@
-import type { Socket } from 'socket.io';
 import { loadConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
 import { AddressWindows } from '../limits/address-windows';
 import { PhoneLimits } from '../limits/phone-limits.service';
+import type { DeviceSocket } from './device-socket';
 import { limitEvents } from './socket-limits';
 
 type Middleware = (packet: unknown[], next: () => void) => void;
@@ -19,7 +19,7 @@ function fakeSocket() {
     emit: (...args: unknown[]) => record.emitted.push(args),
     disconnect: () => record.disconnected++,
   };
-  return { socket: socket as unknown as Socket, record };
+  return { socket: socket as unknown as DeviceSocket, record };
 }
 
 describe('limitEvents', () => {

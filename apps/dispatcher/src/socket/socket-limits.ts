@@ -1,6 +1,6 @@
-import type { Socket } from 'socket.io';
 import { DeviceEvent, GoodbyePayload, RateLimitedAck } from '@smsfleet/contracts';
 import { EventKind, PhoneLimits } from '../limits/phone-limits.service';
+import type { DeviceSocket } from './device-socket';
 
 /** Refusals are counted over this long; a phone past `refusalsBeforeGoodbye` within it is sent away. */
 export const REFUSALS_WINDOW_MS = 10_000;
@@ -30,7 +30,7 @@ function costOf(event: unknown, args: unknown[]): { kind: EventKind; cost: numbe
  * its handshakes are refused until `retryAfterMs` has passed (docs/device-protocol.md §3a).
  */
 export function limitEvents(
-  socket: Socket,
+  socket: DeviceSocket,
   deviceId: number,
   address: string,
   limits: PhoneLimits,
@@ -56,10 +56,7 @@ export function limitEvents(
     sentAway = true;
     const retryAfterMs = limits.limits.goodbyeRetryAfterMs;
     const goodbye: GoodbyePayload = { reason: 'rate_limited', retryAfterMs };
-    (socket as unknown as { emit(event: string, payload: GoodbyePayload): void }).emit(
-      DeviceEvent.goodbye,
-      goodbye,
-    );
+    socket.emit(DeviceEvent.goodbye, goodbye);
     onSentAway(retryAfterMs);
     // The goodbye leaves first: engine.io flushes what it holds before it closes the transport.
     socket.disconnect(true);

@@ -1,12 +1,12 @@
-import type { Socket } from 'socket.io';
 import { DeviceEvent, DeviceSettings, SmsAck, SmsPayload } from '@smsfleet/contracts';
 import { DeliveryAnswer, SessionTransport } from '../session/session-transport';
+import type { DeviceSocket } from './device-socket';
 
 /** A phone speaking our socket.io protocol (docs/device-protocol.md): each message an `sms` event with an ack. */
 export class SocketTransport implements SessionTransport {
   readonly ready = true;
 
-  constructor(readonly socket: Socket) {}
+  constructor(readonly socket: DeviceSocket) {}
 
   get connectionId(): string {
     return this.socket.id;

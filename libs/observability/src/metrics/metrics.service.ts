@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Refreshes gauges that are read on demand (queue depths, …) just before a scrape. */
@@ -178,8 +179,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    this.registry.setDefaultLabels({ app: process.env.SMSFLEET_APP ?? 'app' });
+  /** Without a configuration (a unit test's own instance) the metrics are labelled `app`. */
+  constructor(@Optional() @Inject(APP_CONFIG) config?: AppConfig) {
+    this.registry.setDefaultLabels({ app: config?.app ?? 'app' });
     // Standard names (process_*, nodejs_*), as the usual Node.js dashboards expect them.
     collectDefaultMetrics({ register: this.registry });
   }
