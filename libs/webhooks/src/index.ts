@@ -1,1 +1,2 @@
 export * from './webhook-url';
+export * from './address-policy';
