@@ -2,3 +2,4 @@ export * from './webhook-url';
 export * from './address-policy';
 export * from './retry-after';
 export * from './safe-http-client';
+export * from './signature';
