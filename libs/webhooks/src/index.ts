@@ -3,3 +3,4 @@ export * from './address-policy';
 export * from './retry-after';
 export * from './safe-http-client';
 export * from './signature';
+export * from './retry-policy';
