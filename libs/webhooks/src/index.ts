@@ -4,3 +4,4 @@ export * from './retry-after';
 export * from './safe-http-client';
 export * from './signature';
 export * from './retry-policy';
+export * from './webhook-event';
