@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +205,45 @@ describe('SafeHttpClient against real receivers', () => {
     const outcome = await client(true).postJson(url, json);
     expect(outcome).toMatchObject({ kind: 'failed' });
     expect(outcome.error).toMatch(/^ECONNREFUSED/);
+  });
+
+  it('retries once on a fresh connection when a reused keep-alive one was closed under it', async () => {
+    // A raw server that answers the first request of a connection with keep-alive, then drops the
+    // connection on its second request unanswered: what a server closing an idle socket looks like.
+    let connections = 0;
+    let requests = 0;
+    const server = net.createServer((socket) => {
+      connections += 1;
+      let seen = 0;
+      socket.on('data', (data) => {
+        if (!data.toString().startsWith('POST ')) return;
+        requests += 1;
+        seen += 1;
+        if (seen === 1)
+          socket.write('HTTP/1.1 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok');
+        else socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const pooled = client(true);
+      expect(await pooled.postJson(url, json)).toMatchObject({ kind: 'delivered' });
+      expect(await pooled.postJson(url, json)).toMatchObject({ kind: 'delivered', responseBody: 'ok' });
+      expect({ connections, requests }).toEqual({ connections: 2, requests: 3 });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers a header value Node refuses (CR/LF) as a failure, never a throw', async () => {
+    const server = await receiver((_req, res) => res.end());
+    const outcome = await client(true).postJson(server.url(), json, {
+      'smsfleet-event-id': 'a\r\nx-injected: 1',
+    });
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.error).toMatch(/^request not sent: /);
+    expect(server.bodies).toHaveLength(0);
   });
 
   it('refuses an invalid URL without sending anything', async () => {

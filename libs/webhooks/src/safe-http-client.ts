@@ -155,22 +155,28 @@ export class SafeHttpClient {
         for (const timer of timers) clearTimeout(timer);
         settle({ result, staleSocket });
       };
-      const request = (secure ? https : http).request({
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port,
-        path: url.path,
-        method: 'POST',
-        agent: secure ? this.httpsAgent : this.httpAgent,
-        lookup: (hostname: string, options: { all?: boolean }, callback: LookupCallback) =>
-          this.checkedLookup(hostname, options, callback),
-        headers: {
-          'content-type': 'application/json',
-          'content-length': String(payload.length),
-          'user-agent': this.userAgent,
-          ...headers,
-        },
-      });
+      let request: http.ClientRequest;
+      try {
+        request = (secure ? https : http).request({
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: url.port,
+          path: url.path,
+          method: 'POST',
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          lookup: (hostname: string, options: { all?: boolean }, callback: LookupCallback) =>
+            this.checkedLookup(hostname, options, callback),
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(payload.length),
+            'user-agent': this.userAgent,
+            ...headers,
+          },
+        });
+      } catch (error) {
+        // Node checks header names and values synchronously (CR/LF, non-Latin-1): a caller's bug, no retry helps.
+        return finish({ kind: 'failed', error: `request not sent: ${(error as Error).message}` });
+      }
 
       const remaining = Math.max(0, deadline - performance.now());
       timers.push(
