@@ -104,6 +104,15 @@ describe('SafeHttpClient against real receivers', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('lets a slow answer within the deadline finish, however short the idle-socket timeout', async () => {
+    const server = await receiver((_req, res) => {
+      setTimeout(() => res.writeHead(200).end('late'), 600);
+    });
+    const outcome = await client(true, { timeoutMs: 3000, idleSocketMs: 100 }).postJson(server.url(), json);
+    expect(outcome).toMatchObject({ kind: 'delivered', responseBody: 'late' });
+    expect(outcome.latencyMs).toBeGreaterThanOrEqual(590);
+  });
+
   it('answers 500 as failed and 410 as gone', async () => {
     const server = await receiver((req, res) => res.writeHead(req.url === '/gone' ? 410 : 500).end('boom'));
     expect(await client(true).postJson(server.url('/err'), json)).toMatchObject({
