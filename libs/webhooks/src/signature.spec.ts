@@ -95,18 +95,21 @@ describe('signature against independent implementations', () => {
   const hasPython = python.status === 0;
   if (!hasPython)
     console.warn('python3 not found: the Python hmac cross-check is skipped, openssl still ran');
-  (hasPython ? it : it.skip)("matches python3's hmac module, and python verifies our header", () => {
-    const script = [
-      'import hmac, hashlib, sys',
-      'secret, header, body = sys.argv[1], sys.argv[2], sys.stdin.buffer.read()',
-      'parts = [p.split("=", 1) for p in header.split(",")]',
-      't = [v for k, v in parts if k == "t"][0]',
-      'expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()',
-      'ok = any(hmac.compare_digest(expected, v) for k, v in parts if k == "v1")',
-      'print(expected, ok)',
-    ].join('\n');
-    const header = signatureHeader(body, [oldSecret, secret], t);
-    const out = execFileSync('python3', ['-c', script, secret, header], { input: Buffer.from(body) });
-    expect(out.toString().trim()).toBe(`${ours} True`);
-  });
+  (hasPython || process.env.CI ? it : it.skip)(
+    "matches python3's hmac module, and python verifies our header",
+    () => {
+      const script = [
+        'import hmac, hashlib, sys',
+        'secret, header, body = sys.argv[1], sys.argv[2], sys.stdin.buffer.read()',
+        'parts = [p.split("=", 1) for p in header.split(",")]',
+        't = [v for k, v in parts if k == "t"][0]',
+        'expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()',
+        'ok = any(hmac.compare_digest(expected, v) for k, v in parts if k == "v1")',
+        'print(expected, ok)',
+      ].join('\n');
+      const header = signatureHeader(body, [oldSecret, secret], t);
+      const out = execFileSync('python3', ['-c', script, secret, header], { input: Buffer.from(body) });
+      expect(out.toString().trim()).toBe(`${ours} True`);
+    },
+  );
 });
