@@ -41,6 +41,7 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
     system = await TestSystem.start(['api'], {
       RATE_LIMIT_FAILED_LOGINS_PER_EMAIL: '3',
       API_TRUST_PROXY: '1',
+      CONTACTS_MAX_PER_ACCOUNT: '1500',
     });
     account = system.createAccount();
     deviceId = (await registerPhone(system.apiUrl, account.email, account.password, 'dashboard phone'))
@@ -214,6 +215,90 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
     expect(phoneToken.body.phone_token).toEqual(expect.any(String));
   });
 
+  it('imports contacts with a tag, all or none, naming every bad row; the cap counts the whole chunk', async () => {
+    const headers = { authorization: `Bearer ${account.token}` };
+    const tag = await request('/getdata/savetag', { method: 'POST', body: { title: 'import' }, headers });
+    const tagId = tag.body.tag_id as number;
+    const rows = Array.from({ length: 1_000 }, (_, i) => ({
+      phone: `+4915760${String(i).padStart(6, '0')}`,
+      name: `n${i}`,
+    }));
+    const kept = async () =>
+      (
+        await system.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM contacts c JOIN contact_tags t ON t.contact_id = c.id
+            WHERE c.user_id = (SELECT id FROM users WHERE email = $1) AND t.tag_id = $2`,
+          [account.email, tagId],
+        )
+      )[0].count;
+
+    const bad = rows.map((row) => ({ ...row }));
+    bad[10].phone = 'call me';
+    (bad as unknown[])[500] = ['+4915700000000'];
+    const refused = await request('/v1/contacts/import', {
+      method: 'POST',
+      body: { tag_id: tagId, contacts: bad },
+      headers,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      error: 1,
+      code: 'validation',
+      errors: [
+        { index: 10, field: 'phone' },
+        { index: 500, field: 'item' },
+      ],
+    });
+    expect(await kept()).toBe(0);
+
+    const saved = await request('/v1/contacts/import', {
+      method: 'POST',
+      body: { tag_id: tagId, contacts: rows },
+      headers,
+    });
+    expect(saved.body).toEqual({
+      error: 0,
+      message: 'OK',
+      tag_id: tagId,
+      saved: 1_000,
+      created: 1_000,
+      max_rows: 1_000,
+    });
+    expect(await kept()).toBe(1_000);
+    // Again, with one name changed: no new contact, the new name kept.
+    rows[0].name = 'renamed';
+    const again = await request('/v1/contacts/import', {
+      method: 'POST',
+      body: { tag_id: tagId, contacts: rows },
+      headers,
+    });
+    expect(again.body).toMatchObject({ saved: 1_000, created: 0 });
+    const [first] = await system.query<{ name: string }>(
+      `SELECT name FROM contacts WHERE user_id = (SELECT id FROM users WHERE email = $1) AND phone = $2`,
+      [account.email, rows[0].phone],
+    );
+    expect(first.name).toBe('renamed');
+
+    // CONTACTS_MAX_PER_ACCOUNT is 1,500 here: 600 new numbers do not fit beside the 1,000, none is saved.
+    const more = Array.from({ length: 600 }, (_, i) => ({ phone: `+4915761${String(i).padStart(6, '0')}` }));
+    const overCap = await request('/v1/contacts/import', {
+      method: 'POST',
+      body: { tag_id: tagId, contacts: more },
+      headers,
+    });
+    expect(overCap.body).toMatchObject({ error: 1, code: 'validation' });
+    expect(overCap.body.message).toContain('this import adds 600 new numbers, more than the 1500 allowed');
+    expect(await kept()).toBe(1_000);
+
+    const other = system.createAccount();
+    const foreign = await request('/v1/contacts/import', {
+      method: 'POST',
+      body: { tag_id: tagId, contacts: rows.slice(0, 1) },
+      headers: { authorization: `Bearer ${other.token}` },
+    });
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'not_found']);
+  });
+
   it('serves the dashboard at its pages only: API routes, unknown paths and /metrics stay the API’s', async () => {
     for (const page of ['/', '/messages', '/messages/12', '/devices/add', '/send/bulk', '/account']) {
       const answer = await request(page);
@@ -275,6 +360,9 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
       ['/v1/session', { email: ['a'], password: { x: 1 } }],
       ['/v1/session', { email: 'x@example.com' }],
       [`/v1/devices/${deviceId}/settings`, { window: 0 }],
+      ['/v1/contacts/import', { tag_id: 1, contacts: 'x' }],
+      ['/v1/contacts/import', { tag_id: 'x', contacts: [] }],
+      ['/v1/contacts/import', { tag_id: 1, contacts: [{ phone: '\u0000' }] }],
     ];
     for (const [path, body] of posts) {
       const answer = await request(path, { method: 'POST', body, headers });
@@ -306,6 +394,7 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
       ['/v1/account/phone-token', 'get'],
       ['/v1/tags', 'get'],
       ['/v1/contacts', 'get'],
+      ['/v1/contacts/import', 'post'],
       ['/v1/newsletters', 'get'],
       ['/getdata/addsms', 'post'],
       ['/getdata/addalotofsms', 'post'],

@@ -308,6 +308,17 @@ describe('dashboard in a real browser', () => {
     await page.getByLabel('New tag').fill('VIP');
     await page.getByRole('button', { name: 'Create tag' }).click();
     await page.getByRole('listitem').getByText('VIP').waitFor();
+    // 1,500 rows after a header: two requests of the import route.
+    const dir = mkdtempSync(join(tmpdir(), 'smsfleet-contacts-'));
+    try {
+      const people = Array.from({ length: 1_500 }, (_, i) => [`+49157${30_000_000 + i}`, `Person ${i}`]);
+      writeFileSync(join(dir, 'contacts.csv'), csv([['phone', 'name'], ...people]));
+      await page.getByLabel('Tag for the imported contacts').selectOption({ label: 'VIP' });
+      await page.getByLabel(/^CSV file/).setInputFiles(join(dir, 'contacts.csv'));
+      await page.getByTestId('import-progress').getByText('1500 of 1500 saved (1500 new)').waitFor();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     await shot('contacts');
   });
 

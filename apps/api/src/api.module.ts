@@ -48,6 +48,9 @@ import { AccountController } from './account/account.controller';
 import { AccountRepository } from './account/account.repository';
 import { ContactListsController } from './contacts/contact-lists.controller';
 import { ContactListsRepository } from './contacts/contact-lists.repository';
+import { ContactImportController } from './contacts/contact-import.controller';
+import { ContactImportRepository } from './contacts/contact-import.repository';
+import { ContactImportService } from './contacts/contact-import.service';
 
 @Module({
   imports: [
@@ -76,6 +79,7 @@ import { ContactListsRepository } from './contacts/contact-lists.repository';
     DeviceListController,
     AccountController,
     ContactListsController,
+    ContactImportController,
   ],
   providers: [
     SendCapabilities,
@@ -105,6 +109,8 @@ import { ContactListsRepository } from './contacts/contact-lists.repository';
     DeviceCountsRepository,
     AccountRepository,
     ContactListsRepository,
+    ContactImportRepository,
+    ContactImportService,
   ],
 })
 export class ApiModule {}

@@ -329,6 +329,45 @@ export function v1Paths(): PathsObject {
         },
       ),
     },
+    '/v1/contacts/import': {
+      post: op(
+        'contacts',
+        'Up to 1,000 contacts saved with one tag, all or none (a CSV goes in chunks); every bad row named in `errors`',
+        json('Saved: how many numbers, and how many were new.', {
+          error: 0,
+          message: 'OK',
+          tag_id: 3,
+          saved: 998,
+          created: 950,
+          max_rows: 1000,
+        }),
+        {
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['tag_id', 'contacts'],
+                  properties: {
+                    tag_id: { type: 'integer' },
+                    contacts: {
+                      type: 'array',
+                      maxItems: 1000,
+                      items: {
+                        type: 'object',
+                        required: ['phone'],
+                        properties: { phone: { type: 'string' }, name: { type: 'string', maxLength: 255 } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: { '404': notFound },
+        },
+      ),
+    },
     '/v1/newsletters': {
       get: op(
         'contacts',
