@@ -48,6 +48,9 @@ import { AccountController } from './account/account.controller';
 import { AccountRepository } from './account/account.repository';
 import { ContactListsController } from './contacts/contact-lists.controller';
 import { ContactListsRepository } from './contacts/contact-lists.repository';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksRepository } from './webhooks/webhooks.repository';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 @Module({
   imports: [
@@ -76,6 +79,7 @@ import { ContactListsRepository } from './contacts/contact-lists.repository';
     DeviceListController,
     AccountController,
     ContactListsController,
+    WebhooksController,
   ],
   providers: [
     SendCapabilities,
@@ -105,6 +109,8 @@ import { ContactListsRepository } from './contacts/contact-lists.repository';
     DeviceCountsRepository,
     AccountRepository,
     ContactListsRepository,
+    WebhooksRepository,
+    WebhooksService,
   ],
 })
 export class ApiModule {}
