@@ -51,6 +51,9 @@ import { ContactListsRepository } from './contacts/contact-lists.repository';
 import { ContactImportController } from './contacts/contact-import.controller';
 import { ContactImportRepository } from './contacts/contact-import.repository';
 import { ContactImportService } from './contacts/contact-import.service';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksRepository } from './webhooks/webhooks.repository';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 @Module({
   imports: [
@@ -80,6 +83,7 @@ import { ContactImportService } from './contacts/contact-import.service';
     AccountController,
     ContactListsController,
     ContactImportController,
+    WebhooksController,
   ],
   providers: [
     SendCapabilities,
@@ -111,6 +115,8 @@ import { ContactImportService } from './contacts/contact-import.service';
     ContactListsRepository,
     ContactImportRepository,
     ContactImportService,
+    WebhooksRepository,
+    WebhooksService,
   ],
 })
 export class ApiModule {}

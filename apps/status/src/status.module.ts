@@ -4,10 +4,17 @@ import { HealthModule, LoggingModule } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { StatusInboxDrain } from './status-inbox-drain.service';
 import { StatusWriter } from './status-writer.service';
+import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
 
-/** Applies the status inbox to the messages (ADR 1801); PostgreSQL only. */
+/** Applies the status inbox to the messages (ADR 1801) and delivers webhooks; PostgreSQL only. */
 @Module({
-  imports: [ConfigModule, LoggingModule.forApp('status'), PersistenceModule, HealthModule],
+  imports: [
+    ConfigModule,
+    LoggingModule.forApp('status'),
+    PersistenceModule,
+    HealthModule,
+    WebhookDeliveryModule.forConfig(),
+  ],
   providers: [StatusWriter, StatusInboxDrain],
 })
 export class StatusModule {}

@@ -85,6 +85,7 @@ export interface AppConfig {
   devices: { defaultWindow: number; maxPerAccount: number };
   /** Contacts (numbers) an account may keep: each newsletter to them becomes one message per contact. */
   contacts: { maxPerAccount: number; maxTagsPerAccount: number };
+  webhooks: WebhooksConfig;
   /** On SIGTERM, readiness turns red and the app keeps serving this long before it stops. */
   readinessDrainMs: number;
   /**
@@ -150,6 +151,29 @@ export interface PhoneLimitsConfig {
   /** SMSGate event streams open on one node, and from one address. */
   streamsPerNode: number;
   streamsPerAddress: number;
+}
+
+/** Webhooks (docs/webhooks.md): subscriptions (api) and their delivery worker (status app). */
+export interface WebhooksConfig {
+  /** Whether this process delivers (the status app by default; `off` to run delivery as its own deployment). */
+  delivery: boolean;
+  /** Operator setting: deliver to loopback, private and link-local addresses (tests, LAN installs). */
+  allowPrivateTargets: boolean;
+  /** One POST: connect, send, answer. */
+  timeoutMs: number;
+  /** First retry's ceiling, doubling per attempt (full jitter), up to retryMaxDelayMs. */
+  retryBaseMs: number;
+  retryMaxDelayMs: number;
+  /** A delivery is given up this long after its first attempt. */
+  retryWindowMs: number;
+  /** A subscription whose every delivery failed this long is disabled. */
+  disableAfterMs: number;
+  /** Subscriptions one account may have. */
+  maxPerAccount: number;
+  /** How often an idle worker looks for due deliveries. */
+  pollMs: number;
+  /** Deliveries one worker process sends at once. */
+  concurrency: number;
 }
 
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
@@ -296,6 +320,7 @@ export function loadConfig(
       maxPerAccount: read.int('CONTACTS_MAX_PER_ACCOUNT', 100_000, 1, 100_000_000),
       maxTagsPerAccount: read.int('TAGS_MAX_PER_ACCOUNT', 10_000, 1, 10_000_000),
     },
+    webhooks: readWebhooks(read),
     readinessDrainMs: read.int('READINESS_DRAIN_MS', 0, 0, 60_000),
     monitoringPort: read.port('MONITORING_PORT', 0),
     uploads: readUploads(read, `http://${api.host}:${api.port}`),
@@ -305,6 +330,27 @@ export function loadConfig(
       writable: read.flag('ADMIN_QUEUES_WRITABLE', false),
     },
   };
+}
+
+function readWebhooks(read: EnvReader): WebhooksConfig {
+  const seconds = (name: string, fallback: number, min: number, max: number) =>
+    read.int(name, fallback, min, max) * 1_000;
+  const delivery = read.oneOf('WEBHOOK_DELIVERY', 'on', ['on', 'off'] as const);
+  const config: WebhooksConfig = {
+    delivery: delivery === 'on',
+    allowPrivateTargets: read.flag('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    timeoutMs: seconds('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60),
+    retryBaseMs: seconds('WEBHOOK_RETRY_BASE_SECONDS', 10, 1, 3_600),
+    retryMaxDelayMs: seconds('WEBHOOK_RETRY_MAX_DELAY_SECONDS', 3_600, 1, 86_400),
+    retryWindowMs: seconds('WEBHOOK_RETRY_WINDOW_SECONDS', 259_200, 1, 30 * 86_400),
+    disableAfterMs: seconds('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 30 * 86_400),
+    maxPerAccount: read.int('WEBHOOKS_MAX_PER_ACCOUNT', 20, 1, 1_000),
+    pollMs: read.int('WEBHOOK_POLL_MS', 250, 10, 60_000),
+    concurrency: read.int('WEBHOOK_CONCURRENCY', 16, 1, 1_000),
+  };
+  if (config.retryMaxDelayMs < config.retryBaseMs)
+    throw new ConfigError('WEBHOOK_RETRY_MAX_DELAY_SECONDS', 'must be at least WEBHOOK_RETRY_BASE_SECONDS');
+  return config;
 }
 
 function readUploads(read: EnvReader, apiUrl: string): UploadsConfig {

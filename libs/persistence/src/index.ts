@@ -7,3 +7,5 @@ export * from './coalescing-batcher';
 export * from './refusal-split';
 export * from './dead-letters';
 export * from './messages/status-sql';
+export * from './webhooks/webhook-events';
+export * from './webhooks/webhook-deliveries';

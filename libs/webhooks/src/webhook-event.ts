@@ -194,3 +194,44 @@ export function deviceEvent(
     data: { device_id: device.id, title: device.title, online, lastseen: device.lastSeen.toISOString() },
   };
 }
+
+/** `webhook.test`: sent on demand to one subscription (POST /v1/webhooks/:id/test), never by a change. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+export interface WebhookTestEvent {
+  id: string;
+  type: typeof TEST_EVENT_TYPE;
+  occurred_at: string;
+  account_id: number;
+  data: { webhook_id: number; message: string };
+}
+
+/** Any body a delivery carries. */
+export type AnyWebhookEvent = WebhookEvent | WebhookTestEvent;
+
+export function testEvent(
+  webhookId: number,
+  accountId: number,
+  occurredAt: Date = new Date(),
+  id: string = randomUUID(),
+): WebhookTestEvent {
+  return {
+    id,
+    type: TEST_EVENT_TYPE,
+    occurred_at: occurredAt.toISOString(),
+    account_id: accountId,
+    data: { webhook_id: webhookId, message: 'A test event from smsfleet: your endpoint is reachable.' },
+  };
+}
+
+/** The message an event is about (its deliveries to one subscription go out in order), if any. */
+export function eventMessageId(event: AnyWebhookEvent): number | null {
+  return event.type.startsWith('message.') ? (event.data as WebhookMessageData).id : null;
+}
+
+/** The device an event is about, for the subscriptions' device filter; null matches every filter. */
+export function eventDeviceId(event: AnyWebhookEvent): number | null {
+  if (event.type.startsWith('message.')) return (event.data as WebhookMessageData).deviceid;
+  if (event.type.startsWith('device.')) return (event.data as WebhookDeviceData).device_id;
+  return null;
+}

@@ -87,8 +87,192 @@ const FILTERS: ParameterObject[] = [
   query('cursor', 'string', 'The previous page’s `next_cursor` (opaque); absent: the first page.'),
 ];
 
+const WEBHOOK = {
+  id: 4,
+  url: 'https://example.com/smsfleet',
+  description: 'CRM',
+  events: ['message.sent', 'message.delivered', 'message.failed'],
+  device_ids: null,
+  state: 'active',
+  paused: false,
+  disabled_at: null,
+  disabled_reason: null,
+  failing_since: null,
+  previous_secret_expires_at: null,
+  created_at: ISO,
+  updated_at: ISO,
+};
+const WEBHOOK_EVENTS = [
+  'message.taken',
+  'message.sent',
+  'message.delivered',
+  'message.failed',
+  'message.incoming',
+  'device.online',
+  'device.offline',
+];
+const webhookBody = (required: string[]) => ({
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object' as const,
+        required,
+        properties: {
+          url: {
+            type: 'string' as const,
+            description: 'http(s), absolute, ≤ 2,048 characters, no user:password, no #fragment',
+          },
+          events: {
+            type: 'array' as const,
+            items: { type: 'string' as const, enum: WEBHOOK_EVENTS },
+            description: 'Also comma-separated text.',
+          },
+          device_ids: {
+            type: 'array' as const,
+            items: { type: 'integer' as const },
+            description: 'Only events of these devices (yours); empty or absent: every device.',
+          },
+          description: { type: 'string' as const },
+          paused: { type: 'boolean' as const, description: '`false` also resumes a disabled subscription.' },
+        },
+      },
+    },
+  },
+});
+const hookId = idIn('webhook');
+const updateWebhook = () =>
+  op(
+    'webhooks',
+    'Change url, events, device_ids, description; `paused` true/false (false also lifts a disable)',
+    json('The subscription now.', { error: 0, message: 'OK', webhook: WEBHOOK }),
+    { parameters: [hookId], requestBody: webhookBody([]), responses: { '404': notFound } },
+  );
+
+function webhookPaths(): PathsObject {
+  return {
+    '/v1/webhooks': {
+      post: op(
+        'webhooks',
+        'Subscribe a URL to events (docs/webhooks.md); the signing `secret` is answered this once. At most WEBHOOKS_MAX_PER_ACCOUNT (20) per account',
+        json('The subscription with its secret.', {
+          error: 0,
+          message: 'OK',
+          webhook: { ...WEBHOOK, secret: 'whsec_…' },
+        }),
+        { requestBody: webhookBody(['url', 'events']) },
+      ),
+      get: op(
+        'webhooks',
+        'Your webhook subscriptions (never their secrets)',
+        json('The subscriptions.', { error: 0, message: 'OK', webhooks: [WEBHOOK] }),
+      ),
+    },
+    '/v1/webhooks/{id}': {
+      get: op('webhooks', 'One subscription', json('It.', { error: 0, message: 'OK', webhook: WEBHOOK }), {
+        parameters: [hookId],
+        responses: { '404': notFound },
+      }),
+      post: updateWebhook(),
+      patch: updateWebhook(),
+      delete: op(
+        'webhooks',
+        'End a subscription; its undelivered events are dropped',
+        json('Deleted.', { error: 0, message: 'OK', webhook_id: 4 }),
+        { parameters: [hookId], responses: { '404': notFound } },
+      ),
+    },
+    '/v1/webhooks/{id}/secret': {
+      post: op(
+        'webhooks',
+        'Rotate the signing secret: the new one is answered once; the old one keeps signing beside it for `grace_seconds` (0–604,800, default 86,400)',
+        json('The subscription with its new secret.', {
+          error: 0,
+          message: 'OK',
+          webhook: { ...WEBHOOK, secret: 'whsec_…', previous_secret_expires_at: ISO },
+        }),
+        {
+          parameters: [hookId],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { grace_seconds: { type: 'integer' } } },
+              },
+            },
+          },
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/webhooks/{id}/deliveries': {
+      get: op(
+        'webhooks',
+        'Deliveries of a subscription, newest first: attempts, last status code, error, latency, next retry',
+        json('A page; `next_before` null on the last.', {
+          error: 0,
+          message: 'OK',
+          deliveries: [
+            {
+              id: 981,
+              event_id: '0b7e2c52-1f0a-4c55-9f61-6c1e7d1f3a90',
+              event_type: 'message.delivered',
+              occurred_at: ISO,
+              status: 'failed',
+              attempts: 2,
+              last_status_code: 503,
+              last_error: 'HTTP 503',
+              last_latency_ms: 41,
+              first_attempt_at: ISO,
+              last_attempt_at: ISO,
+              next_attempt_at: ISO,
+              delivered_at: null,
+              created_at: ISO,
+            },
+          ],
+          next_before: null,
+        }),
+        {
+          parameters: [
+            hookId,
+            query('before', 'integer', 'The previous page’s `next_before`.'),
+            query('limit', 'integer', '1–100 (default 50).'),
+            query('status', 'string', '`pending`, `failed` (retrying), `delivered` or `dead` (given up).'),
+          ],
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/webhooks/{id}/redeliver': {
+      post: op(
+        'webhooks',
+        'Send again now, with the same event id: one delivery (`delivery_id`), or every failed and given-up one',
+        json('How many were queued again.', { error: 0, message: 'OK', redelivered: 3 }),
+        {
+          parameters: [hookId],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { delivery_id: { type: 'integer' } } },
+              },
+            },
+          },
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/webhooks/{id}/test': {
+      post: op(
+        'webhooks',
+        'Queue a `webhook.test` event to this subscription now',
+        json('Its event id.', { error: 0, message: 'OK', event_id: '0b7e2c52-1f0a-4c55-9f61-6c1e7d1f3a90' }),
+        { parameters: [hookId], responses: { '404': notFound } },
+      ),
+    },
+  };
+}
+
 export function v1Paths(): PathsObject {
   return {
+    ...webhookPaths(),
     '/v1/session': {
       post: {
         tags: ['session'],

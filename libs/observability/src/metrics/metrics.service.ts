@@ -99,6 +99,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // webhooks (the delivery worker, in the status app by default)
+  readonly webhookEventsPending = new Gauge({
+    name: 'smsfleet_webhook_events_pending',
+    help: 'Webhook deliveries not yet delivered (waiting for a first attempt or a retry) of active subscriptions.',
+    registers: [this.registry],
+  });
+  readonly webhookOldestPending = new Gauge({
+    name: 'smsfleet_webhook_oldest_pending_seconds',
+    help: 'Age of the oldest undelivered webhook delivery of an active subscription (0 when none).',
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'smsfleet_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered, gone (410), failed, refused (address policy), given_up.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliverySeconds = new Histogram({
+    name: 'smsfleet_webhook_delivery_seconds',
+    help: 'Duration of one webhook POST, from the start of the call to its outcome.',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
   // scheduling (scheduler)
   readonly scheduleLateness = new Histogram({
     name: 'smsfleet_schedule_lateness_seconds',

@@ -16,6 +16,7 @@ import { StatusInbox1765300000000 } from './1765300000000-status-inbox';
 import { DeadLetters1765300100000 } from './1765300100000-dead-letters';
 import { DashboardSessions1765320000000 } from './1765320000000-dashboard-sessions';
 import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-by-hour-and-status';
+import { Webhooks1765400000000 } from './1765400000000-webhooks';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   DeadLetters1765300100000,
   DashboardSessions1765320000000,
   MessagesByHourAndStatus1765320100000,
+  Webhooks1765400000000,
 ];

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import {
+  claimDueDeliveries,
+  dropDatabase,
+  recordDelivered,
+  recordFailedAttempt,
+  recordWebhookEvents,
+  runMigrations,
+} from '@smsfleet/persistence';
+import { deviceEvent, messageEvent, WebhookEvent, WebhookMessageRow } from '@smsfleet/webhooks';
+
+/**
+ * The outbox against a real PostgreSQL: the fan-out of recordWebhookEvents (filters by account, event type
+ * and device; unmatched events not stored) and the worker's claim (order per message per subscription,
+ * leases, and two connections claiming at once never taking the same delivery).
+ */
+const BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+describe('webhook outbox (recordWebhookEvents and the claim)', () => {
+  const url = new URL(BASE);
+  url.pathname = `/smsfleet_test_outbox_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = url.toString();
+  let db: Client;
+  let other: Client;
+  let alice: number;
+  let bob: number;
+  let aliceDevice: number;
+  let aliceOtherDevice: number;
+
+  beforeAll(async () => {
+    await runMigrations(databaseUrl);
+    db = new Client({ connectionString: databaseUrl });
+    other = new Client({ connectionString: databaseUrl });
+    await Promise.all([db.connect(), other.connect()]);
+    [alice, bob] = await Promise.all(
+      ['alice', 'bob'].map(async (name) => {
+        const { rows } = await db.query<{ id: number }>(
+          `INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id`,
+          [`${name}@example.com`],
+        );
+        return rows[0].id;
+      }),
+    );
+    const device = async (user: number) =>
+      (
+        await db.query<{ id: number }>(
+          `INSERT INTO devices (user_id, secret_hash) VALUES ($1, repeat('0', 64)) RETURNING id`,
+          [user],
+        )
+      ).rows[0].id;
+    aliceDevice = await device(alice);
+    aliceOtherDevice = await device(alice);
+  });
+
+  afterAll(async () => {
+    await Promise.all([db?.end(), other?.end()]);
+    await dropDatabase(databaseUrl);
+  });
+
+  beforeEach(async () => {
+    await db.query(`TRUNCATE webhook_deliveries, webhook_events, webhooks`);
+  });
+
+  const subscribe = async (user: number, events: string[], deviceIds: number[] | null = null) =>
+    (
+      await db.query<{ id: number }>(
+        `INSERT INTO webhooks (user_id, url, events, device_ids, secret)
+         VALUES ($1, 'https://example.com/hook', $2, $3, 'whsec_x') RETURNING id`,
+        [user, events, deviceIds],
+      )
+    ).rows[0].id;
+
+  let nextMessage = 1;
+  const row = (status: number, deviceId: number, id = nextMessage++): WebhookMessageRow => ({
+    id,
+    sendto: '+4915700000001',
+    body: 'hi',
+    customer_id: 7,
+    status,
+    status_error: null,
+    device_id: deviceId,
+    sim: 0,
+    urgent: false,
+    created_at: new Date('2026-03-01T10:00:00Z'),
+    time_to_send: new Date('2026-03-01T10:00:00Z'),
+    taken_at: null,
+    sent_at: null,
+    delivered_at: null,
+    failed_at: null,
+    newsletter_id: null,
+    newsletter_title: null,
+    newsletter_body: null,
+  });
+  const event = (user: number, status: number, deviceId: number, messageId?: number) =>
+    messageEvent(row(status, deviceId, messageId), user, new Date()) as WebhookEvent;
+
+  it('fans events out by account, event type and device filter; unmatched events are not stored', async () => {
+    const all = await subscribe(alice, ['message.sent', 'message.delivered']);
+    const filtered = await subscribe(alice, ['message.sent', 'device.online'], [aliceOtherDevice]);
+    const bobs = await subscribe(bob, ['message.sent']);
+    const events = [
+      event(alice, 6, aliceDevice), // all
+      event(alice, 6, aliceOtherDevice), // all + filtered
+      event(alice, 7, aliceOtherDevice), // all
+      event(alice, 2, aliceDevice), // nobody wants message.taken
+      deviceEvent(true, { id: aliceOtherDevice, title: 'p', lastSeen: new Date() }, alice, new Date()), // filtered
+      event(bob, 6, aliceDevice), // bob's
+    ];
+    const created = await db.query('BEGIN').then(async () => {
+      const count = await recordWebhookEvents(db, events);
+      await db.query('COMMIT');
+      return count;
+    });
+    expect(created).toBe(6);
+    const { rows } = await db.query<{ webhook_id: number; event_id: string }>(
+      `SELECT webhook_id, event_id FROM webhook_deliveries ORDER BY id`,
+    );
+    const ids = events.map((e) => e.id);
+    expect(rows.map((r) => [r.webhook_id, ids.indexOf(r.event_id)])).toEqual([
+      [all, 0],
+      [all, 1],
+      [filtered, 1],
+      [all, 2],
+      [filtered, 4],
+      [bobs, 5],
+    ]);
+    const stored = await db.query<{ id: string; payload: string }>(
+      `SELECT id, payload::text AS payload FROM webhook_events ORDER BY occurred_at`,
+    );
+    expect(stored.rows.map((r) => r.id).sort()).toEqual([ids[0], ids[1], ids[2], ids[4], ids[5]].sort());
+    // The body sent is the envelope's text as written.
+    const first = stored.rows.find((r) => r.id === ids[0]);
+    expect(first?.payload).toBe(JSON.stringify(events[0]));
+  });
+
+  it('a rolled-back transaction leaves neither events nor deliveries', async () => {
+    await subscribe(alice, ['message.sent']);
+    await db.query('BEGIN');
+    await recordWebhookEvents(db, [event(alice, 6, aliceDevice)]);
+    await db.query('ROLLBACK');
+    const { rows } = await db.query(
+      `SELECT 1 FROM webhook_events UNION ALL SELECT 1 FROM webhook_deliveries`,
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('claims a message’s deliveries to one subscription one at a time, in order', async () => {
+    const hook = await subscribe(alice, ['message.taken', 'message.sent', 'message.delivered']);
+    const message = nextMessage++;
+    const [taken, sent, delivered] = [2, 6, 7].map((status) => event(alice, status, aliceDevice, message));
+    const unrelated = event(alice, 6, aliceDevice);
+    await recordWebhookEvents(db, [taken, sent, delivered, unrelated]);
+
+    const first = await claimDueDeliveries(db, 10, 60);
+    expect(first.map((d) => d.event_id).sort()).toEqual([taken.id, unrelated.id].sort());
+    expect(first.find((d) => d.event_id === taken.id)?.body).toBe(JSON.stringify(taken));
+    // Leased: not claimed again, and the next of the message still waits.
+    expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
+
+    const takenDelivery = first.find((d) => d.event_id === taken.id)!;
+    // A failure with a retry later keeps holding the message's next event back.
+    await recordFailedAttempt(
+      db,
+      { deliveryId: takenDelivery.id, webhookId: hook, statusCode: 500, latencyMs: 3, error: 'HTTP 500' },
+      new Date(Date.now() + 60_000),
+    );
+    expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
+    await db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = $1`, [takenDelivery.id]);
+    const retried = await claimDueDeliveries(db, 10, 60);
+    expect(retried.map((d) => [d.event_id, d.attempts])).toEqual([[taken.id, 1]]);
+    await recordDelivered(db, {
+      deliveryId: takenDelivery.id,
+      webhookId: hook,
+      statusCode: 200,
+      latencyMs: 2,
+    });
+    expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
+  });
+
+  it('a given-up delivery no longer holds the message back; paused subscriptions wait', async () => {
+    const hook = await subscribe(alice, ['message.taken', 'message.sent']);
+    const message = nextMessage++;
+    const [taken, sent] = [2, 6].map((status) => event(alice, status, aliceDevice, message));
+    await recordWebhookEvents(db, [taken, sent]);
+    const [claimed] = await claimDueDeliveries(db, 10, 60);
+    await recordFailedAttempt(
+      db,
+      { deliveryId: claimed.id, webhookId: hook, latencyMs: 1, error: 'x' },
+      null,
+    );
+    await db.query(`UPDATE webhooks SET paused = true WHERE id = $1`, [hook]);
+    expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
+    await db.query(`UPDATE webhooks SET paused = false WHERE id = $1`, [hook]);
+    expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
+    const { rows } = await db.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [taken.id]);
+    expect(rows).toEqual([{ status: 'dead' }]);
+  });
+
+  it('two connections claiming at once never take the same delivery, and together take them all', async () => {
+    await subscribe(alice, ['message.sent']);
+    const events = Array.from({ length: 400 }, () => event(alice, 6, aliceDevice));
+    await recordWebhookEvents(db, events);
+    const taken: string[][] = [[], []];
+    await Promise.all(
+      [db, other].map(async (connection, lane) => {
+        for (;;) {
+          const claimed = await claimDueDeliveries(connection, 7, 60);
+          if (claimed.length === 0) return;
+          taken[lane].push(...claimed.map((d) => d.event_id));
+        }
+      }),
+    );
+    const everything = [...taken[0], ...taken[1]];
+    expect(taken[0].length).toBeGreaterThan(0);
+    expect(taken[1].length).toBeGreaterThan(0);
+    expect(new Set(everything).size).toBe(everything.length);
+    expect(everything.sort()).toEqual(events.map((e) => e.id).sort());
+  });
+
+  it('an expired lease is claimed again with the same event id (a worker killed mid-send)', async () => {
+    await subscribe(alice, ['message.sent']);
+    const sent = event(alice, 6, aliceDevice);
+    await recordWebhookEvents(db, [sent]);
+    expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
+    await db.query(`UPDATE webhook_deliveries SET lease_until = now() - interval '1 second'`);
+    expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
+  });
+});
