@@ -6,4 +6,5 @@ export * from './persistence.module';
 export * from './coalescing-batcher';
 export * from './refusal-split';
 export * from './dead-letters';
-export * from './messages/status-sql';
+export * from './queryable';
+export * from './messages';

@@ -7,7 +7,8 @@ import { ListingGate } from '../common/listing-gate.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { decodeCursor, encodeCursor } from './message-cursor';
-import { BrowsedMessageRow, MessageBrowseRepository } from './message-browse.repository';
+import { BrowsedMessageRow } from '@smsfleet/persistence';
+import { MessageBrowseRepository } from './message-browse.repository';
 import { readMessageFilter } from './message-filter';
 
 export const BROWSE_DEFAULT_LIMIT = 50;
