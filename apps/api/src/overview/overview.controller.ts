@@ -6,7 +6,7 @@ import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { DeviceViewsService } from '../devices/device-views.service';
-import { HOUR_MS, HourlyCounts } from './hourly-counts.service';
+import { HOUR_MS, HourlyCounts } from './hourly-counts';
 import { HourStatusCount } from '@smsfleet/persistence';
 import { OverviewRepository } from './overview.repository';
 

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { devicePresenceKey, DeviceQueue } from '@smsfleet/contracts';
 import { RedisConnections } from '@smsfleet/queueing';
-import { Metrics } from './metrics.service';
+import { Metrics } from './metrics';
 import { oldestDueNewAge } from '@smsfleet/persistence';
 
 const TOP_DEVICES = 10;

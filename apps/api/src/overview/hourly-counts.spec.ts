@@ -1,5 +1,5 @@
 import { Account } from '@smsfleet/auth';
-import { HOUR_MS, HourlyCounts } from './hourly-counts.service';
+import { HOUR_MS, HourlyCounts } from './hourly-counts';
 import { HourStatusCount } from '@smsfleet/persistence';
 import { OverviewRepository } from './overview.repository';
 
