@@ -5,7 +5,7 @@ import { statusIs } from './status-sql';
 /** Where messages enter the table: accepted by the API, expanded from a newsletter, received by a phone. */
 
 /** One message the API accepted. */
-export interface NewMessage {
+export interface NewMessageRow {
   userId: number;
   deviceId: number;
   sendto: string;
@@ -22,7 +22,7 @@ export interface NewMessage {
 export async function insertMessages(
   db: Queryable,
   validitySeconds: number,
-  rows: readonly NewMessage[],
+  rows: readonly NewMessageRow[],
 ): Promise<number[]> {
   const inserted = (await db.query(
     `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
