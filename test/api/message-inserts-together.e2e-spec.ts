@@ -4,7 +4,7 @@ import {
   INSERTS_IN_FLIGHT,
   InsertRequest,
   MessageInserter,
-} from '../../apps/api/src/messages/message-inserter.service';
+} from '../../apps/api/src/messages/message-inserter';
 import { IdempotencyKeysService } from '../../apps/api/src/common/idempotency-keys.service';
 import { TestSystem } from '../harness/test-system';
 import { seedDevices } from '../helpers/seed';

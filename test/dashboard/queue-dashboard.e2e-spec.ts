@@ -1,3 +1,4 @@
+import { DeviceJobName } from '@smsfleet/contracts';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { Account, TestSystem } from '../harness/test-system';
 
@@ -58,7 +59,7 @@ describe('queue dashboard (bull-board) at /admin/queues', () => {
     const headers = { authorization: basic('ops', ADMIN_PASSWORD), 'content-type': 'application/json' };
     const queue = `/admin/queues/api/queues/device-${device.deviceId}`;
     for (const [method, path, body] of [
-      ['POST', `${queue}/add`, { name: 'sms', data: { sendto: '+4915700000001', body: 'x' } }],
+      ['POST', `${queue}/add`, { name: DeviceJobName.sms, data: { sendto: '+4915700000001', body: 'x' } }],
       ['PUT', `${queue}/promote`, {}],
       ['PUT', `${queue}/clean/completed`, {}],
       ['PUT', `${queue}/pause`, {}],

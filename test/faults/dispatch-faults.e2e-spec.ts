@@ -1,4 +1,6 @@
 import { Queue } from 'bullmq';
+import { DeviceJobName, SendSmsJob } from '@smsfleet/contracts';
+import { DeviceJobQueue } from '@smsfleet/queueing';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { SimulatedPhone } from '../../tools/simulator/simulated-phone';
 import { getdata } from '../helpers/api-client';
@@ -297,12 +299,12 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
         .lpush(`${ghostKey}:active`, `m${ghostId}`)
         .exec();
       // Residue that must go: a job for a message that does not exist, one for another device's message.
-      const strayQueue = new Queue(`device-${deviceIds[1]}`, {
+      const strayQueue: DeviceJobQueue = new Queue(`device-${deviceIds[1]}`, {
         connection: system.redis(),
         prefix: system.redisPrefix,
         skipVersionCheck: true,
       });
-      const stray = {
+      const stray: Omit<SendSmsJob, 'messageId'> = {
         sendto: '+4915700000000',
         body: 'stray',
         sim: 0,
@@ -310,12 +312,12 @@ describe('dispatch under faults: nothing accepted is lost, nothing is sent twice
         validUntil: Date.now() + 60_000,
       };
       await strayQueue.add(
-        'sms',
+        DeviceJobName.sms,
         { ...stray, messageId: 999_999_999 },
         { jobId: 'm999999999', priority: 2, delay: 60_000 },
       );
       await strayQueue.add(
-        'sms',
+        DeviceJobName.sms,
         { ...stray, messageId: accepted[0] },
         { jobId: `m${accepted[0]}`, priority: 2, delay: 60_000 },
       );

@@ -1,5 +1,5 @@
 import { io, Socket } from 'socket.io-client';
-import { DEVICE_NAMESPACE, DEVICE_PROTOCOL_VERSION, SmsPayload } from '@smsfleet/contracts';
+import { DEVICE_NAMESPACE, DEVICE_PROTOCOL_VERSION, DeviceEvent, SmsPayload } from '@smsfleet/contracts';
 
 /** The handshake's `auth` as a phone (or an attacker) sends it: any values, any extra fields. */
 export interface DeviceAuth {
@@ -22,7 +22,7 @@ export function connectDevice(
     reconnection: false,
     auth: { protocol: DEVICE_PROTOCOL_VERSION, ...phone },
   });
-  socket.on('sms', (payload: SmsPayload, ack: (answer: unknown) => void) => {
+  socket.on(DeviceEvent.sms, (payload: SmsPayload, ack: (answer: unknown) => void) => {
     onSms(payload);
     ack({ accepted: true });
   });

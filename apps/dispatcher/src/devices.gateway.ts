@@ -17,11 +17,11 @@ import {
   HelloPayload,
   PhoneEventAck,
 } from '@smsfleet/contracts';
-import { claimedDeviceId, DeviceAuthenticator, DeviceRejected } from './device-authenticator.service';
+import { claimedDeviceId, DeviceAuthenticator, DeviceRejected } from './device-authenticator';
 import { DeviceProfileService } from './device-profile.service';
 import { IncomingSmsService, InvalidIncoming } from './incoming-sms.service';
 import { clientAddressResolver } from './limits/client-address';
-import { HandshakesBusy, PhoneLimits, RateLimited } from './limits/phone-limits.service';
+import { HandshakesBusy, PhoneLimits, RateLimited } from './limits/phone-limits';
 import { SessionRegistry } from './sessions/session-registry';
 import { DeviceNamespace, DeviceSocket } from './socket/device-socket';
 import { limitEvents } from './socket/socket-limits';

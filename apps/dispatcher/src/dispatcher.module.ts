@@ -3,12 +3,12 @@ import { ConfigModule } from '@smsfleet/config';
 import { HealthModule, LoggingModule } from '@smsfleet/observability';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
-import { DeviceAuthenticator } from './device-authenticator.service';
+import { DeviceAuthenticator } from './device-authenticator';
 import { DeviceProfileService } from './device-profile.service';
 import { DevicesGateway } from './devices.gateway';
 import { IncomingSmsService } from './incoming-sms.service';
 import { AddressWindows } from './limits/address-windows';
-import { PhoneLimits } from './limits/phone-limits.service';
+import { PhoneLimits } from './limits/phone-limits';
 import { SessionLeases } from './sessions/session-leases';
 import { SessionPresence } from './sessions/session-presence';
 import { SessionRegistry } from './sessions/session-registry';
@@ -17,7 +17,7 @@ import { SMSGATE_CONTROLLERS, SMSGATE_PROVIDERS } from './smsgate/smsgate.provid
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 import { StatusInboxRepository } from './status-inbox.repository';
-import { StatusReportBatcher } from './status-report-batcher.service';
+import { StatusReportBatcher } from './status-report-batcher';
 
 @Module({
   imports: [

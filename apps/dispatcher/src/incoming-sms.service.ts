@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { isSimSlot, MessageStatus, normalisePhone } from '@smsfleet/contracts';
+import { isSimSlot, normalisePhone } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import {
   CoalescingBatcher,
   deadLettersOf,
+  insertIncomingMessages,
   recordDeadLetters,
-  statusIs,
   writeSplittingRefusals,
 } from '@smsfleet/persistence';
 import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
@@ -78,42 +78,9 @@ export class IncomingSmsService {
     );
   }
 
-  /**
-   * One statement for the batch: new SMS inserted, repeats (of an earlier one, or within the batch) found.
-   * The existing row is looked up by the snapshot before the INSERT; a repeat within the batch finds the
-   * row its first copy inserted through `stored`. Answers the id per record (null: device not found).
-   */
+  /** Answers the id per record (null: device not found); a repeat finds the row its first copy stored. */
   private async insert(records: IncomingRecord[]): Promise<Array<number | null>> {
-    const rows: Array<{ n: string; id: string | null }> = await this.db.query(
-      `WITH v AS (
-         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::timestamptz[])
-                WITH ORDINALITY AS v(device_id, sendto, phone, body, sim, received_at, n)),
-       stored AS (
-         INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, status, time_to_send, valid_until, sent_at, enqueued_at)
-         SELECT d.user_id, d.id, v.sendto, v.phone, v.body, v.sim, $7::smallint, v.received_at, v.received_at, v.received_at, now()
-           FROM v JOIN devices d ON d.id = v.device_id AND d.removed_at IS NULL
-          ORDER BY v.n
-         ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE ${statusIs(MessageStatus.Income)} DO NOTHING
-         RETURNING id, device_id, time_to_send, phone, md5(body) AS digest)
-       SELECT v.n, COALESCE(
-                (SELECT s.id FROM stored s
-                  WHERE s.device_id = v.device_id AND s.time_to_send = v.received_at
-                    AND s.phone = v.phone AND s.digest = md5(v.body) LIMIT 1),
-                (SELECT m.id FROM messages m
-                  WHERE m.device_id = v.device_id AND m.time_to_send = v.received_at AND m.phone = v.phone
-                    AND md5(m.body) = md5(v.body) AND m.status = $7::smallint LIMIT 1)) AS id
-         FROM v ORDER BY v.n`,
-      [
-        records.map((r) => r.deviceId),
-        records.map((r) => r.from),
-        records.map((r) => r.phone),
-        records.map((r) => r.body),
-        records.map((r) => r.sim),
-        records.map((r) => r.receivedAt),
-        MessageStatus.Income,
-      ],
-    );
-    return rows.map((row) => (row.id === null ? null : Number(row.id)));
+    return insertIncomingMessages(this.db, records);
   }
 }
 

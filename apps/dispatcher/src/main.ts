@@ -3,7 +3,7 @@ import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { DispatcherModule } from './dispatcher.module';
 import { MOBILE_PREFIX, MobileExceptionFilter } from './smsgate/mobile-errors';
-import { INCOMING_WEBHOOK_PATH } from './smsgate/mobile-api.service';
+import { INCOMING_WEBHOOK_PATH } from './smsgate/mobile-api';
 
 process.env.SMSFLEET_APP ??= 'dispatcher';
 

@@ -8,7 +8,7 @@ import {
   InvalidInput,
   toStorableText,
 } from '@smsfleet/validation';
-import { StatusReportBatcher } from './status-report-batcher.service';
+import { StatusReportBatcher } from './status-report-batcher';
 
 export const MAX_REPORTS_PER_EVENT = 1_000;
 /** Longest failure text kept from a phone. */

@@ -2,32 +2,17 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import {
-  AT_PHONE_STATUSES,
-  DeviceQueue,
-  MessageStatus,
-  NO_REPORT_SENT_ERROR,
-  NO_REPORT_TAKEN_ERROR,
-  WAITING_STATUSES,
-} from '@smsfleet/contracts';
+import { DeviceQueue, MessageStatus } from '@smsfleet/contracts';
 import { DeviceQueues } from '@smsfleet/queueing';
 
 const EXPIRY_BATCH = 1_000;
 import { BatchLoop } from './batch-loop';
-import { statusIn, statusIs } from '@smsfleet/persistence';
+import { FinalisedMessage, finaliseOverdueMessages } from '@smsfleet/persistence';
 
 /** A message handed to a phone just before its validity ended may still be acked: leave it that long. */
 const DISPATCH_MARGIN_MS = 10_000;
 
 export const EXPIRED_ERROR = 'validity ended before the message reached a phone';
-
-interface FinalRow {
-  id: string;
-  device_id: number;
-  enqueued: boolean;
-  error: string;
-  final: number;
-}
 
 /**
  * Nothing stays unfinished for ever: a message that did not reach a phone within its validity — never
@@ -59,44 +44,14 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
   /** Finalises one batch; returns how many messages it finalised. */
   async expireOnce(): Promise<number> {
     const graceSeconds = (this.config.dispatcher.ackTimeoutMs + DISPATCH_MARGIN_MS) / 1_000;
-    const rows: FinalRow[] = await this.db.transaction(async (tx) => {
-      const finalised: FinalRow[] = await tx.query(
-        `WITH due AS (
-           SELECT id, CASE WHEN ${statusIn(WAITING_STATUSES)} THEN ${MessageStatus.Expired} ELSE ${MessageStatus.NoReport} END AS final,
-                  CASE WHEN ${statusIn(WAITING_STATUSES)} THEN $3 WHEN ${statusIs(MessageStatus.SentByPhone)} THEN $5 ELSE $4 END AS error
-             FROM messages
-            WHERE (${statusIn(WAITING_STATUSES)} AND valid_until < now() - make_interval(secs => $1))
-               OR (${statusIn(AT_PHONE_STATUSES)} AND COALESCE(sent_at, taken_at) < now() - make_interval(secs => $2))
-            LIMIT $6
-            FOR UPDATE SKIP LOCKED
-         )
-         , finalised AS (
-           UPDATE messages m SET status = due.final, status_error = due.error, failed_at = now(), updated_at = now()
-             FROM due WHERE m.id = due.id
-           RETURNING m.id, m.device_id, m.enqueued_at IS NOT NULL AS enqueued, due.error, due.final
-         )
-         SELECT * FROM finalised`,
-        [
-          graceSeconds,
-          this.config.messages.reportTimeoutSeconds,
-          EXPIRED_ERROR,
-          NO_REPORT_TAKEN_ERROR,
-          NO_REPORT_SENT_ERROR,
-          EXPIRY_BATCH,
-        ],
+    const rows: FinalisedMessage[] = await this.db.transaction(async (tx) => {
+      return finaliseOverdueMessages(
+        tx,
+        graceSeconds,
+        this.config.messages.reportTimeoutSeconds,
+        EXPIRED_ERROR,
+        EXPIRY_BATCH,
       );
-      if (finalised.length === 0) return [];
-      await tx.query(
-        `INSERT INTO message_events (message_id, status, at, error)
-         SELECT id, final, now(), error FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS r(id, final, error)
-         ON CONFLICT (message_id, status) DO NOTHING`,
-        [
-          finalised.map((row) => row.id),
-          finalised.map((row) => row.final),
-          finalised.map((row) => row.error),
-        ],
-      );
-      return finalised;
     });
     if (rows.length === 0) return 0;
     this.logger.log({ count: rows.length }, 'messages finalised as expired or unreported');
@@ -105,7 +60,7 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
   }
 
   /** No queue residue for a final message; a job a dispatcher holds right now it finishes itself. */
-  private async removeJobs(rows: FinalRow[]): Promise<void> {
+  private async removeJobs(rows: FinalisedMessage[]): Promise<void> {
     await Promise.all(
       rows.map((row) =>
         this.queues

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { insertNewsletterMessages } from '@smsfleet/persistence';
 import { EnqueueableMessage, enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
 
 import { BatchLoop } from './batch-loop';
@@ -66,21 +67,7 @@ export class NewsletterExpansionService implements OnApplicationBootstrap, OnApp
              FROM newsletters WHERE id = $1`,
           [id, this.config.messages.validitySeconds],
         );
-        // Only what differs per contact comes back: a body copied per row would cost memory per contact.
-        const rows: Array<{ id: number; sendto: string }> = await tx.query(
-          `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, time_to_send, valid_until, created_at, newsletter_id)
-           SELECT n.user_id, n.device_id, c.sendto, c.phone, n.body, n.sim, false, now(),
-                  now() + make_interval(secs => $2), now(), n.id
-             FROM newsletters n
-             JOIN devices d ON d.id = n.device_id AND d.removed_at IS NULL
-             JOIN contacts c ON c.user_id = n.user_id
-            WHERE n.id = $1
-              AND EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = ANY(n.tag_ids))
-            ORDER BY c.id
-           ON CONFLICT (newsletter_id, phone) WHERE newsletter_id IS NOT NULL DO NOTHING
-           RETURNING id, sendto`,
-          [id, this.config.messages.validitySeconds],
-        );
+        const rows = await insertNewsletterMessages(tx, id, this.config.messages.validitySeconds);
         await tx.query(`UPDATE newsletters SET expanded_at = now(), message_count = $2 WHERE id = $1`, [
           id,
           rows.length,

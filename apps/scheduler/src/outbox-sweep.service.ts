@@ -7,22 +7,10 @@ import { enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
 
 const SWEEP_BATCH = 1_000;
 import { BatchLoop } from './batch-loop';
-import { MessageStatus } from '@smsfleet/contracts';
-import { statusIs } from '@smsfleet/persistence';
+import { claimOutbox } from '@smsfleet/persistence';
 
 /** Messages younger than this are still being enqueued by the API that accepted them. */
 const API_GRACE_SECONDS = 2;
-
-interface OutboxRow {
-  id: number;
-  device_id: number;
-  sendto: string;
-  body: string;
-  sim: number;
-  urgent: boolean;
-  time_to_send: Date;
-  valid_until: Date;
-}
 
 /**
  * PostgreSQL is the outbox: every accepted message without `enqueued_at` whose time is within the horizon
@@ -55,16 +43,11 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   /** Enqueues one batch of due outbox rows; returns how many it took. */
   async sweepOnce(): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const rows: OutboxRow[] = await tx.query(
-        `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
-           FROM messages
-          WHERE enqueued_at IS NULL AND ${statusIs(MessageStatus.New)}
-            AND time_to_send <= now() + make_interval(secs => $1)
-            AND created_at < now() - make_interval(secs => $2)
-          ORDER BY time_to_send
-          LIMIT $3
-          FOR UPDATE SKIP LOCKED`,
-        [this.config.scheduler.horizonSeconds, API_GRACE_SECONDS, SWEEP_BATCH],
+      const rows = await claimOutbox(
+        tx,
+        this.config.scheduler.horizonSeconds,
+        API_GRACE_SECONDS,
+        SWEEP_BATCH,
       );
       if (rows.length === 0) return 0;
       await this.enqueuer.enqueue(rows.map(enqueueableFrom), tx);

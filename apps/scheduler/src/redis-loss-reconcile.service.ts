@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { redisEpochKey, redisRunIdOf, redisSeenKey, WAITING_STATUSES } from '@smsfleet/contracts';
+import { redisEpochKey, redisRunIdOf, redisSeenKey } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { QueueReconciler, RedisConnections } from '@smsfleet/queueing';
 import { BatchLoop } from './batch-loop';
-import { statusIn } from '@smsfleet/persistence';
+import { anyMessageWaiting } from '@smsfleet/persistence';
 
 /** Any fixed number: the PostgreSQL advisory lock that lets one scheduler replica rebuild at a time. */
 const RECONCILE_LOCK_ID = 0x736d_7306;
@@ -89,9 +89,7 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
       // Another replica may have rebuilt between the first look and the lock.
       const { intact, runId, marker, seenAt } = await this.currentMarker();
       if (intact) return false;
-      const [{ pending }]: Array<{ pending: boolean }> = await tx.query(
-        `SELECT EXISTS (SELECT 1 FROM messages WHERE ${statusIn(WAITING_STATUSES)}) AS pending`,
-      );
+      const pending = await anyMessageWaiting(tx);
       // A fresh installation (or one with nothing waiting) has nothing to rebuild: no warning, no count.
       if (pending) {
         // Bounded only when the file kept our keys: without the marker, keys were deleted (maybe not all).

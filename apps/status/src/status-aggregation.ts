@@ -1,19 +1,8 @@
 import { isFailureStatus, MessageStatus, statusRank, StatusReport } from '@smsfleet/contracts';
+import { MessageStatusChange } from '@smsfleet/persistence';
 
 export interface DeviceStatusReport extends StatusReport {
   deviceId: number;
-}
-
-/** One row of the batched UPDATE: the furthest status a batch reports for a message, and the stage times. */
-export interface MessageStatusChange {
-  messageId: number;
-  deviceId: number;
-  status: number;
-  error: string | null;
-  takenAt: string | null;
-  sentAt: string | null;
-  deliveredAt: string | null;
-  failedAt: string | null;
 }
 
 /** Folds a batch of reports into one change per message, sorted by id (a stable lock order across writers). */

@@ -2,7 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, MessageStatus, NO_REPORT_SENT_ERROR } from '@smsfleet/contracts';
+import {
+  AT_PHONE_STATUSES,
+  DeviceQueue,
+  FAILURE_STATUSES,
+  MessageStatus,
+  NO_REPORT_SENT_ERROR,
+  NON_FINAL_STATUSES,
+  WAITING_STATUSES,
+} from '@smsfleet/contracts';
+import { statusIn, statusIs, statusIsNot } from '@smsfleet/persistence';
 import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
 
 /** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
@@ -42,22 +51,26 @@ export interface InvariantCheckOptions {
 }
 
 const EXAMPLES = 20;
-/** Outgoing messages only: status 5 rows are incoming SMS. */
-const OUTGOING = `status <> 5`;
-const NON_FINAL = `status IN (1, 2, 3, 6)`;
+/** Outgoing messages only: Income rows are received SMS. */
+const OUTGOING = statusIsNot(MessageStatus.Income);
+const NON_FINAL = statusIn(NON_FINAL_STATUSES);
 /** A newsletter whose time has come and whose messages the scheduler has not made yet. */
 const NEWSLETTER_DUE = `expanded_at IS NULL AND time_to_send <= now()`;
 /** Accepted work not done yet, in one number `n`: what L3 demands to be zero in a settled run. */
 export const UNSETTLED_WORK_SQL = `SELECT ((SELECT count(*) FROM messages WHERE ${NON_FINAL})
   + (SELECT count(*) FROM newsletters WHERE ${NEWSLETTER_DUE}))::int AS n`;
 /** Waiting beyond validity, or taken/sent without a report beyond the report timeout ($1 margin, $2 timeout). */
-const OVERDUE = `((status IN (1, 3) AND valid_until < now() - make_interval(secs => $1))
-  OR (status IN (2, 6) AND COALESCE(sent_at, taken_at, updated_at)
+const OVERDUE = `((${statusIn(WAITING_STATUSES)} AND valid_until < now() - make_interval(secs => $1))
+  OR (${statusIn(AT_PHONE_STATUSES)} AND COALESCE(sent_at, taken_at, updated_at)
         < now() - make_interval(secs => $2 + $1)))`;
 
 /** Failure statuses that do not claim "not sent": 8 (sent, not delivered) and 203 (no report in time). */
 const SENT_FAILURES: readonly number[] = [MessageStatus.NotDelivered, MessageStatus.NoReport];
-const FAILURES = `status IN (8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204)`;
+const FAILURES = statusIn(FAILURE_STATUSES);
+/** Failures other than Expired, which L7 counts apart. */
+const NOT_EXPIRED_FAILURES = FAILURE_STATUSES.filter((status) => status !== MessageStatus.Expired);
+/** Sent by the phone, or delivered: the message left through the radio. */
+const SENT_STATUSES = [MessageStatus.SentByPhone, MessageStatus.Delivered];
 
 /**
  * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4, L5,
@@ -220,11 +233,11 @@ export class InvariantChecker {
     const groups: Array<Record<string, string | number>> = await this.db.query(
       `SELECT m.user_id, m.device_id,
               count(*) AS accepted,
-              count(*) FILTER (WHERE m.status = 7) AS delivered,
-              count(*) FILTER (WHERE m.status IN (8, 9, 10, 11, 12, 100, 101, 201, 203, 204)) AS failed,
-              count(*) FILTER (WHERE m.status = 202) AS expired,
-              count(*) FILTER (WHERE m.status IN (1, 2, 3, 6)) AS pending,
-              count(*) FILTER (WHERE m.status IN (7, 8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204)
+              count(*) FILTER (WHERE ${statusIs(MessageStatus.Delivered, 'm.status')}) AS delivered,
+              count(*) FILTER (WHERE ${statusIn(NOT_EXPIRED_FAILURES, 'm.status')}) AS failed,
+              count(*) FILTER (WHERE ${statusIs(MessageStatus.Expired, 'm.status')}) AS expired,
+              count(*) FILTER (WHERE ${statusIn(NON_FINAL_STATUSES, 'm.status')}) AS pending,
+              count(*) FILTER (WHERE ${statusIn([MessageStatus.Delivered, ...FAILURE_STATUSES], 'm.status')}
                                  AND NOT EXISTS (SELECT 1 FROM message_events e
                                                   WHERE e.message_id = m.id AND e.status = m.status))
                 AS "finalWithoutEvent"
@@ -261,8 +274,8 @@ export class InvariantChecker {
   /** L4: every message sent or delivered went to radio exactly once; nothing went out twice. */
   private async l4(phone: PhoneLedgerSummary): Promise<InvariantResult> {
     const sentRows: Array<{ id: string }> = await this.db.query(
-      `SELECT id FROM messages WHERE status IN (6, 7)
-        UNION SELECT message_id FROM message_events WHERE status IN (6, 7)`,
+      `SELECT id FROM messages WHERE ${statusIn(SENT_STATUSES)}
+        UNION SELECT message_id FROM message_events WHERE ${statusIn(SENT_STATUSES)}`,
     );
     const sentIds = sentRows.map((row) => Number(row.id));
     const neverSent = sentIds.filter((id) => (phone.sends.get(id) ?? 0) === 0);

@@ -4,11 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig, TrustProxy } from '@smsfleet/config';
-import { Readiness } from './health/readiness.service';
+import { Readiness } from './health/readiness';
 import { answerClientError } from './client-error-answer';
 import { requestId } from './logging.module';
 import { instrumentHttp } from './metrics/http-metrics';
-import { Metrics } from './metrics/metrics.service';
+import { Metrics } from './metrics/metrics';
 
 export interface HttpAppOptions {
   host: string;

@@ -1,4 +1,5 @@
 import { toStorableText } from '@smsfleet/validation';
+import { Queryable } from './queryable';
 import { Refused, sqlStateOf } from './refusal-split';
 
 /** What a dead letter was when it came in. */
@@ -9,11 +10,6 @@ export interface DeadLetter {
   deviceId: number | null;
   payload: unknown;
   error: unknown;
-}
-
-/** Anything that runs a query: a DataSource, or a QueryRunner inside a transaction. */
-export interface Queryable {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
 }
 
 /** Longest error text kept. */

@@ -6,6 +6,7 @@ export * from './persistence.module';
 export * from './coalescing-batcher';
 export * from './refusal-split';
 export * from './dead-letters';
-export * from './messages/status-sql';
+export * from './queryable';
+export * from './messages';
 export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-deliveries';

@@ -2,10 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { newSecret, newSigningKey, sha256Hex } from '@smsfleet/auth';
-import { DeviceRevoked, MessageStatus, WAITING_STATUSES } from '@smsfleet/contracts';
+import { DeviceRevoked } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { DeviceRevocationSignal } from './device-revocation-signal';
-import { statusIn } from '@smsfleet/persistence';
+import { expireWaitingOfDevice } from '@smsfleet/persistence';
 
 /** The reason of the messages a removal finalises (202: no phone will take them). */
 export const DEVICE_REMOVED_ERROR = 'device removed before a phone took the message';
@@ -75,21 +75,8 @@ export class DeviceRevocation {
         [ref.deviceId, ref.account ?? null, sha256Hex(newSecret())],
       );
       if (removed.length === 0) return undefined;
-      const finalised: Array<{ id: number }> = await tx.query(
-        `WITH finalised AS (
-           UPDATE messages SET status = ${MessageStatus.Expired}, status_error = $2, failed_at = now(), updated_at = now()
-            WHERE device_id = $1 AND ${statusIn(WAITING_STATUSES)}
-            RETURNING id)
-         SELECT id FROM finalised`,
-        [ref.deviceId, DEVICE_REMOVED_ERROR],
-      );
-      await tx.query(
-        `INSERT INTO message_events (message_id, status, at, error)
-         SELECT id, 202, now(), $2 FROM unnest($1::bigint[]) AS f(id)
-         ON CONFLICT (message_id, status) DO NOTHING`,
-        [finalised.map((row) => row.id), DEVICE_REMOVED_ERROR],
-      );
-      return { userId: removed[0].user_id, finalised: finalised.length };
+      const finalised = await expireWaitingOfDevice(tx, ref.deviceId, DEVICE_REMOVED_ERROR);
+      return { userId: removed[0].user_id, finalised };
     });
     if (outcome === undefined) return undefined;
     await this.announce({ deviceId: ref.deviceId, userId: outcome.userId, reason: 'removed' });

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { markEnqueuedSkippingLocked } from '@smsfleet/persistence';
 
 const FLUSH_EVERY_MS = 50;
 const FLUSH_AT = 5_000;
@@ -33,26 +34,13 @@ export class EnqueuedMarker implements OnApplicationShutdown {
     this.pending = [];
     if (ids.length === 0) return;
     this.flushing = this.flushing.then(() =>
-      this.db
-        .query(
-          // SKIP LOCKED: a row another statement is updating (the status writer moving it on, many rows at
-          // once in its own order) is left unmarked rather than waited for. Waiting deadlocked with those
-          // writers a few times a soak; an unmarked row costs only a no-op add by the outbox sweep, and a
-          // rebuild bounded by the heartbeat checks it (ADR 0605). The status writer fills in enqueued_at
-          // of a row it moves on, so a skipped mark does not outlive the phone's first report.
-          `UPDATE messages SET enqueued_at = now()
-            WHERE id IN (SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL
-                           FOR UPDATE SKIP LOCKED)`,
-          [ids],
-        )
-        .then(() => undefined)
-        .catch((error: Error) =>
-          // The rows stay in the outbox; the sweep enqueues them again (a no-op for jobs still queued).
-          this.logger.warn(
-            { err: error, count: ids.length },
-            'enqueued_at not recorded; the outbox sweep will see these rows',
-          ),
+      markEnqueuedSkippingLocked(this.db, ids).catch((error: Error) =>
+        // The rows stay in the outbox; the sweep enqueues them again (a no-op for jobs still queued).
+        this.logger.warn(
+          { err: error, count: ids.length },
+          'enqueued_at not recorded; the outbox sweep will see these rows',
         ),
+      ),
     );
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceJobName, DeviceQueue, JobPriority, SendSmsJob, SimSlot } from '@smsfleet/contracts';
-import { CoalescingWriter } from '@smsfleet/persistence';
+import { CoalescingWriter, markEnqueuedInTransaction, QueueableRow } from '@smsfleet/persistence';
 import { deviceJob } from './device-jobs';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
@@ -29,19 +29,6 @@ export interface EnqueueableMessage {
   urgent: boolean;
   timeToSend: Date;
   validUntil: Date;
-}
-
-/** A `messages` row as PostgreSQL returns it (a bigint id may come back as a string). */
-export interface QueueableRow {
-  id: number | string;
-  device_id: number;
-  sendto: string;
-  body: string;
-  sim: number;
-  /** Absent: not urgent (newsletters). */
-  urgent?: boolean;
-  time_to_send: Date;
-  valid_until: Date;
 }
 
 export function enqueueableFrom(row: QueueableRow): EnqueueableMessage {
@@ -123,13 +110,8 @@ export class MessageEnqueuer {
       urgentNow.map((message) => message.deviceId),
     );
     if (tx) {
-      // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction. The
-      // clock, not now() (the transaction's start): a rebuild bounded by a heartbeat relies on a mark
-      // never older than its add.
-      await tx.query(
-        `UPDATE messages SET enqueued_at = clock_timestamp() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
-        [ids],
-      );
+      // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction.
+      await markEnqueuedInTransaction(tx, ids);
     } else {
       this.marker.mark(ids);
     }

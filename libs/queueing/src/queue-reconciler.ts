@@ -2,11 +2,19 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue, WAITING_STATUSES } from '@smsfleet/contracts';
+import { DeviceQueue } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
-import { enqueueableFrom, MessageEnqueuer, QueueableRow } from './message-enqueuer';
+import { enqueueableFrom, MessageEnqueuer } from './message-enqueuer';
 import { RedisConnections } from './redis-connections';
-import { statusIn } from '@smsfleet/persistence';
+import {
+  markEnqueuedAgain,
+  PendingRef,
+  returnBeyondHorizonToOutbox,
+  waitingIdRange,
+  waitingIdsOfDevice,
+  waitingRefsInWindow,
+  waitingRowsByIds,
+} from '@smsfleet/persistence';
 
 const RECONCILE_BATCH = 1_000;
 /** Ids per step of the rebuild's walk over pending messages (at most this many rows checked at once). */
@@ -27,11 +35,6 @@ export interface ReconcileResult {
   checked: number;
   /** Only messages queued since this moment were checked (ISO-8601); null: all of them. */
   since: string | null;
-}
-
-interface PendingRef {
-  id: string;
-  device_id: number;
 }
 
 /** A pending row whose job was not found waiting, and whether its job hash still has its data. */
@@ -66,23 +69,13 @@ export class QueueReconciler {
   async reconcile(since?: Date): Promise<ReconcileResult> {
     const started = Date.now();
     const horizon = this.config.scheduler.horizonSeconds;
-    const returned: unknown[] = await this.db.query(
-      `WITH returned AS (
-         UPDATE messages SET enqueued_at = NULL
-          WHERE ${statusIn(WAITING_STATUSES)} AND enqueued_at IS NOT NULL
-            AND time_to_send > now() + make_interval(secs => $1)
-         RETURNING id)
-       SELECT id FROM returned`,
-      [horizon],
-    );
+    const returnedToOutbox = await returnBeyondHorizonToOutbox(this.db, horizon);
     let enqueued = 0;
     let brokenJobsRemoved = 0;
     let checked = 0;
     // Messages accepted after the start are enqueued by their own request or the outbox sweep; without
     // this bound, a reconcile under live load chases the newest rows and never ends.
-    const [{ first, last }]: Array<{ first: number | null; last: number | null }> = await this.db.query(
-      `SELECT min(id) AS first, max(id) AS last FROM messages WHERE ${statusIn(WAITING_STATUSES)}`,
-    );
+    const { first, last } = await waitingIdRange(this.db);
     // Windows of ids, not `ORDER BY id LIMIT n` after the last one: with a large backlog PostgreSQL
     // answers that by reading every pending row above the cursor and sorting them, once per batch
     // (quadratic in the backlog; ADR 0606).
@@ -90,14 +83,12 @@ export class QueueReconciler {
       // Only ids first: after an AOF restart nearly every job is intact, and the bodies of those are not
       // needed. OFFSET 0 keeps the window a primary-key range scan: the partial indexes on pending rows
       // would make every step read all of them again.
-      const refs: PendingRef[] = await this.db.query(
-        `SELECT id, device_id
-           FROM (SELECT id, device_id, status, valid_until, time_to_send, enqueued_at
-                   FROM messages WHERE id > $1 AND id <= $2 OFFSET 0) AS m
-          WHERE ${statusIn(WAITING_STATUSES)} AND valid_until > now()
-            AND time_to_send <= now() + make_interval(secs => $3)
-            AND ($4::timestamptz IS NULL OR enqueued_at IS NULL OR enqueued_at >= $4)`,
-        [from, Math.min(from + RECONCILE_WINDOW, last), horizon, since ?? null],
+      const refs = await waitingRefsInWindow(
+        this.db,
+        from,
+        Math.min(from + RECONCILE_WINDOW, last),
+        horizon,
+        since ?? null,
       );
       if (refs.length === 0) continue;
       checked += refs.length;
@@ -109,7 +100,7 @@ export class QueueReconciler {
     const orphanJobsRemoved = since ? 0 : await this.removeOrphanJobs();
     const result = {
       enqueued,
-      returnedToOutbox: returned.length,
+      returnedToOutbox,
       brokenJobsRemoved,
       orphanJobsRemoved,
       checked,
@@ -125,22 +116,20 @@ export class QueueReconciler {
   /** Adds the given messages again, those still waiting by the time they are read; returns how many. */
   private async enqueueAgain(refs: PendingRef[], horizon: number): Promise<number> {
     if (refs.length === 0) return 0;
-    const rows: QueueableRow[] = await this.db.query(
-      `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
-         FROM (SELECT * FROM messages WHERE id = ANY($1::bigint[]) OFFSET 0) AS m
-        WHERE ${statusIn(WAITING_STATUSES)} AND valid_until > now()
-          AND time_to_send <= now() + make_interval(secs => $2)
-        ORDER BY id`,
-      [refs.map((ref) => ref.id), horizon],
+    const rows = await waitingRowsByIds(
+      this.db,
+      refs.map((ref) => ref.id),
+      horizon,
     );
     // Ascending ids per device keep first-in-first-out among equal priorities.
     const messages = rows.map(enqueueableFrom);
     await this.enqueuer.enqueue(messages);
     // When they were added, for a later rebuild bounded by a heartbeat (the enqueuer only marks rows never
     // marked). The clock, not the transaction start: it must not be older than the add.
-    await this.db.query(`UPDATE messages SET enqueued_at = clock_timestamp() WHERE id = ANY($1::bigint[])`, [
+    await markEnqueuedAgain(
+      this.db,
       messages.map((message) => message.id),
-    ]);
+    );
     return rows.length;
   }
 
@@ -176,12 +165,12 @@ export class QueueReconciler {
     let removed = 0;
     for (let start = 0; start < jobIds.length; start += RECONCILE_BATCH) {
       const chunk = jobIds.slice(start, start + RECONCILE_BATCH);
-      const pending: Array<{ id: string }> = await this.db.query(
-        // OFFSET 0: id lookups, not a walk over the partial index of every pending row (PostgreSQL
-        // chose that with stale statistics after a bulk insert: 31 ms for a device's 200 ids).
-        `SELECT id FROM (SELECT id, device_id, status FROM messages WHERE id = ANY($1::bigint[]) OFFSET 0) AS m
-          WHERE device_id = $2 AND ${statusIn(WAITING_STATUSES)}`,
-        [chunk.map((jobId) => DeviceQueue.messageIdOf(jobId)), deviceId],
+      // Id lookups, not a walk over the partial index of every pending row (PostgreSQL chose that with stale
+      // statistics after a bulk insert: 31 ms for a device's 200 ids).
+      const pending = await waitingIdsOfDevice(
+        this.db,
+        chunk.map((jobId) => DeviceQueue.messageIdOf(jobId)),
+        deviceId,
       );
       const keep = new Set(pending.map((row) => DeviceQueue.jobId(Number(row.id))));
       for (const jobId of chunk.filter((candidate) => !keep.has(candidate)))

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { DeviceJobName } from '@smsfleet/contracts';
 import { BenchSystem } from '../../harness/bench-system';
 import { runLoad } from '../load';
 import { Progress } from '../progress';
@@ -38,7 +39,7 @@ export const intakeBulk: Scenario = {
         );
         await queue.addBulk(
           rows.rows.map((row) => ({
-            name: 'sms',
+            name: DeviceJobName.sms,
             data: { messageId: Number(row.id) },
             opts: { jobId: `m${row.id}`, priority: 2, removeOnComplete: true },
           })),

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@smsfleet/config';
 import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
-import { QueueDashboard } from './queue-dashboard.service';
+import { QueueDashboard } from './queue-dashboard';
 
 /** The operators' queue dashboard (bull-board) at /admin/queues. */
 @Module({

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { csrfTokenMatches, SessionService } from '../session/session.service';
 import { CSRF_HEADER, sessionSecretOf } from '../session/session-cookie';
 import { ApiError } from './api-error';
-import { RateLimiter } from './rate-limiter.service';
+import { RateLimiter } from './rate-limiter';
 import { RequestParams } from './request-params';
 
 /** Who is calling: by `token` (parameter or `Authorization: Bearer`), or by `email` + `pass` where allowed. */

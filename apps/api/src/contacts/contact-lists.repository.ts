@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
+import { newsletterProgress } from '@smsfleet/persistence';
 
 export interface TagRow {
   id: number;
@@ -70,15 +71,10 @@ export class ContactListsRepository {
   }
 
   /** Messages of these newsletters (the account's) by status. */
-  async newsletterProgress(
+  newsletterProgress(
     account: Account,
     ids: number[],
   ): Promise<Array<{ newsletter_id: number; status: number; count: number }>> {
-    if (ids.length === 0) return [];
-    return this.db.query(
-      `SELECT newsletter_id, status, count(*)::int AS count FROM messages
-        WHERE user_id = $1 AND newsletter_id = ANY($2::int[]) GROUP BY 1, 2`,
-      [account.id, ids],
-    );
+    return newsletterProgress(this.db, account.id, ids);
   }
 }

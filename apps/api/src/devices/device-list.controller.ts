@@ -6,7 +6,8 @@ import { ApiError } from '../common/api-error';
 import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { DeviceCounts, DeviceCountsRepository } from './device-counts.repository';
+import { DeviceMessageCounts } from '@smsfleet/persistence';
+import { DeviceCountsRepository } from './device-counts.repository';
 import { DeviceView, DeviceViewsService } from './device-views.service';
 
 /**
@@ -47,7 +48,7 @@ export class DeviceListController {
     return { error: 0, message: 'OK', device: this.json(device, counts.get(deviceId)) };
   }
 
-  private json(device: DeviceView, counts: DeviceCounts | undefined) {
+  private json(device: DeviceView, counts: DeviceMessageCounts | undefined) {
     return {
       id: device.id,
       title: device.title,

@@ -2,7 +2,7 @@ import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { CallerService } from '../common/caller.service';
-import { RateLimiter } from '../common/rate-limiter.service';
+import { RateLimiter } from '../common/rate-limiter';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { DeviceRegistrationService } from './device-registration.service';

@@ -2,7 +2,7 @@ import { All, Controller, Header, HttpCode, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { parseCallerZone } from '../common/caller-zone';
 import { CallerService } from '../common/caller.service';
-import { ListingGate } from '../common/listing-gate.service';
+import { ListingGate } from '../common/listing-gate';
 import { Params } from '../common/params.decorator';
 import { phpDate } from '../common/php-date';
 import { RequestParams } from '../common/request-params';

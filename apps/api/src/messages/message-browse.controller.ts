@@ -3,11 +3,12 @@ import type { FastifyRequest } from 'fastify';
 import { isFinalStatus, statusTitle } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 import { CallerService } from '../common/caller.service';
-import { ListingGate } from '../common/listing-gate.service';
+import { ListingGate } from '../common/listing-gate';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { decodeCursor, encodeCursor } from './message-cursor';
-import { BrowsedMessageRow, MessageBrowseRepository } from './message-browse.repository';
+import { BrowsedMessageRow } from '@smsfleet/persistence';
+import { MessageBrowseRepository } from './message-browse.repository';
 import { readMessageFilter } from './message-filter';
 
 export const BROWSE_DEFAULT_LIMIT = 50;

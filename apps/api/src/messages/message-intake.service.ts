@@ -11,7 +11,7 @@ import { IdempotencyClaim } from '../common/idempotency-key';
 import { SendCapabilities } from '../devices/send-capabilities';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
-import { InsertRequest, MessageInserter, MessageRow } from './message-inserter.service';
+import { InsertRequest, MessageInserter, MessageRow } from './message-inserter';
 import { Recipient } from './recipients';
 
 /** The messages of one `addsms` call: one body to one or more recipients. */

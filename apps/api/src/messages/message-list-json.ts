@@ -1,7 +1,7 @@
 import { statusTitle } from '@smsfleet/contracts';
 import { CallerZone } from '../common/caller-zone';
 import { phpDate, phpDateOrNull } from '../common/php-date';
-import { MessageListRow } from './message-list.service';
+import { MessageListRow } from '@smsfleet/persistence';
 
 /**
  * The getallsms answer as JSON text. `smss` is an object keyed by id whose member order must follow the

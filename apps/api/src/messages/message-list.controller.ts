@@ -1,7 +1,7 @@
 import { All, Controller, Header, HttpCode, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CallerService } from '../common/caller.service';
-import { ListingGate } from '../common/listing-gate.service';
+import { ListingGate } from '../common/listing-gate';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { readMessageFilter } from './message-filter';

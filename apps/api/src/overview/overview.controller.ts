@@ -6,8 +6,9 @@ import { CallerService } from '../common/caller.service';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { DeviceViewsService } from '../devices/device-views.service';
-import { HOUR_MS, HourlyCounts } from './hourly-counts.service';
-import { HourStatusCount, OverviewRepository } from './overview.repository';
+import { HOUR_MS, HourlyCounts } from './hourly-counts';
+import { HourStatusCount } from '@smsfleet/persistence';
+import { OverviewRepository } from './overview.repository';
 
 const RANGES: Record<string, number> = { '24h': 24, '7d': 24 * 7 };
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PhoneLimits, RateLimited } from '../limits/phone-limits.service';
+import { PhoneLimits, RateLimited } from '../limits/phone-limits';
 import { MobileError } from './mobile-errors';
 
 function tooMany(retryAfterMs: number): MobileError {

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppMessage } from './app-protocol';
-import { EventStreams } from './event-streams.service';
-import { IncomingWebhook } from './incoming-webhook.service';
-import { MobileApi } from './mobile-api.service';
+import { EventStreams } from './event-streams';
+import { IncomingWebhook } from './incoming-webhook';
+import { MobileApi } from './mobile-api';
 import { MOBILE_PREFIX } from './mobile-errors';
 import { MobileLimits } from './mobile-limits';
-import { AppRegistrationAnswer, SmsGateDevice, SmsGateDevices } from './smsgate-devices.service';
+import { AppRegistrationAnswer, SmsGateDevice, SmsGateDevices } from './smsgate-devices';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
 

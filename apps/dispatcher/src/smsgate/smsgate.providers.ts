@@ -1,10 +1,10 @@
-import { EventStreams } from './event-streams.service';
-import { IncomingWebhook } from './incoming-webhook.service';
-import { MobileApi } from './mobile-api.service';
+import { EventStreams } from './event-streams';
+import { IncomingWebhook } from './incoming-webhook';
+import { MobileApi } from './mobile-api';
 import { MobileController } from './mobile.controller';
 import { MobileLimits } from './mobile-limits';
-import { PullSessions } from './pull-sessions.service';
-import { SmsGateDevices } from './smsgate-devices.service';
+import { PullSessions } from './pull-sessions';
+import { SmsGateDevices } from './smsgate-devices';
 
 /** The SMSGate app's transport; part of the dispatcher module, whose sessions and signals it shares. */
 export const SMSGATE_PROVIDERS = [

@@ -1,6 +1,6 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { PhoneEventsAsReceived, ServerToPhoneEvents } from '@smsfleet/contracts';
-import type { DeviceIdentity } from '../device-authenticator.service';
+import type { DeviceIdentity } from '../device-authenticator';
 import type { SocketTransport } from './socket-transport';
 
 /** What the dispatcher keeps on a phone's socket: set in the handshake, then when its session opens. */

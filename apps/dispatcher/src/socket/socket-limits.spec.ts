@@ -1,7 +1,7 @@
 import { loadConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
 import { AddressWindows } from '../limits/address-windows';
-import { PhoneLimits } from '../limits/phone-limits.service';
+import { PhoneLimits } from '../limits/phone-limits';
 import type { DeviceSocket } from './device-socket';
 import { limitEvents } from './socket-limits';
 

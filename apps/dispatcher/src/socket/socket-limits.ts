@@ -1,5 +1,5 @@
 import { DeviceEvent, GoodbyePayload, RateLimitedAck } from '@smsfleet/contracts';
-import { EventKind, PhoneLimits } from '../limits/phone-limits.service';
+import { EventKind, PhoneLimits } from '../limits/phone-limits';
 import type { DeviceSocket } from './device-socket';
 
 /** Refusals are counted over this long; a phone past `refusalsBeforeGoodbye` within it is sent away. */

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { Readiness } from './readiness.service';
+import { Readiness } from './readiness';
 
 /** Liveness (the process serves) and readiness (it can do its work) of any app. */
 @Controller('health')

@@ -4,7 +4,7 @@ import { PersistenceModule } from '@smsfleet/persistence';
 import { QueueingModule } from '@smsfleet/queueing';
 import { MetricsModule } from '../metrics/metrics.module';
 import { HealthController } from './health.controller';
-import { Readiness } from './readiness.service';
+import { Readiness } from './readiness';
 
 /**
  * /health/live, /health/ready and /metrics for any app; apps add their own readiness conditions through

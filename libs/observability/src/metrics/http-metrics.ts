@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Metrics } from './metrics.service';
+import { Metrics } from './metrics';
 
 /** Compatible clients get errors as HTTP 200: the body says `{"error":1,…,"code":"…"}`. */
 const API_ERROR = /^\{"error":1,.*"code":"([a-z_]{1,40})"/;

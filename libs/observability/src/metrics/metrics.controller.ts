@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Metrics } from './metrics.service';
+import { Metrics } from './metrics';
 
 /** Prometheus scrape endpoint of every app. */
 @Controller('metrics')

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsController } from './metrics.controller';
-import { Metrics } from './metrics.service';
+import { Metrics } from './metrics';
 
 /** The process's metrics registry (injectable everywhere) and its /metrics endpoint. */
 @Global()

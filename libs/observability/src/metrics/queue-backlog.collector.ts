@@ -2,10 +2,10 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { devicePresenceKey, DeviceQueue, MessageStatus } from '@smsfleet/contracts';
+import { devicePresenceKey, DeviceQueue } from '@smsfleet/contracts';
 import { RedisConnections } from '@smsfleet/queueing';
-import { Metrics } from './metrics.service';
-import { statusIs } from '@smsfleet/persistence';
+import { Metrics } from './metrics';
+import { oldestDueNewAge } from '@smsfleet/persistence';
 
 const TOP_DEVICES = 10;
 
@@ -105,11 +105,7 @@ export class QueueBacklogCollector implements OnModuleInit {
     });
   }
 
-  private async oldestWaitingAge(): Promise<number> {
-    const [row]: Array<{ age: number | null }> = await this.db.query(
-      `SELECT EXTRACT(EPOCH FROM now() - min(time_to_send))::float8 AS age
-         FROM messages WHERE ${statusIs(MessageStatus.New)} AND time_to_send <= now()`,
-    );
-    return Math.max(0, row?.age ?? 0);
+  private oldestWaitingAge(): Promise<number> {
+    return oldestDueNewAge(this.db);
   }
 }

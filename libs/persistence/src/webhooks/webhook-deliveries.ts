@@ -1,4 +1,4 @@
-import type { Queryable } from '../dead-letters';
+import type { Queryable } from '../queryable';
 
 /** A delivery a worker claimed, with what sending it needs. */
 export interface ClaimedDelivery {

@@ -1,5 +1,5 @@
 import { AnyWebhookEvent, eventDeviceId, eventMessageId, WebhookEvent } from '@smsfleet/webhooks';
-import type { Queryable } from '../dead-letters';
+import type { Queryable } from '../queryable';
 
 /**
  * Records events and fans each out to the subscriptions it matches (same account, the event's type among

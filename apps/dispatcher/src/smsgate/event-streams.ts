@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { PhoneLimits } from '../limits/phone-limits.service';
+import { PhoneLimits } from '../limits/phone-limits';
 import { DeviceSignalRouter } from '../sessions/signal-router';
 import { MobileError } from './mobile-errors';
 

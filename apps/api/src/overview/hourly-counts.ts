@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Account, TtlCache } from '@smsfleet/auth';
 import { isFinalStatus } from '@smsfleet/contracts';
-import { HourStatusCount, OverviewRepository } from './overview.repository';
+import { HourStatusCount } from '@smsfleet/persistence';
+import { OverviewRepository } from './overview.repository';
 
 export const HOUR_MS = 3_600_000;
 /**

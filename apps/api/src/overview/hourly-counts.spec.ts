@@ -1,6 +1,7 @@
 import { Account } from '@smsfleet/auth';
-import { HOUR_MS, HourlyCounts } from './hourly-counts.service';
-import { HourStatusCount, OverviewRepository } from './overview.repository';
+import { HOUR_MS, HourlyCounts } from './hourly-counts';
+import { HourStatusCount } from '@smsfleet/persistence';
+import { OverviewRepository } from './overview.repository';
 
 /** The repository's answers for given hours, recording which hours were asked for. */
 class HoursTable {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { CoalescingBatcher } from '@smsfleet/persistence';
+import { CoalescingBatcher, insertMessages } from '@smsfleet/persistence';
 import { SimSlot } from '@smsfleet/contracts';
 import { sqlState } from '../common/dependency-failure';
 import { IdempotencyClaim } from '../common/idempotency-key';
@@ -181,31 +181,26 @@ export class MessageInserter {
 
   /** One INSERT for all rows of `requests`; answers each request's ids, ascending, in its rows' order. */
   private async insertRows(db: EntityManager, requests: InsertRequest[]): Promise<number[][]> {
-    const rows = requests.flatMap((request) => request.rows);
-    const inserted: Array<{ id: number }> = await db.query(
-      `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
-       SELECT m.user_id, m.device_id, m.sendto, m.phone, m.body, m.sim, m.urgent, m.customer_id, m.time_to_send,
-              m.time_to_send + make_interval(secs => $1), m.created_at
-         FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::smallint[], $8::boolean[], $9::bigint[], $10::timestamptz[], $11::timestamptz[])
-              WITH ORDINALITY AS m(user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, created_at, n)
-        ORDER BY m.n
-       RETURNING id`,
-      [
-        this.config.messages.validitySeconds,
-        requests.flatMap((request) => request.rows.map(() => request.userId)),
-        rows.map((m) => m.deviceId),
-        rows.map((m) => m.recipient.sendto),
-        rows.map((m) => m.recipient.phone),
-        rows.map((m) => m.body),
-        rows.map((m) => m.sim),
-        rows.map((m) => m.urgent),
-        rows.map((m) => m.customerId ?? null),
-        requests.flatMap((request) => request.due),
-        requests.flatMap((request) => request.rows.map(() => request.createdAt)),
-      ],
+    const inserted = await insertMessages(
+      db,
+      this.config.messages.validitySeconds,
+      requests.flatMap((request) =>
+        request.rows.map((m, n) => ({
+          userId: request.userId,
+          deviceId: m.deviceId,
+          sendto: m.recipient.sendto,
+          phone: m.recipient.phone,
+          body: m.body,
+          sim: m.sim,
+          urgent: m.urgent,
+          customerId: m.customerId ?? null,
+          timeToSend: request.due[n],
+          createdAt: request.createdAt,
+        })),
+      ),
     );
     // Ids come from one sequence in row order, so ascending ids follow the rows' order, request by request.
-    const ids = inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
+    const ids = inserted.sort((a, b) => a - b);
     let offset = 0;
     return requests.map((request) => {
       const own = ids.slice(offset, offset + request.rows.length);

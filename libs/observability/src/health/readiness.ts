@@ -3,7 +3,7 @@ import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RedisConnections } from '@smsfleet/queueing';
-import { Metrics } from '../metrics/metrics.service';
+import { Metrics } from '../metrics/metrics';
 
 /** A dependency must answer within this time, or the app is not ready. */
 const CHECK_TIMEOUT_MS = 2_000;

@@ -5,9 +5,9 @@ import { DeviceProfileService } from '../device-profile.service';
 import { DeviceSession } from '../session/device-session';
 import { SessionRegistry } from '../sessions/session-registry';
 import { DeviceSignalRouter } from '../sessions/signal-router';
-import { EventStreams } from './event-streams.service';
+import { EventStreams } from './event-streams';
 import { PhoneWaker, PullTransport } from './pull-transport';
-import { SmsGateDevice, SmsGateDevices } from './smsgate-devices.service';
+import { SmsGateDevice, SmsGateDevices } from './smsgate-devices';
 import { MobileError } from './mobile-errors';
 
 /**

@@ -5,7 +5,7 @@ import { newSecret, newSigningKey, sha256Hex, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SEND_SLOTS_OF_KIND, SimInfo } from '@smsfleet/contracts';
 import { toStorableText } from '@smsfleet/validation';
-import { DeviceIdentity } from '../device-authenticator.service';
+import { DeviceIdentity } from '../device-authenticator';
 import { DeviceSignalRouter } from '../sessions/signal-router';
 import { AppDevicePatch, AppDeviceRegistration, AppSimCard } from './app-protocol';
 import { MobileError } from './mobile-errors';

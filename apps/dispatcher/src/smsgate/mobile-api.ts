@@ -1,17 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DeviceProfileService } from '../device-profile.service';
-import { StatusReportBatcher } from '../status-report-batcher.service';
+import { StatusReportBatcher } from '../status-report-batcher';
 import { SessionRegistry } from '../sessions/session-registry';
 import { ourNumericId, parseDevicePatch, parseRegistration, parseStateReports } from './app-input';
 import { AppMessage, toAppMessage } from './app-protocol';
 import { reportsOfAppState } from './app-state-mapping';
-import { PullSessions } from './pull-sessions.service';
-import {
-  AppRegistrationAnswer,
-  appVersionOf,
-  SmsGateDevice,
-  SmsGateDevices,
-} from './smsgate-devices.service';
+import { PullSessions } from './pull-sessions';
+import { AppRegistrationAnswer, appVersionOf, SmsGateDevice, SmsGateDevices } from './smsgate-devices';
 
 /** Where the app posts webhooks, under the base URL it uses for us. */
 export const INCOMING_WEBHOOK_PATH = '/webhooks/incoming';

@@ -6,7 +6,7 @@ import { isFinalStatus } from '@smsfleet/contracts';
 import { Metrics, Readiness } from '@smsfleet/observability';
 import { deadLettersOf, recordDeadLetters, writeSplittingRefusals } from '@smsfleet/persistence';
 import { DeviceStatusReport } from './status-aggregation';
-import { StatusWriter } from './status-writer.service';
+import { StatusWriter } from './status-writer';
 
 /**
  * Transactions applying the inbox at once. One spent most of its time waiting on round trips while

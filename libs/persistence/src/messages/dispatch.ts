@@ -1,0 +1,78 @@
+import { MessageStatus } from '@smsfleet/contracts';
+import { Queryable } from '../queryable';
+import { statusIs } from './status-sql';
+
+/** Where messages leave for their device queues: the outbox, and the marks of what was enqueued. */
+
+/** A message as a device queue's job needs it. */
+export interface QueueableRow {
+  id: number | string;
+  device_id: number;
+  sendto: string;
+  body: string;
+  sim: number;
+  /** Absent: not urgent (newsletters). */
+  urgent?: boolean;
+  time_to_send: Date;
+  valid_until: Date;
+}
+
+/**
+ * The outbox: New messages never enqueued, due within `horizonSeconds`, older than `graceSeconds` (the
+ * API enqueues its own meanwhile), soonest first. Locked for the caller's transaction; rows another
+ * replica holds are skipped.
+ */
+export async function claimOutbox(
+  tx: Queryable,
+  horizonSeconds: number,
+  graceSeconds: number,
+  limit: number,
+): Promise<QueueableRow[]> {
+  return (await tx.query(
+    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
+           FROM messages
+          WHERE enqueued_at IS NULL AND ${statusIs(MessageStatus.New)}
+            AND time_to_send <= now() + make_interval(secs => $1)
+            AND created_at < now() - make_interval(secs => $2)
+          ORDER BY time_to_send
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED`,
+    [horizonSeconds, graceSeconds, limit],
+  )) as QueueableRow[];
+}
+
+/**
+ * Marks these messages enqueued, inside the caller's transaction. The clock, not now() (the transaction's
+ * start): a rebuild bounded by a heartbeat relies on a mark never older than its add.
+ */
+export async function markEnqueuedInTransaction(tx: Queryable, ids: readonly number[]): Promise<void> {
+  await tx.query(
+    `UPDATE messages SET enqueued_at = clock_timestamp() WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL`,
+    [ids],
+  );
+}
+
+/**
+ * Marks these messages enqueued, on its own. SKIP LOCKED: a row another statement is updating (the status
+ * writer moving it on, many rows at once in its own order) is left unmarked rather than waited for, since
+ * waiting deadlocks with those writers. An unmarked row costs only a no-op add by the outbox sweep, and a
+ * rebuild bounded by the heartbeat checks it (ADR 0605); the status writer fills in enqueued_at of a row
+ * it moves on.
+ */
+export async function markEnqueuedSkippingLocked(db: Queryable, ids: readonly number[]): Promise<void> {
+  await db.query(
+    `UPDATE messages SET enqueued_at = now()
+            WHERE id IN (SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL
+                           FOR UPDATE SKIP LOCKED)`,
+    [ids],
+  );
+}
+
+/** Seconds the New message due the longest has waited past its time (0: none). */
+export async function oldestDueNewAge(db: Queryable): Promise<number> {
+  const [row] = (await db.query(
+    `SELECT EXTRACT(EPOCH FROM now() - min(time_to_send))::float8 AS age
+         FROM messages WHERE ${statusIs(MessageStatus.New)} AND time_to_send <= now()`,
+  )) as Array<{ age: number | null }>;
+  return Math.max(0, row?.age ?? 0);
+}

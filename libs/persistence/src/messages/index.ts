@@ -1,0 +1,6 @@
+export * from './status-sql';
+export * from './intake';
+export * from './listing';
+export * from './status';
+export * from './dispatch';
+export * from './reconcile';
