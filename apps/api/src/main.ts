@@ -9,6 +9,8 @@ import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { checkTokenBeforeLargeBodies } from './common/early-token-check';
 import { readMultipartBodies } from './common/multipart-body';
+import { precountBulkBodies } from './messages/bulk-body-precount';
+import { MAX_BULK_ITEMS } from './messages/bulk-request';
 import { guardRequestSizes } from './common/request-size-guard';
 import { SECURITY_HEADERS } from './common/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
@@ -48,6 +50,8 @@ runMain('api', async () => {
         bodyLimitOf: (route) => Math.max(limitsOf(route).body, limitsOf(route).multipart.total),
         tokenIsValid: async (token) => (await accounts.accountForToken(token)) !== null,
       });
+      // A bulk body over the message cap is refused without being decoded or parsed.
+      precountBulkBodies(fastify, { routes: LARGE_BODY_ROUTES, cap: MAX_BULK_ITEMS });
       await app.register(helmet, SECURITY_HEADERS);
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart);
