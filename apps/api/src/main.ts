@@ -8,6 +8,7 @@ import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { checkTokenBeforeLargeBodies } from './common/early-token-check';
+import { lingerBeforeClosing } from './common/lingering-close';
 import { readMultipartBodies } from './common/multipart-body';
 import { precountBulkBodies } from './messages/bulk-body-precount';
 import { MAX_BULK_ITEMS } from './messages/bulk-request';
@@ -43,6 +44,8 @@ runMain('api', async () => {
       fastify.addHook('onRoute', (route) => {
         if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = config.api.bulkBodyLimitBytes;
       });
+      // A refused body's answer must reach a client still writing it.
+      lingerBeforeClosing(fastify);
       // Sizes first, then a token outside the body: both before any byte of the body is read.
       guardRequestSizes(fastify, { limitsOf, largeBodiesInFlight: config.api.largeBodiesInFlightBytes });
       const accounts = app.get(AccountService);
