@@ -29,6 +29,23 @@ describe('BulkCountScanner', () => {
     expect(scan(body, 10, 5)).toEqual({ over: true, reason: 'messages', index: 5 });
   });
 
+  it.each([1, 5, 1000])(
+    'counts the object inside a datajson string, decoding its escapes (pieces of %i bytes)',
+    (piece) => {
+      const inner = { token: 't', smsdata: [item('1,2'), item('3;4'), item('5,6'), item('7;8')] };
+      // In the inner text, an escaped comma (which JSON.parse makes a comma) and an escaped backslash
+      // followed by "u002c" (which it does not).
+      const text = JSON.stringify(inner).replace('3;4', '3\\u002c4').replace('7;8', '7\\\\u002c8');
+      expect(
+        (JSON.parse(text) as { smsdata: Array<{ sendto: string }> }).smsdata.map((i) => i.sendto),
+      ).toEqual(['1,2', '3,4', '5,6', '7\\u002c8']);
+      const body = JSON.stringify({ datajson: text });
+      expect(scan(body, 7, piece)).toEqual({ over: false });
+      expect(scan(body, 5, piece)).toEqual({ over: true, reason: 'messages', index: 2 });
+      expect(scan(JSON.stringify({ x: JSON.stringify(inner) }), 1, piece)).toEqual({ over: false });
+    },
+  );
+
   it('refuses more items than the cap before any of them ends', () => {
     expect(scan(`{"smsdata":[{},{},{},{"sendto":"1`, 3)).toEqual({ over: true, reason: 'items', index: 3 });
   });

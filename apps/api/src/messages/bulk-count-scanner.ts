@@ -1,9 +1,10 @@
 /**
- * Counts the messages of a JSON bulk body (`{"smsdata":[…]}` or `{"datajson":{"smsdata":[…]}}`) byte by
- * byte as it arrives, the way readBulkItems counts them (an object item makes one message per
- * comma-separated `sendto` number, or one without a text `sendto`): a body over the cap is known after
- * its first few kilobytes instead of after the whole body is decoded and parsed on the event loop (16 MB
- * cost a few hundred ms there, during which every other tenant waits).
+ * Counts the messages of a JSON bulk body (`{"smsdata":[…]}`, `{"datajson":{"smsdata":[…]}}`, or that
+ * object as JSON text in a `datajson` string, decoded as it is read) byte by byte as it arrives, the way
+ * readBulkItems counts them (an object item makes one message per comma-separated `sendto` number, or one
+ * without a text `sendto`): a body over the cap is known after its first few kilobytes instead of after
+ * the whole body is decoded and parsed on the event loop (16 MB cost a few hundred ms there, during which
+ * every other tenant waits).
  *
  * It never refuses what the parser would accept: each `smsdata` list counts on its own, a repeated
  * `sendto` counts as its last value (JSON.parse keeps the last), escaped keys and commas are decoded. Input
@@ -16,6 +17,8 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 /** A key longer than this (raw bytes) is none of the ones looked for, even fully escaped. */
 const MAX_KEY_BYTES = 64;
+/** What a one-letter escape stands for (`\"`, `\\` and `\/` stand for themselves). */
+const ESCAPED: Record<number, number> = { 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
 
 type Role = 'root' | 'wrapper' | 'items' | 'item' | 'other';
 
@@ -39,8 +42,14 @@ export type BulkCountVerdict = { over: false } | { over: true; reason: 'items' |
 export class BulkCountScanner {
   private readonly stack: Container[] = [];
   private inString = false;
-  /** What the current string is: a key to collect, a sendto to count commas of, or neither. */
-  private stringKind: 'key' | 'sendto' | 'skip' = 'skip';
+  /**
+   * What the current string is: a key to collect, a sendto to count commas of, a `datajson` holding the
+   * bulk object as JSON text (its decoded text is counted by a scanner of its own), or none of them.
+   */
+  private stringKind: 'key' | 'sendto' | 'nested' | 'skip' = 'skip';
+  private nested?: BulkCountScanner;
+  /** One decoded byte of a `datajson` string, for `nested`. */
+  private readonly decoded = new Uint8Array(1);
   private escape = false;
   /** Hex digits of a \u escape still to come, and the value so far. */
   private hexLeft = 0;
@@ -51,7 +60,11 @@ export class BulkCountScanner {
   private stopped = false;
   private result: BulkCountVerdict = { over: false };
 
-  constructor(private readonly cap: number) {}
+  /** `innermost`: the scanner of a `datajson` string, which holds no further one. */
+  constructor(
+    private readonly cap: number,
+    private readonly innermost = false,
+  ) {}
 
   get verdict(): BulkCountVerdict {
     return this.result;
@@ -64,14 +77,18 @@ export class BulkCountScanner {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i];
       if (this.inString) {
-        if (this.stringKind === 'skip' && !this.escape && this.hexLeft === 0) {
-          // Most of a body is text nobody counts: skip to its next quote or backslash.
-          // (Both found natively; the next backslash is looked up again only once passed.)
+        const plain = this.stringKind === 'skip' || this.stringKind === 'nested';
+        if (plain && !this.escape && this.hexLeft === 0) {
+          // Most of a body is text nobody counts (or counts as it is): skip to its next quote or
+          // backslash. (Both found natively; the next backslash is looked up again only once passed.)
           if (nextBackslash < i) nextBackslash = positionOf(chunk, BACKSLASH, i);
-          i = Math.min(positionOf(chunk, QUOTE, i), nextBackslash);
-          if (i === chunk.length) break;
+          const next = Math.min(positionOf(chunk, QUOTE, i), nextBackslash);
+          if (this.stringKind === 'nested' && next > i) this.decodedText(chunk.subarray(i, next));
+          i = next;
+          if (i === chunk.length || this.stopped) break;
           this.stringByte(chunk[i]);
         } else this.stringByte(byte);
+        if (this.stopped) break;
         continue;
       }
       this.structureByte(byte);
@@ -84,6 +101,8 @@ export class BulkCountScanner {
     if (this.hexLeft > 0) {
       this.hexValue = this.hexValue * 16 + hexDigit(byte);
       if (--this.hexLeft === 0 && this.stringKind === 'sendto' && this.hexValue === COMMA) this.commas++;
+      // Beyond ASCII, only "not a structural byte" matters to the nested scanner.
+      if (this.hexLeft === 0 && this.stringKind === 'nested') this.decodedByte(Math.min(this.hexValue, 0x80));
       this.keyByte(byte);
       return;
     }
@@ -92,7 +111,7 @@ export class BulkCountScanner {
       if (byte === 0x75) {
         this.hexLeft = 4;
         this.hexValue = 0;
-      }
+      } else if (this.stringKind === 'nested') this.decodedByte(ESCAPED[byte] ?? byte);
       this.keyByte(byte);
       return;
     }
@@ -108,7 +127,18 @@ export class BulkCountScanner {
       return;
     }
     if (byte === COMMA && this.stringKind === 'sendto') this.commas++;
+    if (this.stringKind === 'nested') this.decodedByte(byte);
     this.keyByte(byte);
+  }
+
+  private decodedByte(byte: number): void {
+    this.decoded[0] = byte;
+    this.decodedText(this.decoded);
+  }
+
+  private decodedText(text: Uint8Array): void {
+    const verdict = (this.nested as BulkCountScanner).write(text);
+    if (verdict.over) this.over(verdict.reason, verdict.index);
   }
 
   private keyByte(byte: number): void {
@@ -169,6 +199,9 @@ export class BulkCountScanner {
         } else if (top?.role === 'item' && top.key === 'sendto') {
           this.stringKind = 'sendto';
           this.commas = 0;
+        } else if (top?.role === 'root' && top.key === 'datajson' && !this.innermost) {
+          this.stringKind = 'nested';
+          this.nested = new BulkCountScanner(this.cap, true);
         } else this.stringKind = 'skip';
         return;
       default:
