@@ -51,6 +51,7 @@ describe('npm run bench (smoke)', () => {
     expect(result.results.map((r) => r.scenario)).toEqual([
       'intake-single',
       'intake-bulk',
+      'intake-under-attack',
       'dispatch',
       'urgent-latency',
       'schedule',

@@ -3,11 +3,26 @@ import { checkSettled } from '../helpers/load-run';
 import { multipartBody, rawRequest } from '../helpers/raw-http';
 import { percentile, reportFigure } from '../helpers/figures';
 import { Account, AppName, TestSystem } from '../harness/test-system';
+import { scrape, valueOf } from '../helpers/prometheus-text';
 import { runVictimClient } from '../helpers/victim-client';
 import { waitFor } from '../harness/wait-for';
 
 const APPS: AppName[] = ['api', 'scheduler', 'dispatcher', 'status'];
-const ATTACK_MS = 20_000;
+/** V's quiet baseline, each attack alone, then all of them at once. */
+const WARM_UP_MS = 2_000;
+const QUIET_MS = 5_000;
+const ALONE_MS = 5_000;
+const ATTACK_MS = 15_000;
+/**
+ * V's p95 during any attack may be at most this many times its quiet p95, or MIN_SLOWED_P95_MS, whichever
+ * is more. Measured on a 2-core host shared with other test runs: at load 5, quiet p95 11 ms, each
+ * attack alone 11-67 ms, all at once 84 ms (max 116); at load 8-13, each attack alone up to 555 ms while
+ * the api's event loop stayed under 200 ms (p99: the rest was the host). Before the bulk route counted
+ * its body as it arrived, the bulk attack alone held the loop 276-307 ms (p99) and all together gave V
+ * 738 ms (max 1.8 s) on a quiet host.
+ */
+const SLOWDOWN_FACTOR = 10;
+const MIN_SLOWED_P95_MS = 600;
 const REQUEST_TIMEOUT_MS = 3_000;
 /** The compatible clients give up after 2 s (ADR 0301): the victim's requests must answer within that. */
 const CLIENT_TIMEOUT_MS = 2_000;
@@ -17,9 +32,10 @@ const FAILED_LOGINS_PER_EMAIL = 5;
  * One tenant cannot take the service down or slow another (issue 16, HTTP side): while account M sends
  * every kind of hostile request the security review found — a 40 MB bulk request that names ten million
  * recipients, multipart floods, declared and chunked oversize bodies, slow bodies, concurrent password
- * guesses, listing floods — account V keeps sending, each answer within the clients' 2 s, and each of its
- * messages reaches 7 on its simulated phones. No process dies, and `cli check --settled` passes on both
- * ledgers afterwards.
+ * guesses, listing floods — account V keeps sending: each answer within the clients' 2 s, its p95 within a
+ * bound of its quiet p95 measured in the same run (each attack alone, a figure per attack saying which
+ * one costs V most, then all at once), and each of its messages reaches 7 on its simulated phones. No
+ * process dies, and `cli check --settled` passes on both ledgers afterwards.
  */
 describe('one tenant attacks over HTTP, the other keeps working', () => {
   let system: TestSystem;
@@ -165,36 +181,70 @@ describe('one tenant attacks over HTTP, the other keeps working', () => {
     return answers.map((a) => (a.error === 0 ? 'ok' : (a.code as string)));
   }
 
-  it('V is answered in time (p95 within the clients’ 2 s) and delivered while M attacks; no process dies; cli check --settled passes', async () => {
-    const baseline = await victimTraffic(3_000, 0);
-    const attackEnd = Date.now() + ATTACK_MS;
-    const findings: Record<string, unknown[]> = {
-      bulk: [],
-      multipart: [],
-      slow: [],
-      logins: [],
-      listings: [],
+  /** Event-loop delay of the api since the last scrape (prom-client resets its histogram on each one). */
+  async function apiLoopDelay(): Promise<{ loopP99: number; loopMax: number }> {
+    const samples = await scrape(system.url('api'));
+    return {
+      loopP99: Math.round(valueOf(samples, 'nodejs_eventloop_lag_p99_seconds') * 1000),
+      loopMax: Math.round(valueOf(samples, 'nodejs_eventloop_lag_max_seconds') * 1000),
     };
-    const attack = (async () => {
-      for (let round = 0; Date.now() < attackEnd; round++) {
-        // The amplified bulk request every other round: each one is a 16 MB body the API must parse on its
-        // event loop before it can refuse it (the cost of a legitimate 16 MB bulk; ADR 0901, H2).
-        const [bulk, multipart, slow, logins, listings] = await Promise.all([
-          round % 2 === 0 ? bulkAmplification() : undefined,
-          multipartFlood(),
-          slowBodies(10),
-          loginRace(),
-          listingFlood(),
-        ]);
-        if (bulk !== undefined) findings.bulk.push(bulk);
-        findings.multipart.push(...multipart);
-        findings.slow.push(...slow.map((a) => a.status));
-        findings.logins.push(logins);
-        findings.listings.push(...listings);
-      }
-    })();
-    const during = await victimTraffic(ATTACK_MS, 1_000);
+  }
+
+  const findings: Record<string, unknown[]> = {
+    bulk: [],
+    multipart: [],
+    slow: [],
+    logins: [],
+    listings: [],
+  };
+  /** One round of each attack; each adds what M got to `findings`. */
+  const ATTACKS: Record<string, () => Promise<void>> = {
+    bulk: async () => void findings.bulk.push(await bulkAmplification()),
+    multipart: async () => void findings.multipart.push(...(await multipartFlood())),
+    slow: async () => void findings.slow.push(...(await slowBodies(10)).map((a) => a.status)),
+    logins: async () => void findings.logins.push(await loginRace()),
+    listings: async () => void findings.listings.push(...(await listingFlood())),
+  };
+
+  /**
+   * V's times while `attacks` run round after round for `ms` (none: the quiet baseline), with the api's
+   * event-loop delay meanwhile: whether V waited on the api's loop or on the host.
+   */
+  let nextVictimIndex = 0;
+  async function phase(name: string, attacks: string[], ms: number) {
+    await apiLoopDelay();
+    const end = Date.now() + ms;
+    // Each attack round after round on its own: a slow one (slow bodies) does not pace the others.
+    const attack = Promise.all(
+      attacks.map(async (attackName) => {
+        while (Date.now() < end) await ATTACKS[attackName]();
+      }),
+    );
+    const times = await victimTraffic(ms, nextVictimIndex);
+    nextVictimIndex += 1_000;
     await attack;
+    const figures = {
+      phase: name,
+      p50: Math.round(percentile(times, 50)),
+      p95: Math.round(percentile(times, 95)),
+      max: Math.round(Math.max(...times)),
+      requests: times.length,
+      ...(await apiLoopDelay()),
+    };
+    reportFigure('tenant-under-attack phase', figures);
+    return { times, figures };
+  }
+
+  it('V is answered in its usual time and delivered while M attacks; no process dies; cli check --settled passes', async () => {
+    // Warm-up first (connections, compiled code), so that the quiet baseline is the usual time.
+    await victimTraffic(WARM_UP_MS, 900_000);
+    const quiet = await phase('quiet', [], QUIET_MS);
+    // Each attack alone first, so that the figures say which one costs V most; then all of them at once.
+    const phases = [];
+    for (const name of Object.keys(ATTACKS)) phases.push(await phase(name, [name], ALONE_MS));
+    phases.push(await phase('all', Object.keys(ATTACKS), ATTACK_MS));
+    const baseline = quiet.times;
+    const during = phases[phases.length - 1].times;
 
     // What M got: refusals in the API's format, never a 5xx or a hang.
     for (const answer of findings.bulk)
@@ -225,9 +275,13 @@ describe('one tenant attacks over HTTP, the other keeps working', () => {
       listingsRefused: findings.listings.filter((code) => code === 'rate_limited').length,
       slowCutOff: findings.slow.filter((status) => status === 408).length,
       slowRefusedByBudget: findings.slow.filter((status) => status === 503).length,
+      p95ByPhase: Object.fromEntries(phases.map(({ figures: f }) => [f.phase, f.p95])),
     };
     reportFigure('tenant-under-attack', figures);
     expect(percentile(during, 95)).toBeLessThan(CLIENT_TIMEOUT_MS);
+    const bound = Math.max(SLOWDOWN_FACTOR * quiet.figures.p95, MIN_SLOWED_P95_MS);
+    for (const { figures: f } of phases)
+      expect({ phase: f.phase, p95: f.p95, bound, within: f.p95 <= bound }).toMatchObject({ within: true });
     const victimIds = ledger.flatMap((entry) => entry.ids);
     await waitFor(
       'every message of V delivered',

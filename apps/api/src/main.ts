@@ -8,7 +8,10 @@ import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { checkTokenBeforeLargeBodies } from './common/early-token-check';
+import { lingerBeforeClosing } from './common/lingering-close';
 import { readMultipartBodies } from './common/multipart-body';
+import { precountBulkBodies } from './messages/bulk-body-precount';
+import { MAX_BULK_ITEMS } from './messages/bulk-request';
 import { guardRequestSizes } from './common/request-size-guard';
 import { SECURITY_HEADERS } from './common/security-headers';
 import { openApiDocument } from './openapi/openapi-document';
@@ -41,6 +44,8 @@ runMain('api', async () => {
       fastify.addHook('onRoute', (route) => {
         if (LARGE_BODY_ROUTES.has(route.url)) route.bodyLimit = config.api.bulkBodyLimitBytes;
       });
+      // A refused body's answer must reach a client still writing it.
+      lingerBeforeClosing(fastify);
       // Sizes first, then a token outside the body: both before any byte of the body is read.
       guardRequestSizes(fastify, { limitsOf, largeBodiesInFlight: config.api.largeBodiesInFlightBytes });
       const accounts = app.get(AccountService);
@@ -48,6 +53,8 @@ runMain('api', async () => {
         bodyLimitOf: (route) => Math.max(limitsOf(route).body, limitsOf(route).multipart.total),
         tokenIsValid: async (token) => (await accounts.accountForToken(token)) !== null,
       });
+      // A bulk body over the message cap is refused without being decoded or parsed.
+      precountBulkBodies(fastify, { routes: LARGE_BODY_ROUTES, cap: MAX_BULK_ITEMS });
       await app.register(helmet, SECURITY_HEADERS);
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart);

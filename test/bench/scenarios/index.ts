@@ -4,6 +4,7 @@ import { dispatch } from './dispatch';
 import { fleet } from './fleet';
 import { intakeBulk } from './intake-bulk';
 import { intakeSingle } from './intake-single';
+import { intakeUnderAttack } from './intake-under-attack';
 import { schedule } from './schedule';
 import { status } from './status';
 import { urgentLatency } from './urgent-latency';
@@ -12,6 +13,7 @@ import { urgentLatency } from './urgent-latency';
 export const SCENARIOS: Scenario[] = [
   intakeSingle,
   intakeBulk,
+  intakeUnderAttack,
   dispatch,
   urgentLatency,
   schedule,
