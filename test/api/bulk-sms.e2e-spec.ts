@@ -246,6 +246,36 @@ describe('addalotofsms', () => {
     expect(await messageCount()).toBe(before);
   });
 
+  describe.each(['form', 'multipart'] as const)('a bulk over the cap as a %s field', (encoding) => {
+    // 10,000 numbers in the first ten items, then megabytes more, then text JSON.parse refuses: the
+    // cap's refusal (not "is not valid JSON") shows that the field was counted and never parsed.
+    const numbers = Array.from({ length: 1_000 }, (_, i) => `+49157${String(i).padStart(7, '0')}`).join(',');
+    const list = () =>
+      Array.from({ length: 6_000 }, (_, i) => ({
+        sendto: i < 11 ? numbers : '+4915700000000',
+        body: `cap ${i} ${'x'.repeat(1_000)}`,
+        device_id: aliceDevice,
+      }));
+    const capMessage =
+      'smsdata makes more than 10000 messages (item 10 passes the cap); at most 10000 per request';
+
+    it.each([
+      ['datajson', () => `${JSON.stringify({ token: alice.token, smsdata: list() }).slice(0, -1)}, oops`],
+      ['smsdata', () => `${JSON.stringify(list())} oops`],
+    ])('%s: refused with the cap message, nothing written', async (field, text) => {
+      const params: Record<string, string> = { [field]: text() };
+      if (field === 'smsdata') params.token = alice.token;
+      const before = await messageCount();
+      const started = performance.now();
+      const answer = await getdata(system.apiUrl, 'addalotofsms', params, encoding);
+      console.log(
+        `over-cap ${field} (${Math.round(params[field].length / 1_048_576)} MB) over ${encoding}: refused in ${Math.round(performance.now() - started)} ms`,
+      );
+      expect(answer).toEqual({ status: 200, body: { error: 1, code: 'validation', message: capMessage } });
+      expect(await messageCount()).toBe(before);
+    });
+  });
+
   it('rejects a missing or foreign token inside datajson', async () => {
     const smsdata = items(1, 'tok');
     expect(

@@ -11,6 +11,7 @@ import { checkTokenBeforeLargeBodies } from './common/early-token-check';
 import { lingerBeforeClosing } from './common/lingering-close';
 import { readMultipartBodies } from './common/multipart-body';
 import { precountBulkBodies } from './messages/bulk-body-precount';
+import { precountBulkFields } from './messages/bulk-field-count';
 import { MAX_BULK_ITEMS } from './messages/bulk-request';
 import { guardRequestSizes } from './common/request-size-guard';
 import { SECURITY_HEADERS } from './common/security-headers';
@@ -59,6 +60,8 @@ runMain('api', async () => {
       // Forms with files (multipart) become plain fields, like urlencoded and JSON bodies.
       await app.register(multipart);
       readMultipartBodies(fastify, (route) => limitsOf(route).multipart);
+      // Form and query fields holding a bulk: counted once read, before the handler parses them.
+      precountBulkFields(fastify, { routes: LARGE_BODY_ROUTES, cap: MAX_BULK_ITEMS });
       // The web dashboard (apps/web) at `/`: its pages and files only, beside the API's routes.
       await serveDashboard(fastify);
       // The UI at /docs, the description itself at /docs-json.

@@ -1,7 +1,7 @@
 import { Transform, TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '../common/api-error';
-import { BulkCountScanner, BulkCountVerdict } from './bulk-count-scanner';
+import { BulkCountScanner } from './bulk-count-scanner';
+import { bulkCapRefusal, isJson } from './bulk-field-count';
 
 /**
  * JSON bodies of the bulk routes are counted (BulkCountScanner) as they arrive. Once over the cap, the
@@ -35,19 +35,7 @@ function countingStream(cap: number): Transform {
     },
     flush(done: TransformCallback) {
       const verdict = scanner.verdict;
-      done(verdict.over ? refusal(verdict, cap) : null);
+      done(verdict.over ? bulkCapRefusal(verdict, cap) : null);
     },
   });
-}
-
-function refusal(verdict: Extract<BulkCountVerdict, { over: true }>, cap: number): ApiError {
-  return ApiError.validation(
-    verdict.reason === 'items'
-      ? `smsdata has more than ${cap} items; at most ${cap} per request`
-      : `smsdata makes more than ${cap} messages (item ${verdict.index} passes the cap); at most ${cap} per request`,
-  );
-}
-
-function isJson(request: FastifyRequest): boolean {
-  return /^application\/(?:[\w.+-]+\+)?json\b/i.test(request.headers['content-type'] ?? '');
 }

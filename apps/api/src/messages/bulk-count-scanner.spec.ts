@@ -80,3 +80,20 @@ describe('BulkCountScanner', () => {
     expect(scan('not json at all, "," ,,, [[[', 1)).toEqual({ over: false });
   });
 });
+
+describe('BulkCountScanner, lists as JSON text', () => {
+  it('counts a smsdata string in a JSON body, at the root or inside datajson', () => {
+    const list = JSON.stringify(Array(20).fill(item('1,2')));
+    expect(scan(JSON.stringify({ token: 't', smsdata: list }), 10, 7)).toEqual({
+      over: true,
+      reason: 'messages',
+      index: 5,
+    });
+    expect(scan(JSON.stringify({ datajson: JSON.stringify({ smsdata: list }) }), 10, 3)).toEqual({
+      over: true,
+      reason: 'messages',
+      index: 5,
+    });
+    expect(scan(JSON.stringify({ token: 't', smsdata: list }), 40)).toEqual({ over: false });
+  });
+});

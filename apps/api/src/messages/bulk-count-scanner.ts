@@ -1,6 +1,7 @@
 /**
  * Counts the messages of a JSON bulk body (`{"smsdata":[…]}`, `{"datajson":{"smsdata":[…]}}`, or that
- * object as JSON text in a `datajson` string, decoded as it is read) byte by byte as it arrives, the way
+ * object as JSON text in a `datajson` string, decoded as it is read; a `smsdata` list as JSON text in a
+ * string likewise) byte by byte as it arrives, the way
  * readBulkItems counts them (an object item makes one message per comma-separated `sendto` number, or one
  * without a text `sendto`): a body over the cap is known after its first few kilobytes instead of after
  * the whole body is decoded and parsed on the event loop (16 MB cost a few hundred ms there, during which
@@ -39,6 +40,12 @@ interface Container {
 
 export type BulkCountVerdict = { over: false } | { over: true; reason: 'items' | 'messages'; index: number };
 
+/**
+ * What the text is: the bulk object (a JSON body, a `datajson` field) or the items list itself (a form's
+ * `smsdata` field).
+ */
+export type BulkTextShape = 'object' | 'items';
+
 export class BulkCountScanner {
   private readonly stack: Container[] = [];
   private inString = false;
@@ -60,10 +67,11 @@ export class BulkCountScanner {
   private stopped = false;
   private result: BulkCountVerdict = { over: false };
 
-  /** `innermost`: the scanner of a `datajson` string, which holds no further one. */
+  /** `innermost`: the scanner of a `datajson` string, which holds no further one (it is unwrapped once). */
   constructor(
     private readonly cap: number,
     private readonly innermost = false,
+    private readonly shape: BulkTextShape = 'object',
   ) {}
 
   get verdict(): BulkCountVerdict {
@@ -202,6 +210,10 @@ export class BulkCountScanner {
         } else if (top?.role === 'root' && top.key === 'datajson' && !this.innermost) {
           this.stringKind = 'nested';
           this.nested = new BulkCountScanner(this.cap, true);
+        } else if ((top?.role === 'root' || top?.role === 'wrapper') && top.key === 'smsdata') {
+          // readSmsData parses a list given as JSON text too.
+          this.stringKind = 'nested';
+          this.nested = new BulkCountScanner(this.cap, true, 'items');
         } else this.stringKind = 'skip';
         return;
       default:
@@ -212,7 +224,7 @@ export class BulkCountScanner {
   }
 
   private open(array: boolean, parent: Container | undefined): void {
-    const role = roleOf(array, parent);
+    const role = parent === undefined && array && this.shape === 'items' ? 'items' : roleOf(array, parent);
     const container: Container = {
       array,
       role,
