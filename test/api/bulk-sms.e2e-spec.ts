@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { ENCODINGS, getdata, postJson } from '../helpers/api-client';
 import { Account, TestSystem } from '../harness/test-system';
@@ -274,6 +275,133 @@ describe('addalotofsms', () => {
       expect(answer).toEqual({ status: 200, body: { error: 1, code: 'validation', message: capMessage } });
       expect(await messageCount()).toBe(before);
     });
+  });
+
+  it('runs one bulk of an account at a time: another one meanwhile is rate limited, other accounts are not', async () => {
+    const url = `${system.apiUrl}/getdata/addalotofsms`;
+    const rateLimited = {
+      error: 1,
+      code: 'rate_limited',
+      message: 'at most 1 addalotofsms of one account at a time; retry when the previous one has answered',
+    };
+    const stored = async (tag: string) =>
+      (
+        await system.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE body LIKE $1', [
+          `${tag} %`,
+        ])
+      )[0].n;
+    // Every insert into messages waits behind this lock: the first bulk is certainly still running.
+    const locker = new Client({ connectionString: system.databaseUrl });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+    let first: Promise<{ status: number; body: Record<string, unknown> }>;
+    let bobs: Promise<{ status: number; body: Record<string, unknown> }>;
+    try {
+      first = postJson(system.apiUrl, 'addalotofsms', {
+        token: alice.token,
+        smsdata: items(100, 'gate-first'),
+      });
+      await waitFor(
+        'the first bulk waiting on the lock',
+        async () =>
+          (
+            await system.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO messages%'`,
+            )
+          )[0].n > 0,
+        10_000,
+        20,
+      );
+      // Token inside the body (known once datajson is parsed) and in the query string (before the body).
+      const inBody = await fetch(url, {
+        method: 'POST',
+        body: new URLSearchParams({
+          datajson: JSON.stringify({ token: alice.token, smsdata: items(5, 'gate-second') }),
+        }),
+      });
+      const inQuery = await fetch(`${url}?token=${alice.token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ smsdata: items(5, 'gate-third') }),
+      });
+      for (const answer of [inBody, inQuery]) {
+        expect(answer.status).toBe(200);
+        expect(answer.headers.get('retry-after')).toBe('1');
+        expect(await answer.json()).toEqual(rateLimited);
+      }
+      bobs = postJson(system.apiUrl, 'addalotofsms', {
+        token: bob.token,
+        smsdata: [{ sendto: '+4915700000001', body: 'gate-bob 0', device_id: bobDevice }],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect((await first).body).toMatchObject({ error: 0, count: 100 });
+    expect((await bobs).body).toMatchObject({ error: 0, count: 1 });
+    expect([await stored('gate-first'), await stored('gate-second'), await stored('gate-third')]).toEqual([
+      100, 0, 0,
+    ]);
+    expect(await stored('gate-bob')).toBe(1);
+    // Freed once answered: the refused one, sent again, is saved.
+    expect(
+      (
+        await getdata(
+          system.apiUrl,
+          'addalotofsms',
+          { datajson: JSON.stringify({ token: alice.token, smsdata: items(5, 'gate-second') }) },
+          'form',
+        )
+      ).body,
+    ).toMatchObject({ error: 0, count: 5 });
+  });
+
+  it('frees the slot of a bulk refused or abandoned midway', async () => {
+    // Refused (a bad item), then cut off while its body is being sent: neither keeps the slot.
+    const bad = await postJson(system.apiUrl, 'addalotofsms', {
+      token: alice.token,
+      smsdata: [{ sendto: '' }],
+    });
+    expect(bad.body).toMatchObject({ error: 1, code: 'validation' });
+    const aborted = new AbortController();
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"smsdata":['));
+      },
+    });
+    const cut = fetch(`${system.apiUrl}/getdata/addalotofsms?token=${alice.token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: aborted.signal,
+      duplex: 'half',
+    } as RequestInit).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its token in the query string: the slot was taken before its body, which never ends.
+    expect(
+      (
+        await postJson(system.apiUrl, 'addalotofsms', {
+          token: alice.token,
+          smsdata: items(1, 'gate-during'),
+        })
+      ).body,
+    ).toMatchObject({ error: 1, code: 'rate_limited' });
+    aborted.abort();
+    await cut;
+    await waitFor(
+      'the slot of the abandoned bulk freed',
+      async () =>
+        (
+          await postJson(system.apiUrl, 'addalotofsms', {
+            token: alice.token,
+            smsdata: items(1, 'gate-after'),
+          })
+        ).body.error === 0,
+      5_000,
+      100,
+    );
   });
 
   it('rejects a missing or foreign token inside datajson', async () => {

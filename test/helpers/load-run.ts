@@ -235,15 +235,18 @@ export class LoadRun {
 
   /**
    * Sends a request as a careful client does: with its Idempotency-Key, and again unchanged (same key,
-   * same body) after a network error or a 5xx, backing off, until answered or `giveUpMs` has passed.
-   * A refusal (error ≠ 0 with a 2xx/4xx) fails the run: the mix is valid.
+   * same body) after a network error or a 5xx, backing off, and after `rate_limited` (another bulk of its
+   * account still running), after its Retry-After, until answered or `giveUpMs` has passed. Any other
+   * refusal (error ≠ 0 with a 2xx/4xx) fails the run: the mix is valid.
    */
   async send(request: LoadRequest, giveUpMs = 120_000): Promise<Answered> {
     const deadline = Date.now() + giveUpMs;
     request.sent ??= JSON.stringify({ token: this.tenants[request.tenant].token, ...request.body }, atSend);
     for (let attempt = 1; ; attempt++) {
       let status = 0;
-      let answer: { error: number; message?: string; sms_id?: number; sms_ids?: number[] } | undefined;
+      let retryAfterMs = 0;
+      let answer:
+        { error: number; code?: string; message?: string; sms_id?: number; sms_ids?: number[] } | undefined;
       try {
         const response = await fetch(`${this.system.apiUrl}/getdata/${request.method}`, {
           method: 'POST',
@@ -252,11 +255,19 @@ export class LoadRun {
           signal: AbortSignal.timeout(30_000),
         });
         status = response.status;
+        retryAfterMs = Number(response.headers.get('retry-after') ?? 0) * 1_000;
         answer = (await response.json()) as typeof answer;
       } catch {
         // Connection refused or cut, or an unreadable answer: the outcome is unknown, so retry.
       }
       this.statuses.set(status, this.count(status) + 1);
+      if (answer?.code === 'rate_limited') {
+        this.ledger.push({ status, ids: [] });
+        if (Date.now() > deadline)
+          throw new Error(`${request.key}: still rate limited after ${attempt} attempts`);
+        await sleep(Math.max(retryAfterMs, 100));
+        continue;
+      }
       if (answer && status < 500) {
         if (answer.error !== 0)
           throw new Error(`${request.method} ${request.key} refused (${status}): ${JSON.stringify(answer)}`);

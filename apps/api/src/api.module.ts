@@ -8,6 +8,7 @@ import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { TokenController } from './auth/token.controller';
 import { CallerService } from './common/caller.service';
 import { ListingGate } from './common/listing-gate';
+import { BulkGate } from './messages/bulk-gate';
 import { ContactsController } from './contacts/contacts.controller';
 import { ContactsService } from './contacts/contacts.service';
 import { NewsletterService } from './newsletters/newsletter.service';
@@ -89,6 +90,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     SendCapabilities,
     CallerService,
     ListingGate,
+    BulkGate,
     MessageIntakeService,
     MessageInserter,
     IdempotencyKeysService,

@@ -12,6 +12,7 @@ import { lingerBeforeClosing } from './common/lingering-close';
 import { readMultipartBodies } from './common/multipart-body';
 import { precountBulkBodies } from './messages/bulk-body-precount';
 import { precountBulkFields } from './messages/bulk-field-count';
+import { BulkGate, gateBulksBeforeTheirBodies } from './messages/bulk-gate';
 import { MAX_BULK_ITEMS } from './messages/bulk-request';
 import { guardRequestSizes } from './common/request-size-guard';
 import { SECURITY_HEADERS } from './common/security-headers';
@@ -53,6 +54,12 @@ runMain('api', async () => {
       checkTokenBeforeLargeBodies(fastify, {
         bodyLimitOf: (route) => Math.max(limitsOf(route).body, limitsOf(route).multipart.total),
         tokenIsValid: async (token) => (await accounts.accountForToken(token)) !== null,
+      });
+      // One bulk of an account at a time: a second one with its token outside the body is refused unread.
+      gateBulksBeforeTheirBodies(fastify, {
+        routes: LARGE_BODY_ROUTES,
+        gate: app.get(BulkGate),
+        accountIdForToken: async (token) => (await accounts.accountForToken(token))?.id,
       });
       // A bulk body over the message cap is refused without being decoded or parsed.
       precountBulkBodies(fastify, { routes: LARGE_BODY_ROUTES, cap: MAX_BULK_ITEMS });

@@ -31,6 +31,8 @@ export class ApiError extends Error {
     message: string,
     /** Every bad item of a bulk request, rendered as `errors`. */
     readonly items?: ItemError[],
+    /** When to try again (`Retry-After`), for `rate_limited`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';

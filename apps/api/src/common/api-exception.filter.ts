@@ -33,6 +33,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const compat = (request.url ?? '').startsWith(COMPAT_PREFIX);
     // 503 is kept on the compatible surface too: a client must not mistake "retry" for a final answer.
     const status = compat && error.code !== 'unavailable' ? 200 : error.httpStatus;
+    if (error.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(error.retryAfterSeconds));
     void reply
       .status(status)
       .header('content-type', 'application/json; charset=utf-8')

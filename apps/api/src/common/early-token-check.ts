@@ -26,7 +26,8 @@ export function checkTokenBeforeLargeBodies(
   });
 }
 
-function tokenOutsideBody(request: FastifyRequest): string | undefined {
+/** The token of a query string or a Bearer header, read before the body is. */
+export function tokenOutsideBody(request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown> | undefined;
   if (typeof query?.token === 'string' && query.token.trim() !== '') return query.token.trim();
   const header = request.headers.authorization;

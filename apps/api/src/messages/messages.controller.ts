@@ -7,6 +7,7 @@ import { contentHash, idempotencyClaim, readIdempotencyKey } from '../common/ide
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { ImageUploadService } from '../uploads/image-upload.service';
+import { BulkGate } from './bulk-gate';
 import { readBulkItems, readSmsData, unwrapDatajson } from './bulk-request';
 import { BULK_ANSWER_BUDGET_MS, MessageIntakeService } from './message-intake.service';
 import { readMessageFields } from './message-fields';
@@ -21,6 +22,7 @@ export class MessagesController {
     private readonly intake: MessageIntakeService,
     private readonly statuses: MessageStatusService,
     private readonly images: ImageUploadService,
+    private readonly bulks: BulkGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -49,10 +51,20 @@ export class MessagesController {
     const answerBy = performance.now() - reply.elapsedTime + BULK_ANSWER_BUDGET_MS;
     const params = unwrapDatajson(raw);
     const account = await this.caller.byTokenOrCredentials(params, request);
-    const messages = readBulkItems(readSmsData(params), account.timezone, this.config.messages.maxBodyLength);
-    const claim = idempotencyClaim(readIdempotencyKey(request), 'addalotofsms', messages);
-    const ids = await this.intake.acceptMany(account, messages, answerBy, claim);
-    return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
+    // Held until the rows are stored, even if the client has gone meanwhile (BulkGate).
+    const release = this.bulks.hold(request, account.id);
+    try {
+      const messages = readBulkItems(
+        readSmsData(params),
+        account.timezone,
+        this.config.messages.maxBodyLength,
+      );
+      const claim = idempotencyClaim(readIdempotencyKey(request), 'addalotofsms', messages);
+      const ids = await this.intake.acceptMany(account, messages, answerBy, claim);
+      return { error: 0, message: SAVED, count: ids.length, sms_ids: ids };
+    } finally {
+      release();
+    }
   }
 
   @All('getsmsstatus')
