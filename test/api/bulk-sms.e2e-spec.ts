@@ -14,7 +14,7 @@ describe('addalotofsms', () => {
   let bobDevice: number;
 
   beforeAll(async () => {
-    system = await TestSystem.start(['api']);
+    system = await TestSystem.start(['api'], { API_BULK_CONCURRENCY_PER_ACCOUNT: '1' });
     alice = system.createAccount();
     bob = system.createAccount();
     aliceDevice = (await registerPhone(system.apiUrl, alice.email, alice.password, 'a1')).deviceId;

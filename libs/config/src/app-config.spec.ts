@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       statementTimeoutMs: 10_000,
       listingsPerAccount: 2,
       listingsInFlight: 8,
-      bulksPerAccount: 1,
+      bulksPerAccount: 4,
     });
     expect(config.dispatcher.port).toBe(3001);
     expect(config.admin).toEqual({ user: 'admin', password: undefined, writable: false });

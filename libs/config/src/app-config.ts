@@ -254,7 +254,7 @@ export function loadConfig(
     statementTimeoutMs: read.int('API_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     listingsPerAccount: read.int('API_LISTINGS_PER_ACCOUNT', 2, 1, 1_000),
     listingsInFlight: read.int('API_LISTINGS_IN_FLIGHT', 8, 1, 1_000),
-    bulksPerAccount: read.int('API_BULK_CONCURRENCY_PER_ACCOUNT', 1, 1, 1_000),
+    bulksPerAccount: read.int('API_BULK_CONCURRENCY_PER_ACCOUNT', 4, 1, 1_000),
   };
   if (api.largeBodiesInFlightBytes < api.bulkBodyLimitBytes)
     throw new ConfigError(

@@ -12,11 +12,11 @@ interface Slot {
 }
 
 /**
- * One account's `addalotofsms` requests run API_BULK_CONCURRENCY_PER_ACCOUNT at a time (default 1) per API
- * process; another one meanwhile is answered `rate_limited` with `Retry-After`. A bulk is up to 16 MB to
- * read, 10,000 items to parse and rows to insert: parallel ones let one tenant take the event loop and the
- * pool from everyone else, and SmsGateway24 clients send their bulks one after the other anyway (a bulk
- * answers within about a second, so a client retrying a lost answer finds the slot free again).
+ * One account's `addalotofsms` requests run API_BULK_CONCURRENCY_PER_ACCOUNT at a time (default 4) per API
+ * process; one more meanwhile is answered `rate_limited` with `Retry-After`. A bulk is up to 16 MB to
+ * read, 10,000 items to parse and rows to insert: unbounded parallel ones let one tenant take the event
+ * loop and the pool from everyone else. 4 leaves room for a backend sending from a few workers at once
+ * (a wire-compatible client must not start failing after switching to us); 1 is the strictest share.
  *
  * A request holds its account's slot from when the account is known (a token in the query string or
  * header: before the body is read; a token inside datajson: once that is parsed) until both its answer
