@@ -262,4 +262,31 @@ describe('webhooks: every event type from the real producers', () => {
       data: { id, status: 202, customerid: 80, statuserror: expect.any(String) },
     });
   });
+
+  it('cli check: L10 holds once every event is delivered, and names a change without its event', async () => {
+    const l10 = () => {
+      const { stdout } = system.cliResult('check');
+      const results = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Json[];
+      return results.find((r) => r.id === 'L10')!;
+    };
+    await waitFor('every delivery done', async () => {
+      const [row] = await system.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'failed')`,
+      );
+      return row.n === 0;
+    });
+    const settled = l10();
+    expect(settled.holds).toBe(true);
+    expect(settled.counts.expected).toBeGreaterThan(0);
+    expect(settled.counts.delivered).toBe(settled.counts.expected);
+
+    // An event lost (its deliveries removed behind our back) is found, with its message.
+    const [lost] = await system.query<{ id: string; message_id: string }>(
+      `DELETE FROM webhook_events WHERE type = 'message.delivered' RETURNING id, message_id`,
+    );
+    const broken = l10();
+    expect(broken.holds).toBe(false);
+    expect(broken.counts.missing).toBeGreaterThan(0);
+    expect(broken.examples).toContain(Number(lost.message_id));
+  });
 });
