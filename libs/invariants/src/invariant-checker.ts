@@ -94,12 +94,7 @@ export class InvariantChecker {
   ) {}
 
   async check(options: InvariantCheckOptions = {}): Promise<InvariantResult[]> {
-    const results = [
-      await this.l3(options),
-      await this.l6(),
-      await this.l7(options),
-      await this.l10(options),
-    ];
+    const results = [await this.l3(options), await this.l6(), await this.l7(options)];
     if (options.clientLedger) results.unshift(await this.l1(options.clientLedger));
     if (options.phoneLedger)
       results.push(
@@ -108,6 +103,7 @@ export class InvariantChecker {
         this.l8(options.phoneLedger),
         await this.l9(options.phoneLedger, options),
       );
+    results.push(await this.l10(options));
     return results;
   }
 
