@@ -78,9 +78,12 @@ export class IncomingSmsService {
     );
   }
 
-  /** Answers the id per record (null: device not found); a repeat finds the row its first copy stored. */
+  /**
+   * Answers the id per record (null: device not found); a repeat finds the row its first copy stored.
+   * A transaction: the SMS and its webhook event commit together.
+   */
   private async insert(records: IncomingRecord[]): Promise<Array<number | null>> {
-    return insertIncomingMessages(this.db, records);
+    return this.db.transaction((tx) => insertIncomingMessages(tx, records));
   }
 }
 

@@ -7,6 +7,7 @@ import { NewsletterExpansionService } from './newsletter-expansion.service';
 import { IdempotencyKeyRetentionService } from './idempotency-key-retention.service';
 import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
+import { PresenceAnnouncerService } from './presence-announcer.service';
 import { RedisLossReconcileService } from './redis-loss-reconcile.service';
 
 @Module({
@@ -18,6 +19,7 @@ import { RedisLossReconcileService } from './redis-loss-reconcile.service';
     MessageExpiryService,
     IdempotencyKeyRetentionService,
     RedisLossReconcileService,
+    PresenceAnnouncerService,
     QueueBacklogCollector,
   ],
 })

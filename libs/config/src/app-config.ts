@@ -176,6 +176,10 @@ export interface WebhooksConfig {
   pollMs: number;
   /** Deliveries one worker process sends at once. */
   concurrency: number;
+  /** A device offline this long is announced offline (`device.offline`); one back sooner is not news. */
+  offlineGraceMs: number;
+  /** How often the scheduler compares devices' presence with what was announced. */
+  presenceSweepMs: number;
 }
 
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
@@ -350,6 +354,8 @@ function readWebhooks(read: EnvReader): WebhooksConfig {
     maxPerAccount: read.int('WEBHOOKS_MAX_PER_ACCOUNT', 20, 1, 1_000),
     pollMs: read.int('WEBHOOK_POLL_MS', 250, 10, 60_000),
     concurrency: read.int('WEBHOOK_CONCURRENCY', 16, 1, 1_000),
+    offlineGraceMs: seconds('WEBHOOK_OFFLINE_GRACE_SECONDS', 60, 0, 86_400),
+    presenceSweepMs: read.int('WEBHOOK_PRESENCE_SWEEP_MS', 5_000, 100, 600_000),
   };
   if (config.retryMaxDelayMs < config.retryBaseMs)
     throw new ConfigError('WEBHOOK_RETRY_MAX_DELAY_SECONDS', 'must be at least WEBHOOK_RETRY_BASE_SECONDS');

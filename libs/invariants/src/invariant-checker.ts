@@ -16,7 +16,7 @@ import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
 
 /** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {
-  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9';
+  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10';
   title: string;
   holds: boolean;
   counts: Record<string, number>;
@@ -67,13 +67,21 @@ const OVERDUE = `((${statusIn(WAITING_STATUSES)} AND valid_until < now() - make_
 /** Failure statuses that do not claim "not sent": 8 (sent, not delivered) and 203 (no report in time). */
 const SENT_FAILURES: readonly number[] = [MessageStatus.NotDelivered, MessageStatus.NoReport];
 const FAILURES = statusIn(FAILURE_STATUSES);
+/** The statuses a webhook event reports (New and Queued are not news; Income is the incoming SMS). */
+const WEBHOOK_STATUSES = [
+  MessageStatus.TakenFromServer,
+  MessageStatus.SentByPhone,
+  MessageStatus.Delivered,
+  ...FAILURE_STATUSES,
+];
+
 /** Failures other than Expired, which L7 counts apart. */
 const NOT_EXPIRED_FAILURES = FAILURE_STATUSES.filter((status) => status !== MessageStatus.Expired);
 /** Sent by the phone, or delivered: the message left through the radio. */
 const SENT_STATUSES = [MessageStatus.SentByPhone, MessageStatus.Delivered];
 
 /**
- * Computes the invariants from PostgreSQL and Redis (L3, L6, L7 always; L1 with a client ledger; L4, L5,
+ * Computes the invariants from PostgreSQL and Redis (L3, L6, L7, L10 always; L1 with a client ledger; L4, L5,
  * L8 and L9 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
  */
 @Injectable()
@@ -95,7 +103,72 @@ export class InvariantChecker {
         this.l8(options.phoneLedger),
         await this.l9(options.phoneLedger, options),
       );
+    results.push(await this.l10(options));
     return results;
+  }
+
+  /**
+   * L10: every status change in the history (and every incoming SMS) of an account has its event at
+   * every matching active subscription that existed before the change: a delivery exists (live), and is
+   * delivered, or given up with its reason (settled). The event is found by message, type and the
+   * status it reports.
+   */
+  private async l10(options: InvariantCheckOptions): Promise<InvariantResult> {
+    const rows: Array<Record<string, string>> = await this.db.query(
+      `WITH changes AS (
+         SELECT e.message_id, e.status, e.recorded_at AS at, m.user_id, m.device_id
+           FROM message_events e JOIN messages m ON m.id = e.message_id
+          WHERE ${statusIn(WEBHOOK_STATUSES, 'e.status')}
+         UNION ALL
+         SELECT id, status, created_at, user_id, device_id FROM messages WHERE ${statusIs(MessageStatus.Income)}
+       ),
+       expected AS (
+         SELECT c.message_id, c.status, w.id AS webhook_id,
+                CASE c.status WHEN ${MessageStatus.TakenFromServer} THEN 'message.taken'
+                              WHEN ${MessageStatus.SentByPhone} THEN 'message.sent'
+                              WHEN ${MessageStatus.Delivered} THEN 'message.delivered'
+                              WHEN ${MessageStatus.Income} THEN 'message.incoming'
+                              ELSE 'message.failed' END AS type,
+                w.events
+           FROM changes c
+           JOIN webhooks w ON w.user_id = c.user_id AND w.created_at < c.at
+                          AND NOT w.paused AND w.disabled_at IS NULL
+                          AND (w.device_ids IS NULL OR c.device_id = ANY (w.device_ids))
+       ),
+       judged AS (
+         SELECT x.message_id, d.status AS delivery, d.last_error
+           FROM expected x
+           LEFT JOIN LATERAL (
+             SELECT d.status, d.last_error
+               FROM webhook_events ev
+               JOIN webhook_deliveries d ON d.event_id = ev.id AND d.webhook_id = x.webhook_id
+              WHERE ev.message_id = x.message_id AND ev.type = x.type
+                AND (ev.payload -> 'data' ->> 'status')::int = x.status
+              LIMIT 1) d ON true
+          WHERE x.type = ANY (x.events)
+       )
+       SELECT count(*) AS expected,
+              count(*) FILTER (WHERE delivery = 'delivered') AS delivered,
+              count(*) FILTER (WHERE delivery = 'dead' AND last_error IS NOT NULL) AS "deadWithReason",
+              count(*) FILTER (WHERE delivery = 'dead' AND last_error IS NULL) AS "deadWithoutReason",
+              count(*) FILTER (WHERE delivery IN ('pending', 'failed')) AS pending,
+              count(*) FILTER (WHERE delivery IS NULL) AS missing,
+              (array_agg(DISTINCT message_id) FILTER (WHERE delivery IS NULL OR delivery NOT IN ('delivered', 'dead')
+                                                        OR (delivery = 'dead' AND last_error IS NULL)))[1:${EXAMPLES}]
+                AS examples
+         FROM judged`,
+    );
+    const { examples, ...counts } = rows[0] as Record<string, unknown>;
+    const numbers = numeric(counts as Record<string, string>);
+    return {
+      id: 'L10',
+      title: 'every status change has its webhook event at every matching subscription',
+      holds: options.settled
+        ? numbers.missing === 0 && numbers.pending === 0 && numbers.deadWithoutReason === 0
+        : numbers.missing === 0,
+      counts: numbers,
+      examples: ((examples as string[] | null) ?? []).map(Number),
+    };
   }
 
   /** L1: every id the API returned with a 2xx exists in the database. */

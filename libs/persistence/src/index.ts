@@ -10,3 +10,5 @@ export * from './queryable';
 export * from './messages';
 export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-deliveries';
+export * from './webhooks/message-step-events';
+export * from './webhooks/presence-announcements';

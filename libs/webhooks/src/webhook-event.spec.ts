@@ -7,6 +7,7 @@ import {
   isWebhookEventType,
   messageEvent,
   messageEventType,
+  messageStepEvent,
   WebhookMessageRow,
   WEBHOOK_EVENT_TYPES,
 } from './webhook-event';
@@ -144,5 +145,68 @@ describe('webhook events', () => {
     expect(isWebhookEventType('message.delivered')).toBe(true);
     expect(isWebhookEventType('message.*')).toBe(false);
     expect(isWebhookEventType(5)).toBe(false);
+  });
+
+  describe('messageStepEvent', () => {
+    const delivered: WebhookMessageRow = {
+      ...row,
+      status: MessageStatus.Delivered,
+      delivered_at: at('2026-03-01T10:00:09Z'),
+    };
+
+    it('shows the message as of each step, later steps null', () => {
+      const taken = messageStepEvent(
+        delivered,
+        { status: 2, at: at('2026-03-01T10:00:01Z'), error: null },
+        3,
+      );
+      const sent = messageStepEvent(delivered, { status: 6, at: at('2026-03-01T10:00:03Z'), error: null }, 3);
+      const done = messageStepEvent(delivered, { status: 7, at: at('2026-03-01T10:00:09Z'), error: null }, 3);
+      expect([taken?.type, sent?.type, done?.type]).toEqual([
+        'message.taken',
+        'message.sent',
+        'message.delivered',
+      ]);
+      expect(taken?.data).toMatchObject({
+        status: 2,
+        senttime: null,
+        times: { taken: '2026-03-01T10:00:01.000Z', sent: null, delivered: null, failed: null },
+      });
+      expect(sent?.data).toMatchObject({
+        status: 6,
+        senttime: '2026-03-01T10:00:03.000Z',
+        times: { taken: '2026-03-01T10:00:01.000Z', sent: '2026-03-01T10:00:03.000Z', delivered: null },
+      });
+      expect(done?.data).toMatchObject({ status: 7, times: { delivered: '2026-03-01T10:00:09.000Z' } });
+      expect(done?.occurred_at).toBe('2026-03-01T10:00:09.000Z');
+    });
+
+    it("carries a failure's code, text and error, and its time", () => {
+      const event = messageStepEvent(
+        { ...row, status: 201 },
+        { status: 201, at: at('2026-03-01T10:00:05Z'), error: 'blocked' },
+        3,
+      );
+      expect(event?.type).toBe('message.failed');
+      expect(event?.data).toMatchObject({
+        status: 201,
+        statustitle: 'Not sent - Rejected by phone',
+        statuserror: 'blocked',
+        times: { failed: '2026-03-01T10:00:05.000Z', delivered: null },
+      });
+    });
+
+    it('gives an incoming SMS its sender, and nothing for New or Queued', () => {
+      const incoming = messageStepEvent(
+        { ...row, status: MessageStatus.Income },
+        { status: MessageStatus.Income, at: at('2026-03-01T10:00:00Z'), error: null },
+        3,
+      );
+      expect(incoming?.type).toBe('message.incoming');
+      expect(incoming?.data).toMatchObject({ from: row.sendto, sendto: row.sendto, status: 5 });
+      expect(
+        messageStepEvent(row, { status: MessageStatus.Queued, at: new Date(), error: null }, 3),
+      ).toBeUndefined();
+    });
   });
 });

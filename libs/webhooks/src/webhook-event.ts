@@ -179,6 +179,44 @@ export function messageEvent(
   };
 }
 
+/** One step of a message's history (a row of `message_events`, or an incoming SMS's arrival). */
+export interface MessageStep {
+  status: number;
+  at: Date;
+  error: string | null;
+}
+
+/**
+ * The event of one step, with the message as of that step: its status and error, the time of each earlier
+ * step from the row, its own time from the step, and later steps null (a `message.sent` built after the
+ * delivery report shows no delivery). Undefined for steps that are not news (New, Queued).
+ */
+export function messageStepEvent(
+  row: WebhookMessageRow,
+  step: MessageStep,
+  accountId: number,
+  id: string = randomUUID(),
+): WebhookEvent<MessageEventType> | undefined {
+  const { status, at } = step;
+  if (status === MessageStatus.Income) return messageEvent({ ...row, status }, accountId, at, id);
+  const failed = isFailureStatus(status);
+  const asOf: WebhookMessageRow = {
+    ...row,
+    status,
+    status_error: step.error,
+    taken_at: status === MessageStatus.TakenFromServer ? at : row.taken_at,
+    sent_at:
+      status === MessageStatus.SentByPhone
+        ? at
+        : status === MessageStatus.Delivered || failed
+          ? row.sent_at
+          : null,
+    delivered_at: status === MessageStatus.Delivered ? at : null,
+    failed_at: failed ? at : null,
+  };
+  return messageEvent(asOf, accountId, at, id);
+}
+
 export function deviceEvent(
   online: boolean,
   device: { id: number; title: string; lastSeen: Date },

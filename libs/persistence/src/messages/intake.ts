@@ -1,5 +1,11 @@
 import { MessageStatus } from '@smsfleet/contracts';
 import { Queryable } from '../queryable';
+import {
+  MessageStepRow,
+  recordMessageStepEvents,
+  stepColumnsSql,
+  stepReturningSql,
+} from '../webhooks/message-step-events';
 import { statusIs } from './status-sql';
 
 /** Where messages enter the table: accepted by the API, expanded from a newsletter, received by a phone. */
@@ -88,7 +94,9 @@ export interface IncomingMessage {
 /**
  * One statement for the batch: new SMS inserted, repeats (of an earlier one, or within the batch) found.
  * The existing row is looked up by the snapshot before the INSERT; a repeat within the batch finds the
- * row its first copy inserted through `stored`. Answers the id per record (null: device not found).
+ * row its first copy inserted through `stored`. A new SMS of an account with webhooks becomes a
+ * `message.incoming` event, recorded by a second statement: run it inside a transaction, so the event
+ * commits with the SMS. Answers the id per record (null: device not found).
  */
 export async function insertIncomingMessages(
   db: Queryable,
@@ -99,20 +107,25 @@ export async function insertIncomingMessages(
          SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::timestamptz[])
                 WITH ORDINALITY AS v(device_id, sendto, phone, body, sim, received_at, n)),
        stored AS (
-         INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, status, time_to_send, valid_until, sent_at, enqueued_at)
+         INSERT INTO messages AS m (user_id, device_id, sendto, phone, body, sim, status, time_to_send, valid_until, sent_at, enqueued_at)
          SELECT d.user_id, d.id, v.sendto, v.phone, v.body, v.sim, $7::smallint, v.received_at, v.received_at, v.received_at, now()
            FROM v JOIN devices d ON d.id = v.device_id AND d.removed_at IS NULL
           ORDER BY v.n
          ON CONFLICT (device_id, time_to_send, phone, md5(body)) WHERE ${statusIs(MessageStatus.Income)} DO NOTHING
-         RETURNING id, device_id, time_to_send, phone, md5(body) AS digest)
+         RETURNING m.id, m.phone, md5(m.body) AS digest, ${stepReturningSql('m')})
        SELECT v.n, COALESCE(
-                (SELECT s.id FROM stored s
-                  WHERE s.device_id = v.device_id AND s.time_to_send = v.received_at
-                    AND s.phone = v.phone AND s.digest = md5(v.body) LIMIT 1),
+                s.id,
                 (SELECT m.id FROM messages m
                   WHERE m.device_id = v.device_id AND m.time_to_send = v.received_at AND m.phone = v.phone
-                    AND md5(m.body) = md5(v.body) AND m.status = $7::smallint LIMIT 1)) AS id
-         FROM v ORDER BY v.n`,
+                    AND md5(m.body) = md5(v.body) AND m.status = $7::smallint LIMIT 1)) AS id,
+              s.id AS message_id, $7::smallint AS status, s.time_to_send AS at, NULL::text AS error,
+              ${stepColumnsSql('s')}
+         FROM v
+         LEFT JOIN LATERAL (SELECT * FROM stored s
+                             WHERE s.device_id = v.device_id AND s.time_to_send = v.received_at
+                               AND s.phone = v.phone AND s.digest = md5(v.body) LIMIT 1) s ON true
+         LEFT JOIN newsletters n ON s.hooked AND n.id = s.newsletter_id
+        ORDER BY v.n`,
     [
       records.map((r) => r.deviceId),
       records.map((r) => r.from),
@@ -122,6 +135,11 @@ export async function insertIncomingMessages(
       records.map((r) => r.receivedAt),
       MessageStatus.Income,
     ],
-  )) as Array<{ n: string; id: string | null }>;
+  )) as Array<MessageStepRow & { n: string; id: string | null }>;
+  // A repeat within the batch finds its first copy's row: one event per SMS stored.
+  const fresh = new Map(
+    rows.filter((row) => row.message_id !== null).map((row) => [String(row.message_id), row]),
+  );
+  await recordMessageStepEvents(db, [...fresh.values()]);
   return rows.map((row) => (row.id === null ? null : Number(row.id)));
 }

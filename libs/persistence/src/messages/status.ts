@@ -7,6 +7,12 @@ import {
   WAITING_STATUSES,
 } from '@smsfleet/contracts';
 import { Queryable } from '../queryable';
+import {
+  MessageStepRow,
+  recordMessageStepEvents,
+  stepColumnsSql,
+  stepReturningSql,
+} from '../webhooks/message-step-events';
 import { statusIn, statusIs } from './status-sql';
 
 /** Where a message's status moves: phone reports, expiry, a removed device; each move also writes its history. */
@@ -24,11 +30,13 @@ export interface MessageStatusChange {
 }
 
 /**
- * One statement (its own transaction, one round trip): the UPDATE moves the messages of the reporting
- * devices forward and returns them, and only those get history rows. `m.id = ANY($1)` keeps the plan on
- * the primary key: joined to unnest() alone, PostgreSQL hashes the whole messages table for every batch.
- * A message only moves forward, a report for a message of another device or for a received SMS changes
- * nothing. Answers the statuses newly recorded in the history.
+ * One statement: the UPDATE moves the messages of the reporting devices forward and returns them, and
+ * only those get history rows. `m.id = ANY($1)` keeps the plan on the primary key: joined to unnest()
+ * alone, PostgreSQL hashes the whole messages table for every batch. A message only moves forward, a
+ * report for a message of another device or for a received SMS changes nothing. Each new history row of
+ * an account with webhooks becomes an event, recorded by a second statement only when there is one: run
+ * it inside a transaction, so the events commit with the change. Answers the statuses newly recorded in
+ * the history.
  */
 export async function recordStatusChanges(
   db: Queryable,
@@ -54,18 +62,23 @@ export async function recordStatusChanges(
              AS v(id, device_id, status, error, taken_at, sent_at, delivered_at, failed_at)
        WHERE m.id = ANY($1::bigint[]) AND m.id = v.id AND m.device_id = v.device_id
          AND m.status <> ${MessageStatus.Income}
-       RETURNING m.id, m.device_id
-     )
+       RETURNING m.id, ${stepReturningSql('m')}
+     ),
      -- A repeat within the batch: the first one counts, as in aggregateReports (so the event and the
      -- message's stage time agree).
-     INSERT INTO message_events (message_id, status, at, error)
-     SELECT DISTINCT ON (r.message_id, r.status) r.message_id, r.status, r.at, r.error
-       FROM unnest($9::bigint[], $10::int[], $11::smallint[], $12::timestamptz[], $13::text[])
-            WITH ORDINALITY AS r(message_id, device_id, status, at, error, n)
-       JOIN owned o ON o.id = r.message_id AND o.device_id = r.device_id
-      ORDER BY r.message_id, r.status, r.n
-     ON CONFLICT (message_id, status) DO NOTHING
-     RETURNING status`,
+     history AS (
+       INSERT INTO message_events (message_id, status, at, error)
+       SELECT DISTINCT ON (r.message_id, r.status) r.message_id, r.status, r.at, r.error
+         FROM unnest($9::bigint[], $10::int[], $11::smallint[], $12::timestamptz[], $13::text[])
+              WITH ORDINALITY AS r(message_id, device_id, status, at, error, n)
+         JOIN owned o ON o.id = r.message_id AND o.device_id = r.device_id
+        ORDER BY r.message_id, r.status, r.n
+       ON CONFLICT (message_id, status) DO NOTHING
+       RETURNING message_id, status, at, error
+     )
+     SELECT h.message_id, h.status, h.at, h.error, ${stepColumnsSql('o')}
+       FROM history h JOIN owned o ON o.id = h.message_id
+       LEFT JOIN newsletters n ON o.hooked AND n.id = o.newsletter_id`,
     [
       changes.map((c) => c.messageId),
       changes.map((c) => c.deviceId),
@@ -81,7 +94,8 @@ export async function recordStatusChanges(
       reports.map((r) => r.at),
       reports.map((r) => r.error ?? null),
     ],
-  )) as Array<{ status: number }>;
+  )) as MessageStepRow[];
+  await recordMessageStepEvents(db, recorded);
   return recorded.map((row) => row.status);
 }
 
@@ -119,36 +133,60 @@ export async function finaliseOverdueMessages(
      , finalised AS (
        UPDATE messages m SET status = due.final, status_error = due.error, failed_at = now(), updated_at = now()
          FROM due WHERE m.id = due.id
-       RETURNING m.id, m.device_id, m.enqueued_at IS NOT NULL AS enqueued, due.error, due.final
+       RETURNING m.id, m.device_id AS queue_device_id, m.enqueued_at IS NOT NULL AS enqueued, due.error, due.final,
+                 ${stepReturningSql('m')}
      )
-     SELECT * FROM finalised`,
+     , history AS (
+       INSERT INTO message_events (message_id, status, at, error)
+       SELECT id, final, now(), error FROM finalised
+       ON CONFLICT (message_id, status) DO NOTHING
+       RETURNING message_id, status, at, error
+     )
+     SELECT f.id, f.enqueued, f.error, f.final, f.queue_device_id, h.message_id IS NOT NULL AS recorded, h.message_id, h.status,
+            h.at, ${stepColumnsSql('f')}
+       FROM finalised f
+       LEFT JOIN history h ON h.message_id = f.id
+       LEFT JOIN newsletters n ON f.hooked AND n.id = f.newsletter_id`,
     [graceSeconds, reportTimeoutSeconds, expiredError, NO_REPORT_TAKEN_ERROR, NO_REPORT_SENT_ERROR, limit],
-  )) as FinalisedMessage[];
-  if (finalised.length === 0) return [];
-  await tx.query(
-    `INSERT INTO message_events (message_id, status, at, error)
-     SELECT id, final, now(), error FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS r(id, final, error)
-     ON CONFLICT (message_id, status) DO NOTHING`,
-    [finalised.map((row) => row.id), finalised.map((row) => row.final), finalised.map((row) => row.error)],
+  )) as Array<
+    MessageStepRow & Omit<FinalisedMessage, 'device_id'> & { queue_device_id: number; recorded: boolean }
+  >;
+  await recordMessageStepEvents(
+    tx,
+    finalised.filter((row) => row.recorded),
   );
-  return finalised;
+  return finalised.map((row) => ({
+    id: row.id,
+    device_id: row.queue_device_id,
+    enqueued: row.enqueued,
+    error: row.error,
+    final: row.final,
+  }));
 }
 
 /** Makes the device's waiting messages Expired with `error`, with their history; answers how many. Run inside a transaction. */
 export async function expireWaitingOfDevice(tx: Queryable, deviceId: number, error: string): Promise<number> {
   const finalised = (await tx.query(
     `WITH finalised AS (
-       UPDATE messages SET status = ${MessageStatus.Expired}, status_error = $2, failed_at = now(), updated_at = now()
+       UPDATE messages m SET status = ${MessageStatus.Expired}, status_error = $2, failed_at = now(), updated_at = now()
         WHERE device_id = $1 AND ${statusIn(WAITING_STATUSES)}
-        RETURNING id)
-     SELECT id FROM finalised`,
+        RETURNING m.id, ${stepReturningSql('m')}
+     ),
+     history AS (
+       INSERT INTO message_events (message_id, status, at, error)
+       SELECT id, ${MessageStatus.Expired}, now(), $2 FROM finalised
+       ON CONFLICT (message_id, status) DO NOTHING
+       RETURNING message_id, status, at, error
+     )
+     SELECT f.id, h.message_id IS NOT NULL AS recorded, h.message_id, h.status, h.at, h.error, ${stepColumnsSql('f')}
+       FROM finalised f
+       LEFT JOIN history h ON h.message_id = f.id
+       LEFT JOIN newsletters n ON f.hooked AND n.id = f.newsletter_id`,
     [deviceId, error],
-  )) as Array<{ id: number }>;
-  await tx.query(
-    `INSERT INTO message_events (message_id, status, at, error)
-     SELECT id, ${MessageStatus.Expired}, now(), $2 FROM unnest($1::bigint[]) AS f(id)
-     ON CONFLICT (message_id, status) DO NOTHING`,
-    [finalised.map((row) => row.id), error],
+  )) as Array<MessageStepRow & { recorded: boolean }>;
+  await recordMessageStepEvents(
+    tx,
+    finalised.filter((row) => row.recorded),
   );
   return finalised.length;
 }

@@ -17,6 +17,7 @@ import { DeadLetters1765300100000 } from './1765300100000-dead-letters';
 import { DashboardSessions1765320000000 } from './1765320000000-dashboard-sessions';
 import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-by-hour-and-status';
 import { Webhooks1765400000000 } from './1765400000000-webhooks';
+import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   DashboardSessions1765320000000,
   MessagesByHourAndStatus1765320100000,
   Webhooks1765400000000,
+  WebhookPresence1765400100000,
 ];
