@@ -319,6 +319,26 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
     }
   });
 
+  it('WEBHOOK_DELIVERY=off: a status replica that only applies reports sends nothing; one with it on does', async () => {
+    await system.stopApp('status');
+    await system.startApp('status', 'status-off', { WEBHOOK_DELIVERY: 'off' });
+    try {
+      const hook = await create('/off');
+      await testEvent(hook.id);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(receiver.at('/off')).toEqual([]);
+      expect((await deliveries(hook.id))[0]?.attempts).toBe(0);
+      await system.startApp('status');
+      await waitFor(
+        'delivered by the replica with delivery on',
+        async () => receiver.at('/off').length === 1,
+        10_000,
+      );
+    } finally {
+      await system.stopApp('status-off');
+    }
+  });
+
   it('SSRF: loopback is refused at delivery without the operator setting, and IP literals at creation', async () => {
     await system.stopApp('status');
     await system.startApp('status', 'status-strict', { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' });

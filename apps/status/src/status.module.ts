@@ -13,7 +13,7 @@ import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
     LoggingModule.forApp('status'),
     PersistenceModule,
     HealthModule,
-    WebhookDeliveryModule.forConfig(),
+    WebhookDeliveryModule,
   ],
   providers: [StatusWriter, StatusInboxDrain],
 })

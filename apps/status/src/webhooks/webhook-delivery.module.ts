@@ -1,15 +1,11 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { loadConfig } from '@smsfleet/config';
+import { Module } from '@nestjs/common';
 import { WebhookWorker } from './webhook-worker.service';
 
 /**
- * The webhook delivery worker, hosted by the status app unless WEBHOOK_DELIVERY=off (an operator then runs
- * a status deployment with it on, scaled on its own). Replicas share the work through the claim.
+ * The webhook delivery worker, hosted by the status app; it idles where WEBHOOK_DELIVERY=off (an operator
+ * then runs a status deployment with it on, scaled on its own). Replicas share the work through the claim.
+ * The switch is read by the worker, not here: a module decided at import time would read the environment
+ * before the app's start-up reports a bad configuration in its one line.
  */
-@Module({})
-export class WebhookDeliveryModule {
-  static forConfig(env: NodeJS.ProcessEnv = process.env): DynamicModule {
-    const on = loadConfig(env).webhooks.delivery;
-    return { module: WebhookDeliveryModule, providers: on ? [WebhookWorker] : [] };
-  }
-}
+@Module({ providers: [WebhookWorker] })
+export class WebhookDeliveryModule {}

@@ -71,10 +71,12 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       giveUpAfterMs: webhooks.retryWindowMs,
       disableAfterMs: webhooks.disableAfterMs,
     });
-    this.metrics.onScrape(() => this.refreshBacklog());
   }
 
+  /** WEBHOOK_DELIVERY=off: this replica neither claims nor reports the backlog (another deployment does). */
   onApplicationBootstrap(): void {
+    if (!this.config.webhooks.delivery) return;
+    this.metrics.onScrape(() => this.refreshBacklog());
     this.loop = this.run();
   }
 
