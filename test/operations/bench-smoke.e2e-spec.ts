@@ -58,6 +58,7 @@ describe('npm run bench (smoke)', () => {
       'status',
       'fleet',
       'dashboard',
+      'webhooks',
     ]);
     for (const scenario of result.results) {
       expect(Number.isFinite(scenario.system.value)).toBe(true);

@@ -91,12 +91,21 @@ export class StatusInboxDrain implements OnApplicationBootstrap, OnApplicationSh
     try {
       await runner.startTransaction();
       try {
+        // A message's reports are applied in the order they came: a report whose message has an
+        // earlier one held by the other lane (its batch's edge, or the earlier one being applied) waits
+        // for the next claim. Otherwise its step could commit first, and its webhook event go out before
+        // the earlier step's (a delivered before its sent, docs/webhooks.md).
         const rows = (await runner.query(
-          `DELETE FROM status_inbox
-            WHERE (message_id, id) IN (SELECT message_id, id FROM status_inbox
-                                        ORDER BY message_id, id
-                                        LIMIT $1 FOR UPDATE SKIP LOCKED)
-           RETURNING message_id, device_id, status, at, error, received_at`,
+          `WITH claimed AS (SELECT message_id, id FROM status_inbox
+                             ORDER BY message_id, id
+                             LIMIT $1 FOR UPDATE SKIP LOCKED)
+           DELETE FROM status_inbox s USING claimed c
+            WHERE s.message_id = c.message_id AND s.id = c.id
+              AND NOT EXISTS (SELECT 1 FROM status_inbox p
+                               WHERE p.message_id = c.message_id AND p.id < c.id
+                                 AND NOT EXISTS (SELECT 1 FROM claimed q
+                                                  WHERE q.message_id = p.message_id AND q.id = p.id))
+           RETURNING s.message_id, s.device_id, s.status, s.at, s.error, s.received_at`,
           [this.config.status.batchSize],
         )) as [InboxRow[], number] | InboxRow[];
         const claimed = claimedRows(rows);

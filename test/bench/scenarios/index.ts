@@ -8,6 +8,7 @@ import { intakeUnderAttack } from './intake-under-attack';
 import { schedule } from './schedule';
 import { status } from './status';
 import { urgentLatency } from './urgent-latency';
+import { webhooks } from './webhooks';
 
 /** Every scenario, in the order `all` runs them. */
 export const SCENARIOS: Scenario[] = [
@@ -20,4 +21,5 @@ export const SCENARIOS: Scenario[] = [
   status,
   fleet,
   dashboard,
+  webhooks,
 ];
