@@ -52,6 +52,7 @@ describe('npm run test:soak (smoke)', () => {
     expect(result.passed).toBe(true);
     expect(result.invariants.map((i) => i.id).sort()).toEqual([
       'L1',
+      'L10',
       'L3',
       'L4',
       'L5',
