@@ -162,7 +162,21 @@ export class SoakLoad {
         });
         const text = await response.text();
         if (response.status < 500) {
-          const answer = JSON.parse(text) as { error: number; sms_id?: number; sms_ids?: number[] };
+          const answer = JSON.parse(text) as {
+            error: number;
+            code?: string;
+            sms_id?: number;
+            sms_ids?: number[];
+          };
+          // More of one tenant's bulks at once than the api takes (API_BULK_CONCURRENCY_PER_ACCOUNT):
+          // nothing was stored; a client waits as told and sends the same request again.
+          if (answer.code === 'rate_limited' && response.headers.has('retry-after')) {
+            this.retries++;
+            await new Promise((resolve) =>
+              setTimeout(resolve, Number(response.headers.get('retry-after')) * 1_000),
+            );
+            continue;
+          }
           if (answer.error !== 0 || response.status >= 300) {
             this.refused++;
             console.error(`refused (${response.status}): ${text.slice(0, 200)}`);
