@@ -1,5 +1,5 @@
 import { ApiError } from '../common/api-error';
-import { ItemError } from '../common/item-errors';
+import { describeItemErrors, ItemError } from '../common/item-errors';
 import { RequestParams } from '../common/request-params';
 import { parseRecipients, Recipient } from '../messages/recipients';
 
@@ -49,14 +49,7 @@ export function readContactRows(value: unknown): ContactRow[] {
     const known = byPhone.get(recipient.phone);
     byPhone.set(recipient.phone, { recipient, name: name || known?.name || '' });
   }
-  if (errors.length > 0) throw rowsRefused(errors);
+  if (errors.length > 0)
+    throw new ApiError('validation', describeItemErrors(errors, { noun: 'row', refused: 'refused' }), errors);
   return [...byPhone.values()];
-}
-
-function rowsRefused(errors: ItemError[]): ApiError {
-  const listed = errors
-    .slice(0, 20)
-    .map((e) => `row ${e.index} (${e.field}): ${e.message}`)
-    .join('; ');
-  return new ApiError('validation', `${errors.length} row(s) refused, nothing was saved: ${listed}`, errors);
 }
