@@ -51,6 +51,7 @@ import { ContactListsController } from './contacts/contact-lists.controller';
 import { ContactListsRepository } from './contacts/contact-lists.repository';
 import { ContactImportController } from './contacts/contact-import.controller';
 import { ContactImportRepository } from './contacts/contact-import.repository';
+import { AccountContactsRepository } from './contacts/account-contacts.repository';
 import { ContactImportService } from './contacts/contact-import.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksRepository } from './webhooks/webhooks.repository';
@@ -116,6 +117,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     AccountRepository,
     ContactListsRepository,
     ContactImportRepository,
+    AccountContactsRepository,
     ContactImportService,
     WebhooksRepository,
     WebhooksService,

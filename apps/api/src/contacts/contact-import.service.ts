@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { ApiError } from '../common/api-error';
+import { AccountContactsRepository } from './account-contacts.repository';
 import { ContactImportRepository } from './contact-import.repository';
 import { ContactRow } from './contact-rows';
 
@@ -23,17 +24,18 @@ export class ContactImportService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly kept: AccountContactsRepository,
     private readonly contacts: ContactImportRepository,
   ) {}
 
   async importTagged(account: Account, tagId: number, rows: ContactRow[]): Promise<ImportResult> {
     return this.db.transaction(async (tx) => {
-      if (!(await this.contacts.tagBelongsTo(tx, tagId, account.id)))
+      if (!(await this.kept.tagBelongsTo(tx, tagId, account.id)))
         throw ApiError.notFound(`tag ${tagId} not found among your tags`);
-      await this.contacts.lockAccount(tx, account.id);
       const cap = this.config.contacts.maxPerAccount;
+      const kept = await this.kept.lockAndCountKept(tx, account.id, 'contacts', cap);
       const phones = rows.map((row) => row.recipient.phone);
-      const { kept, unknown } = await this.contacts.countKeptAndNew(tx, account.id, phones, cap);
+      const unknown = await this.kept.countUnknown(tx, account.id, phones);
       if (kept + unknown > cap)
         throw ApiError.validation(
           `the account keeps ${kept} contacts and this import adds ${unknown} new numbers, more than the ` +

@@ -5,6 +5,7 @@ import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { ApiError } from '../common/api-error';
 import { Recipient } from '../messages/recipients';
+import { AccountContactsRepository } from './account-contacts.repository';
 
 /** Tags and contacts: the audience of newsletters. */
 @Injectable()
@@ -12,13 +13,14 @@ export class ContactsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly kept: AccountContactsRepository,
   ) {}
 
   /** A new tag must fit TAGS_MAX_PER_ACCOUNT (counted with the account's row locked). */
   async createTag(account: Account, title: string): Promise<number> {
     return this.db.transaction(async (tx) => {
       const cap = this.config.contacts.maxTagsPerAccount;
-      if ((await this.countKept(tx, account, 'tags', cap)) >= cap)
+      if ((await this.kept.lockAndCountKept(tx, account.id, 'tags', cap)) >= cap)
         throw ApiError.validation(`the account keeps ${cap} tags, the most allowed; no new tag can be saved`);
       const [{ id }]: Array<{ id: number }> = await tx.query(
         `INSERT INTO tags (user_id, title) VALUES ($1, $2) RETURNING id`,
@@ -35,11 +37,8 @@ export class ContactsService {
    */
   async saveContact(account: Account, recipient: Recipient, tagId: number, name: string): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const tag: unknown[] = await tx.query(`SELECT 1 FROM tags WHERE id = $1 AND user_id = $2`, [
-        tagId,
-        account.id,
-      ]);
-      if (tag.length === 0) throw ApiError.notFound(`tag ${tagId} not found among your tags`);
+      if (!(await this.kept.tagBelongsTo(tx, tagId, account.id)))
+        throw ApiError.notFound(`tag ${tagId} not found among your tags`);
       await this.assertRoomFor(tx, account, recipient);
       const [{ id }]: Array<{ id: number }> = await tx.query(
         `INSERT INTO contacts (user_id, phone, sendto, name) VALUES ($1, $2, $3, $4)
@@ -58,30 +57,11 @@ export class ContactsService {
   }
 
   private async assertRoomFor(tx: EntityManager, account: Account, recipient: Recipient): Promise<void> {
-    const known: unknown[] = await tx.query(`SELECT 1 FROM contacts WHERE user_id = $1 AND phone = $2`, [
-      account.id,
-      recipient.phone,
-    ]);
-    if (known.length > 0) return;
+    if ((await this.kept.countUnknown(tx, account.id, [recipient.phone])) === 0) return;
     const cap = this.config.contacts.maxPerAccount;
-    if ((await this.countKept(tx, account, 'contacts', cap)) >= cap)
+    if ((await this.kept.lockAndCountKept(tx, account.id, 'contacts', cap)) >= cap)
       throw ApiError.validation(
         `the account keeps ${cap} contacts, the most allowed; no new number can be saved`,
       );
-  }
-
-  /** Rows the account keeps in `table`, counted up to `cap` with the account's row locked against a race. */
-  private async countKept(
-    tx: EntityManager,
-    account: Account,
-    table: 'contacts' | 'tags',
-    cap: number,
-  ): Promise<number> {
-    await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [account.id]);
-    const [{ count }]: Array<{ count: number }> = await tx.query(
-      `SELECT count(*)::int AS count FROM (SELECT 1 FROM ${table} WHERE user_id = $1 LIMIT $2) AS kept`,
-      [account.id, cap],
-    );
-    return count;
   }
 }
