@@ -4,6 +4,7 @@ import { CallerZone, parseCallerZone } from '../common/caller-zone';
 import { RequestParams } from '../common/request-params';
 import { parseClientDate } from './client-date';
 import { normalisePhone } from '@smsfleet/contracts';
+import type { MessageListFilter } from '@smsfleet/persistence';
 
 export const DEFAULT_LIST_LIMIT = 1_000;
 export const MAX_LIST_LIMIT = 10_000;
@@ -14,20 +15,12 @@ export const MAX_LIST_LIMIT = 10_000;
 export const MAX_LIST_DEPTH = 1_000_000;
 const MAX_ID = 2_147_483_647;
 
-/** What getallsms asks for, validated. */
-export interface MessageFilter {
-  deviceId?: number;
-  status?: number;
-  /** created_at >= from */
-  from?: Date;
-  /** created_at < until (a date-only enddate covers its whole day) */
-  until?: Date;
-  sim?: number;
-  customerId?: number;
-  /** Search forms of the number; a number without `+` also matches its international form. */
-  phones?: string[];
+/**
+ * What getallsms and /v1/messages ask for, validated: the predicates the SQL narrows by (a date-only
+ * `enddate` covers its whole day; a number without `+` also matches its international form), and the page.
+ */
+export interface MessageFilter extends MessageListFilter {
   onlyCount: boolean;
-  descending: boolean;
   limit: number;
   offset: number;
   zone: CallerZone;
