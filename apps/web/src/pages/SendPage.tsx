@@ -51,7 +51,8 @@ export function SendPage() {
           .map((n) => n.trim())
           .filter(Boolean)
           .join(','),
-        body,
+        // With an image its link is the text: the disabled field's leftover text is not sent (nor checked).
+        body: image ? undefined : body,
         device_id: device?.id,
         sim: Number(slots.includes(Number(sim)) ? sim : slots[0]),
         timetosend: schedule ? toApiDateTime(schedule) : undefined,
