@@ -3,13 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isSimSlot, normalisePhone } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import {
-  CoalescingBatcher,
-  deadLettersOf,
-  insertIncomingMessages,
-  recordDeadLetters,
-  writeSplittingRefusals,
-} from '@smsfleet/persistence';
+import { CoalescingBatcher, insertIncomingMessages, writeDeadLettering } from '@smsfleet/persistence';
 import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
 
 /** Longest incoming text stored; a long concatenated SMS must never be refused, or the phone retries for ever. */
@@ -62,16 +56,15 @@ export class IncomingSmsService {
   }
 
   private async write(records: IncomingRecord[]): Promise<Array<number | undefined>> {
-    const { results, refused, splits } = await writeSplittingRefusals(records, (part) => this.insert(part));
-    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'incoming' }, splits);
-    if (refused.length === 0) return results.map((result) => result ?? undefined);
-    await recordDeadLetters(
+    const { results, refused } = await writeDeadLettering(
       this.db,
-      deadLettersOf('incoming', refused, ({ deviceId, ...sms }) => ({ deviceId, payload: sms })),
+      'incoming',
+      records,
+      (part) => this.insert(part),
+      ({ deviceId, ...sms }) => ({ deviceId, payload: sms }),
+      { metrics: this.metrics, logger: this.logger },
     );
-    this.metrics.deadLetters.inc({ kind: 'incoming' }, refused.length);
-    for (const { item } of refused)
-      this.logger.warn({ deviceId: item.deviceId }, 'incoming sms refused by PostgreSQL: dead-lettered');
+    if (refused.length === 0) return results.map((result) => result ?? undefined);
     const dead = new Set(refused.map(({ item }) => item));
     return records.map((record, index) =>
       dead.has(record) ? DEAD_LETTERED_ID : (results[index] ?? undefined),

@@ -4,7 +4,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { isFinalStatus } from '@smsfleet/contracts';
 import { Metrics, Readiness } from '@smsfleet/observability';
-import { deadLettersOf, recordDeadLetters, writeSplittingRefusals } from '@smsfleet/persistence';
+import { statusReportLetter, writeDeadLettering } from '@smsfleet/persistence';
 import { DeviceStatusReport } from './status-aggregation';
 import { StatusWriter } from './status-writer';
 
@@ -141,29 +141,23 @@ export class StatusInboxDrain implements OnApplicationBootstrap, OnApplicationSh
       ...(row.error !== null ? { error: row.error } : {}),
     }));
     const recorded: number[] = [];
-    const { refused, splits } = await writeSplittingRefusals(reports, async (part) => {
-      await runner.query('SAVEPOINT apply');
-      try {
-        recorded.push(...(await this.writer.write(runner, part)));
-      } catch (error) {
-        await runner.query('ROLLBACK TO SAVEPOINT apply');
-        throw error;
-      }
-      return part;
-    });
-    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'status' }, splits);
-    if (refused.length > 0) {
-      await recordDeadLetters(
-        runner,
-        deadLettersOf('status', refused, ({ deviceId, ...report }) => ({ deviceId, payload: report })),
-      );
-      this.metrics.deadLetters.inc({ kind: 'status' }, refused.length);
-      for (const { item } of refused)
-        this.logger.warn(
-          { deviceId: item.deviceId, messageId: item.messageId },
-          'status report refused by PostgreSQL: dead-lettered',
-        );
-    }
+    await writeDeadLettering(
+      runner,
+      'status',
+      reports,
+      async (part) => {
+        await runner.query('SAVEPOINT apply');
+        try {
+          recorded.push(...(await this.writer.write(runner, part)));
+        } catch (error) {
+          await runner.query('ROLLBACK TO SAVEPOINT apply');
+          throw error;
+        }
+        return part;
+      },
+      statusReportLetter,
+      { metrics: this.metrics, logger: this.logger },
+    );
     return recorded;
   }
 
