@@ -3,7 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isSimSlot, normalisePhone } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import { CoalescingBatcher, insertIncomingMessages, writeDeadLettering } from '@smsfleet/persistence';
+import {
+  CoalescingBatcher,
+  IncomingSms,
+  insertIncomingMessages,
+  writeDeadLettering,
+} from '@smsfleet/persistence';
 import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
 
 /** Longest incoming text stored; a long concatenated SMS must never be refused, or the phone retries for ever. */
@@ -18,15 +23,6 @@ export const DEAD_LETTERED_ID = 0;
 
 export class InvalidIncoming extends Error {}
 
-interface IncomingRecord {
-  deviceId: number;
-  from: string;
-  phone: string;
-  body: string;
-  sim: number;
-  receivedAt: Date;
-}
-
 /**
  * An SMS a phone received (`incoming`, or the SMSGate app's webhook), stored as a message of the phone's
  * account with status 5 (Income), so getallsms lists it; the phone is answered after the commit. A
@@ -36,7 +32,7 @@ interface IncomingRecord {
 @Injectable()
 export class IncomingSmsService {
   private readonly logger = new Logger(IncomingSmsService.name);
-  private readonly batcher = new CoalescingBatcher<IncomingRecord, number | undefined>(
+  private readonly batcher = new CoalescingBatcher<IncomingSms, number | undefined>(
     (records) => this.write(records),
     MAX_WRITES_IN_FLIGHT,
   );
@@ -55,7 +51,7 @@ export class IncomingSmsService {
     return id;
   }
 
-  private async write(records: IncomingRecord[]): Promise<Array<number | undefined>> {
+  private async write(records: IncomingSms[]): Promise<Array<number | undefined>> {
     const { results, refused } = await writeDeadLettering(
       this.db,
       'incoming',
@@ -75,7 +71,7 @@ export class IncomingSmsService {
    * Answers the id per record (null: device not found); a repeat finds the row its first copy stored.
    * A transaction: the SMS and its webhook event commit together.
    */
-  private async insert(records: IncomingRecord[]): Promise<Array<number | null>> {
+  private async insert(records: IncomingSms[]): Promise<Array<number | null>> {
     return this.db.transaction((tx) => insertIncomingMessages(tx, records));
   }
 }
