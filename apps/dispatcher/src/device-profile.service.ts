@@ -3,13 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HelloPayload, SimInfo } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import {
-  CoalescingWriter,
-  DeadLetterKind,
-  deadLettersOf,
-  recordDeadLetters,
-  writeSplittingRefusals,
-} from '@smsfleet/persistence';
+import { CoalescingWriter, DeadLetterKind, writeDeadLettering } from '@smsfleet/persistence';
 import { toStorableText } from '@smsfleet/validation';
 
 /**
@@ -92,16 +86,17 @@ export class DeviceProfileService {
     write: (items: T[]) => Promise<void>,
     describe: (item: T) => { deviceId: number; payload: unknown },
   ): Promise<void> {
-    const { refused, splits } = await writeSplittingRefusals(items, async (part) => {
-      await write(part);
-      return part;
-    });
-    if (splits > 0) this.metrics.batchSplits.inc({ kind }, splits);
-    if (refused.length === 0) return;
-    await recordDeadLetters(this.db, deadLettersOf(kind, refused, describe));
-    this.metrics.deadLetters.inc({ kind }, refused.length);
-    for (const { item } of refused)
-      this.logger.warn({ deviceId: describe(item).deviceId, kind }, 'refused by PostgreSQL: dead-lettered');
+    await writeDeadLettering(
+      this.db,
+      kind,
+      items,
+      async (part) => {
+        await write(part);
+        return part;
+      },
+      describe,
+      { metrics: this.metrics, logger: this.logger },
+    );
   }
 
   private async writeHellos(records: HelloRecord[]): Promise<void> {

@@ -5,10 +5,9 @@ import { isSimSlot, normalisePhone } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import {
   CoalescingBatcher,
-  deadLettersOf,
+  IncomingSms,
   insertIncomingMessages,
-  recordDeadLetters,
-  writeSplittingRefusals,
+  writeDeadLettering,
 } from '@smsfleet/persistence';
 import { checkObject, checkText, checkTime, InvalidInput, toStorableText } from '@smsfleet/validation';
 
@@ -24,15 +23,6 @@ export const DEAD_LETTERED_ID = 0;
 
 export class InvalidIncoming extends Error {}
 
-interface IncomingRecord {
-  deviceId: number;
-  from: string;
-  phone: string;
-  body: string;
-  sim: number;
-  receivedAt: Date;
-}
-
 /**
  * An SMS a phone received (`incoming`, or the SMSGate app's webhook), stored as a message of the phone's
  * account with status 5 (Income), so getallsms lists it; the phone is answered after the commit. A
@@ -42,7 +32,7 @@ interface IncomingRecord {
 @Injectable()
 export class IncomingSmsService {
   private readonly logger = new Logger(IncomingSmsService.name);
-  private readonly batcher = new CoalescingBatcher<IncomingRecord, number | undefined>(
+  private readonly batcher = new CoalescingBatcher<IncomingSms, number | undefined>(
     (records) => this.write(records),
     MAX_WRITES_IN_FLIGHT,
   );
@@ -61,17 +51,16 @@ export class IncomingSmsService {
     return id;
   }
 
-  private async write(records: IncomingRecord[]): Promise<Array<number | undefined>> {
-    const { results, refused, splits } = await writeSplittingRefusals(records, (part) => this.insert(part));
-    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'incoming' }, splits);
-    if (refused.length === 0) return results.map((result) => result ?? undefined);
-    await recordDeadLetters(
+  private async write(records: IncomingSms[]): Promise<Array<number | undefined>> {
+    const { results, refused } = await writeDeadLettering(
       this.db,
-      deadLettersOf('incoming', refused, ({ deviceId, ...sms }) => ({ deviceId, payload: sms })),
+      'incoming',
+      records,
+      (part) => this.insert(part),
+      ({ deviceId, ...sms }) => ({ deviceId, payload: sms }),
+      { metrics: this.metrics, logger: this.logger },
     );
-    this.metrics.deadLetters.inc({ kind: 'incoming' }, refused.length);
-    for (const { item } of refused)
-      this.logger.warn({ deviceId: item.deviceId }, 'incoming sms refused by PostgreSQL: dead-lettered');
+    if (refused.length === 0) return results.map((result) => result ?? undefined);
     const dead = new Set(refused.map(({ item }) => item));
     return records.map((record, index) =>
       dead.has(record) ? DEAD_LETTERED_ID : (results[index] ?? undefined),
@@ -82,7 +71,7 @@ export class IncomingSmsService {
    * Answers the id per record (null: device not found); a repeat finds the row its first copy stored.
    * A transaction: the SMS and its webhook event commit together.
    */
-  private async insert(records: IncomingRecord[]): Promise<Array<number | null>> {
+  private async insert(records: IncomingSms[]): Promise<Array<number | null>> {
     return this.db.transaction((tx) => insertIncomingMessages(tx, records));
   }
 }

@@ -4,12 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceReports, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import {
-  CoalescingWriter,
-  deadLettersOf,
-  recordDeadLetters,
-  writeSplittingRefusals,
-} from '@smsfleet/persistence';
+import { CoalescingWriter, statusReportLetter, writeDeadLettering } from '@smsfleet/persistence';
 import { InboxReport, StatusInboxRepository } from './status-inbox.repository';
 
 /**
@@ -53,21 +48,16 @@ export class StatusReportBatcher {
     const rows: InboxReport[] = batch.flatMap(({ deviceId, reports }) =>
       reports.map((report) => ({ ...report, deviceId })),
     );
-    const { refused, splits } = await writeSplittingRefusals(rows, async (part) => {
-      await this.inbox.insert(part);
-      return part;
-    });
-    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'status' }, splits);
-    if (refused.length === 0) return;
-    await recordDeadLetters(
+    await writeDeadLettering(
       this.db,
-      deadLettersOf('status', refused, ({ deviceId, ...report }) => ({ deviceId, payload: report })),
+      'status',
+      rows,
+      async (part) => {
+        await this.inbox.insert(part);
+        return part;
+      },
+      statusReportLetter,
+      { metrics: this.metrics, logger: this.logger },
     );
-    this.metrics.deadLetters.inc({ kind: 'status' }, refused.length);
-    for (const { item } of refused)
-      this.logger.warn(
-        { deviceId: item.deviceId, messageId: item.messageId },
-        'status report refused by PostgreSQL: dead-lettered',
-      );
   }
 }

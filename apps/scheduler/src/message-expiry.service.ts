@@ -4,10 +4,10 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue, MessageStatus } from '@smsfleet/contracts';
 import { DeviceQueues } from '@smsfleet/queueing';
+import { FinalisedMessage, finaliseOverdueMessages } from '@smsfleet/persistence';
+import { BatchLoop } from './batch-loop';
 
 const EXPIRY_BATCH = 1_000;
-import { BatchLoop } from './batch-loop';
-import { FinalisedMessage, finaliseOverdueMessages } from '@smsfleet/persistence';
 
 /** A message handed to a phone just before its validity ended may still be acked: leave it that long. */
 const DISPATCH_MARGIN_MS = 10_000;
@@ -44,15 +44,15 @@ export class MessageExpiryService implements OnApplicationBootstrap, OnApplicati
   /** Finalises one batch; returns how many messages it finalised. */
   async expireOnce(): Promise<number> {
     const graceSeconds = (this.config.dispatcher.ackTimeoutMs + DISPATCH_MARGIN_MS) / 1_000;
-    const rows: FinalisedMessage[] = await this.db.transaction(async (tx) => {
-      return finaliseOverdueMessages(
+    const rows = await this.db.transaction((tx) =>
+      finaliseOverdueMessages(
         tx,
         graceSeconds,
         this.config.messages.reportTimeoutSeconds,
         EXPIRED_ERROR,
         EXPIRY_BATCH,
-      );
-    });
+      ),
+    );
     if (rows.length === 0) return 0;
     this.logger.log({ count: rows.length }, 'messages finalised as expired or unreported');
     await this.removeJobs(rows.filter((row) => row.enqueued && row.final === Number(MessageStatus.Expired)));

@@ -4,10 +4,10 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
 import { enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
+import { claimOutbox } from '@smsfleet/persistence';
+import { BatchLoop } from './batch-loop';
 
 const SWEEP_BATCH = 1_000;
-import { BatchLoop } from './batch-loop';
-import { claimOutbox } from '@smsfleet/persistence';
 
 /** Messages younger than this are still being enqueued by the API that accepted them. */
 const API_GRACE_SECONDS = 2;

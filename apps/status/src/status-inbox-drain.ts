@@ -4,7 +4,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { isFinalStatus } from '@smsfleet/contracts';
 import { Metrics, Readiness } from '@smsfleet/observability';
-import { deadLettersOf, recordDeadLetters, writeSplittingRefusals } from '@smsfleet/persistence';
+import { statusReportLetter, writeDeadLettering } from '@smsfleet/persistence';
 import { DeviceStatusReport } from './status-aggregation';
 import { StatusWriter } from './status-writer';
 
@@ -94,17 +94,20 @@ export class StatusInboxDrain implements OnApplicationBootstrap, OnApplicationSh
         // A message's reports are applied in the order they came: a report whose message has an
         // earlier one held by the other lane (its batch's edge, or the earlier one being applied) waits
         // for the next claim. Otherwise its step could commit first, and its webhook event go out before
-        // the earlier step's (a delivered before its sent, docs/webhooks.md).
+        // the earlier step's (a delivered before its sent, docs/webhooks.md). A claimed report goes
+        // ahead when every earlier report of its message is claimed too: as many as its rank among the
+        // claimed ones says. Counted on the key, once per claimed row; a lookup of each earlier row in
+        // the claimed set instead grew with the square of the batch (20 ms for 500 rows, 1.6 s for 5000).
         const rows = (await runner.query(
-          `WITH claimed AS (SELECT message_id, id FROM status_inbox
-                             ORDER BY message_id, id
-                             LIMIT $1 FOR UPDATE SKIP LOCKED)
+          `WITH claimed AS (
+             SELECT message_id, id, row_number() OVER (PARTITION BY message_id ORDER BY id) AS n
+               FROM (SELECT message_id, id FROM status_inbox
+                      ORDER BY message_id, id
+                      LIMIT $1 FOR UPDATE SKIP LOCKED) locked)
            DELETE FROM status_inbox s USING claimed c
             WHERE s.message_id = c.message_id AND s.id = c.id
-              AND NOT EXISTS (SELECT 1 FROM status_inbox p
-                               WHERE p.message_id = c.message_id AND p.id < c.id
-                                 AND NOT EXISTS (SELECT 1 FROM claimed q
-                                                  WHERE q.message_id = p.message_id AND q.id = p.id))
+              AND (SELECT count(*) FROM status_inbox p
+                    WHERE p.message_id = c.message_id AND p.id < c.id) = c.n - 1
            RETURNING s.message_id, s.device_id, s.status, s.at, s.error, s.received_at`,
           [this.config.status.batchSize],
         )) as [InboxRow[], number] | InboxRow[];
@@ -141,29 +144,23 @@ export class StatusInboxDrain implements OnApplicationBootstrap, OnApplicationSh
       ...(row.error !== null ? { error: row.error } : {}),
     }));
     const recorded: number[] = [];
-    const { refused, splits } = await writeSplittingRefusals(reports, async (part) => {
-      await runner.query('SAVEPOINT apply');
-      try {
-        recorded.push(...(await this.writer.write(runner, part)));
-      } catch (error) {
-        await runner.query('ROLLBACK TO SAVEPOINT apply');
-        throw error;
-      }
-      return part;
-    });
-    if (splits > 0) this.metrics.batchSplits.inc({ kind: 'status' }, splits);
-    if (refused.length > 0) {
-      await recordDeadLetters(
-        runner,
-        deadLettersOf('status', refused, ({ deviceId, ...report }) => ({ deviceId, payload: report })),
-      );
-      this.metrics.deadLetters.inc({ kind: 'status' }, refused.length);
-      for (const { item } of refused)
-        this.logger.warn(
-          { deviceId: item.deviceId, messageId: item.messageId },
-          'status report refused by PostgreSQL: dead-lettered',
-        );
-    }
+    await writeDeadLettering(
+      runner,
+      'status',
+      reports,
+      async (part) => {
+        await runner.query('SAVEPOINT apply');
+        try {
+          recorded.push(...(await this.writer.write(runner, part)));
+        } catch (error) {
+          await runner.query('ROLLBACK TO SAVEPOINT apply');
+          throw error;
+        }
+        return part;
+      },
+      statusReportLetter,
+      { metrics: this.metrics, logger: this.logger },
+    );
     return recorded;
   }
 

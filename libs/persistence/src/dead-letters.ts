@@ -1,6 +1,7 @@
+import { StatusReport } from '@smsfleet/contracts';
 import { toStorableText } from '@smsfleet/validation';
 import { Queryable } from './queryable';
-import { Refused, sqlStateOf } from './refusal-split';
+import { Refused, SplitResult, sqlStateOf, writeSplittingRefusals } from './refusal-split';
 
 /** What a dead letter was when it came in. */
 export type DeadLetterKind = 'status' | 'hello' | 'touch' | 'incoming';
@@ -37,13 +38,68 @@ export async function recordDeadLetters(db: Queryable, letters: DeadLetter[]): P
   );
 }
 
+/** What a refused item is kept as; `messageId`, when the item is about a message, is logged with it. */
+export interface DeadLetterItem {
+  deviceId: number | null;
+  payload: unknown;
+  messageId?: number;
+}
+
+/** A phone's status report as a dead letter. */
+export function statusReportLetter({
+  deviceId,
+  ...report
+}: StatusReport & { deviceId: number }): DeadLetterItem {
+  return { deviceId, messageId: report.messageId, payload: report };
+}
+
 /** Dead letters of one kind from a split's refused items. */
-export function deadLettersOf<T>(
+function deadLettersOf<T>(
   kind: DeadLetterKind,
   refused: Refused<T>[],
-  describe: (item: T) => { deviceId: number | null; payload: unknown },
+  describe: (item: T) => DeadLetterItem,
 ): DeadLetter[] {
-  return refused.map(({ item, error }) => ({ kind, ...describe(item), error }));
+  return refused.map(({ item, error }) => {
+    const { deviceId, payload } = describe(item);
+    return { kind, deviceId, payload, error };
+  });
+}
+
+/** A counter by `kind` (the app's prom-client Counters fit; this library imports no observability). */
+interface KindCounter {
+  inc(labels: { kind: DeadLetterKind }, value: number): void;
+}
+
+/** Where a dead-lettering write counts and logs what PostgreSQL refused. */
+export interface RefusalObserver {
+  metrics: { batchSplits: KindCounter; deadLetters: KindCounter };
+  logger: { warn(fields: Record<string, unknown>, message: string): void };
+}
+
+/**
+ * `writeSplittingRefusals`, then what PostgreSQL refused on its own kept in dead_letters through `db`
+ * (ADR 1601), counted and logged alike by every writer. Pass the transaction when the write runs in one,
+ * so the dead letters commit with their neighbours.
+ */
+export async function writeDeadLettering<T, R>(
+  db: Queryable,
+  kind: DeadLetterKind,
+  items: T[],
+  write: (items: T[]) => Promise<R[]>,
+  describe: (item: T) => DeadLetterItem,
+  observer: RefusalObserver,
+): Promise<SplitResult<T, R>> {
+  const outcome = await writeSplittingRefusals(items, write);
+  const { refused, splits } = outcome;
+  if (splits > 0) observer.metrics.batchSplits.inc({ kind }, splits);
+  if (refused.length === 0) return outcome;
+  await recordDeadLetters(db, deadLettersOf(kind, refused, describe));
+  observer.metrics.deadLetters.inc({ kind }, refused.length);
+  for (const { item } of refused) {
+    const { deviceId, messageId } = describe(item);
+    observer.logger.warn({ kind, deviceId, messageId }, 'refused by PostgreSQL: dead-lettered');
+  }
+  return outcome;
 }
 
 /** SQLSTATE and message; never the statement's parameters or PostgreSQL's detail (they may hold values). */

@@ -73,12 +73,6 @@ export class EventStreams implements OnModuleInit, OnApplicationShutdown {
     this.keepalive.unref();
   }
 
-  get count(): number {
-    let count = 0;
-    for (const set of this.streams.values()) count += set.size;
-    return count;
-  }
-
   /**
    * Takes a place for a stream from `address` before the stream is set up (so that requests arriving
    * together cannot all pass), or refuses: past `PHONE_LIMIT_STREAMS_PER_NODE` with 503 (the app reconnects,

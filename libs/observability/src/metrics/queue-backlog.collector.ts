@@ -4,8 +4,8 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { devicePresenceKey, DeviceQueue } from '@smsfleet/contracts';
 import { RedisConnections } from '@smsfleet/queueing';
-import { Metrics } from './metrics';
 import { oldestDueNewAge } from '@smsfleet/persistence';
+import { Metrics } from './metrics';
 
 const TOP_DEVICES = 10;
 
@@ -37,7 +37,7 @@ export class QueueBacklogCollector implements OnModuleInit {
   }
 
   async refresh(): Promise<void> {
-    const [backlogs, oldestAge] = await Promise.all([this.deviceBacklogs(), this.oldestWaitingAge()]);
+    const [backlogs, oldestAge] = await Promise.all([this.deviceBacklogs(), oldestDueNewAge(this.db)]);
     const sum = (pick: (b: DeviceBacklog) => number) => backlogs.reduce((total, b) => total + pick(b), 0);
     this.metrics.queueJobs.set(
       { state: 'waiting' },
@@ -103,9 +103,5 @@ export class QueueBacklogCollector implements OnModuleInit {
         online: value(at + 4) > 0,
       };
     });
-  }
-
-  private oldestWaitingAge(): Promise<number> {
-    return oldestDueNewAge(this.db);
   }
 }

@@ -82,7 +82,7 @@ export async function insertNewsletterMessages(
 }
 
 /** An SMS a phone received. */
-export interface IncomingMessage {
+export interface IncomingSms {
   deviceId: number;
   from: string;
   phone: string;
@@ -100,7 +100,7 @@ export interface IncomingMessage {
  */
 export async function insertIncomingMessages(
   db: Queryable,
-  records: readonly IncomingMessage[],
+  records: readonly IncomingSms[],
 ): Promise<Array<number | null>> {
   const rows = (await db.query(
     `WITH v AS (
