@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { ENCODINGS, getdata, postJson } from '../helpers/api-client';
+import { multipartBody } from '../helpers/raw-http';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
@@ -247,33 +248,117 @@ describe('addalotofsms', () => {
     expect(await messageCount()).toBe(before);
   });
 
-  describe.each(['form', 'multipart'] as const)('a bulk over the cap as a %s field', (encoding) => {
-    // 10,000 numbers in the first ten items, then megabytes more, then text JSON.parse refuses: the
-    // cap's refusal (not "is not valid JSON") shows that the field was counted and never parsed.
-    const numbers = Array.from({ length: 1_000 }, (_, i) => `+49157${String(i).padStart(7, '0')}`).join(',');
-    const list = () =>
-      Array.from({ length: 6_000 }, (_, i) => ({
-        sendto: i < 11 ? numbers : '+4915700000000',
-        body: `cap ${i} ${'x'.repeat(1_000)}`,
-        device_id: aliceDevice,
-      }));
-    const capMessage =
-      'smsdata makes more than 10000 messages (item 10 passes the cap); at most 10000 per request';
+  /**
+   * A multipart body whose bulk parts are typed `application/json` (a plain `token` beside them), as some
+   * HTTP libraries send a JSON field: @fastify/multipart parses such a part itself, so the route reads
+   * it as text and counts it like any form field.
+   */
+  async function postJsonParts(params: Record<string, string>, stream = false) {
+    const { contentType, body } = multipartBody(
+      Object.entries(params).map(([name, value]) => [
+        name,
+        value,
+        name === 'token' ? undefined : 'application/json',
+      ]),
+    );
+    // Streamed: sent without a length, so that only the bytes counted as they arrive can refuse it.
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let at = 0; at < body.length; at += 65_536) controller.enqueue(body.subarray(at, at + 65_536));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${system.apiUrl}/getdata/addalotofsms`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: stream ? chunks : body,
+      ...(stream ? { duplex: 'half' } : {}),
+    } as RequestInit);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
 
-    it.each([
-      ['datajson', () => `${JSON.stringify({ token: alice.token, smsdata: list() }).slice(0, -1)}, oops`],
-      ['smsdata', () => `${JSON.stringify(list())} oops`],
-    ])('%s: refused with the cap message, nothing written', async (field, text) => {
-      const params: Record<string, string> = { [field]: text() };
-      if (field === 'smsdata') params.token = alice.token;
-      const before = await messageCount();
-      const started = performance.now();
-      const answer = await getdata(system.apiUrl, 'addalotofsms', params, encoding);
-      console.log(
-        `over-cap ${field} (${Math.round(params[field].length / 1_048_576)} MB) over ${encoding}: refused in ${Math.round(performance.now() - started)} ms`,
+  describe.each(['form', 'multipart', 'json-typed parts'] as const)(
+    'a bulk over the cap as a %s field',
+    (encoding) => {
+      // 10,000 numbers in the first ten items, then megabytes more, then text JSON.parse refuses: the
+      // cap's refusal (not "is not valid JSON") shows that the field was counted and never parsed.
+      const numbers = Array.from({ length: 1_000 }, (_, i) => `+49157${String(i).padStart(7, '0')}`).join(
+        ',',
       );
-      expect(answer).toEqual({ status: 200, body: { error: 1, code: 'validation', message: capMessage } });
-      expect(await messageCount()).toBe(before);
+      const list = () =>
+        Array.from({ length: 6_000 }, (_, i) => ({
+          sendto: i < 11 ? numbers : '+4915700000000',
+          body: `cap ${i} ${'x'.repeat(1_000)}`,
+          device_id: aliceDevice,
+        }));
+      const capMessage =
+        'smsdata makes more than 10000 messages (item 10 passes the cap); at most 10000 per request';
+
+      it.each([
+        ['datajson', () => `${JSON.stringify({ token: alice.token, smsdata: list() }).slice(0, -1)}, oops`],
+        ['smsdata', () => `${JSON.stringify(list())} oops`],
+      ])('%s: refused with the cap message, nothing written', async (field, text) => {
+        const params: Record<string, string> = { [field]: text() };
+        if (field === 'smsdata') params.token = alice.token;
+        const before = await messageCount();
+        const started = performance.now();
+        const answer =
+          encoding === 'json-typed parts'
+            ? await postJsonParts(params)
+            : await getdata(system.apiUrl, 'addalotofsms', params, encoding);
+        console.log(
+          `over-cap ${field} (${Math.round(params[field].length / 1_048_576)} MB) over ${encoding}: refused in ${Math.round(performance.now() - started)} ms`,
+        );
+        expect(answer).toEqual({ status: 200, body: { error: 1, code: 'validation', message: capMessage } });
+        expect(await messageCount()).toBe(before);
+      });
+    },
+  );
+
+  it('reads a multipart part typed application/json as text: stored like a plain field', async () => {
+    const answer = await postJsonParts({
+      datajson: JSON.stringify({ token: alice.token, smsdata: items(30, 'jsonpart') }),
+    });
+    expect(answer.body).toMatchObject({ error: 0, count: 30 });
+    await expectStoredInOrder(answer.body.sms_ids as number[], 'jsonpart', 30);
+    const beside = await postJsonParts({
+      token: alice.token,
+      smsdata: JSON.stringify(items(3, 'jsonsmsdata')),
+    });
+    expect(beside.body).toMatchObject({ error: 0, count: 3 });
+    // Invalid JSON is the handler's clear validation error, as in a plain field.
+    const before = await messageCount();
+    expect((await postJsonParts({ datajson: '{"token":' })).body).toMatchObject({
+      error: 1,
+      code: 'validation',
+      message: expect.stringMatching(/^datajson is not valid JSON/),
+    });
+    expect(await messageCount()).toBe(before);
+  });
+
+  it('refuses a json-typed part past the body limit as its bytes arrive, writing nothing', async () => {
+    // 17 MB of items (over the 16 MB API_BULK_BODY_LIMIT_BYTES), under the message cap, sent without a length.
+    const smsdata = Array.from({ length: 9_000 }, (_, i) => ({
+      sendto: `+49157${String(i).padStart(7, '0')}`,
+      body: `big ${i} ${'y'.repeat(1_900)}`,
+      device_id: aliceDevice,
+    }));
+    const datajson = JSON.stringify({ token: alice.token, smsdata });
+    expect(datajson.length).toBeGreaterThan(16 * 1_048_576);
+    const before = await messageCount();
+    const started = performance.now();
+    const answer = await postJsonParts({ datajson }, true);
+    console.log(
+      `json-typed datajson of ${Math.round(datajson.length / 1_048_576)} MB, chunked: refused in ${Math.round(performance.now() - started)} ms`,
+    );
+    expect(answer).toEqual({
+      status: 200,
+      body: { error: 1, code: 'payload_too_large', message: 'request body larger than 16777216 bytes' },
+    });
+    expect(await messageCount()).toBe(before);
+    // The API still answers at once.
+    expect((await getdata(system.apiUrl, 'getalldevices', { token: alice.token })).body).toMatchObject({
+      error: 0,
     });
   });
 

@@ -79,16 +79,22 @@ function answerComplete(received: Buffer): boolean {
   return length !== undefined && received.length >= end + 4 + Number(length);
 }
 
-/** A multipart body of text fields, with its content type. */
+/**
+ * A multipart body of text fields, with its content type. A field may name its part's own Content-Type
+ * (no file name): `application/json`, as some HTTP libraries type a JSON field.
+ */
 export function multipartBody(
-  fields: Array<[string, string]>,
+  fields: Array<[name: string, value: string, partType?: string]>,
   boundary = 'smsfleetboundary',
 ): {
   contentType: string;
   body: Buffer;
 } {
   const parts = fields.map(
-    ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    ([name, value, partType]) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n${
+        partType === undefined ? '' : `Content-Type: ${partType}\r\n`
+      }\r\n${value}\r\n`,
   );
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,

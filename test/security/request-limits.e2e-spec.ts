@@ -139,6 +139,17 @@ describe('request limits', () => {
       error: 1,
       code: 'payload_too_large',
     });
+    // A JSON part with a file name is a file (parts typed JSON without one are read as text: bulk-sms).
+    const withFile = form({ token: alice.token });
+    withFile.append(
+      'datajson',
+      new Blob([JSON.stringify({ smsdata })], { type: 'application/json' }),
+      'datajson.json',
+    );
+    expect(await postForm('addalotofsms', withFile)).toEqual({
+      status: 200,
+      body: { error: 1, code: 'payload_too_large', message: 'this method takes no file' },
+    });
   });
 
   it('cuts a slow body off with 408 after API_REQUEST_TIMEOUT_MS, while other requests are answered', async () => {

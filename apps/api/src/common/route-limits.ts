@@ -20,6 +20,11 @@ export interface MultipartLimits {
   fields: number;
   files: number;
   fileSize: number;
+  /**
+   * A part typed `application/json` without a file name is read as a text field (the bulk route):
+   * @fastify/multipart otherwise parses such a part itself, before the route's limits count its text.
+   */
+  jsonPartsAsText: boolean;
 }
 
 export interface BodyLimits {
@@ -56,6 +61,7 @@ export function bodyLimitsOf(
         fields: MAX_BULK_FIELDS,
         files: 0,
         fileSize: 0,
+        jsonPartsAsText: true,
       },
     };
   const withFile = route !== undefined && FILE_ROUTES.has(route);
@@ -67,6 +73,7 @@ export function bodyLimitsOf(
       fields: MAX_FIELDS,
       files: withFile ? 1 : 0,
       fileSize: withFile ? maxUploadBytes : 0,
+      jsonPartsAsText: false,
     },
   };
 }
