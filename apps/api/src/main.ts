@@ -7,7 +7,7 @@ import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
-import { checkTokenBeforeLargeBodies } from './common/early-token-check';
+import { CallerBeforeBody, checkTokenBeforeLargeBodies } from './common/early-token-check';
 import { lingerBeforeClosing } from './common/lingering-close';
 import { readMultipartBodies } from './common/multipart-body';
 import { precountBulkBodies } from './messages/bulk-body-precount';
@@ -51,16 +51,14 @@ runMain('api', async () => {
       // Sizes first, then a token outside the body: both before any byte of the body is read.
       guardRequestSizes(fastify, { limitsOf, largeBodiesInFlight: config.api.largeBodiesInFlightBytes });
       const accounts = app.get(AccountService);
+      // The token outside the body is looked up once; both hooks below read the account it found.
+      const callers = new CallerBeforeBody((token) => accounts.accountForToken(token));
       checkTokenBeforeLargeBodies(fastify, {
         bodyLimitOf: (route) => Math.max(limitsOf(route).body, limitsOf(route).multipart.total),
-        tokenIsValid: async (token) => (await accounts.accountForToken(token)) !== null,
+        callers,
       });
       // One bulk of an account at a time: a second one with its token outside the body is refused unread.
-      gateBulksBeforeTheirBodies(fastify, {
-        routes: LARGE_BODY_ROUTES,
-        gate: app.get(BulkGate),
-        accountIdForToken: async (token) => (await accounts.accountForToken(token))?.id,
-      });
+      gateBulksBeforeTheirBodies(fastify, { routes: LARGE_BODY_ROUTES, gate: app.get(BulkGate), callers });
       // A bulk body over the message cap is refused without being decoded or parsed.
       precountBulkBodies(fastify, { routes: LARGE_BODY_ROUTES, cap: MAX_BULK_ITEMS });
       await app.register(helmet, SECURITY_HEADERS);

@@ -1,6 +1,28 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Account } from '@smsfleet/auth';
 import { ApiError } from './api-error';
 import { DEFAULT_BODY_LIMIT } from './route-limits';
+
+/**
+ * The account of a request's token outside its body (query string or `Authorization: Bearer`), looked up
+ * once per request: the onRequest hooks that need it before the body is read (the token check below, the
+ * bulk gate) share one lookup. `undefined`: no such token; `null`: a token of no account.
+ */
+export class CallerBeforeBody {
+  private readonly found = new WeakMap<FastifyRequest, Promise<Account | null | undefined>>();
+
+  constructor(private readonly accountForToken: (token: string) => Promise<Account | null>) {}
+
+  of(request: FastifyRequest): Promise<Account | null | undefined> {
+    let account = this.found.get(request);
+    if (account === undefined) {
+      const token = tokenOutsideBody(request);
+      account = token === undefined ? Promise.resolve(undefined) : this.accountForToken(token);
+      this.found.set(request, account);
+    }
+    return account;
+  }
+}
 
 /**
  * A request whose body may be large (bulk, image) and whose token is outside the body (the query string
@@ -11,13 +33,12 @@ export function checkTokenBeforeLargeBodies(
   fastify: FastifyInstance,
   options: {
     bodyLimitOf: (route: string | undefined) => number;
-    tokenIsValid: (token: string) => Promise<boolean>;
+    callers: CallerBeforeBody;
   },
 ): void {
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (options.bodyLimitOf(request.routeOptions.url) <= DEFAULT_BODY_LIMIT) return;
-    const token = tokenOutsideBody(request);
-    if (token === undefined || (await options.tokenIsValid(token))) return;
+    if ((await options.callers.of(request)) !== null) return;
     void reply.header('connection', 'close');
     throw new ApiError(
       'invalid_token',

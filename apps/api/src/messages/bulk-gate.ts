@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { ApiError } from '../common/api-error';
-import { tokenOutsideBody } from '../common/early-token-check';
+import { CallerBeforeBody } from '../common/early-token-check';
 import { BULK_ANSWER_BUDGET_MS } from './message-intake.service';
 
 /** A slot of one account, taken by one request; free once every holder has let go. */
@@ -85,17 +85,16 @@ export function gateBulksBeforeTheirBodies(
   options: {
     routes: ReadonlySet<string>;
     gate: BulkGate;
-    accountIdForToken: (token: string) => Promise<number | undefined>;
+    callers: CallerBeforeBody;
   },
 ): void {
   fastify.addHook('onRequest', async (request, reply) => {
     if (!options.routes.has(request.routeOptions.url ?? '')) return;
-    const token = tokenOutsideBody(request);
-    const accountId = token === undefined ? undefined : await options.accountIdForToken(token);
-    if (accountId === undefined) return;
+    const account = await options.callers.of(request);
+    if (!account) return;
     let release: () => void;
     try {
-      release = options.gate.hold(request, accountId);
+      release = options.gate.hold(request, account.id);
     } catch (error) {
       void reply.header('connection', 'close');
       throw error;
