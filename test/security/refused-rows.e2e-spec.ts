@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { Socket } from 'socket.io-client';
 import { DeviceEvent, HelloAck, IncomingAck, MessageStatus, StatusAck } from '@smsfleet/contracts';
 import { registerPhone, SimulatedFleet } from '../../tools/simulator/fleet';
@@ -262,4 +263,45 @@ describe('one refused row never fails its neighbours', () => {
     expect(status).toBe(0);
     expect(invariants.get('L9')?.counts).toMatchObject({ deadLettered: 2, missing: 0 });
   }, 180_000);
+
+  it('answers a hello whose write fails for another reason than its data ok:false; the next one is written', async () => {
+    const phone = await rawPhone(alice, 'alice hello');
+    const hello = (appversion: string) =>
+      phone.socket.timeout(10_000).emitWithAck(DeviceEvent.hello, { appversion }) as Promise<HelloAck>;
+    // The hello's UPDATE waits behind this row lock until PostgreSQL cancels it: what a statement timeout
+    // or an operator's pg_cancel_backend does (57014, no refusal of the data: nothing to dead-letter).
+    const locker = new Client({ connectionString: system.databaseUrl });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM devices WHERE id = $1 FOR UPDATE', [phone.deviceId]);
+      const answer = hello('cancelled');
+      let waiting: number | undefined;
+      await waitFor(
+        "the hello's write waiting for the row",
+        async () => {
+          const rows = await system.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND wait_event_type = 'Lock' AND query LIKE '%SET app_version%'`,
+          );
+          waiting = rows[0]?.pid;
+          return waiting !== undefined;
+        },
+        10_000,
+      );
+      await system.query('SELECT pg_cancel_backend($1)', [waiting]);
+      expect(await answer).toEqual({ ok: false, error: 'temporarily unavailable, retry' });
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect(await hello('written')).toMatchObject({ ok: true, settings: expect.any(Object) });
+    const [row] = await system.query<{ app_version: string }>(
+      'SELECT app_version FROM devices WHERE id = $1',
+      [phone.deviceId],
+    );
+    expect(row.app_version).toBe('written');
+    expect(await deadLetters('hello')).toHaveLength(1);
+  }, 60_000);
 });

@@ -137,9 +137,19 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     @MessageBody() payload: HelloPayload,
   ): Promise<PhoneEventAck<typeof DeviceEvent.hello>> {
     const { identity } = socket.data;
-    this.sessions.seen(identity.deviceId);
-    await this.profiles.recordHello(identity.deviceId, payload ?? {});
-    return { ok: true, settings: this.sessions.settingsOf(identity.deviceId) ?? identity.settings };
+    try {
+      this.sessions.seen(identity.deviceId);
+      await this.profiles.recordHello(identity.deviceId, payload ?? {});
+      return { ok: true, settings: this.sessions.settingsOf(identity.deviceId) ?? identity.settings };
+    } catch (error) {
+      // What PostgreSQL refuses for its data is dead-lettered and answered ok (ADR 1601); this is the
+      // rest (a lost connection, a cancelled statement): thrown, the phone got no answer at all.
+      this.logger.warn(
+        { err: error, deviceId: identity.deviceId },
+        'hello not recorded; the phone will send it again',
+      );
+      return { ok: false, error: 'temporarily unavailable, retry' };
+    }
   }
 
   /**

@@ -39,7 +39,8 @@ export interface HelloPayload {
   siminfo?: SimInfo[];
   battery?: number;
 }
-export type HelloAck = { ok: true; settings: DeviceSettings } | RateLimitedAck;
+/** `ok:false` with another error: the server could not record the hello now (send it again later). */
+export type HelloAck = { ok: true; settings: DeviceSettings } | RateLimitedAck | { ok: false; error: string };
 
 /**
  * The ack of any phone event the server dropped because the phone is over its limits (docs/device-protocol.md
