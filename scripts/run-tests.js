@@ -15,7 +15,8 @@ const { join, resolve } = require('node:path');
 const ROOT = join(__dirname, '..');
 const JEST = require.resolve('jest/bin/jest');
 const TIMING_SENSITIVE = Object.keys(require('../test/timing-sensitive'));
-const WORKERS = 2;
+// SMSFLEET_TEST_WORKERS=1 runs every file one at a time, as before (a machine busy with other runs).
+const WORKERS = Math.max(1, Number(process.env.SMSFLEET_TEST_WORKERS ?? 2) || 2);
 
 function parseArgs(argv) {
   const passed = [];
@@ -41,10 +42,10 @@ function parseArgs(argv) {
   return { passed, json, outputFile, projects };
 }
 
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** One jest run; its JSON report, or undefined when jest wrote none (it failed before running tests). */
-function jest(label, args, report) {
+function runJest(label, args, report) {
   console.error(`\n=== npm test: ${label} ===`);
   const started = Date.now();
   const run = spawnSync(process.execPath, [JEST, ...args, '--json', `--outputFile=${report}`], {
@@ -86,11 +87,11 @@ function main() {
   const dir = mkdtempSync(join(tmpdir(), 'smsfleet-npm-test-'));
   try {
     const runs = [
-      jest(
+      runJest(
         `unit tests and e2e suites, ${WORKERS} at a time`,
         [
-          `--maxWorkers=${WORKERS}`,
-          ...['/node_modules/', ...TIMING_SENSITIVE.map((path) => `/${escape(path)}$`)].map(
+          WORKERS > 1 ? `--maxWorkers=${WORKERS}` : '--runInBand',
+          ...['/node_modules/', ...TIMING_SENSITIVE.map((path) => `/${escapeRegExp(path)}$`)].map(
             (pattern) => `--testPathIgnorePatterns=${pattern}`,
           ),
           ...passed,
@@ -100,7 +101,7 @@ function main() {
     ];
     if (!projects.length || projects.includes('e2e'))
       runs.push(
-        jest(
+        runJest(
           `timing-sensitive e2e suites, one at a time (test/timing-sensitive.js)`,
           ['--runInBand', ...passed, '--selectProjects', 'e2e', '--runTestsByPath', ...TIMING_SENSITIVE],
           join(dir, 'timing-sensitive.json'),
