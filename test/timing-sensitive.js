@@ -11,6 +11,8 @@ module.exports = {
     'a sustained rate that must be accepted in full, with recovery times per fault; its databases are bench ones',
   'test/api/bulk-sms.e2e-spec.ts':
     '10,000 items answered within 6 s (1.0-1.4 s quiet): 6.2-16.6 s beside another suite at load 20',
+  'test/security/hostile-input.e2e-spec.ts':
+    'CPU-bound fuzzing against a 300 s test timeout (75 s alone): beside another suite at load 23 it ran out',
   'test/security/tenant-under-attack.e2e-spec.ts':
     "bounds the victim's p95 during each attack by its quiet p95",
   'test/phones/hostile-phones.e2e-spec.ts': "bounds the other tenant's p95 during the hostile phones",
