@@ -15,6 +15,7 @@ import {
 } from '@smsfleet/persistence';
 import { enqueueableFrom, JOB_TOMBSTONE_MS, MessageEnqueuer, WaitingJobRemover } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { sqlState } from '../common/dependency-failure';
 import { dueTime } from './client-date';
 
 /** What a cancel did to one message. */
@@ -34,6 +35,26 @@ const CANCEL_CHUNK = 500;
 export const CANCEL_MAX_PER_REQUEST = 10_000;
 
 const WAITING: ReadonlySet<number> = new Set(WAITING_STATUSES);
+/** Attempts of a transaction PostgreSQL rolled back as a deadlock or serialization failure. */
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Runs `attempt` again when PostgreSQL rolled it back as a deadlock (40P01) or serialization failure: the
+ * status writer updates the rows of its batch in the order of its plan, so its locks and a cancel's
+ * (id order) can meet the other way round. Each attempt locks its rows before it touches Redis, so a
+ * rolled-back one removed no job.
+ */
+async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const state = error instanceof Error ? sqlState(error) : undefined;
+      if (n >= CONFLICT_ATTEMPTS || (state !== '40P01' && state !== '40001')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    }
+  }
+}
 
 /**
  * Cancel and reschedule of waiting messages (ADR 2211). Each message row is locked in PostgreSQL while its
@@ -67,7 +88,9 @@ export class MessageCancelService {
         'ids' in selection
           ? selection.ids.length
           : Math.min(CANCEL_CHUNK, CANCEL_MAX_PER_REQUEST - outcomes.length);
-      const { rows, chunk } = await this.cancelChunk(account, selection, afterId, limit);
+      const { rows, chunk } = await retryingConflicts(() =>
+        this.cancelChunk(account, selection, afterId, limit),
+      );
       outcomes.push(...chunk);
       if ('ids' in selection || rows < limit) break;
       afterId = chunk[chunk.length - 1].id;
@@ -142,21 +165,27 @@ export class MessageCancelService {
     const due = dueTime(timeToSend, now);
     const validUntil = new Date(due.getTime() + this.config.messages.validitySeconds * 1_000);
     const withinHorizon = this.enqueuer.withinHorizon(due, now.getTime());
+    await retryingConflicts(() => this.rescheduleOnce(account, id, due, validUntil, withinHorizon));
+    this.logger.log({ userId: account.id, messageId: id, withinHorizon }, 'message rescheduled');
+    return { id, timeToSend: due, validUntil, queued: withinHorizon };
+  }
+
+  private async rescheduleOnce(
+    account: Account,
+    id: number,
+    due: Date,
+    validUntil: Date,
+    withinHorizon: boolean,
+  ): Promise<void> {
     let removedOld: LockedMessage | undefined;
     try {
       await this.db.transaction(async (tx) => {
         const row = await lockMessageToReschedule(tx, account.id, id);
         if (!row) throw ApiError.notFound(`message ${id} not found among your messages`);
         this.assertWaiting(row, await messagesWithPendingReports(tx, [id]));
-        // Beyond the horizon the job stays out of Redis; a tombstone keeps an add in flight from bringing the
-        // old time back, and expires before the outbox sweep adds the new one.
-        const tombstoneMs = withinHorizon
-          ? 0
-          : Math.min(
-              JOB_TOMBSTONE_MS,
-              due.getTime() - now.getTime() - this.config.scheduler.horizonSeconds * 1_000,
-            );
-        const removal = await this.remover.removeIfWaiting(row.device_id, id, tombstoneMs);
+        // No tombstone: the job is added again here, or (beyond the horizon) by the outbox sweep, which a
+        // tombstone still alive at that moment would silently swallow.
+        const removal = await this.remover.removeIfWaiting(row.device_id, id);
         if (removal === 'held') throw notWaiting(id, MessageStatus.TakenFromServer);
         if (removal === 'removed') removedOld = row;
         await rescheduleLockedMessage(tx, id, due, validUntil);
@@ -170,8 +199,6 @@ export class MessageCancelService {
       if (removedOld) await this.putBack([removedOld]);
       throw error;
     }
-    this.logger.log({ userId: account.id, messageId: id, withinHorizon }, 'message rescheduled');
-    return { id, timeToSend: due, validUntil, queued: withinHorizon };
   }
 
   private assertWaiting(row: LockedMessage, reported: Set<number>): void {
