@@ -12,6 +12,17 @@ import { startApps } from '../helpers/smsgate-phones';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
+/** The answers of both routes, success and error alike (only what the cases read). */
+interface V1Answer {
+  error: number;
+  code?: string;
+  message: string;
+  cancelled: number;
+  results: Array<{ id: number; result: string; status: number | null }>;
+  queued?: boolean;
+  valid_until?: string;
+}
+
 /** Short, so a move beyond it (the outbox sweep's part) is tested within seconds. */
 const HORIZON_SECONDS = 5;
 
@@ -58,7 +69,7 @@ describe('cancel and reschedule', () => {
       headers: { authorization: `Bearer ${account.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: (await response.json()) as V1Answer };
   }
 
   /** `count` messages in requests of at most 100 recipients; answers their ids in order. */
@@ -232,6 +243,25 @@ describe('cancel and reschedule', () => {
     expect(final.body.message).toMatch(/is final \(status 205/);
   });
 
+  it('documents both routes in the OpenAPI document, with their errors', async () => {
+    const document = (await (await fetch(`${system.apiUrl}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(document.paths['/v1/messages/cancel'].post.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+    ]);
+    expect(Object.keys(document.paths['/v1/messages/{id}/reschedule'].post.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '409',
+    ]);
+  });
+
   it('reschedules: earlier and later, in Redis and beyond the horizon; the phone gets each at its new time', async () => {
     const phones = fleet(alice);
     const [device] = await phones.provision(1);
@@ -340,6 +370,7 @@ describe('cancel and reschedule', () => {
       expect(cancelled.length).toBeGreaterThan(0);
       expect(delivered.length).toBeGreaterThan(50);
       expect(appIds.some((id) => final.get(id) === 205)).toBe(true);
+      expect(appIds.some((id) => final.get(id) === 7)).toBe(true);
       reportFigure('cancel race', {
         messages: all.length,
         cancelled: cancelled.length,
