@@ -36,6 +36,8 @@ import { RateLimiter } from './common/rate-limiter';
 import { MessageStatusService } from './messages/message-status.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessageBrowseController } from './messages/message-browse.controller';
+import { MessageCancelController } from './messages/message-cancel.controller';
+import { MessageCancelService } from './messages/message-cancel.service';
 import { MessageBrowseRepository } from './messages/message-browse.repository';
 import { SessionController } from './session/session.controller';
 import { SessionService } from './session/session.service';
@@ -81,6 +83,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     SessionController,
     OverviewController,
     MessageBrowseController,
+    MessageCancelController,
     DeviceListController,
     AccountController,
     ContactListsController,
@@ -93,6 +96,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     ListingGate,
     BulkGate,
     MessageIntakeService,
+    MessageCancelService,
     MessageInserter,
     IdempotencyKeysService,
     RateLimiter,

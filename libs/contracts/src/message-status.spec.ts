@@ -28,7 +28,7 @@ describe('message status transitions', () => {
 
   it('knows which statuses are final', () => {
     expect([1, 2, 3, 6].map(isFinalStatus)).toEqual([false, false, false, false]);
-    expect([5, 7, 8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204].every(isFinalStatus)).toBe(true);
+    expect([5, 7, 8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204, 205].every(isFinalStatus)).toBe(true);
     expect(statusRank(MessageStatus.Queued)).toBeLessThan(statusRank(MessageStatus.TakenFromServer));
   });
 

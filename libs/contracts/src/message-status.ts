@@ -21,6 +21,8 @@ export enum MessageStatus {
   NoReport = 203,
   /** Ours: sent to the phone DISPATCH_MAX_UNACKED_SENDS times, never acknowledged (an app that crashes on it). */
   NoAck = 204,
+  /** Ours: cancelled by the account (POST /v1/messages/cancel) before any phone took it. */
+  Cancelled = 205,
 }
 
 export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
@@ -41,6 +43,7 @@ export const MESSAGE_STATUS_TITLES: Readonly<Record<MessageStatus, string>> = {
   [MessageStatus.Expired]: 'Not sent - Expired',
   [MessageStatus.NoReport]: 'No report from phone',
   [MessageStatus.NoAck]: 'Not sent - No ack from phone',
+  [MessageStatus.Cancelled]: 'Not sent - Cancelled by the account',
 };
 
 /** What a phone may report in a `status` event. */
@@ -73,6 +76,7 @@ export const FAILURE_STATUSES = [
   MessageStatus.Expired,
   MessageStatus.NoReport,
   MessageStatus.NoAck,
+  MessageStatus.Cancelled,
 ] as const;
 
 const FINAL_FAILURES: ReadonlySet<number> = new Set(FAILURE_STATUSES);

@@ -370,7 +370,7 @@ export class InvariantChecker {
   /**
    * L5: a failure status means it was really not sent, or says it was: a message the phone ledger shows
    * sent to radio may only fail as 8 (not delivered) or 203 (no report; its reason tells whether "sent"
-   * came), never with a code that claims "not sent" (9–101, 201, 202, 204).
+   * came), never with a code that claims "not sent" (9–101, 201, 202, 204, 205: a cancelled message no phone may have sent).
    */
   private async l5(phone: PhoneLedgerSummary): Promise<InvariantResult> {
     const sentOnPhones = [...phone.sends.keys()];

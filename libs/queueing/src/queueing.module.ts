@@ -11,6 +11,7 @@ import { MessageEnqueuer } from './message-enqueuer';
 import { QueueReconciler } from './queue-reconciler';
 import { RedisConnections } from './redis-connections';
 import { TokenRevocationSignal } from './token-revocation-signal';
+import { WaitingJobRemover } from './waiting-job-remover';
 import { WorkSignal } from './work-signal';
 
 @Module({
@@ -28,6 +29,7 @@ import { WorkSignal } from './work-signal';
     DeviceRevocation,
     TokenRevocationSignal,
     QueueReconciler,
+    WaitingJobRemover,
   ],
   exports: [
     RedisConnections,
@@ -42,6 +44,7 @@ import { WorkSignal } from './work-signal';
     DeviceRevocation,
     TokenRevocationSignal,
     QueueReconciler,
+    WaitingJobRemover,
   ],
 })
 export class QueueingModule {}

@@ -51,7 +51,9 @@ describe('webhook events', () => {
   });
 
   it('lists every failure and final-failure code with its text', () => {
-    expect(failureCodes().map(({ code }) => code)).toEqual([8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204]);
+    expect(failureCodes().map(({ code }) => code)).toEqual([
+      8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204, 205,
+    ]);
     expect(failureCodes()).toContainEqual({ code: 201, text: 'Not sent - Rejected by phone' });
     expect(failureCodes()).toContainEqual({ code: 8, text: 'Sms Not Delivered' });
   });

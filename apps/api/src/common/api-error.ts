@@ -9,6 +9,7 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'rate_limited'
   | 'idempotency_conflict'
+  | 'not_waiting'
   | 'unavailable'
   | 'internal';
 
@@ -20,6 +21,7 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   idempotency_conflict: 409,
+  not_waiting: 409,
   unavailable: 503,
   internal: 500,
 };

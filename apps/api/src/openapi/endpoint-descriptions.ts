@@ -194,7 +194,7 @@ export const ENDPOINTS: EndpointDescription[] = [
     paths: ['getsmsstatus'],
     summary: 'Status of one message',
     description:
-      'Our own final codes: 201 rejected by phone, 202 expired, 203 no report from phone, 204 no ack from phone.',
+      'Our own final codes: 201 rejected by phone, 202 expired, 203 no report from phone, 204 no ack from phone, 205 cancelled by the account.',
     params: [
       token,
       { name: 'sms_id', type: 'integer', required: true, description: 'From addsms', example: 62807347 },

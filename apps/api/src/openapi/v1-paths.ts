@@ -374,6 +374,86 @@ export function v1Paths(): PathsObject {
         { parameters: [idIn('message')], responses: { '404': notFound } },
       ),
     },
+    '/v1/messages/cancel': {
+      post: op(
+        'messages',
+        'Cancel messages no phone has taken yet: `ids` (1–1,000), or filters that all must match (`device_id`, `customer_id`, `newsletter_id`; at most 10,000 waiting messages per call, `more` says call again). Each ends as 205 unless a phone took it first: the answer says which, per message',
+        json('Per message: `cancelled`, `taken`, `final` or `not_found`, with its status after the call.', {
+          error: 0,
+          message: 'OK',
+          cancelled: 1,
+          taken: 1,
+          final: 0,
+          not_found: 0,
+          more: false,
+          results: [
+            { id: 1842, result: 'cancelled', status: 205 },
+            { id: 1843, result: 'taken', status: 1 },
+          ],
+        }),
+        {
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    ids: { type: 'array', items: { type: 'integer' }, maxItems: 1_000 },
+                    device_id: { type: 'integer' },
+                    customer_id: { type: 'integer' },
+                    newsletter_id: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '404': json('`device_id` is not one of this account’s.', {
+              error: 1,
+              code: 'not_found',
+              message: '…',
+            }),
+          },
+        },
+      ),
+    },
+    '/v1/messages/{id}/reschedule': {
+      post: op(
+        'messages',
+        'Move a waiting message (not taken by a phone) to a new `timetosend`: addsms’s format in the account’s time zone, or ISO 8601 with its offset; none, `0` or past = now. Its validity starts again from the new time',
+        json('The new times; `queued` false: beyond the scheduling horizon, queued when it comes near.', {
+          error: 0,
+          message: 'OK',
+          id: 1842,
+          time_to_send: ISO,
+          valid_until: '2026-12-07T09:00:00.000Z',
+          queued: true,
+        }),
+        {
+          parameters: [idIn('message')],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['timetosend'],
+                  properties: { timetosend: { type: 'string', example: '2026-12-06 10:00:00' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '404': notFound,
+            '409': json('Taken by a phone, or final: only a waiting message can be moved.', {
+              error: 1,
+              code: 'not_waiting',
+              message:
+                'message 1842 was taken by a phone (status 2, Taken from Server): only a waiting message can be changed',
+            }),
+          },
+        },
+      ),
+    },
     '/v1/devices': {
       get: op(
         'devices',

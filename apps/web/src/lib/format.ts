@@ -21,6 +21,7 @@ export const STATUS_CHOICES: Array<[number, string]> = [
   [202, 'Not sent - Expired'],
   [203, 'No report from phone'],
   [204, 'Not sent - No ack from phone'],
+  [205, 'Not sent - Cancelled by the account'],
 ];
 
 export const SIM_LABELS: Record<number, string> = {

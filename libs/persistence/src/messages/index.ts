@@ -4,3 +4,4 @@ export * from './listing';
 export * from './status';
 export * from './dispatch';
 export * from './reconcile';
+export * from './cancel';

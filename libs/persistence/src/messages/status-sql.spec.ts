@@ -6,7 +6,7 @@ describe('status conditions in SQL', () => {
     expect(statusIn(WAITING_STATUSES)).toBe('status IN (1, 3)');
     expect(statusIn(NON_FINAL_STATUSES)).toBe('status IN (1, 2, 3, 6)');
     expect(statusIn(FAILURE_STATUSES, 'm.status')).toBe(
-      'm.status IN (8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204)',
+      'm.status IN (8, 9, 10, 11, 12, 100, 101, 201, 202, 203, 204, 205)',
     );
   });
 
