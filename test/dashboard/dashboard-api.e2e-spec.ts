@@ -300,7 +300,16 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
   });
 
   it('serves the dashboard at its pages only: API routes, unknown paths and /metrics stay the API’s', async () => {
-    for (const page of ['/', '/messages', '/messages/12', '/devices/add', '/send/bulk', '/account']) {
+    for (const page of [
+      '/',
+      '/messages',
+      '/messages/12',
+      '/devices/add',
+      '/send/bulk',
+      '/webhooks',
+      '/webhooks/3',
+      '/account',
+    ]) {
       const answer = await request(page);
       expect([page, answer.status, answer.headers.get('content-type')]).toEqual([
         page,
@@ -396,6 +405,15 @@ describe('dashboard API: sessions, CSRF, /v1 routes, the app at /', () => {
       ['/v1/contacts', 'get'],
       ['/v1/contacts/import', 'post'],
       ['/v1/newsletters', 'get'],
+      ['/v1/webhooks', 'get'],
+      ['/v1/webhooks', 'post'],
+      ['/v1/webhooks/{id}', 'get'],
+      ['/v1/webhooks/{id}', 'post'],
+      ['/v1/webhooks/{id}', 'delete'],
+      ['/v1/webhooks/{id}/secret', 'post'],
+      ['/v1/webhooks/{id}/deliveries', 'get'],
+      ['/v1/webhooks/{id}/redeliver', 'post'],
+      ['/v1/webhooks/{id}/test', 'post'],
       ['/getdata/addsms', 'post'],
       ['/getdata/addalotofsms', 'post'],
     ];

@@ -6,6 +6,7 @@ import type { Socket } from 'socket.io-client';
 import { DeviceEvent, DeviceSettings } from '@smsfleet/contracts';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { connectDevice } from '../helpers/device-socket';
+import { independentlyVerified, Receiver } from '../helpers/webhook-receiver';
 import { xlsxFile } from '../helpers/xlsx-file';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
@@ -32,6 +33,10 @@ const PNG = Buffer.from(
 let livePhone: number;
 let offlinePhone: number;
 let bMessage: number;
+let bWebhook: number;
+/** A real receiver for the webhooks page's subscription. */
+let receiver: Receiver;
+const HOOK_PATH = '/dashboard-hook';
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const go = (path: string) => page.goto(`${system.apiUrl}${path}`);
@@ -52,7 +57,14 @@ function csv(rows: string[][]): string {
 describe('dashboard in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    system = await TestSystem.start();
+    receiver = new Receiver();
+    await receiver.start();
+    receiver.script(HOOK_PATH, [{ status: 200 }]);
+    // The receiver is on this host: allowed as the webhooks suites allow it; the worker looks often.
+    system = await TestSystem.start(undefined, {
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOK_POLL_MS: '100',
+    });
     a = system.createAccount(undefined, 'alpha dashboard password');
     b = system.createAccount();
     const live = await registerPhone(system.apiUrl, a.email, a.password, 'Shop phone');
@@ -75,6 +87,12 @@ describe('dashboard in a real browser', () => {
       body: JSON.stringify({ sendto: '+4917000000001', body: 'bravo secret', device_id: bPhone.deviceId }),
     });
     bMessage = ((await sent.json()) as { sms_id: number }).sms_id;
+    const hook = await fetch(`${system.apiUrl}/v1/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${b.token}` },
+      body: JSON.stringify({ url: receiver.url('/bravo-hook'), events: ['message.sent'] }),
+    });
+    bWebhook = ((await hook.json()) as { webhook: { id: number } }).webhook.id;
     profile = mkdtempSync(join(tmpdir(), 'smsfleet-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -97,6 +115,7 @@ describe('dashboard in a real browser', () => {
     await context?.close();
     phone?.disconnect();
     await system?.stop();
+    await receiver?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -322,6 +341,79 @@ describe('dashboard in a real browser', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     await shot('contacts');
+  });
+
+  it('manages a webhook: secret shown once, a test event reaches the receiver and is listed, pause, delete', async () => {
+    await nav('Webhooks');
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    // The other account's subscription is not listed.
+    await page.getByText('No webhooks yet.').waitFor();
+    await page.getByLabel('URL that receives the events').fill(receiver.url(HOOK_PATH));
+    await page.getByLabel(/^Description/).fill('crm');
+    await page.getByRole('checkbox', { name: /^message\.failed/ }).check();
+    await page.getByRole('checkbox', { name: /^Shop phone/ }).check();
+    await page.getByRole('button', { name: 'Create the webhook' }).click();
+    const secret = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    const row = page.locator('tbody tr', { hasText: receiver.url(HOOK_PATH) });
+    await row.getByTestId('state').getByText('Active').waitFor();
+    const id = Number((await row.getAttribute('data-testid'))?.replace('webhook-', ''));
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    expect(await page.content()).not.toContain('/bravo-hook');
+    expect(await row.textContent()).toContain(`#${livePhone}`);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.apiUrl });
+    await page.getByRole('button', { name: 'Copy the secret' }).click();
+    await page.getByRole('status').getByText('Copied').waitFor();
+    // Runs in the page; this file compiles without the DOM's types, so the clipboard is typed by hand.
+    const copied = await page.evaluate(() =>
+      (
+        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+      ).navigator.clipboard.readText(),
+    );
+    expect(copied).toBe(secret);
+    await shot('webhooks-secret');
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    await go('/webhooks');
+    await row.waitFor();
+    // Shown once: nothing on the page (or in the API's answers) carries it any more.
+    expect(await page.content()).not.toContain(secret);
+
+    await row.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByRole('heading', { name: `Webhook #${id}` }).waitFor();
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await waitFor('the receiver got the test event', async () => receiver.at(HOOK_PATH).length > 0);
+    const [got] = receiver.at(HOOK_PATH);
+    expect(JSON.parse(got.body)).toMatchObject({ type: 'webhook.test' });
+    // Signed with the secret the page showed.
+    expect(independentlyVerified(String(got.headers['smsfleet-signature']), got.body, secret)).toBe(true);
+    const delivery = page.locator('tbody tr', { hasText: 'webhook.test' });
+    await delivery.getByTestId('delivery-status').getByText('Delivered').waitFor();
+    await delivery
+      .getByTestId('last-answer')
+      .getByText(/^HTTP 200 in \d+ ms/)
+      .waitFor();
+    await shot('webhook-deliveries');
+    // Sent again on request, with the same event id.
+    await delivery.getByRole('button', { name: 'Redeliver' }).click();
+    await waitFor('the receiver got it again', async () => receiver.at(HOOK_PATH).length > 1);
+    expect(receiver.at(HOOK_PATH)[1].headers['smsfleet-event-id']).toBe(got.headers['smsfleet-event-id']);
+
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByTestId('state').getByText('Paused').waitFor();
+    const [stored] = await system.query<{ paused: boolean }>(`SELECT paused FROM webhooks WHERE id = $1`, [
+      id,
+    ]);
+    expect(stored.paused).toBe(true);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No webhooks yet.').waitFor();
+    expect(await system.query(`SELECT id FROM webhooks WHERE id = $1`, [id])).toHaveLength(0);
+
+    // Another account's subscription in the address: not found, nothing of it shown.
+    await go(`/webhooks/${bWebhook}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByText(`Webhook ${bWebhook} not found among yours.`).waitFor();
+    expect(await page.content()).not.toContain('/bravo-hook');
   });
 
   it('signs out: the session ends on the server', async () => {

@@ -12,6 +12,8 @@ import { MessagesPage } from './pages/MessagesPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { SendPage } from './pages/SendPage';
 import { SignInPage } from './pages/SignInPage';
+import { WebhookPage } from './pages/WebhookPage';
+import { WebhooksPage } from './pages/WebhooksPage';
 
 export const SESSION_KEY = ['session'];
 
@@ -33,6 +35,7 @@ const PAGES: Array<[string, string]> = [
   ['/messages', 'Messages'],
   ['/send', 'Send'],
   ['/contacts', 'Contacts'],
+  ['/webhooks', 'Webhooks'],
   ['/account', 'Account'],
 ];
 
@@ -83,6 +86,8 @@ export function App() {
           <Route path="/send" element={<SendPage />} />
           <Route path="/send/bulk" element={<BulkSendPage />} />
           <Route path="/contacts" element={<ContactsPage />} />
+          <Route path="/webhooks" element={<WebhooksPage />} />
+          <Route path="/webhooks/:id" element={<WebhookPage />} />
           <Route path="/account" element={<AccountPage />} />
           <Route path="/signin" element={<Navigate to="/" replace />} />
           <Route path="*" element={<Navigate to="/" replace />} />

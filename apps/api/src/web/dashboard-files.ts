@@ -17,6 +17,8 @@ export const DASHBOARD_PAGES = [
   '/send',
   '/send/bulk',
   '/contacts',
+  '/webhooks',
+  '/webhooks/:id',
   '/account',
 ] as const;
 

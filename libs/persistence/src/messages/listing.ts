@@ -215,7 +215,10 @@ export async function hourlyStatusCounts(
   )) as HourStatusCount[];
 }
 
-/** The account's waiting message (New or Queued) that has been due the longest, if any. */
+/**
+ * The account's waiting message (New or Queued) that has been due the longest, if any: one entry of
+ * messages_user_waiting_due (migration 1765530000000), whatever the backlog.
+ */
 export async function oldestWaitingOf(db: Queryable, userId: number): Promise<OldestWaitingRow | undefined> {
   const rows = (await db.query(
     `SELECT id, device_id, created_at, time_to_send FROM messages

@@ -19,6 +19,7 @@ import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-b
 import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
 import { CancelledStatus1765510000000 } from './1765510000000-cancelled-status';
+import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-messages-by-due-time';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   Webhooks1765400000000,
   WebhookPresence1765400100000,
   CancelledStatus1765510000000,
+  WaitingMessagesByDueTime1765530000000,
 ];
