@@ -92,6 +92,7 @@ describe('devices and incoming SMS', () => {
         online: true,
         kind: 'socket',
         sendslots: [0, 1, 2, 3, 4, 5],
+        delaybetweeneachsms_max: null,
       });
       expect(devices[idle]).toMatchObject({ title: '', online: false, lastseen: devices[idle].created });
     });

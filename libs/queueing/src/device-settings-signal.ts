@@ -29,7 +29,8 @@ export class DeviceSettingsSignal {
         settings &&
         Number.isInteger(settings.delaybetweeneachsms) &&
         Number.isInteger(settings.window) &&
-        settings.window >= 1
+        settings.window >= 1 &&
+        (settings.delaybetweeneachsms_max === undefined || Number.isInteger(settings.delaybetweeneachsms_max))
       )
         return { deviceId: value.deviceId, settings };
     } catch {

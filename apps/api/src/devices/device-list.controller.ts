@@ -60,6 +60,7 @@ export class DeviceListController {
       sim_info: device.simInfo,
       send_slots: device.sendSlots,
       delaybetweeneachsms: device.delayBetweenSms,
+      delaybetweeneachsms_max: device.delayMaxBetweenSms,
       window: device.window ?? this.config.devices.defaultWindow,
       waiting: counts?.waiting ?? 0,
       sent_today: counts?.sentToday ?? 0,

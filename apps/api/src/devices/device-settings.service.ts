@@ -4,11 +4,13 @@ import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceSettings } from '@smsfleet/contracts';
+import { DEVICE_SETTINGS_COLUMNS, DeviceSettingsRow, deviceSettingsFromRow } from '@smsfleet/persistence';
 import { DeviceSettingsSignal } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { PaceInput } from './device-settings-input';
 
 export interface DeviceSettingsChange {
-  delaybetweeneachsms?: number;
+  pace?: PaceInput;
   window?: number;
 }
 
@@ -27,20 +29,22 @@ export class DeviceSettingsService {
   ) {}
 
   async update(account: Account, deviceId: number, change: DeviceSettingsChange): Promise<DeviceSettings> {
-    const rows: Array<{ delay_between_sms: number; send_window: number | null }> = await this.db.query(
-      // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count].
+    const { pace } = change;
+    const rows: DeviceSettingsRow[] = await this.db.query(
+      // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count]. A pace given sets
+      // both ends: a single number clears an earlier range.
       `WITH updated AS (
-         UPDATE devices SET delay_between_sms = COALESCE($3, delay_between_sms), send_window = COALESCE($4, send_window)
+         UPDATE devices
+            SET delay_between_sms = CASE WHEN $5 THEN $3 ELSE delay_between_sms END,
+                delay_max_between_sms = CASE WHEN $5 THEN $6 ELSE delay_max_between_sms END,
+                send_window = COALESCE($4, send_window)
           WHERE id = $1 AND user_id = $2 AND removed_at IS NULL
-          RETURNING delay_between_sms, send_window)
+          RETURNING ${DEVICE_SETTINGS_COLUMNS})
        SELECT * FROM updated`,
-      [deviceId, account.id, change.delaybetweeneachsms ?? null, change.window ?? null],
+      [deviceId, account.id, pace?.min ?? null, change.window ?? null, pace !== undefined, pace?.max ?? null],
     );
     if (rows.length === 0) throw ApiError.notFound(`device ${deviceId} not found among your devices`);
-    const settings: DeviceSettings = {
-      delaybetweeneachsms: rows[0].delay_between_sms,
-      window: rows[0].send_window ?? this.config.devices.defaultWindow,
-    };
+    const settings: DeviceSettings = deviceSettingsFromRow(rows[0], this.config.devices.defaultWindow);
     // Stored either way; a dispatcher that misses the signal applies the settings at the next connect.
     await this.signal
       .publish(deviceId, settings)

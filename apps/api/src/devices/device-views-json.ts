@@ -28,6 +28,8 @@ export function deviceJson(device: DeviceView, zone: CallerZone) {
     // slots it can send from; a message for another slot is refused at intake.
     kind: device.kind,
     sendslots: device.sendSlots,
+    // Ours: the upper end of a random pace (each gap drawn between delaybetweeneachsms and this); null: fixed.
+    delaybetweeneachsms_max: device.delayMaxBetweenSms,
   };
 }
 

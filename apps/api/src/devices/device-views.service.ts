@@ -15,6 +15,8 @@ export interface DeviceView {
   appVersion: string | null;
   simInfo: SimInfo[];
   delayBetweenSms: number;
+  /** The upper end of a random pace (seconds); null: a fixed pace. */
+  delayMaxBetweenSms: number | null;
   /** Unacknowledged messages it may hold; null: DEVICE_DEFAULT_WINDOW. */
   window: number | null;
   createdAt: Date;
@@ -34,6 +36,7 @@ interface DeviceRow {
   app_version: string | null;
   sim_info: SimInfo[];
   delay_between_sms: number;
+  delay_max_between_sms: number | null;
   send_window: number | null;
   created_at: Date;
   last_seen_at: Date | null;
@@ -79,6 +82,7 @@ export class DeviceViewsService {
         appVersion: row.app_version,
         simInfo: row.sim_info ?? [],
         delayBetweenSms: row.delay_between_sms,
+        delayMaxBetweenSms: row.delay_max_between_sms,
         window: row.send_window,
         createdAt: row.created_at,
         lastSeen: new Date(seen),
@@ -110,4 +114,4 @@ export class DeviceViewsService {
 /** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
 const PRESENCE_TIMEOUT_MS = 1_000;
 
-const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, send_window, created_at, last_seen_at, kind, send_slots FROM devices`;
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, created_at, last_seen_at, kind, send_slots FROM devices`;

@@ -296,6 +296,7 @@ export const ENDPOINTS: EndpointDescription[] = [
           online: true,
           kind: 'socket',
           sendslots: [0, 1, 2, 3, 4, 5],
+          delaybetweeneachsms_max: null,
         },
       },
     },

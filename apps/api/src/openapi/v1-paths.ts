@@ -393,6 +393,7 @@ export function v1Paths(): PathsObject {
               sim_info: [{ Slot: 0, CarrierName: 'Telekom' }],
               send_slots: [0, 1, 2, 3, 4, 5],
               delaybetweeneachsms: 0,
+              delaybetweeneachsms_max: null,
               window: 10,
               waiting: 3,
               sent_today: 120,
@@ -415,12 +416,12 @@ export function v1Paths(): PathsObject {
     '/v1/devices/{id}/settings': {
       post: op(
         'devices',
-        'Pace (`delaybetweeneachsms`, seconds 0–86,400) and/or `window` (1–1,000) of a phone: stored and applied to it at once',
+        'Pace (`delaybetweeneachsms`: seconds 0–86,400, or a random range `"5-15"` drawn per message, or a number with `delaybetweeneachsms_max`) and/or `window` (1–1,000) of a phone: stored and applied to it at once',
         json('The settings now.', {
           error: 0,
           message: 'OK',
           device_id: 12,
-          settings: { delaybetweeneachsms: 5, window: 10 },
+          settings: { delaybetweeneachsms: 5, window: 10, delaybetweeneachsms_max: 15 },
         }),
         {
           parameters: [idIn('device')],
@@ -429,7 +430,13 @@ export function v1Paths(): PathsObject {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { delaybetweeneachsms: { type: 'integer' }, window: { type: 'integer' } },
+                  properties: {
+                    delaybetweeneachsms: {
+                      oneOf: [{ type: 'integer' }, { type: 'string', example: '5-15' }],
+                    },
+                    delaybetweeneachsms_max: { type: 'integer' },
+                    window: { type: 'integer' },
+                  },
                 },
               },
             },

@@ -1,5 +1,13 @@
 import { DeviceJob, DeviceWorker } from '@smsfleet/queueing';
-import { DeviceSettings, MessageStatus, SendSmsJob, SmsPayload, StatusReport } from '@smsfleet/contracts';
+import {
+  DeviceSettings,
+  drawPaceMs,
+  MessageStatus,
+  paceRangeMs,
+  SendSmsJob,
+  SmsPayload,
+  StatusReport,
+} from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { toStorableText } from '@smsfleet/validation';
 import { CallGate } from './call-gate';
@@ -40,8 +48,14 @@ const PACE_JITTER_MARGIN_MS = 50;
 /** The last pause between retries of recording an ack (≈ 8 s in all, well within the job lock). */
 const ACK_RETRY_MAX_DELAY_MS = 4_000;
 
-function paceMs(settings: DeviceSettings): number {
-  return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
+/** The gap before the next message: a fixed pace, or a new draw from a random one (issue 22). */
+function drawGapMs(settings: DeviceSettings): number {
+  const gap = drawPaceMs(settings);
+  return gap > 0 ? gap + PACE_JITTER_MARGIN_MS : 0;
+}
+
+function isPaced(settings: DeviceSettings): boolean {
+  return paceRangeMs(settings)[1] > 0;
 }
 
 /** The device queue's calls a session makes (a BullMQ manual worker; an in-memory one in unit tests). */
@@ -53,7 +67,7 @@ export type SessionWorker = Pick<
 /**
  * One phone's session, whatever carries its messages (`SessionTransport`): owns its device queue while it
  * holds the device's lease and hands the phone messages, never more than `window` unacknowledged and
- * never two closer than `delaybetweeneachsms`. An acked message is reported "taken" (2) before its job
+ * never two closer than `delaybetweeneachsms` (or a gap drawn per message from its random range). An acked message is reported "taken" (2) before its job
  * completes; an unacked one goes back to the front of its queue (at least once).
  */
 export class DeviceSession {
@@ -76,6 +90,8 @@ export class DeviceSession {
   /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
   private readonly finishing = new Set<Promise<void>>();
   private nextSendAt = 0;
+  /** When the last message was handed to the phone (0: none yet); a new pace counts from it. */
+  private lastSentAt = 0;
   private timer?: NodeJS.Timeout;
   /** The armed timer is for a moment work becomes due (pace, a scheduled job), not a plain idle poll. */
   private timerIsDue = false;
@@ -123,10 +139,9 @@ export class DeviceSession {
 
   /** New pace or window, from now on; the phone is told as well. */
   updateSettings(settings: DeviceSettings): void {
-    const previousPaceMs = paceMs(this.settings);
     this.settings = settings;
-    // A shorter delay applies to the next message already.
-    this.nextSendAt += paceMs(settings) - previousPaceMs;
+    // A shorter delay applies to the next message already: its gap is drawn again under the new pace.
+    if (this.lastSentAt > 0) this.nextSendAt = this.lastSentAt + drawGapMs(settings);
     this.transport.settingsChanged(settings);
     this.wake();
   }
@@ -187,7 +202,7 @@ export class DeviceSession {
             dueWake = false;
             break;
           }
-          const paced = paceMs(this.settings) > 0;
+          const paced = isPaced(this.settings);
           // Every fetch takes the urgent job first (priority), so one that starts now answers the signal.
           const urgentSlot = this.inFlight.size >= this.settings.window;
           const urgent = this.urgentWaiting;
@@ -231,7 +246,8 @@ export class DeviceSession {
     } else if (!isSendSmsJob(job.data)) {
       await this.discardBroken(job);
     } else {
-      this.nextSendAt = Date.now() + paceMs(this.settings);
+      this.lastSentAt = Date.now();
+      this.nextSendAt = this.lastSentAt + drawGapMs(this.settings);
       this.dispatch(job);
     }
   }
@@ -373,7 +389,7 @@ export class DeviceSession {
       if (
         !this.closed &&
         this.transport.ready &&
-        paceMs(this.settings) === 0 &&
+        !isPaced(this.settings) &&
         this.inFlight.size <= this.settings.window
       ) {
         next = await this.retryBriefly(() =>

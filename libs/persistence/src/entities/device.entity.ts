@@ -33,6 +33,10 @@ export class DeviceEntity {
   @Column({ name: 'delay_between_sms', type: 'int', default: 0 })
   delayBetweenSms!: number;
 
+  /** The upper end of a random pace (seconds; null = a fixed pace of `delayBetweenSms`). */
+  @Column({ name: 'delay_max_between_sms', type: 'int', nullable: true })
+  delayMaxBetweenSms!: number | null;
+
   /** Messages that may be on the phone unacknowledged at once (null = the server default). */
   @Column({ name: 'send_window', type: 'int', nullable: true })
   sendWindow!: number | null;

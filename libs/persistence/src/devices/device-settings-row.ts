@@ -1,0 +1,26 @@
+import { DeviceSettings } from '@smsfleet/contracts';
+
+/**
+ * The columns of `devices` that make a phone's settings, read by every path that opens a session (the
+ * socket handshake, the SMSGate app) and written by `POST /v1/devices/:id/settings`: one list, so a new
+ * setting cannot be forgotten by one of them.
+ */
+export const DEVICE_SETTINGS_COLUMNS = 'delay_between_sms, delay_max_between_sms, send_window';
+
+export interface DeviceSettingsRow {
+  delay_between_sms: number;
+  delay_max_between_sms: number | null;
+  send_window: number | null;
+}
+
+/** The settings a session and its phone see; `defaultWindow` stands in for a window never set. */
+export function deviceSettingsFromRow(row: DeviceSettingsRow, defaultWindow: number): DeviceSettings {
+  const settings: DeviceSettings = {
+    delaybetweeneachsms: row.delay_between_sms,
+    window: row.send_window ?? defaultWindow,
+  };
+  // Only a real range is shown: a fixed pace keeps the settings phones have always received.
+  if (row.delay_max_between_sms !== null && row.delay_max_between_sms > row.delay_between_sms)
+    settings.delaybetweeneachsms_max = row.delay_max_between_sms;
+  return settings;
+}
