@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { getdata } from '../helpers/api-client';
 import { reportFigure } from '../helpers/figures';
@@ -11,7 +12,8 @@ describe('dispatch limits: random pace, send hours, SIM quotas', () => {
   let account: Account;
 
   beforeAll(async () => {
-    system = await TestSystem.start(['api', 'scheduler', 'dispatcher', 'status']);
+    // No scheduler: every message here is due at once and enqueued by the api.
+    system = await TestSystem.start(['api', 'dispatcher', 'status']);
     account = system.createAccount();
   });
 
@@ -46,7 +48,9 @@ describe('dispatch limits: random pace, send hours, SIM quotas', () => {
     const response = await fetch(`${system.apiUrl}/v1/devices/${deviceId}/settings`, {
       method: 'POST',
       headers: { authorization: `Bearer ${account.token}` },
-      body: new URLSearchParams(Object.entries(settings).map(([key, value]) => [key, String(value)])),
+      body: new URLSearchParams(
+        Object.entries(settings).map(([key, value]): [string, string] => [key, String(value)]),
+      ),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
@@ -111,14 +115,15 @@ describe('dispatch limits: random pace, send hours, SIM quotas', () => {
     it('refuses a range upside down, half a range, or both forms at once, and changes nothing', async () => {
       const phones = fleet();
       const [device] = await phones.provision(1);
-      for (const bad of [
+      const refused: Array<Record<string, string | number>> = [
         { delaybetweeneachsms: '15-5' },
         { delaybetweeneachsms: '5-x' },
         { delaybetweeneachsms: '1-90000' },
         { delaybetweeneachsms_max: 9 },
         { delaybetweeneachsms: '1-5', delaybetweeneachsms_max: 9 },
         { delaybetweeneachsms: 5, delaybetweeneachsms_max: 2 },
-      ])
+      ];
+      for (const bad of refused)
         expect(await changeSettings(device.deviceId, bad)).toMatchObject({
           status: 400,
           body: { error: 1, code: 'validation' },
@@ -168,6 +173,123 @@ describe('dispatch limits: random pace, send hours, SIM quotas', () => {
       } finally {
         for (const app of apps) app.stop();
       }
+    });
+  });
+
+  describe('send hours', () => {
+    /** One hour a day in New York that excludes now (half a day away): nothing may go out. */
+    function closedHours(): string {
+      const hour = (DateTime.now().setZone(ZONE).hour + 12) % 24;
+      const clock = (h: number) => `${String(h).padStart(2, '0')}:00`;
+      return `daily ${clock(hour)}-${clock(hour + 1)}`;
+    }
+    const ZONE = 'America/New_York';
+
+    async function jobOf(deviceId: number, messageId: number) {
+      const key = `${system.redisPrefix}:device-${deviceId}`;
+      const [data, delayedAt] = await Promise.all([
+        system.redis().hget(`${key}:m${messageId}`, 'data'),
+        system.redis().zscore(`${key}:delayed`, `m${messageId}`),
+      ]);
+      return { held: (JSON.parse(data ?? '{}') as { held?: string }).held, delayed: delayedAt !== null };
+    }
+
+    it('holds what is due outside the hours, lets urgent ones through once allowed, and sends the rest when the hours include now', async () => {
+      const phones = fleet();
+      const [device] = await phones.provision(1);
+      const hours = closedHours();
+      const answer = await changeSettings(device.deviceId, { sendhours: hours, sendhours_timezone: ZONE });
+      expect(answer).toMatchObject({
+        status: 200,
+        body: {
+          settings: {
+            sendhours: expect.stringContaining('mon '),
+            sendhours_timezone: ZONE,
+            sendhours_urgent: false,
+          },
+        },
+      });
+      expect(await listed(device.deviceId)).toMatchObject({
+        sendhours_timezone: ZONE,
+        sendhours_urgent: false,
+      });
+      await phones.connectAll();
+      try {
+        const normal = await send(device.deviceId, 3);
+        const [urgent] = await send(device.deviceId, 1, { urgent: 1 });
+        // The session fetched each one and moved it back to delayed, marked held: nothing spins, nothing leaks.
+        await waitFor('all four held back', async () =>
+          (await Promise.all([...normal, urgent].map((id) => jobOf(device.deviceId, id)))).every(
+            (job) => job.held === 'hours' && job.delayed,
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(received(phones, device.deviceId)).toHaveLength(0);
+        const waiting = await system.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM messages WHERE id = ANY($1) AND status = 1 AND taken_at IS NULL',
+          [[...normal, urgent]],
+        );
+        expect(waiting[0].n).toBe(4);
+
+        // Urgent messages allowed through: the urgent one goes at once, the others stay held.
+        let changedAt = Date.now();
+        await changeSettings(device.deviceId, {
+          sendhours: hours,
+          sendhours_timezone: ZONE,
+          sendhours_urgent: 1,
+        });
+        await waitFor('the urgent one sent', () => received(phones, device.deviceId).length >= 1, 5_000);
+        const urgentMs = Date.now() - changedAt;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(received(phones, device.deviceId).map((entry) => entry.id)).toEqual([urgent]);
+
+        // Hours that include now: the rest go out promptly, in order, without a restart.
+        changedAt = Date.now();
+        await changeSettings(device.deviceId, { sendhours: 'daily 00:00-24:00', sendhours_timezone: ZONE });
+        await waitFor('the rest sent', () => received(phones, device.deviceId).length >= 4, 5_000);
+        const restMs = Date.now() - changedAt;
+        expect(received(phones, device.deviceId).map((entry) => entry.id)).toEqual([urgent, ...normal]);
+        reportFigure('send hours opened', { urgentAfterMs: urgentMs, restAfterMs: restMs });
+        expect(restMs).toBeLessThan(3_000);
+
+        // Cleared: any hour, shown as null.
+        expect(await changeSettings(device.deviceId, { sendhours: 'always' })).toMatchObject({
+          body: { settings: { delaybetweeneachsms: 0, window: 10 } },
+        });
+        expect(await listed(device.deviceId)).toMatchObject({ sendhours: null, sendhours_timezone: null });
+        const phone = phones.phones.find((candidate) => candidate.deviceId === device.deviceId);
+        // The phone is told its pace and window only: the hours are the server's to keep.
+        for (const settings of phone?.settingsReceived ?? [])
+          expect(Object.keys(settings).sort()).toEqual(['delaybetweeneachsms', 'window']);
+      } finally {
+        phones.stop();
+      }
+    });
+
+    it('refuses hours it cannot read, an unknown zone, or a zone without hours', async () => {
+      const phones = fleet();
+      const [device] = await phones.provision(1);
+      const refused: Array<Record<string, string | number>> = [
+        { sendhours: 'mon 9-17' },
+        { sendhours: 'mon-fri 21:00-08:00' },
+        { sendhours: 'mon 08:00-20:00', sendhours_timezone: 'Mars/Olympus' },
+        { sendhours_timezone: 'Europe/Berlin' },
+        { sendhours: 'mon 08:00-20:00', sendhours_urgent: 'maybe' },
+      ];
+      for (const bad of refused)
+        expect(await changeSettings(device.deviceId, bad)).toMatchObject({
+          status: 400,
+          body: { error: 1, code: 'validation', message: expect.any(String) },
+        });
+      const [row] = await system.query<{ send_hours: unknown }>(
+        'SELECT send_hours FROM devices WHERE id = $1',
+        [device.deviceId],
+      );
+      expect(row.send_hours).toBeNull();
+      // Without a zone, the account's (UTC for a new account).
+      expect(await changeSettings(device.deviceId, { sendhours: 'sat-sun 10:00-18:00' })).toMatchObject({
+        body: { settings: { sendhours: 'sat 10:00-18:00; sun 10:00-18:00', sendhours_timezone: 'UTC' } },
+      });
     });
   });
 });

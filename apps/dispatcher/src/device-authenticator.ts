@@ -3,14 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { secretMatches } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DEVICE_PROTOCOL_VERSION, DeviceConnectError, DeviceSettings } from '@smsfleet/contracts';
+import { DEVICE_PROTOCOL_VERSION, DeviceConnectError, DeviceRules } from '@smsfleet/contracts';
 import { DEVICE_SETTINGS_COLUMNS, DeviceSettingsRow, deviceSettingsFromRow } from '@smsfleet/persistence';
 
 /** A phone that proved who it is in the handshake. */
 export interface DeviceIdentity {
   deviceId: number;
   userId: number;
-  settings: DeviceSettings;
+  settings: DeviceRules;
 }
 
 export class DeviceRejected extends Error {}

@@ -16,6 +16,7 @@ import {
   DeviceConnectError,
   HelloPayload,
   PhoneEventAck,
+  phoneSettings,
 } from '@smsfleet/contracts';
 import { claimedDeviceId, DeviceAuthenticator, DeviceRejected } from './device-authenticator';
 import { DeviceProfileService } from './device-profile.service';
@@ -139,7 +140,10 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     const { identity } = socket.data;
     this.sessions.seen(identity.deviceId);
     await this.profiles.recordHello(identity.deviceId, payload ?? {});
-    return { ok: true, settings: this.sessions.settingsOf(identity.deviceId) ?? identity.settings };
+    return {
+      ok: true,
+      settings: phoneSettings(this.sessions.settingsOf(identity.deviceId) ?? identity.settings),
+    };
   }
 
   /**

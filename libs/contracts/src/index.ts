@@ -5,3 +5,5 @@ export * from './jobs';
 export * from './socket-events';
 export * from './presence';
 export * from './phone-number';
+export * from './send-hours';
+export * from './device-rules';

@@ -1,3 +1,4 @@
+import { parseSendHours, SendHours } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 import { RequestParams } from '../common/request-params';
 
@@ -46,4 +47,31 @@ export function readPace(params: RequestParams): PaceInput | undefined {
       `delaybetweeneachsms range ${min}-${max}: the upper end is below the lower end`,
     );
   return max !== undefined && max > min ? { min, max } : { min };
+}
+
+/** Clears the send hours: the phone sends at any hour again. */
+const ANY_HOUR = new Set(['', 'always', 'any']);
+
+/**
+ * `sendhours` (`"mon-fri 08:00-21:00; sat 10:00-18:00"`, or `always` to clear), read in
+ * `sendhours_timezone` (an IANA name; the account's time zone when absent), with `sendhours_urgent` (1:
+ * urgent messages go out at any hour). Absent: unchanged. `{ hours: null }`: cleared.
+ */
+export function readSendHours(
+  params: RequestParams,
+  accountZone: string,
+): { hours: SendHours | null } | undefined {
+  const text = params.optionalString('sendhours', 500);
+  if (text === undefined) {
+    if (params.has('sendhours_timezone') || params.has('sendhours_urgent'))
+      throw ApiError.validation(
+        'give sendhours with sendhours_timezone and sendhours_urgent (all three are one setting)',
+      );
+    return undefined;
+  }
+  if (ANY_HOUR.has(text.trim().toLowerCase())) return { hours: null };
+  const zone = params.optionalString('sendhours_timezone', 64)?.trim() || accountZone;
+  const hours = parseSendHours(text, zone, params.flag('sendhours_urgent', false));
+  if (typeof hours === 'string') throw ApiError.validation(`sendhours: ${hours}`);
+  return { hours };
 }

@@ -4,12 +4,13 @@ import { CallerService } from '../common/caller.service';
 import { ApiError } from '../common/api-error';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { readPace } from './device-settings-input';
+import { readPace, readSendHours } from './device-settings-input';
+import { deviceSettingsJson } from './device-views-json';
 import { DeviceSettingsService } from './device-settings.service';
 
 /**
- * `POST /v1/devices/:id/settings` (token): `delaybetweeneachsms` (seconds, or a random range `"min-max"`)
- * and/or `window` (docs/api.md).
+ * `POST /v1/devices/:id/settings` (token): `delaybetweeneachsms` (seconds, or a random range `"min-max"`),
+ * `window`, `sendhours` (docs/api.md); any of them.
  */
 @Controller('v1/devices')
 export class DeviceSettingsController {
@@ -27,9 +28,10 @@ export class DeviceSettingsController {
       throw ApiError.notFound(`device ${id.slice(0, 20)} not found among your devices`);
     const pace = readPace(params);
     const window = params.optionalInt('window', 1, 1_000);
-    if (pace === undefined && window === undefined)
-      throw ApiError.validation('give delaybetweeneachsms and/or window');
-    const settings = await this.settings.update(account, deviceId, { pace, window });
-    return { error: 0, message: 'OK', device_id: deviceId, settings };
+    const sendHours = readSendHours(params, account.timezone);
+    if (pace === undefined && window === undefined && sendHours === undefined)
+      throw ApiError.validation('give delaybetweeneachsms, window and/or sendhours');
+    const settings = await this.settings.update(account, deviceId, { pace, window, sendHours });
+    return { error: 0, message: 'OK', device_id: deviceId, settings: deviceSettingsJson(settings) };
   }
 }

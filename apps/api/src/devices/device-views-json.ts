@@ -1,4 +1,4 @@
-import { SimInfo } from '@smsfleet/contracts';
+import { DeviceRules, formatSendHours, phoneSettings, SendHours, SimInfo } from '@smsfleet/contracts';
 import { CallerZone } from '../common/caller-zone';
 import { humanDate, phpDate } from '../common/php-date';
 import { DeviceView } from './device-views.service';
@@ -30,6 +30,8 @@ export function deviceJson(device: DeviceView, zone: CallerZone) {
     sendslots: device.sendSlots,
     // Ours: the upper end of a random pace (each gap drawn between delaybetweeneachsms and this); null: fixed.
     delaybetweeneachsms_max: device.delayMaxBetweenSms,
+    // Ours: the hours it may send in (null: any hour), read in its own time zone.
+    ...sendHoursJson(device.sendHours),
   };
 }
 
@@ -42,5 +44,22 @@ function simInfoJson(sim: SimInfo) {
     Roaming: sim.Roaming ? '1' : '0',
     CountryIso: sim.CountryIso ?? null,
     CarrierName: sim.CarrierName ?? null,
+  };
+}
+
+/**
+ * The settings route's answer: what the phone is told, plus the send hours when there are any (so the
+ * answer of a device without them is the one clients have always had).
+ */
+export function deviceSettingsJson(rules: DeviceRules) {
+  return { ...phoneSettings(rules), ...(rules.sendHours ? sendHoursJson(rules.sendHours) : {}) };
+}
+
+/** Send hours in the form the settings route reads them (`sendhours`, `sendhours_timezone`, `sendhours_urgent`). */
+export function sendHoursJson(hours: SendHours | null) {
+  return {
+    sendhours: hours ? formatSendHours(hours) : null,
+    sendhours_timezone: hours?.zone ?? null,
+    sendhours_urgent: hours?.urgent ?? false,
   };
 }

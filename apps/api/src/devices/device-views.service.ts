@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
-import { DeviceKind, SimInfo, SimSlot } from '@smsfleet/contracts';
+import { DeviceKind, SendHours, SimInfo, SimSlot } from '@smsfleet/contracts';
 import { DevicePresence, DevicePresenceView } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 
@@ -17,6 +17,8 @@ export interface DeviceView {
   delayBetweenSms: number;
   /** The upper end of a random pace (seconds); null: a fixed pace. */
   delayMaxBetweenSms: number | null;
+  /** The hours it may send in; null: any hour. */
+  sendHours: SendHours | null;
   /** Unacknowledged messages it may hold; null: DEVICE_DEFAULT_WINDOW. */
   window: number | null;
   createdAt: Date;
@@ -37,6 +39,7 @@ interface DeviceRow {
   sim_info: SimInfo[];
   delay_between_sms: number;
   delay_max_between_sms: number | null;
+  send_hours: SendHours | null;
   send_window: number | null;
   created_at: Date;
   last_seen_at: Date | null;
@@ -83,6 +86,7 @@ export class DeviceViewsService {
         simInfo: row.sim_info ?? [],
         delayBetweenSms: row.delay_between_sms,
         delayMaxBetweenSms: row.delay_max_between_sms,
+        sendHours: row.send_hours,
         window: row.send_window,
         createdAt: row.created_at,
         lastSeen: new Date(seen),
@@ -114,4 +118,4 @@ export class DeviceViewsService {
 /** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
 const PRESENCE_TIMEOUT_MS = 1_000;
 
-const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, created_at, last_seen_at, kind, send_slots FROM devices`;
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, send_hours, created_at, last_seen_at, kind, send_slots FROM devices`;

@@ -1,7 +1,11 @@
 import { DeviceJob, DeviceWorker } from '@smsfleet/queueing';
 import {
+  DeviceRules,
   DeviceSettings,
   drawPaceMs,
+  isWithinSendHours,
+  nextSendOpening,
+  SendHours,
   MessageStatus,
   paceRangeMs,
   SendSmsJob,
@@ -22,6 +26,8 @@ export interface SessionContext {
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
   /** Puts back jobs a previous owner of the device's queue left active; before the first fetch. */
   reclaim(deviceId: number): Promise<number>;
+  /** Makes the jobs this device's sessions held back (`SendSmsJob.held`) due again, after its rules changed. */
+  releaseHeld(deviceId: number): Promise<number>;
   /** Bounds the fetches and completions of every session of this node (urgent ones skip the line). */
   queueCalls: CallGate;
   metrics: Metrics;
@@ -102,7 +108,7 @@ export class DeviceSession {
     readonly deviceId: number,
     readonly transport: SessionTransport,
     private readonly worker: SessionWorker,
-    private settings: DeviceSettings,
+    private settings: DeviceRules,
     private readonly context: SessionContext,
     nodeId: string,
   ) {
@@ -133,13 +139,21 @@ export class DeviceSession {
     this.wake();
   }
 
-  get currentSettings(): DeviceSettings {
+  get currentSettings(): DeviceRules {
     return this.settings;
   }
 
   /** New pace or window, from now on; the phone is told as well. */
-  updateSettings(settings: DeviceSettings): void {
+  updateSettings(settings: DeviceRules): void {
+    const hoursChanged = JSON.stringify(settings.sendHours) !== JSON.stringify(this.settings.sendHours);
     this.settings = settings;
+    // What waits for the old hours is judged again under the new ones (the API does this too; this
+    // covers a message held here after its pass and before the signal).
+    if (hoursChanged && this.started)
+      void this.context
+        .releaseHeld(this.deviceId)
+        .then(() => this.wake())
+        .catch((error: Error) => this.warn(error, 'held messages not released; they wait for their time'));
     // A shorter delay applies to the next message already: its gap is drawn again under the new pace.
     if (this.lastSentAt > 0) this.nextSendAt = this.lastSentAt + drawGapMs(settings);
     this.transport.settingsChanged(settings);
@@ -245,10 +259,47 @@ export class DeviceSession {
       await this.requeue(job);
     } else if (!isSendSmsJob(job.data)) {
       await this.discardBroken(job);
+    } else if (this.holdsBack(job)) {
+      await this.hold(job);
     } else {
       this.lastSentAt = Date.now();
       this.nextSendAt = this.lastSentAt + drawGapMs(this.settings);
       this.dispatch(job);
+    }
+  }
+
+  /**
+   * Whether the phone may not send this message now: outside its send hours (unless the message is
+   * urgent and the hours let urgent ones through). A message past its validity is never held: `dispatch`
+   * ends it as 202 at once.
+   */
+  private holdsBack(job: DeviceJob): boolean {
+    const hours = this.settings.sendHours;
+    if (!hours || (hours.urgent && job.data.urgent)) return false;
+    const now = Date.now();
+    return job.data.validUntil >= now && !isWithinSendHours(hours, now);
+  }
+
+  /**
+   * Moves the job back to delayed until the hours open (or its validity ends, then it ends as 202), marked
+   * held so that a change of the rules makes it due again at once. Nothing spins meanwhile: the queue's
+   * next delayed job wakes the session (ADR 0401).
+   */
+  private async hold(job: DeviceJob): Promise<void> {
+    const hours = this.settings.sendHours as SendHours;
+    const now = Date.now();
+    const until = Math.min(nextSendOpening(hours, now), job.data.validUntil + 1);
+    try {
+      if (job.data.held !== 'hours') await job.updateData({ ...job.data, held: 'hours' });
+      await job.moveToDelayed(until, this.token);
+      this.context.metrics.messagesHeld.inc({ reason: 'hours' });
+      this.context.log.debug(
+        { deviceId: this.deviceId, messageId: job.data.messageId, until: new Date(until).toISOString() },
+        'outside the send hours; held back',
+      );
+    } catch (error) {
+      // Still active under our lock: the stalled check puts it back to wait, and it is judged again.
+      this.warn(error as Error, 'could not hold a message back; it returns when its lock expires');
     }
   }
 

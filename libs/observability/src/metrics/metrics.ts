@@ -52,6 +52,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly messagesHeld = new Counter({
+    name: 'smsfleet_messages_held_total',
+    help: 'Due messages a session moved back to delayed because their phone may not send now, by reason (hours: outside its send hours).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly phonesLimited = new Counter({
     name: 'smsfleet_phone_limited_total',
     help: 'What phones sent over their limits (ADR 1602): handshakes and app requests refused, events dropped, phones sent away, streams refused.',

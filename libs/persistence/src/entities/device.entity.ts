@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { DeviceKind, SimInfo, SimSlot } from '@smsfleet/contracts';
+import type { DeviceKind, SendHours, SimInfo, SimSlot } from '@smsfleet/contracts';
 
 @Entity({ name: 'devices' })
 @Index('devices_user_id_id', ['userId', 'id'])
@@ -36,6 +36,10 @@ export class DeviceEntity {
   /** The upper end of a random pace (seconds; null = a fixed pace of `delayBetweenSms`). */
   @Column({ name: 'delay_max_between_sms', type: 'int', nullable: true })
   delayMaxBetweenSms!: number | null;
+
+  /** The hours it may send in, in its own time zone (`SendHours`; null = any hour). */
+  @Column({ name: 'send_hours', type: 'jsonb', nullable: true })
+  sendHours!: SendHours | null;
 
   /** Messages that may be on the phone unacknowledged at once (null = the server default). */
   @Column({ name: 'send_window', type: 'int', nullable: true })

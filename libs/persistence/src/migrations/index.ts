@@ -19,6 +19,7 @@ import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-b
 import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
 import { RandomPace1765520000000 } from './1765520000000-random-pace';
+import { SendHours1765520100000 } from './1765520100000-send-hours';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   Webhooks1765400000000,
   WebhookPresence1765400100000,
   RandomPace1765520000000,
+  SendHours1765520100000,
 ];
