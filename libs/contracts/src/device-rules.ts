@@ -1,4 +1,5 @@
 import { isSendHours, SendHours } from './send-hours';
+import { isSimQuotas, SimQuotas } from './sim-quotas';
 import { DeviceSettings } from './socket-events';
 
 /**
@@ -8,6 +9,8 @@ import { DeviceSettings } from './socket-events';
 export interface DeviceRules extends DeviceSettings {
   /** The hours it may send in; absent: any hour. */
   sendHours?: SendHours;
+  /** Per-SIM limits per hour, day and month; absent: none. */
+  simQuotas?: SimQuotas;
 }
 
 /** What a phone hears in the `hello` ack and `settings`: never the server's own rules. */
@@ -20,5 +23,8 @@ export function phoneSettings(rules: DeviceRules): DeviceSettings {
 
 /** The server's rules of a value from outside (a pub/sub message) are well formed, or absent. */
 export function hasValidRules(rules: DeviceRules): boolean {
-  return rules.sendHours === undefined || isSendHours(rules.sendHours);
+  return (
+    (rules.sendHours === undefined || isSendHours(rules.sendHours)) &&
+    (rules.simQuotas === undefined || isSimQuotas(rules.simQuotas))
+  );
 }

@@ -7,3 +7,4 @@ export * from './presence';
 export * from './phone-number';
 export * from './send-hours';
 export * from './device-rules';
+export * from './sim-quotas';

@@ -14,9 +14,15 @@ export interface SendSmsJob {
   unackedSends?: number;
   /**
    * Set when a session moved the due job back to delayed because the phone may not send now (outside its
-   * send hours): a settings change promotes exactly these, never a message scheduled for later.
+   * send hours, or its SIM's quota used up): a settings change promotes exactly these, never a message scheduled for later.
    */
-  held?: 'hours';
+  held?: 'hours' | 'quota';
+  /**
+   * The SIM quota counters this message was counted in when it was first emitted: a resend (no ack in
+   * time, the phone moved) may already have been sent by the phone, so it is never counted twice and
+   * never given back, except when the phone refuses it (ADR 2201).
+   */
+  quotaKeys?: string[];
 }
 
 /**

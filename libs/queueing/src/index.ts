@@ -13,3 +13,4 @@ export * from './device-revocation-signal';
 export * from './device-revocation';
 export * from './queue-reconciler';
 export * from './token-revocation-signal';
+export * from './sim-quota-counters';

@@ -5,6 +5,7 @@ import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
+import { SimQuotaCounters } from './sim-quota-counters';
 import { DeviceRevocation } from './device-revocation';
 import { DeviceRevocationSignal } from './device-revocation-signal';
 import { MessageEnqueuer } from './message-enqueuer';
@@ -28,6 +29,7 @@ import { WorkSignal } from './work-signal';
     DeviceRevocation,
     TokenRevocationSignal,
     QueueReconciler,
+    SimQuotaCounters,
   ],
   exports: [
     RedisConnections,
@@ -42,6 +44,7 @@ import { WorkSignal } from './work-signal';
     DeviceRevocation,
     TokenRevocationSignal,
     QueueReconciler,
+    SimQuotaCounters,
   ],
 })
 export class QueueingModule {}

@@ -9,7 +9,7 @@ import { RequestParams } from '../common/request-params';
 import { DeviceMessageCounts } from '@smsfleet/persistence';
 import { DeviceCountsRepository } from './device-counts.repository';
 import { DeviceView, DeviceViewsService } from './device-views.service';
-import { sendHoursJson } from './device-views-json';
+import { sendHoursJson, simQuotasJson } from './device-views-json';
 
 /**
  * `GET /v1/devices` and `/v1/devices/:id`: the account's phones with live presence, pace and window,
@@ -63,6 +63,7 @@ export class DeviceListController {
       delaybetweeneachsms: device.delayBetweenSms,
       delaybetweeneachsms_max: device.delayMaxBetweenSms,
       ...sendHoursJson(device.sendHours),
+      ...simQuotasJson(device),
       window: device.window ?? this.config.devices.defaultWindow,
       waiting: counts?.waiting ?? 0,
       sent_today: counts?.sentToday ?? 0,

@@ -1,4 +1,4 @@
-import { parseSendHours, SendHours } from '@smsfleet/contracts';
+import { parseSendHours, parseSimQuotas, SendHours, SimQuotas } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 import { RequestParams } from '../common/request-params';
 
@@ -74,4 +74,17 @@ export function readSendHours(
   const hours = parseSendHours(text, zone, params.flag('sendhours_urgent', false));
   if (typeof hours === 'string') throw ApiError.validation(`sendhours: ${hours}`);
   return { hours };
+}
+
+/**
+ * `simquotas` (`"0 100/hour 1000/day; 1 50/day; all 20000/month"`, or `none` to clear). Absent:
+ * unchanged. `{ quotas: null }`: cleared.
+ */
+export function readSimQuotas(params: RequestParams): { quotas: SimQuotas | null } | undefined {
+  const text = params.optionalString('simquotas', 500);
+  if (text === undefined) return undefined;
+  if (['', 'none'].includes(text.trim().toLowerCase())) return { quotas: null };
+  const quotas = parseSimQuotas(text);
+  if (typeof quotas === 'string') throw ApiError.validation(`simquotas: ${quotas}`);
+  return { quotas };
 }

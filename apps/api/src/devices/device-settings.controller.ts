@@ -4,13 +4,13 @@ import { CallerService } from '../common/caller.service';
 import { ApiError } from '../common/api-error';
 import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
-import { readPace, readSendHours } from './device-settings-input';
+import { readPace, readSendHours, readSimQuotas } from './device-settings-input';
 import { deviceSettingsJson } from './device-views-json';
 import { DeviceSettingsService } from './device-settings.service';
 
 /**
  * `POST /v1/devices/:id/settings` (token): `delaybetweeneachsms` (seconds, or a random range `"min-max"`),
- * `window`, `sendhours` (docs/api.md); any of them.
+ * `window`, `sendhours`, `simquotas` (docs/api.md); any of them.
  */
 @Controller('v1/devices')
 export class DeviceSettingsController {
@@ -29,9 +29,10 @@ export class DeviceSettingsController {
     const pace = readPace(params);
     const window = params.optionalInt('window', 1, 1_000);
     const sendHours = readSendHours(params, account.timezone);
-    if (pace === undefined && window === undefined && sendHours === undefined)
-      throw ApiError.validation('give delaybetweeneachsms, window and/or sendhours');
-    const settings = await this.settings.update(account, deviceId, { pace, window, sendHours });
+    const simQuotas = readSimQuotas(params);
+    if (pace === undefined && window === undefined && sendHours === undefined && simQuotas === undefined)
+      throw ApiError.validation('give delaybetweeneachsms, window, sendhours and/or simquotas');
+    const settings = await this.settings.update(account, deviceId, { pace, window, sendHours, simQuotas });
     return { error: 0, message: 'OK', device_id: deviceId, settings: deviceSettingsJson(settings) };
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceRules, SendHours } from '@smsfleet/contracts';
+import { DeviceRules, SendHours, SimQuotas } from '@smsfleet/contracts';
 import { DEVICE_SETTINGS_COLUMNS, DeviceSettingsRow, deviceSettingsFromRow } from '@smsfleet/persistence';
 import { DeviceQueues, DeviceSettingsSignal } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
@@ -14,10 +14,12 @@ export interface DeviceSettingsChange {
   window?: number;
   /** `hours: null` clears them. */
   sendHours?: { hours: SendHours | null };
+  /** `quotas: null` clears them. */
+  simQuotas?: { quotas: SimQuotas | null };
 }
 
 /**
- * Pace, window and send hours of a phone: stored in PostgreSQL, then announced to the dispatchers, whose session of
+ * Pace, window, send hours and SIM quotas of a phone: stored in PostgreSQL, then announced to the dispatchers, whose session of
  * that phone applies them at once (and tells the phone) — no restart, no reconnect.
  */
 @Injectable()
@@ -41,7 +43,8 @@ export class DeviceSettingsService {
             SET delay_between_sms = CASE WHEN $5 THEN $3 ELSE delay_between_sms END,
                 delay_max_between_sms = CASE WHEN $5 THEN $6 ELSE delay_max_between_sms END,
                 send_window = COALESCE($4, send_window),
-                send_hours = CASE WHEN $7 THEN $8::jsonb ELSE send_hours END
+                send_hours = CASE WHEN $7 THEN $8::jsonb ELSE send_hours END,
+                sim_quotas = CASE WHEN $9 THEN $10::jsonb ELSE sim_quotas END
           WHERE id = $1 AND user_id = $2 AND removed_at IS NULL
           RETURNING ${DEVICE_SETTINGS_COLUMNS})
        SELECT * FROM updated`,
@@ -54,6 +57,8 @@ export class DeviceSettingsService {
         pace?.max ?? null,
         change.sendHours !== undefined,
         change.sendHours?.hours ? JSON.stringify(change.sendHours.hours) : null,
+        change.simQuotas !== undefined,
+        change.simQuotas?.quotas ? JSON.stringify(change.simQuotas.quotas) : null,
       ],
     );
     if (rows.length === 0) throw ApiError.notFound(`device ${deviceId} not found among your devices`);
@@ -64,9 +69,9 @@ export class DeviceSettingsService {
       .catch((error: Error) =>
         this.logger.warn({ err: error, deviceId }, 'settings stored; live update not announced'),
       );
-    // Messages held back for the old hours are judged again under the new ones, also for a phone that is
+    // Messages held back for the old hours or quotas are judged again under the new ones, also for a phone that is
     // offline now (its session does the same on the signal, for a message it held meanwhile).
-    if (change.sendHours !== undefined)
+    if (change.sendHours !== undefined || change.simQuotas !== undefined)
       await this.queues
         .releaseHeld(deviceId)
         .catch((error: Error) =>

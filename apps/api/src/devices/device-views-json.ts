@@ -1,4 +1,11 @@
-import { DeviceRules, formatSendHours, phoneSettings, SendHours, SimInfo } from '@smsfleet/contracts';
+import {
+  DeviceRules,
+  formatSendHours,
+  formatSimQuotas,
+  phoneSettings,
+  SendHours,
+  SimInfo,
+} from '@smsfleet/contracts';
 import { CallerZone } from '../common/caller-zone';
 import { humanDate, phpDate } from '../common/php-date';
 import { DeviceView } from './device-views.service';
@@ -32,6 +39,7 @@ export function deviceJson(device: DeviceView, zone: CallerZone) {
     delaybetweeneachsms_max: device.delayMaxBetweenSms,
     // Ours: the hours it may send in (null: any hour), read in its own time zone.
     ...sendHoursJson(device.sendHours),
+    ...simQuotasJson(device),
   };
 }
 
@@ -52,7 +60,19 @@ function simInfoJson(sim: SimInfo) {
  * answer of a device without them is the one clients have always had).
  */
 export function deviceSettingsJson(rules: DeviceRules) {
-  return { ...phoneSettings(rules), ...(rules.sendHours ? sendHoursJson(rules.sendHours) : {}) };
+  return {
+    ...phoneSettings(rules),
+    ...(rules.sendHours ? sendHoursJson(rules.sendHours) : {}),
+    ...(rules.simQuotas ? { simquotas: formatSimQuotas(rules.simQuotas) } : {}),
+  };
+}
+
+/** Quotas as the settings route reads them, and what each slot's counters hold now (hour, day, month; UTC). */
+export function simQuotasJson(device: Pick<DeviceView, 'simQuotas' | 'simQuotaUse'>) {
+  return {
+    simquotas: device.simQuotas ? formatSimQuotas(device.simQuotas) : null,
+    simquotas_used: device.simQuotaUse,
+  };
 }
 
 /** Send hours in the form the settings route reads them (`sendhours`, `sendhours_timezone`, `sendhours_urgent`). */

@@ -122,6 +122,7 @@ function buildSession(
       new Promise<void>((resolve) => heldReports.push(resolve)),
     reclaim,
     releaseHeld: async () => 0,
+    quotas: { reserve: async () => ({ keys: [] }), release: async () => undefined },
     queueCalls,
     metrics: new Metrics(),
     log: { warn: () => undefined, debug: () => undefined },

@@ -5,7 +5,10 @@ import {
   drawPaceMs,
   isWithinSendHours,
   nextSendOpening,
+  quotaOfSlot,
   SendHours,
+  SimQuota,
+  SimSlot,
   MessageStatus,
   paceRangeMs,
   SendSmsJob,
@@ -14,6 +17,7 @@ import {
 } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { toStorableText } from '@smsfleet/validation';
+import type { QuotaReservation } from '../limits/sim-quota-gate';
 import { CallGate } from './call-gate';
 import { DeliveryAnswer, SessionTransport } from './session-transport';
 
@@ -28,6 +32,11 @@ export interface SessionContext {
   reclaim(deviceId: number): Promise<number>;
   /** Makes the jobs this device's sessions held back (`SendSmsJob.held`) due again, after its rules changed. */
   releaseHeld(deviceId: number): Promise<number>;
+  /** Per-SIM quotas: takes a message from its slot's counters, or says until when it must wait (ADR 2201). */
+  quotas: {
+    reserve(deviceId: number, slot: SimSlot, quota: SimQuota): Promise<QuotaReservation>;
+    release(keys: string[]): Promise<void>;
+  };
   /** Bounds the fetches and completions of every session of this node (urgent ones skip the line). */
   queueCalls: CallGate;
   metrics: Metrics;
@@ -145,11 +154,13 @@ export class DeviceSession {
 
   /** New pace or window, from now on; the phone is told as well. */
   updateSettings(settings: DeviceRules): void {
-    const hoursChanged = JSON.stringify(settings.sendHours) !== JSON.stringify(this.settings.sendHours);
+    const rulesChanged =
+      JSON.stringify([settings.sendHours, settings.simQuotas]) !==
+      JSON.stringify([this.settings.sendHours, this.settings.simQuotas]);
     this.settings = settings;
-    // What waits for the old hours is judged again under the new ones (the API does this too; this
-    // covers a message held here after its pass and before the signal).
-    if (hoursChanged && this.started)
+    // What waits for the old hours or quotas is judged again under the new ones (the API does this too;
+    // this covers a message held here after its pass and before the signal).
+    if (rulesChanged && this.started)
       void this.context
         .releaseHeld(this.deviceId)
         .then(() => this.wake())
@@ -260,8 +271,31 @@ export class DeviceSession {
     } else if (!isSendSmsJob(job.data)) {
       await this.discardBroken(job);
     } else if (this.holdsBack(job)) {
-      await this.hold(job);
+      const hours = this.settings.sendHours as SendHours;
+      await this.hold(job, 'hours', nextSendOpening(hours, Date.now()));
     } else {
+      const quota = quotaOfSlot(this.settings.simQuotas, job.data.sim);
+      // Counted once, when first emitted (a resend was counted then). Past its validity a message is not
+      // sent (dispatch ends it as 202): it takes nothing from a quota.
+      if (quota && !job.data.quotaKeys && job.data.validUntil >= Date.now()) {
+        const reservation = await this.context.quotas.reserve(this.deviceId, job.data.sim, quota);
+        if ('heldUntil' in reservation) {
+          await this.hold(job, 'quota', reservation.heldUntil);
+          return;
+        }
+        if (this.closed) {
+          // The phone left while the quota was asked: nothing was sent.
+          await this.context.quotas.release(reservation.keys).catch(() => undefined);
+          await this.requeue(job);
+          return;
+        }
+        // Kept with the job before the phone can have it, so that no resend is counted again.
+        await job.updateData({ ...job.data, quotaKeys: reservation.keys });
+      }
+      if (this.closed) {
+        await this.requeue(job);
+        return;
+      }
       this.lastSentAt = Date.now();
       this.nextSendAt = this.lastSentAt + drawGapMs(this.settings);
       this.dispatch(job);
@@ -281,21 +315,24 @@ export class DeviceSession {
   }
 
   /**
-   * Moves the job back to delayed until the hours open (or its validity ends, then it ends as 202), marked
-   * held so that a change of the rules makes it due again at once. Nothing spins meanwhile: the queue's
-   * next delayed job wakes the session (ADR 0401).
+   * Moves the job back to delayed until the phone may send it (the hours open, the quota's period rolls
+   * over; or its validity ends, then it ends as 202), marked held so that a change of the rules makes it
+   * due again at once. Nothing spins meanwhile: the queue's next delayed job wakes the session (ADR 0401).
    */
-  private async hold(job: DeviceJob): Promise<void> {
-    const hours = this.settings.sendHours as SendHours;
-    const now = Date.now();
-    const until = Math.min(nextSendOpening(hours, now), job.data.validUntil + 1);
+  private async hold(job: DeviceJob, reason: 'hours' | 'quota', opensAt: number): Promise<void> {
+    const until = Math.min(opensAt, job.data.validUntil + 1);
     try {
-      if (job.data.held !== 'hours') await job.updateData({ ...job.data, held: 'hours' });
+      if (job.data.held !== reason) await job.updateData({ ...job.data, held: reason });
       await job.moveToDelayed(until, this.token);
-      this.context.metrics.messagesHeld.inc({ reason: 'hours' });
+      this.context.metrics.messagesHeld.inc({ reason });
       this.context.log.debug(
-        { deviceId: this.deviceId, messageId: job.data.messageId, until: new Date(until).toISOString() },
-        'outside the send hours; held back',
+        {
+          deviceId: this.deviceId,
+          messageId: job.data.messageId,
+          reason,
+          until: new Date(until).toISOString(),
+        },
+        'the phone may not send it now; held back',
       );
     } catch (error) {
       // Still active under our lock: the stalled check puts it back to wait, and it is judged again.
@@ -373,6 +410,7 @@ export class DeviceSession {
     } else if (answer.accepted) {
       await this.finish(entry, { messageId, status: MessageStatus.TakenFromServer, at });
     } else {
+      await this.releaseQuota(entry);
       await this.finish(entry, {
         messageId,
         status: MessageStatus.RejectedByPhone,
@@ -504,6 +542,19 @@ export class DeviceSession {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /**
+   * Gives back what a message took from its SIM's quota: the phone refused it, so it was not sent. Only
+   * then: a message without an ack may have been sent (ADR 2201). A failure leaves the counter one high
+   * until its period ends: the SIM sends less, never more.
+   */
+  private async releaseQuota(entry: InFlight): Promise<void> {
+    const keys = entry.job.data.quotaKeys;
+    if (!keys) return;
+    await this.context.quotas
+      .release(keys)
+      .catch((error: Error) => this.warn(error, 'quota not given back; the SIM sends less this period'));
   }
 
   private async requeue(job: DeviceJob): Promise<void> {

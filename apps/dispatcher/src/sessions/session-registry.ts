@@ -4,6 +4,7 @@ import { DeviceRules, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { DeviceQueues } from '@smsfleet/queueing';
 import { DeviceIdentity } from '../device-authenticator';
+import { SimQuotaGate } from '../limits/sim-quota-gate';
 import { CallGate } from '../session/call-gate';
 import { DeviceSession, SessionContext } from '../session/device-session';
 import { SessionTransport } from '../session/session-transport';
@@ -43,6 +44,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     reports: StatusReportBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    quotas: SimQuotaGate,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
@@ -51,6 +53,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
       report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       releaseHeld: (deviceId: number) => queues.releaseHeld(deviceId),
+      quotas,
       queueCalls: new CallGate(config.dispatcher.queueCallsInFlight),
       metrics,
       log: {

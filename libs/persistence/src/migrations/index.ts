@@ -20,6 +20,7 @@ import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
 import { RandomPace1765520000000 } from './1765520000000-random-pace';
 import { SendHours1765520100000 } from './1765520100000-send-hours';
+import { SimQuotas1765520200000 } from './1765520200000-sim-quotas';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   WebhookPresence1765400100000,
   RandomPace1765520000000,
   SendHours1765520100000,
+  SimQuotas1765520200000,
 ];
