@@ -251,6 +251,23 @@ describe('dispatch limits: random pace, send hours, SIM quotas', () => {
         expect(received(phones, device.deviceId).map((entry) => entry.id)).toEqual([urgent, ...normal]);
         reportFigure('send hours opened', { urgentAfterMs: urgentMs, restAfterMs: restMs });
         expect(restMs).toBeLessThan(3_000);
+        // The invariant, from PostgreSQL: nothing taken outside the hours; under the closed hours again,
+        // the three normal ones would have been (the urgent one was let through).
+        await waitFor('all four recorded as taken', async () => {
+          const rows = await system.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM messages WHERE id = ANY($1) AND taken_at IS NOT NULL',
+            [[...normal, urgent]],
+          );
+          return rows[0].n === 4;
+        });
+        expect(system.cliResult('check').stdout).toMatch(/^L12 ok .*outside=0/m);
+        const closed = await changeSettings(device.deviceId, {
+          sendhours: hours,
+          sendhours_timezone: ZONE,
+          sendhours_urgent: 1,
+        });
+        expect(closed.status).toBe(200);
+        expect(system.cliResult('check').stdout).toMatch(/^L12 FAIL .*outside=3 /m);
 
         // Cleared: any hour, shown as null.
         expect(await changeSettings(device.deviceId, { sendhours: 'always' })).toMatchObject({

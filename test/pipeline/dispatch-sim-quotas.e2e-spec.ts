@@ -142,6 +142,15 @@ describe('dispatch: per-SIM quotas across two dispatcher nodes', () => {
       /smsfleet_sim_quota_limit\{device="\d+",slot="0",period="hour"[^}]*\} 6\n/,
     );
     expect(metrics.join('\n')).toMatch(/smsfleet_messages_held_total\{reason="quota"[^}]*\} [1-9]/);
+    // The invariant agrees from PostgreSQL alone, and would see one message too many.
+    expect(system.cliResult('check').stdout).toMatch(/^L11 ok .*devices=4 .*overQuota=0/m);
+    await system.query(`UPDATE devices SET sim_quotas = '{"all":{"hour":5}}' WHERE id = $1`, [deviceIds[0]]);
+    expect(system.cliResult('check').stdout).toMatch(
+      new RegExp(`^L11 FAIL .*overQuota=1 e\\.g\\. ${deviceIds[0]}$`, 'm'),
+    );
+    await system.query(`UPDATE devices SET sim_quotas = '{"all":{"hour":6,"day":1000}}' WHERE id = $1`, [
+      deviceIds[0],
+    ]);
     reportFigure('SIM quota 6/hour, 4 phones x 15 messages, 4 moves between 2 nodes', {
       atQuotaMs,
       sentEach: deviceIds.map((id) => distinctAt(id).size),
