@@ -19,7 +19,7 @@ interface Result {
 /**
  * `npm run cli -- check`: the invariants of docs/reliability.md from PostgreSQL, Redis and the ledger files.
  */
-describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10)', () => {
+describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12)', () => {
   let system: TestSystem;
   let account: Account;
   let fleet: SimulatedFleet;
@@ -99,6 +99,8 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10)', () => {
       'L8 ok  ',
       'L9 ok  ',
       'L10 ok ',
+      'L11 ok ',
+      'L12 ok ',
     ]);
     expect(result.byId.get('L1')?.counts).toMatchObject({ idsAnswered: 30, missing: 0 });
     expect(result.byId.get('L3')?.counts).toMatchObject({ accepted: 30, nonFinal: 0 });

@@ -53,6 +53,8 @@ describe('npm run test:soak (smoke)', () => {
     expect(result.invariants.map((i) => i.id).sort()).toEqual([
       'L1',
       'L10',
+      'L11',
+      'L12',
       'L3',
       'L4',
       'L5',

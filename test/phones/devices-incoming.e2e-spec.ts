@@ -92,6 +92,12 @@ describe('devices and incoming SMS', () => {
         online: true,
         kind: 'socket',
         sendslots: [0, 1, 2, 3, 4, 5],
+        delaybetweeneachsms_max: null,
+        sendhours: null,
+        sendhours_timezone: null,
+        sendhours_urgent: false,
+        simquotas: null,
+        simquotas_used: {},
       });
       expect(devices[idle]).toMatchObject({ title: '', online: false, lastseen: devices[idle].created });
     });

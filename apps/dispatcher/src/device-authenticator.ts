@@ -3,13 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { secretMatches } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DEVICE_PROTOCOL_VERSION, DeviceConnectError, DeviceSettings } from '@smsfleet/contracts';
+import { DEVICE_PROTOCOL_VERSION, DeviceConnectError, DeviceRules } from '@smsfleet/contracts';
+import { DEVICE_SETTINGS_COLUMNS, DeviceSettingsRow, deviceSettingsFromRow } from '@smsfleet/persistence';
 
 /** A phone that proved who it is in the handshake. */
 export interface DeviceIdentity {
   deviceId: number;
   userId: number;
-  settings: DeviceSettings;
+  settings: DeviceRules;
 }
 
 export class DeviceRejected extends Error {}
@@ -43,13 +44,8 @@ export class DeviceAuthenticator {
     if (typeof secret !== 'string' || secret.length === 0 || secret.length > 200) {
       throw new DeviceRejected(DeviceConnectError.unauthorized);
     }
-    const rows: Array<{
-      user_id: number;
-      secret_hash: string;
-      delay_between_sms: number;
-      send_window: number | null;
-    }> = await this.db.query(
-      `SELECT user_id, secret_hash, delay_between_sms, send_window FROM devices WHERE id = $1 AND removed_at IS NULL`,
+    const rows: Array<DeviceSettingsRow & { user_id: number; secret_hash: string }> = await this.db.query(
+      `SELECT user_id, secret_hash, ${DEVICE_SETTINGS_COLUMNS} FROM devices WHERE id = $1 AND removed_at IS NULL`,
       [id],
     );
     const device = rows[0];
@@ -58,10 +54,7 @@ export class DeviceAuthenticator {
     return {
       deviceId: id,
       userId: device.user_id,
-      settings: {
-        delaybetweeneachsms: device.delay_between_sms,
-        window: device.send_window ?? this.config.devices.defaultWindow,
-      },
+      settings: deviceSettingsFromRow(device, this.config.devices.defaultWindow),
     };
   }
 }

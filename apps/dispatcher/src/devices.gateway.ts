@@ -16,6 +16,7 @@ import {
   DeviceConnectError,
   HelloPayload,
   PhoneEventAck,
+  phoneSettings,
 } from '@smsfleet/contracts';
 import { claimedDeviceId, DeviceAuthenticator, DeviceRejected } from './device-authenticator';
 import { DeviceProfileService } from './device-profile.service';
@@ -140,7 +141,10 @@ export class DevicesGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     try {
       this.sessions.seen(identity.deviceId);
       await this.profiles.recordHello(identity.deviceId, payload ?? {});
-      return { ok: true, settings: this.sessions.settingsOf(identity.deviceId) ?? identity.settings };
+      return {
+        ok: true,
+        settings: phoneSettings(this.sessions.settingsOf(identity.deviceId) ?? identity.settings),
+      };
     } catch (error) {
       // What PostgreSQL refuses for its data is dead-lettered and answered ok (ADR 1601); this is the
       // rest (a lost connection, a cancelled statement): thrown, the phone got no answer at all.

@@ -14,6 +14,7 @@ import { SessionPresence } from './sessions/session-presence';
 import { SessionRegistry } from './sessions/session-registry';
 import { DeviceSignalRouter } from './sessions/signal-router';
 import { SMSGATE_CONTROLLERS, SMSGATE_PROVIDERS } from './smsgate/smsgate.providers';
+import { SimQuotaGate } from './limits/sim-quota-gate';
 import { SocketReadinessCheck } from './socket-readiness.check';
 import { StatusIntakeService } from './status-intake.service';
 import { StatusInboxRepository } from './status-inbox.repository';
@@ -34,6 +35,7 @@ import { StatusReportBatcher } from './status-report-batcher';
     AddressWindows,
     PhoneLimits,
     SessionRegistry,
+    SimQuotaGate,
     SessionLeases,
     SessionPresence,
     DeviceSignalRouter,

@@ -127,6 +127,8 @@ export interface Device {
   }>;
   send_slots: number[];
   delaybetweeneachsms: number;
+  /** The upper end of a random pace; null: fixed. */
+  delaybetweeneachsms_max: number | null;
   window: number;
   waiting: number;
   sent_today: number;

@@ -5,3 +5,6 @@ export * from './jobs';
 export * from './socket-events';
 export * from './presence';
 export * from './phone-number';
+export * from './send-hours';
+export * from './device-rules';
+export * from './sim-quotas';

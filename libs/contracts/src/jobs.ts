@@ -1,5 +1,5 @@
 import { SimSlot } from './sim-slot';
-import { DeviceSettings } from './socket-events';
+import { DeviceRules } from './device-rules';
 
 /** A message waiting in a device queue: everything the dispatcher needs to emit it without a database read. */
 export interface SendSmsJob {
@@ -12,6 +12,17 @@ export interface SendSmsJob {
   validUntil: number;
   /** How often it was sent to a phone that did not acknowledge it in time (absent: never). */
   unackedSends?: number;
+  /**
+   * Set when a session moved the due job back to delayed because the phone may not send now (outside its
+   * send hours, or its SIM's quota used up): a settings change promotes exactly these, never a message scheduled for later.
+   */
+  held?: 'hours' | 'quota';
+  /**
+   * The SIM quota counters this message was counted in when it was first emitted: a resend (no ack in
+   * time, the phone moved) may already have been sent by the phone, so it is never counted twice and
+   * never given back, except when the phone refuses it (ADR 2201).
+   */
+  quotaKeys?: string[];
 }
 
 /**
@@ -49,7 +60,7 @@ export interface DeviceReports {
 /** Published on the device-settings channel after the settings of a device changed in PostgreSQL. */
 export interface DeviceSettingsChanged {
   deviceId: number;
-  settings: DeviceSettings;
+  settings: DeviceRules;
 }
 
 /** Published on the device-acks channel: messages a pulling phone reported a state for. */

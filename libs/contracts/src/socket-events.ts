@@ -30,8 +30,30 @@ export interface SimInfo {
 }
 
 export interface DeviceSettings {
+  /** Seconds between two messages; with `delaybetweeneachsms_max`, the lower end of a random gap. */
   delaybetweeneachsms: number;
   window: number;
+  /**
+   * Present only for a random pace: each gap is drawn anew between `delaybetweeneachsms` and this many
+   * seconds (carriers spot fixed intervals). Absent: every gap is `delaybetweeneachsms`.
+   */
+  delaybetweeneachsms_max?: number;
+}
+
+/**
+ * The bounds of the gap before the next message, in milliseconds ([0, 0]: no pace). A range wider than
+ * its lower end draws a new gap per message (`drawPaceMs`).
+ */
+export function paceRangeMs(settings: DeviceSettings): [number, number] {
+  const min = Math.max(0, settings.delaybetweeneachsms) * 1_000;
+  const max = Math.max(min, (settings.delaybetweeneachsms_max ?? 0) * 1_000);
+  return [min, max];
+}
+
+/** One gap of the device's pace (ms): uniform over its range; `random` in [0, 1) (tests pass their own). */
+export function drawPaceMs(settings: DeviceSettings, random: () => number = Math.random): number {
+  const [min, max] = paceRangeMs(settings);
+  return max > min ? min + Math.floor(random() * (max - min + 1)) : min;
 }
 
 export interface HelloPayload {

@@ -5,6 +5,13 @@ import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import {
   AT_PHONE_STATUSES,
   DeviceQueue,
+  isSendHours,
+  isSimQuotas,
+  isWithinSendHours,
+  QUOTA_PERIODS,
+  quotaOfSlot,
+  quotaWindows,
+  SimSlot,
   FAILURE_STATUSES,
   MessageStatus,
   NO_REPORT_SENT_ERROR,
@@ -16,7 +23,7 @@ import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
 
 /** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {
-  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10';
+  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10' | 'L11' | 'L12';
   title: string;
   holds: boolean;
   counts: Record<string, number>;
@@ -81,7 +88,7 @@ const NOT_EXPIRED_FAILURES = FAILURE_STATUSES.filter((status) => status !== Mess
 const SENT_STATUSES = [MessageStatus.SentByPhone, MessageStatus.Delivered];
 
 /**
- * Computes the invariants from PostgreSQL and Redis (L3, L6, L7, L10 always; L1 with a client ledger; L4, L5,
+ * Computes the invariants from PostgreSQL and Redis (L3, L6, L7, L10, L11, L12 always; L1 with a client ledger; L4, L5,
  * L8 and L9 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
  */
 @Injectable()
@@ -103,8 +110,95 @@ export class InvariantChecker {
         this.l8(options.phoneLedger),
         await this.l9(options.phoneLedger, options),
       );
-    results.push(await this.l10(options));
+    results.push(await this.l10(options), await this.l11(), await this.l12());
     return results;
+  }
+
+  /**
+   * L11: no SIM slot of a device with quotas took more messages in a UTC hour, day or month than its
+   * quota allows, judged from `taken_at` against the device's current quotas (ADR 2201). A message is
+   * counted when it is emitted and recorded when its ack arrives: one emitted in the last ack timeout of
+   * a period may be recorded in the next, so that much of the next period is read as the previous one.
+   */
+  private async l11(): Promise<InvariantResult> {
+    const devices: Array<{ id: number; sim_quotas: unknown }> = await this.db.query(
+      `SELECT id, sim_quotas FROM devices WHERE sim_quotas IS NOT NULL`,
+    );
+    const counts = { devices: 0, periods: 0, overQuota: 0 };
+    const examples: number[] = [];
+    const graceMs = this.config.dispatcher.ackTimeoutMs;
+    for (const device of devices) {
+      if (!isSimQuotas(device.sim_quotas)) continue;
+      counts.devices++;
+      const rows: Array<{ sim: number; at: Date }> = await this.db.query(
+        `SELECT sim, taken_at AS at FROM messages WHERE device_id = $1 AND taken_at IS NOT NULL`,
+        [device.id],
+      );
+      const used = new Map<string, number>();
+      for (const row of rows) {
+        const quota = quotaOfSlot(device.sim_quotas, row.sim as SimSlot);
+        if (!quota) continue;
+        const windows = quotaWindows(row.at.getTime() - graceMs);
+        for (const period of QUOTA_PERIODS) {
+          const limit = quota[period];
+          if (limit === undefined) continue;
+          const key = `${row.sim}:${windows[period].id}`;
+          const n = (used.get(key) ?? 0) + 1;
+          used.set(key, n);
+          if (n === limit + 1) {
+            counts.overQuota++;
+            if (examples.length < EXAMPLES) examples.push(device.id);
+          }
+        }
+      }
+      counts.periods += used.size;
+    }
+    return {
+      id: 'L11',
+      title: 'no SIM slot took more than its quota in an hour, day or month',
+      holds: counts.overQuota === 0,
+      counts,
+      examples,
+    };
+  }
+
+  /**
+   * L12: no message of a device with send hours was taken outside them (urgent ones excepted where the
+   * hours let them through), judged from `taken_at` against the device's current hours: a message
+   * emitted inside them is acknowledged up to an ack timeout later, so that much after a closing counts
+   * as inside.
+   */
+  private async l12(): Promise<InvariantResult> {
+    const devices: Array<{ id: number; send_hours: unknown }> = await this.db.query(
+      `SELECT id, send_hours FROM devices WHERE send_hours IS NOT NULL`,
+    );
+    const counts = { devices: 0, taken: 0, outside: 0 };
+    const examples: number[] = [];
+    const graceMs = this.config.dispatcher.ackTimeoutMs;
+    for (const device of devices) {
+      const hours = device.send_hours;
+      if (!isSendHours(hours)) continue;
+      counts.devices++;
+      const rows: Array<{ id: string; urgent: boolean; at: Date }> = await this.db.query(
+        `SELECT id, urgent, taken_at AS at FROM messages WHERE device_id = $1 AND taken_at IS NOT NULL`,
+        [device.id],
+      );
+      for (const row of rows) {
+        counts.taken++;
+        if (hours.urgent && row.urgent) continue;
+        const at = row.at.getTime();
+        if (isWithinSendHours(hours, at) || isWithinSendHours(hours, at - graceMs)) continue;
+        counts.outside++;
+        if (examples.length < EXAMPLES) examples.push(Number(row.id));
+      }
+    }
+    return {
+      id: 'L12',
+      title: 'no message was taken outside its phone’s send hours',
+      holds: counts.outside === 0,
+      counts,
+      examples,
+    };
   }
 
   /**

@@ -96,6 +96,27 @@ export class DeviceQueues implements OnApplicationShutdown {
     return results.reduce<number>((sum, moved) => sum + moved, 0);
   }
 
+  /**
+   * Makes due again the jobs a session held back because the phone could not send them then (outside its
+   * send hours: `SendSmsJob.held`), after the device's rules changed: the session judges them again under
+   * the new rules (held again if still outside). Scheduled jobs stay delayed. Reads every delayed job of
+   * the queue: a settings change is rare, and one phone's queue holds what it sends in hours.
+   */
+  async releaseHeld(deviceId: number): Promise<number> {
+    const delayed = await this.queue(deviceId).getDelayed(0, -1);
+    const held = delayed.filter((job) => (job.data as { held?: unknown } | undefined)?.held !== undefined);
+    // A job that left the delayed set meanwhile (promoted by its time, removed) is no longer ours to move.
+    const results = await Promise.all(
+      held.map((job) =>
+        job.promote().then(
+          () => 1,
+          () => 0,
+        ),
+      ),
+    );
+    return results.reduce<number>((sum, moved) => sum + moved, 0);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { deviceSettingsChannel, DeviceSettings, DeviceSettingsChanged } from '@smsfleet/contracts';
+import {
+  deviceSettingsChannel,
+  DeviceRules,
+  DeviceSettingsChanged,
+  hasValidRules,
+} from '@smsfleet/contracts';
 import { RedisConnections } from './redis-connections';
 
 /** Tells dispatcher nodes that a device's settings changed, so its session applies them without a restart. */
@@ -15,7 +20,7 @@ export class DeviceSettingsSignal {
     this.channel = deviceSettingsChannel(config.redisPrefix);
   }
 
-  async publish(deviceId: number, settings: DeviceSettings): Promise<void> {
+  async publish(deviceId: number, settings: DeviceRules): Promise<void> {
     const message: DeviceSettingsChanged = { deviceId, settings };
     await this.redis.shared.publish(this.channel, JSON.stringify(message));
   }
@@ -29,7 +34,10 @@ export class DeviceSettingsSignal {
         settings &&
         Number.isInteger(settings.delaybetweeneachsms) &&
         Number.isInteger(settings.window) &&
-        settings.window >= 1
+        settings.window >= 1 &&
+        (settings.delaybetweeneachsms_max === undefined ||
+          Number.isInteger(settings.delaybetweeneachsms_max)) &&
+        hasValidRules(settings)
       )
         return { deviceId: value.deviceId, settings };
     } catch {

@@ -14,3 +14,4 @@ export * from './device-revocation';
 export * from './queue-reconciler';
 export * from './token-revocation-signal';
 export * from './waiting-job-remover';
+export * from './sim-quota-counters';

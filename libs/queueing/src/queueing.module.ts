@@ -5,6 +5,7 @@ import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
+import { SimQuotaCounters } from './sim-quota-counters';
 import { DeviceRevocation } from './device-revocation';
 import { DeviceRevocationSignal } from './device-revocation-signal';
 import { MessageEnqueuer } from './message-enqueuer';
@@ -30,6 +31,7 @@ import { WorkSignal } from './work-signal';
     TokenRevocationSignal,
     QueueReconciler,
     WaitingJobRemover,
+    SimQuotaCounters,
   ],
   exports: [
     RedisConnections,
@@ -45,6 +47,7 @@ import { WorkSignal } from './work-signal';
     TokenRevocationSignal,
     QueueReconciler,
     WaitingJobRemover,
+    SimQuotaCounters,
   ],
 })
 export class QueueingModule {}

@@ -7,12 +7,18 @@ describe('pub/sub messages between our apps', () => {
     expect(
       DeviceSettingsSignal.parse('{"deviceId":3,"settings":{"delaybetweeneachsms":2,"window":5}}'),
     ).toEqual({ deviceId: 3, settings: { delaybetweeneachsms: 2, window: 5 } });
+    expect(
+      DeviceSettingsSignal.parse(
+        '{"deviceId":3,"settings":{"delaybetweeneachsms":2,"window":5,"delaybetweeneachsms_max":9}}',
+      ),
+    ).toEqual({ deviceId: 3, settings: { delaybetweeneachsms: 2, window: 5, delaybetweeneachsms_max: 9 } });
     for (const bad of [
       'nonsense',
       '{"deviceId":"3","settings":{"delaybetweeneachsms":2,"window":5}}',
       '{"deviceId":3,"settings":{"delaybetweeneachsms":2,"window":0}}',
       '{"deviceId":3,"settings":{"delaybetweeneachsms":1.5,"window":5}}',
       '{"deviceId":3}',
+      '{"deviceId":3,"settings":{"delaybetweeneachsms":2,"window":5,"delaybetweeneachsms_max":"9"}}',
       'null',
     ])
       expect(DeviceSettingsSignal.parse(bad)).toBeUndefined();

@@ -9,6 +9,7 @@ import { RequestParams } from '../common/request-params';
 import { DeviceMessageCounts } from '@smsfleet/persistence';
 import { DeviceCountsRepository } from './device-counts.repository';
 import { DeviceView, DeviceViewsService } from './device-views.service';
+import { sendHoursJson, simQuotasJson } from './device-views-json';
 
 /**
  * `GET /v1/devices` and `/v1/devices/:id`: the account's phones with live presence, pace and window,
@@ -60,6 +61,9 @@ export class DeviceListController {
       sim_info: device.simInfo,
       send_slots: device.sendSlots,
       delaybetweeneachsms: device.delayBetweenSms,
+      delaybetweeneachsms_max: device.delayMaxBetweenSms,
+      ...sendHoursJson(device.sendHours),
+      ...simQuotasJson(device),
       window: device.window ?? this.config.devices.defaultWindow,
       waiting: counts?.waiting ?? 0,
       sent_today: counts?.sentToday ?? 0,

@@ -1,4 +1,11 @@
-import { SimInfo } from '@smsfleet/contracts';
+import {
+  DeviceRules,
+  formatSendHours,
+  formatSimQuotas,
+  phoneSettings,
+  SendHours,
+  SimInfo,
+} from '@smsfleet/contracts';
 import { CallerZone } from '../common/caller-zone';
 import { humanDate, phpDate } from '../common/php-date';
 import { DeviceView } from './device-views.service';
@@ -28,6 +35,11 @@ export function deviceJson(device: DeviceView, zone: CallerZone) {
     // slots it can send from; a message for another slot is refused at intake.
     kind: device.kind,
     sendslots: device.sendSlots,
+    // Ours: the upper end of a random pace (each gap drawn between delaybetweeneachsms and this); null: fixed.
+    delaybetweeneachsms_max: device.delayMaxBetweenSms,
+    // Ours: the hours it may send in (null: any hour), read in its own time zone.
+    ...sendHoursJson(device.sendHours),
+    ...simQuotasJson(device),
   };
 }
 
@@ -40,5 +52,34 @@ function simInfoJson(sim: SimInfo) {
     Roaming: sim.Roaming ? '1' : '0',
     CountryIso: sim.CountryIso ?? null,
     CarrierName: sim.CarrierName ?? null,
+  };
+}
+
+/**
+ * The settings route's answer: what the phone is told, plus the send hours when there are any (so the
+ * answer of a device without them is the one clients have always had).
+ */
+export function deviceSettingsJson(rules: DeviceRules) {
+  return {
+    ...phoneSettings(rules),
+    ...(rules.sendHours ? sendHoursJson(rules.sendHours) : {}),
+    ...(rules.simQuotas ? { simquotas: formatSimQuotas(rules.simQuotas) } : {}),
+  };
+}
+
+/** Quotas as the settings route reads them, and what each slot's counters hold now (hour, day, month; UTC). */
+export function simQuotasJson(device: Pick<DeviceView, 'simQuotas' | 'simQuotaUse'>) {
+  return {
+    simquotas: device.simQuotas ? formatSimQuotas(device.simQuotas) : null,
+    simquotas_used: device.simQuotaUse,
+  };
+}
+
+/** Send hours in the form the settings route reads them (`sendhours`, `sendhours_timezone`, `sendhours_urgent`). */
+export function sendHoursJson(hours: SendHours | null) {
+  return {
+    sendhours: hours ? formatSendHours(hours) : null,
+    sendhours_timezone: hours?.zone ?? null,
+    sendhours_urgent: hours?.urgent ?? false,
   };
 }

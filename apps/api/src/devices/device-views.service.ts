@@ -2,8 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '@smsfleet/auth';
-import { DeviceKind, SimInfo, SimSlot } from '@smsfleet/contracts';
-import { DevicePresence, DevicePresenceView } from '@smsfleet/queueing';
+import {
+  DeviceKind,
+  QUOTA_PERIODS,
+  QuotaPeriod,
+  quotaOfSlot,
+  quotaWindows,
+  SendHours,
+  SimInfo,
+  SimQuotas,
+  SimSlot,
+} from '@smsfleet/contracts';
+import { DevicePresence, DevicePresenceView, SimQuotaCounters } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 
 /** A device as getalldevices and getdevicestatus show it: stored profile plus live presence. */
@@ -15,6 +25,13 @@ export interface DeviceView {
   appVersion: string | null;
   simInfo: SimInfo[];
   delayBetweenSms: number;
+  /** The upper end of a random pace (seconds); null: a fixed pace. */
+  delayMaxBetweenSms: number | null;
+  /** The hours it may send in; null: any hour. */
+  sendHours: SendHours | null;
+  simQuotas: SimQuotas | null;
+  /** By slot with a quota: what its counters hold in the current hour, day and month (null: Redis did not answer). */
+  simQuotaUse: Record<string, Partial<Record<QuotaPeriod, number>>> | null;
   /** Unacknowledged messages it may hold; null: DEVICE_DEFAULT_WINDOW. */
   window: number | null;
   createdAt: Date;
@@ -34,6 +51,9 @@ interface DeviceRow {
   app_version: string | null;
   sim_info: SimInfo[];
   delay_between_sms: number;
+  delay_max_between_sms: number | null;
+  send_hours: SendHours | null;
+  sim_quotas: SimQuotas | null;
   send_window: number | null;
   created_at: Date;
   last_seen_at: Date | null;
@@ -46,6 +66,7 @@ export class DeviceViewsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly presence: DevicePresence,
+    private readonly counters: SimQuotaCounters,
   ) {}
 
   async all(account: Account): Promise<DeviceView[]> {
@@ -67,6 +88,7 @@ export class DeviceViewsService {
 
   private async views(rows: DeviceRow[]): Promise<DeviceView[]> {
     const presence = await this.livePresence(rows.map((row) => row.id));
+    const use = await this.quotaUse(rows);
     return rows.map((row) => {
       const live = presence.get(row.id);
       // Redis has the freshest time (heartbeats); PostgreSQL keeps it across a Redis loss.
@@ -79,6 +101,10 @@ export class DeviceViewsService {
         appVersion: row.app_version,
         simInfo: row.sim_info ?? [],
         delayBetweenSms: row.delay_between_sms,
+        delayMaxBetweenSms: row.delay_max_between_sms,
+        sendHours: row.send_hours,
+        simQuotas: row.sim_quotas,
+        simQuotaUse: use.get(row.id) ?? {},
         window: row.send_window,
         createdAt: row.created_at,
         lastSeen: new Date(seen),
@@ -87,6 +113,40 @@ export class DeviceViewsService {
         sendSlots: row.send_slots,
       };
     });
+  }
+
+  /** The quota counters of the devices that have quotas, one MGET for all; null for all when Redis fails. */
+  private async quotaUse(rows: DeviceRow[]): Promise<Map<number, DeviceView['simQuotaUse']>> {
+    const windows = quotaWindows(Date.now());
+    const wanted: Array<{ deviceId: number; slot: SimSlot; period: QuotaPeriod; key: string }> = [];
+    for (const row of rows)
+      for (const slot of row.send_slots) {
+        const quota = quotaOfSlot(row.sim_quotas ?? undefined, slot);
+        for (const period of QUOTA_PERIODS)
+          if (quota?.[period] !== undefined)
+            wanted.push({
+              deviceId: row.id,
+              slot,
+              period,
+              key: this.counters.key(row.id, slot, windows[period].id),
+            });
+      }
+    const use = new Map<number, DeviceView['simQuotaUse']>();
+    if (wanted.length === 0) return use;
+    let values: Array<number | null>;
+    try {
+      values = await this.counters.read(wanted.map((entry) => entry.key));
+    } catch {
+      for (const entry of wanted) use.set(entry.deviceId, null);
+      return use;
+    }
+    wanted.forEach((entry, index) => {
+      const byslot = use.get(entry.deviceId) ?? {};
+      // No counter yet in this period: nothing taken since it began (or Redis lost it; the next send rebuilds it).
+      (byslot[String(entry.slot)] ??= {})[entry.period] = values[index] ?? 0;
+      use.set(entry.deviceId, byslot);
+    });
+    return use;
   }
 
   private async livePresence(deviceIds: number[]): Promise<Map<number, DevicePresenceView>> {
@@ -110,4 +170,4 @@ export class DeviceViewsService {
 /** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
 const PRESENCE_TIMEOUT_MS = 1_000;
 
-const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, send_window, created_at, last_seen_at, kind, send_slots FROM devices`;
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, send_hours, sim_quotas, created_at, last_seen_at, kind, send_slots FROM devices`;

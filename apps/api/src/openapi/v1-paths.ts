@@ -473,6 +473,7 @@ export function v1Paths(): PathsObject {
               sim_info: [{ Slot: 0, CarrierName: 'Telekom' }],
               send_slots: [0, 1, 2, 3, 4, 5],
               delaybetweeneachsms: 0,
+              delaybetweeneachsms_max: null,
               window: 10,
               waiting: 3,
               sent_today: 120,
@@ -495,12 +496,12 @@ export function v1Paths(): PathsObject {
     '/v1/devices/{id}/settings': {
       post: op(
         'devices',
-        'Pace (`delaybetweeneachsms`, seconds 0–86,400) and/or `window` (1–1,000) of a phone: stored and applied to it at once',
+        'Pace (`delaybetweeneachsms`: seconds 0–86,400, or a random range `"5-15"` drawn per message, or a number with `delaybetweeneachsms_max`) and/or `window` (1–1,000), send hours (`sendhours`, `sendhours_timezone`, `sendhours_urgent`) and SIM quotas (`simquotas`) of a phone: stored and applied to it at once',
         json('The settings now.', {
           error: 0,
           message: 'OK',
           device_id: 12,
-          settings: { delaybetweeneachsms: 5, window: 10 },
+          settings: { delaybetweeneachsms: 5, window: 10, delaybetweeneachsms_max: 15 },
         }),
         {
           parameters: [idIn('device')],
@@ -509,7 +510,17 @@ export function v1Paths(): PathsObject {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { delaybetweeneachsms: { type: 'integer' }, window: { type: 'integer' } },
+                  properties: {
+                    delaybetweeneachsms: {
+                      oneOf: [{ type: 'integer' }, { type: 'string', example: '5-15' }],
+                    },
+                    delaybetweeneachsms_max: { type: 'integer' },
+                    window: { type: 'integer' },
+                    sendhours: { type: 'string', example: 'mon-fri 08:00-21:00; sat 10:00-18:00' },
+                    sendhours_timezone: { type: 'string', example: 'Europe/Berlin' },
+                    sendhours_urgent: { type: 'integer', enum: [0, 1] },
+                    simquotas: { type: 'string', example: '0 100/hour 1000/day; 1 50/day' },
+                  },
                 },
               },
             },

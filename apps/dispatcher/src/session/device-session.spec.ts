@@ -1,5 +1,14 @@
 import type { DeviceWorker } from '@smsfleet/queueing';
-import { DeviceEvent, SendSmsJob, SmsAck, SmsPayload, StatusReport } from '@smsfleet/contracts';
+import {
+  DeviceEvent,
+  DeviceRules,
+  parseSendHours,
+  SendHours,
+  SendSmsJob,
+  SmsAck,
+  SmsPayload,
+  StatusReport,
+} from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import type { DeviceSocket } from '../socket/device-socket';
 import { SocketTransport } from '../socket/socket-transport';
@@ -23,12 +32,21 @@ class MemoryJob {
   readonly delay = 0;
   async moveToCompleted(): Promise<void> {}
   async moveToWait(): Promise<void> {}
-  async updateData(): Promise<void> {}
+  /** Where a hold put it: the delayed set's time, and the data it was marked with. */
+  delayedUntil?: number;
+  updatedData?: SendSmsJob;
+  async updateData(data: SendSmsJob): Promise<void> {
+    this.updatedData = data;
+  }
+  async moveToDelayed(until: number): Promise<void> {
+    this.delayedUntil = until;
+  }
 }
 
 /** A device queue: urgent jobs (priority 1) before normal ones, first in first out within a priority. */
 class MemoryWorker {
   readonly waiting: MemoryJob[] = [];
+  readonly fetched: MemoryJob[] = [];
   readonly nextDelayedAt = 0;
   private nextId = 1;
 
@@ -48,7 +66,9 @@ class MemoryWorker {
   }
 
   async fetch(_token: string, count: number): Promise<MemoryJob[]> {
-    return this.waiting.splice(0, count);
+    const jobs = this.waiting.splice(0, count);
+    this.fetched.push(...jobs);
+    return jobs;
   }
 
   async completeAndFetch(): Promise<MemoryJob | undefined> {
@@ -84,7 +104,12 @@ class MemoryPhone {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A session not started yet: `reclaim` stands for taking back the previous owner's jobs. */
-function buildSession(window: number, queueCalls = new CallGate(64), reclaim = async () => 0) {
+function buildSession(
+  window: number,
+  queueCalls = new CallGate(64),
+  reclaim = async () => 0,
+  rules: Partial<DeviceRules> = {},
+) {
   const worker = new MemoryWorker();
   const phone = new MemoryPhone();
   // Reports stay "being recorded" until the test releases them.
@@ -96,6 +121,8 @@ function buildSession(window: number, queueCalls = new CallGate(64), reclaim = a
     report: (_deviceId: number, _reports: StatusReport[]) =>
       new Promise<void>((resolve) => heldReports.push(resolve)),
     reclaim,
+    releaseHeld: async () => 0,
+    quotas: { reserve: async () => ({ keys: [] }), release: async () => undefined },
     queueCalls,
     metrics: new Metrics(),
     log: { warn: () => undefined, debug: () => undefined },
@@ -105,7 +132,7 @@ function buildSession(window: number, queueCalls = new CallGate(64), reclaim = a
     7,
     new SocketTransport(phone as unknown as DeviceSocket),
     worker as unknown as DeviceWorker,
-    { delaybetweeneachsms: 0, window },
+    { delaybetweeneachsms: 0, window, ...rules },
     context,
     'node',
   );
@@ -217,5 +244,47 @@ describe('DeviceSession window', () => {
     await flush();
     await flush();
     expect(started.phone.received.map((entry) => entry.payload.id)).toEqual([urgentId, 1]);
+  });
+});
+
+describe('DeviceSession send hours', () => {
+  /** Hours that exclude now: the hour that started 12 hours ago, in UTC, every day. */
+  function closedNow(urgent: boolean): SendHours {
+    const hour = (new Date().getUTCHours() + 12) % 24;
+    const clock = (h: number) => `${String(h).padStart(2, '0')}:00`;
+    return parseSendHours(`daily ${clock(hour)}-${clock(hour + 1)}`, 'UTC', urgent) as SendHours;
+  }
+
+  it('holds every due message back until the hours open, marked held, and sends none', async () => {
+    const hours = closedNow(false);
+    const built = buildSession(3, undefined, undefined, { sendHours: hours });
+    await built.session.start();
+    await flush();
+    await flush();
+    expect(built.phone.received).toHaveLength(0);
+    expect(built.worker.fetched).toHaveLength(5);
+    for (const job of built.worker.fetched) {
+      expect(job.updatedData).toMatchObject({ held: 'hours', messageId: job.data.messageId });
+      // At the opening, never later than an hour from now plus 12 (the window is one hour a day).
+      expect(job.delayedUntil).toBeGreaterThan(Date.now());
+      expect(job.delayedUntil).toBeLessThanOrEqual(Date.now() + 13 * 3_600_000);
+    }
+    await built.session.close();
+  });
+
+  it('lets an urgent message through when the hours allow urgent ones, and only then', async () => {
+    for (const urgentAllowed of [true, false]) {
+      const built = buildSession(3, undefined, undefined, { sendHours: closedNow(urgentAllowed) });
+      built.worker.waiting.splice(0);
+      const urgentId = built.worker.add(true);
+      await built.session.start();
+      await flush();
+      await flush();
+      expect(built.phone.received.map((entry) => entry.payload.id)).toEqual(urgentAllowed ? [urgentId] : []);
+      built.phone.ackAll();
+      await flush();
+      for (const release of built.heldReports.splice(0)) release();
+      await built.session.close();
+    }
   });
 });

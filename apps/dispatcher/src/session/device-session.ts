@@ -1,7 +1,23 @@
 import { DeviceJob, DeviceWorker } from '@smsfleet/queueing';
-import { DeviceSettings, MessageStatus, SendSmsJob, SmsPayload, StatusReport } from '@smsfleet/contracts';
+import {
+  DeviceRules,
+  DeviceSettings,
+  drawPaceMs,
+  isWithinSendHours,
+  nextSendOpening,
+  quotaOfSlot,
+  SendHours,
+  SimQuota,
+  SimSlot,
+  MessageStatus,
+  paceRangeMs,
+  SendSmsJob,
+  SmsPayload,
+  StatusReport,
+} from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { toStorableText } from '@smsfleet/validation';
+import type { QuotaReservation } from '../limits/sim-quota-gate';
 import { CallGate } from './call-gate';
 import { DeliveryAnswer, SessionTransport } from './session-transport';
 
@@ -14,6 +30,13 @@ export interface SessionContext {
   report(deviceId: number, reports: StatusReport[]): Promise<void>;
   /** Puts back jobs a previous owner of the device's queue left active; before the first fetch. */
   reclaim(deviceId: number): Promise<number>;
+  /** Makes the jobs this device's sessions held back (`SendSmsJob.held`) due again, after its rules changed. */
+  releaseHeld(deviceId: number): Promise<number>;
+  /** Per-SIM quotas: takes a message from its slot's counters, or says until when it must wait (ADR 2201). */
+  quotas: {
+    reserve(deviceId: number, slot: SimSlot, quota: SimQuota): Promise<QuotaReservation>;
+    release(keys: string[]): Promise<void>;
+  };
   /** Bounds the fetches and completions of every session of this node (urgent ones skip the line). */
   queueCalls: CallGate;
   metrics: Metrics;
@@ -40,8 +63,14 @@ const PACE_JITTER_MARGIN_MS = 50;
 /** The last pause between retries of recording an ack (≈ 8 s in all, well within the job lock). */
 const ACK_RETRY_MAX_DELAY_MS = 4_000;
 
-function paceMs(settings: DeviceSettings): number {
-  return settings.delaybetweeneachsms > 0 ? settings.delaybetweeneachsms * 1_000 + PACE_JITTER_MARGIN_MS : 0;
+/** The gap before the next message: a fixed pace, or a new draw from a random one (issue 22). */
+function drawGapMs(settings: DeviceSettings): number {
+  const gap = drawPaceMs(settings);
+  return gap > 0 ? gap + PACE_JITTER_MARGIN_MS : 0;
+}
+
+function isPaced(settings: DeviceSettings): boolean {
+  return paceRangeMs(settings)[1] > 0;
 }
 
 /** The device queue's calls a session makes (a BullMQ manual worker; an in-memory one in unit tests). */
@@ -53,7 +82,7 @@ export type SessionWorker = Pick<
 /**
  * One phone's session, whatever carries its messages (`SessionTransport`): owns its device queue while it
  * holds the device's lease and hands the phone messages, never more than `window` unacknowledged and
- * never two closer than `delaybetweeneachsms`. An acked message is reported "taken" (2) before its job
+ * never two closer than `delaybetweeneachsms` (or a gap drawn per message from its random range). An acked message is reported "taken" (2) before its job
  * completes; an unacked one goes back to the front of its queue (at least once).
  */
 export class DeviceSession {
@@ -76,6 +105,8 @@ export class DeviceSession {
   /** Acks being recorded: closing waits for them, so that a stop leaves no job active behind. */
   private readonly finishing = new Set<Promise<void>>();
   private nextSendAt = 0;
+  /** When the last message was handed to the phone (0: none yet); a new pace counts from it. */
+  private lastSentAt = 0;
   private timer?: NodeJS.Timeout;
   /** The armed timer is for a moment work becomes due (pace, a scheduled job), not a plain idle poll. */
   private timerIsDue = false;
@@ -86,7 +117,7 @@ export class DeviceSession {
     readonly deviceId: number,
     readonly transport: SessionTransport,
     private readonly worker: SessionWorker,
-    private settings: DeviceSettings,
+    private settings: DeviceRules,
     private readonly context: SessionContext,
     nodeId: string,
   ) {
@@ -117,16 +148,25 @@ export class DeviceSession {
     this.wake();
   }
 
-  get currentSettings(): DeviceSettings {
+  get currentSettings(): DeviceRules {
     return this.settings;
   }
 
   /** New pace or window, from now on; the phone is told as well. */
-  updateSettings(settings: DeviceSettings): void {
-    const previousPaceMs = paceMs(this.settings);
+  updateSettings(settings: DeviceRules): void {
+    const rulesChanged =
+      JSON.stringify([settings.sendHours, settings.simQuotas]) !==
+      JSON.stringify([this.settings.sendHours, this.settings.simQuotas]);
     this.settings = settings;
-    // A shorter delay applies to the next message already.
-    this.nextSendAt += paceMs(settings) - previousPaceMs;
+    // What waits for the old hours or quotas is judged again under the new ones (the API does this too;
+    // this covers a message held here after its pass and before the signal).
+    if (rulesChanged && this.started)
+      void this.context
+        .releaseHeld(this.deviceId)
+        .then(() => this.wake())
+        .catch((error: Error) => this.warn(error, 'held messages not released; they wait for their time'));
+    // A shorter delay applies to the next message already: its gap is drawn again under the new pace.
+    if (this.lastSentAt > 0) this.nextSendAt = this.lastSentAt + drawGapMs(settings);
     this.transport.settingsChanged(settings);
     this.wake();
   }
@@ -187,7 +227,7 @@ export class DeviceSession {
             dueWake = false;
             break;
           }
-          const paced = paceMs(this.settings) > 0;
+          const paced = isPaced(this.settings);
           // Every fetch takes the urgent job first (priority), so one that starts now answers the signal.
           const urgentSlot = this.inFlight.size >= this.settings.window;
           const urgent = this.urgentWaiting;
@@ -230,9 +270,73 @@ export class DeviceSession {
       await this.requeue(job);
     } else if (!isSendSmsJob(job.data)) {
       await this.discardBroken(job);
+    } else if (this.holdsBack(job)) {
+      const hours = this.settings.sendHours as SendHours;
+      await this.hold(job, 'hours', nextSendOpening(hours, Date.now()));
     } else {
-      this.nextSendAt = Date.now() + paceMs(this.settings);
+      const quota = quotaOfSlot(this.settings.simQuotas, job.data.sim);
+      // Counted once, when first emitted (a resend was counted then). Past its validity a message is not
+      // sent (dispatch ends it as 202): it takes nothing from a quota.
+      if (quota && !job.data.quotaKeys && job.data.validUntil >= Date.now()) {
+        const reservation = await this.context.quotas.reserve(this.deviceId, job.data.sim, quota);
+        if ('heldUntil' in reservation) {
+          await this.hold(job, 'quota', reservation.heldUntil);
+          return;
+        }
+        if (this.closed) {
+          // The phone left while the quota was asked: nothing was sent.
+          await this.context.quotas.release(reservation.keys).catch(() => undefined);
+          await this.requeue(job);
+          return;
+        }
+        // Kept with the job before the phone can have it, so that no resend is counted again.
+        await job.updateData({ ...job.data, quotaKeys: reservation.keys });
+      }
+      if (this.closed) {
+        await this.requeue(job);
+        return;
+      }
+      this.lastSentAt = Date.now();
+      this.nextSendAt = this.lastSentAt + drawGapMs(this.settings);
       this.dispatch(job);
+    }
+  }
+
+  /**
+   * Whether the phone may not send this message now: outside its send hours (unless the message is
+   * urgent and the hours let urgent ones through). A message past its validity is never held: `dispatch`
+   * ends it as 202 at once.
+   */
+  private holdsBack(job: DeviceJob): boolean {
+    const hours = this.settings.sendHours;
+    if (!hours || (hours.urgent && job.data.urgent)) return false;
+    const now = Date.now();
+    return job.data.validUntil >= now && !isWithinSendHours(hours, now);
+  }
+
+  /**
+   * Moves the job back to delayed until the phone may send it (the hours open, the quota's period rolls
+   * over; or its validity ends, then it ends as 202), marked held so that a change of the rules makes it
+   * due again at once. Nothing spins meanwhile: the queue's next delayed job wakes the session (ADR 0401).
+   */
+  private async hold(job: DeviceJob, reason: 'hours' | 'quota', opensAt: number): Promise<void> {
+    const until = Math.min(opensAt, job.data.validUntil + 1);
+    try {
+      if (job.data.held !== reason) await job.updateData({ ...job.data, held: reason });
+      await job.moveToDelayed(until, this.token);
+      this.context.metrics.messagesHeld.inc({ reason });
+      this.context.log.debug(
+        {
+          deviceId: this.deviceId,
+          messageId: job.data.messageId,
+          reason,
+          until: new Date(until).toISOString(),
+        },
+        'the phone may not send it now; held back',
+      );
+    } catch (error) {
+      // Still active under our lock: the stalled check puts it back to wait, and it is judged again.
+      this.warn(error as Error, 'could not hold a message back; it returns when its lock expires');
     }
   }
 
@@ -306,6 +410,7 @@ export class DeviceSession {
     } else if (answer.accepted) {
       await this.finish(entry, { messageId, status: MessageStatus.TakenFromServer, at });
     } else {
+      await this.releaseQuota(entry);
       await this.finish(entry, {
         messageId,
         status: MessageStatus.RejectedByPhone,
@@ -373,7 +478,7 @@ export class DeviceSession {
       if (
         !this.closed &&
         this.transport.ready &&
-        paceMs(this.settings) === 0 &&
+        !isPaced(this.settings) &&
         this.inFlight.size <= this.settings.window
       ) {
         next = await this.retryBriefly(() =>
@@ -437,6 +542,19 @@ export class DeviceSession {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /**
+   * Gives back what a message took from its SIM's quota: the phone refused it, so it was not sent. Only
+   * then: a message without an ack may have been sent (ADR 2201). A failure leaves the counter one high
+   * until its period ends: the SIM sends less, never more.
+   */
+  private async releaseQuota(entry: InFlight): Promise<void> {
+    const keys = entry.job.data.quotaKeys;
+    if (!keys) return;
+    await this.context.quotas
+      .release(keys)
+      .catch((error: Error) => this.warn(error, 'quota not given back; the SIM sends less this period'));
   }
 
   private async requeue(job: DeviceJob): Promise<void> {

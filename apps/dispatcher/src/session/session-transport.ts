@@ -1,4 +1,4 @@
-import { DeviceSettings, SmsPayload } from '@smsfleet/contracts';
+import { DeviceRules, SmsPayload } from '@smsfleet/contracts';
 
 /** What a phone answered to one delivered message, or that it did not answer within the ack timeout. */
 export type DeliveryAnswer = { accepted: true } | { accepted: false; reason: string } | { timedOut: true };
@@ -22,7 +22,7 @@ export interface SessionTransport {
    */
   deliver(payload: SmsPayload, ackTimeoutMs: number, answer: (result: DeliveryAnswer) => void): void;
   /** The device's pace or window changed. */
-  settingsChanged(settings: DeviceSettings): void;
+  settingsChanged(settings: DeviceRules): void;
   /**
    * Work may be waiting that the transport cannot take now (not `ready`): a paced message or a scheduled
    * one became due. A pulling phone is told to pull; a socket is always ready and never asked.

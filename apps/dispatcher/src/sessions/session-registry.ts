@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceSettings, StatusReport } from '@smsfleet/contracts';
+import { DeviceRules, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { DeviceQueues } from '@smsfleet/queueing';
 import { DeviceIdentity } from '../device-authenticator';
+import { SimQuotaGate } from '../limits/sim-quota-gate';
 import { CallGate } from '../session/call-gate';
 import { DeviceSession, SessionContext } from '../session/device-session';
 import { SessionTransport } from '../session/session-transport';
@@ -43,6 +44,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     reports: StatusReportBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    quotas: SimQuotaGate,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
@@ -50,6 +52,8 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
       maxUnackedSends: config.dispatcher.maxUnackedSends,
       report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
+      releaseHeld: (deviceId: number) => queues.releaseHeld(deviceId),
+      quotas,
       queueCalls: new CallGate(config.dispatcher.queueCallsInFlight),
       metrics,
       log: {
@@ -93,7 +97,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     return this.sessions.has(deviceId) || this.connectedDevices().has(deviceId);
   }
 
-  private applySettings(deviceId: number, settings: DeviceSettings): void {
+  private applySettings(deviceId: number, settings: DeviceRules): void {
     const session = this.sessions.get(deviceId);
     if (!session) return;
     this.logger.log({ deviceId, settings }, 'device settings changed');
@@ -178,7 +182,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Current settings of a connected phone's session (they may have changed since the handshake). */
-  settingsOf(deviceId: number): DeviceSettings | undefined {
+  settingsOf(deviceId: number): DeviceRules | undefined {
     return this.sessions.get(deviceId)?.currentSettings;
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { deviceAcksChannel, DeviceAcks, DeviceRevoked, DeviceSettings } from '@smsfleet/contracts';
+import { deviceAcksChannel, DeviceAcks, DeviceRevoked, DeviceRules } from '@smsfleet/contracts';
 import {
   DeviceLeases,
   DeviceRevocationSignal,
@@ -13,7 +13,7 @@ import {
 export interface DeviceSignalListener {
   /** The device has new work (`urgent`: an urgent message is due now). */
   work?(deviceId: number, urgent: boolean): void;
-  settings?(deviceId: number, settings: DeviceSettings): void;
+  settings?(deviceId: number, settings: DeviceRules): void;
   /** A connection, here or on another node, took the device's lease. */
   leaseTaken?(deviceId: number): void;
   /** A pulling phone reported states of these messages to another node. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { paceRangeMs } from '@smsfleet/contracts';
 import { DeviceProfileService } from '../device-profile.service';
 import { StatusReportBatcher } from '../status-report-batcher';
 import { SessionRegistry } from '../sessions/session-registry';
@@ -71,17 +72,18 @@ export class MobileApi {
   }
 
   /**
-   * The phone's settings: its pace (the app's send interval), our order (first in first out: we hand
+   * The phone's settings: its pace (the app's send interval, a range when the pace is random), our order (first in first out: we hand
    * out urgent messages first already), and its webhook signing key. Never a `gateway` group, which
    * would overwrite the phone's server settings.
    */
   settings(device: SmsGateDevice): Record<string, Record<string, unknown>> {
-    const delay =
-      this.registry.settingsOf(device.deviceId)?.delaybetweeneachsms ?? device.settings.delaybetweeneachsms;
+    const settings = this.registry.settingsOf(device.deviceId) ?? device.settings;
+    // The app draws its own gap between the two ends, as our session does: a fixed pace gives both ends.
+    const [min, max] = paceRangeMs(settings).map((ms) => ms / 1_000);
     return {
       messages: {
-        send_interval_min: delay > 0 ? delay : null,
-        send_interval_max: delay > 0 ? delay : null,
+        send_interval_min: max > 0 ? min : null,
+        send_interval_max: max > 0 ? max : null,
         processing_order: 'FIFO',
       },
       webhooks: { signing_key: device.signingKey },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DeviceSettings, SmsPayload } from '@smsfleet/contracts';
+import { DeviceRules, SmsPayload } from '@smsfleet/contracts';
 import { DeliveryAnswer, SessionTransport } from '../session/session-transport';
 
 /** How the transport reaches a phone that pulls: its event stream here, or a signal every node hears. */
@@ -116,7 +116,7 @@ export class PullTransport implements SessionTransport {
   }
 
   /** Settings reach the app through its event stream (`SettingsUpdated`), wherever that is. */
-  settingsChanged(_settings: DeviceSettings): void {}
+  settingsChanged(_settings: DeviceRules): void {}
 
   nudge(): void {
     this.waker.tellEverywhere(this.deviceId);

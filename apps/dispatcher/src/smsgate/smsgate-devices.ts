@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { newSecret, newSigningKey, sha256Hex, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SEND_SLOTS_OF_KIND, SimInfo } from '@smsfleet/contracts';
+import { DEVICE_SETTINGS_COLUMNS, DeviceSettingsRow, deviceSettingsFromRow } from '@smsfleet/persistence';
 import { toStorableText } from '@smsfleet/validation';
 import { DeviceIdentity } from '../device-authenticator';
 import { DeviceSignalRouter } from '../sessions/signal-router';
@@ -77,15 +78,15 @@ export class SmsGateDevices implements OnModuleInit {
     const hash = sha256Hex(token);
     const cached = this.byToken.get(hash);
     if (cached) return cached;
-    const rows: Array<{
-      id: number;
-      user_id: number;
-      email: string;
-      delay_between_sms: number;
-      send_window: number | null;
-      webhook_signing_key: string | null;
-    }> = await this.db.query(
-      `SELECT d.id, d.user_id, u.email, d.delay_between_sms, d.send_window, d.webhook_signing_key
+    const rows: Array<
+      {
+        id: number;
+        user_id: number;
+        email: string;
+        webhook_signing_key: string | null;
+      } & DeviceSettingsRow
+    > = await this.db.query(
+      `SELECT d.id, d.user_id, u.email, ${DEVICE_SETTINGS_COLUMNS}, d.webhook_signing_key
          FROM devices d JOIN users u ON u.id = d.user_id
         WHERE d.secret_hash = $1 AND d.kind = 'smsgate' AND d.removed_at IS NULL`,
       [hash],
@@ -97,10 +98,7 @@ export class SmsGateDevices implements OnModuleInit {
       userId: row.user_id,
       email: row.email,
       signingKey: row.webhook_signing_key ?? '',
-      settings: {
-        delaybetweeneachsms: row.delay_between_sms,
-        window: row.send_window ?? this.config.devices.defaultWindow,
-      },
+      settings: deviceSettingsFromRow(row, this.config.devices.defaultWindow),
     };
     this.byToken.set(hash, device);
     return device;
@@ -112,18 +110,15 @@ export class SmsGateDevices implements OnModuleInit {
    * before its device was removed or its token rotated opens no session.
    */
   async currentSettings(device: SmsGateDevice): Promise<SmsGateDevice> {
-    const rows: Array<{ delay_between_sms: number; send_window: number | null }> = await this.db.query(
-      `SELECT delay_between_sms, send_window FROM devices
+    const rows: DeviceSettingsRow[] = await this.db.query(
+      `SELECT ${DEVICE_SETTINGS_COLUMNS} FROM devices
         WHERE id = $1 AND removed_at IS NULL AND NOT awaiting_registration`,
       [device.deviceId],
     );
     if (!rows[0]) throw new MobileError('unauthorized', 'unknown device token');
     return {
       ...device,
-      settings: {
-        delaybetweeneachsms: rows[0].delay_between_sms,
-        window: rows[0].send_window ?? this.config.devices.defaultWindow,
-      },
+      settings: deviceSettingsFromRow(rows[0], this.config.devices.defaultWindow),
     };
   }
 

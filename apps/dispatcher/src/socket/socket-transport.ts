@@ -1,4 +1,4 @@
-import { DeviceEvent, DeviceSettings, SmsAck, SmsPayload } from '@smsfleet/contracts';
+import { DeviceEvent, DeviceRules, phoneSettings, SmsAck, SmsPayload } from '@smsfleet/contracts';
 import { DeliveryAnswer, SessionTransport } from '../session/session-transport';
 import type { DeviceSocket } from './device-socket';
 
@@ -20,8 +20,8 @@ export class SocketTransport implements SessionTransport {
       );
   }
 
-  settingsChanged(settings: DeviceSettings): void {
-    this.socket.emit(DeviceEvent.settings, settings);
+  settingsChanged(settings: DeviceRules): void {
+    this.socket.emit(DeviceEvent.settings, phoneSettings(settings));
   }
 
   /** Never called: a socket is always ready. */

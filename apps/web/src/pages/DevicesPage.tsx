@@ -89,11 +89,16 @@ function DeviceRow({ device }: { device: Device }) {
 function SettingsForm({ device }: { device: Device }) {
   const queries = useQueryClient();
   const [pace, setPace] = useState(String(device.delaybetweeneachsms));
+  // Empty: a fixed pace. Sent with every save, so that changing the window keeps a random pace.
+  const [paceMax, setPaceMax] = useState(
+    device.delaybetweeneachsms_max === null ? '' : String(device.delaybetweeneachsms_max),
+  );
   const [window, setWindow] = useState(String(device.window));
   const save = useMutation({
     mutationFn: () =>
       post(`/v1/devices/${device.id}/settings`, {
         delaybetweeneachsms: Number(pace),
+        ...(paceMax.trim() === '' ? {} : { delaybetweeneachsms_max: Number(paceMax) }),
         window: Number(window),
       }),
     onSuccess: () => queries.invalidateQueries({ queryKey: DEVICES_KEY }),
@@ -114,6 +119,18 @@ function SettingsForm({ device }: { device: Device }) {
           value={pace}
           onChange={(e) => setPace(e.target.value)}
           name="pace"
+        />
+      </label>
+      <label>
+        Random up to
+        <input
+          type="number"
+          min={0}
+          max={86400}
+          placeholder="fixed"
+          value={paceMax}
+          onChange={(e) => setPaceMax(e.target.value)}
+          name="pace-max"
         />
       </label>
       <label>

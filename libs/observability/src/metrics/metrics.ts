@@ -52,6 +52,24 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly messagesHeld = new Counter({
+    name: 'smsfleet_messages_held_total',
+    help: 'Due messages a session moved back to delayed because their phone may not send now, by reason (hours: outside its send hours; quota: the quota of its SIM used up).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly simQuotaUsed = new Gauge({
+    name: 'smsfleet_sim_quota_used',
+    help: 'Messages a SIM slot took in the current period, as its quota counter holds them (devices with quotas only).',
+    labelNames: ['device', 'slot', 'period'] as const,
+    registers: [this.registry],
+  });
+  readonly simQuotaLimit = new Gauge({
+    name: 'smsfleet_sim_quota_limit',
+    help: 'The quota of a SIM slot per period (devices with quotas only).',
+    labelNames: ['device', 'slot', 'period'] as const,
+    registers: [this.registry],
+  });
   readonly phonesLimited = new Counter({
     name: 'smsfleet_phone_limited_total',
     help: 'What phones sent over their limits (ADR 1602): handshakes and app requests refused, events dropped, phones sent away, streams refused.',

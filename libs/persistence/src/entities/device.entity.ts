@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { DeviceKind, SimInfo, SimSlot } from '@smsfleet/contracts';
+import type { DeviceKind, SendHours, SimInfo, SimQuotas, SimSlot } from '@smsfleet/contracts';
 
 @Entity({ name: 'devices' })
 @Index('devices_user_id_id', ['userId', 'id'])
@@ -32,6 +32,18 @@ export class DeviceEntity {
   /** Seconds between two messages sent to this phone (0 = no pacing). */
   @Column({ name: 'delay_between_sms', type: 'int', default: 0 })
   delayBetweenSms!: number;
+
+  /** The upper end of a random pace (seconds; null = a fixed pace of `delayBetweenSms`). */
+  @Column({ name: 'delay_max_between_sms', type: 'int', nullable: true })
+  delayMaxBetweenSms!: number | null;
+
+  /** The hours it may send in, in its own time zone (`SendHours`; null = any hour). */
+  @Column({ name: 'send_hours', type: 'jsonb', nullable: true })
+  sendHours!: SendHours | null;
+
+  /** Per-SIM limits per hour, day and month (`SimQuotas`; null = none). */
+  @Column({ name: 'sim_quotas', type: 'jsonb', nullable: true })
+  simQuotas!: SimQuotas | null;
 
   /** Messages that may be on the phone unacknowledged at once (null = the server default). */
   @Column({ name: 'send_window', type: 'int', nullable: true })

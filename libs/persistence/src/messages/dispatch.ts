@@ -76,3 +76,23 @@ export async function oldestDueNewAge(db: Queryable): Promise<number> {
   )) as Array<{ age: number | null }>;
   return Math.max(0, row?.age ?? 0);
 }
+
+/**
+ * Messages a phone took from one SIM slot in [from, to): what a SIM quota's counter holds, rebuilt after
+ * Redis lost it (index `messages_device_sim_taken`). Taken means acknowledged by the phone; a message
+ * sent but not yet recorded is not counted (docs/adr/2201).
+ */
+export async function countTakenInPeriod(
+  db: Queryable,
+  deviceId: number,
+  sim: number,
+  from: Date,
+  to: Date,
+): Promise<number> {
+  const rows = (await db.query(
+    `SELECT count(*)::int AS n FROM messages
+      WHERE device_id = $1 AND sim = $2 AND taken_at >= $3 AND taken_at < $4`,
+    [deviceId, sim, from, to],
+  )) as Array<{ n: number }>;
+  return rows[0]?.n ?? 0;
+}

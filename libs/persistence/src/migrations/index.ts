@@ -19,6 +19,9 @@ import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-b
 import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
 import { CancelledStatus1765510000000 } from './1765510000000-cancelled-status';
+import { RandomPace1765520000000 } from './1765520000000-random-pace';
+import { SendHours1765520100000 } from './1765520100000-send-hours';
+import { SimQuotas1765520200000 } from './1765520200000-sim-quotas';
 import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-messages-by-due-time';
 
 /** Every migration, in order. */
@@ -44,5 +47,8 @@ export const MIGRATIONS = [
   Webhooks1765400000000,
   WebhookPresence1765400100000,
   CancelledStatus1765510000000,
+  RandomPace1765520000000,
+  SendHours1765520100000,
+  SimQuotas1765520200000,
   WaitingMessagesByDueTime1765530000000,
 ];
