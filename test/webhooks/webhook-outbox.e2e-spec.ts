@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import {
   claimDueDeliveries,
   dropDatabase,
+  purgeEndedWebhookEvents,
   recordDelivered,
   recordDeliveredMany,
   recordFailedAttempt,
@@ -15,8 +16,8 @@ import { deviceEvent, messageEvent, WebhookEvent, WebhookMessageRow } from '@sms
 /**
  * The outbox against a real PostgreSQL: the fan-out of recordWebhookEvents (filters by account, event type
  * and device; unmatched events not stored) and the worker's claim (order per message per subscription,
- * leases, and two connections claiming at once never taking the same delivery), and the batched
- * bookkeeping.
+ * leases, and two connections claiming at once never taking the same delivery), the batched bookkeeping,
+ * and retention.
  */
 const BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -293,5 +294,42 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     ]);
     const recovered = await db.query(`SELECT failing_since FROM webhooks WHERE id = $1`, [hook]);
     expect(recovered.rows[0].failing_since).toBeNull();
+  });
+
+  it('retention deletes ended events past the period with their deliveries, never undelivered ones', async () => {
+    const hook = await subscribe(alice, ['message.sent', 'message.delivered']);
+    const other = await subscribe(alice, ['message.sent']);
+    const delivered = event(alice, 7, aliceDevice); // only `hook`: delivered
+    const mixed = event(alice, 6, aliceDevice); // both: one delivered, one pending
+    const dead = event(alice, 7, aliceDevice); // given up
+    const recent = event(alice, 7, aliceDevice); // delivered, but within the period
+    await recordWebhookEvents(db, [delivered, mixed, dead, recent]);
+    await db.query(
+      `UPDATE webhook_deliveries d SET status = CASE WHEN d.event_id = $2 THEN 'dead' ELSE 'delivered' END
+        WHERE d.event_id <> $1 OR d.webhook_id = $3`,
+      [mixed.id, dead.id, hook],
+    );
+    await db.query(`UPDATE webhook_events SET created_at = now() - interval '8 days' WHERE id <> $1`, [
+      recent.id,
+    ]);
+    const week = 7 * 86_400;
+    // A batch of one, then the rest: batches are honoured, and undelivered ones never counted.
+    expect(await purgeEndedWebhookEvents(db, week, 1)).toBe(1);
+    expect(await purgeEndedWebhookEvents(db, week, 100)).toBe(1);
+    expect(await purgeEndedWebhookEvents(db, week, 100)).toBe(0);
+    const events = await db.query<{ id: string }>(`SELECT id FROM webhook_events`);
+    expect(events.rows.map((r) => r.id).sort()).toEqual([mixed.id, recent.id].sort());
+    const deliveries = await db.query<{ event_id: string; webhook_id: number; status: string }>(
+      `SELECT event_id, webhook_id, status FROM webhook_deliveries ORDER BY id`,
+    );
+    expect(deliveries.rows.map((r) => [r.event_id, r.webhook_id, r.status])).toEqual([
+      [mixed.id, hook, 'delivered'],
+      [mixed.id, other, 'pending'],
+      [recent.id, hook, 'delivered'],
+    ]);
+    // Once its last delivery ends, the old event goes too.
+    await db.query(`UPDATE webhook_deliveries SET status = 'delivered' WHERE event_id = $1`, [mixed.id]);
+    expect(await purgeEndedWebhookEvents(db, week, 100)).toBe(1);
+    expect(await purgeEndedWebhookEvents(db, 60, 100)).toBe(0);
   });
 });

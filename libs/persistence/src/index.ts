@@ -12,3 +12,4 @@ export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-deliveries';
 export * from './webhooks/message-step-events';
 export * from './webhooks/presence-announcements';
+export * from './webhooks/webhook-retention';

@@ -18,6 +18,7 @@ import { DashboardSessions1765320000000 } from './1765320000000-dashboard-sessio
 import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-by-hour-and-status';
 import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
+import { WebhookEventsByAge1765500000000 } from './1765500000000-webhook-events-by-age';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   MessagesByHourAndStatus1765320100000,
   Webhooks1765400000000,
   WebhookPresence1765400100000,
+  WebhookEventsByAge1765500000000,
 ];
