@@ -17,6 +17,7 @@ import {
   CoalescingWriter,
   disableWebhook,
   FailedAttempt,
+  preferOrderedClaim,
   recordDeliveredMany,
   recordFailedAttempts,
   releaseDeliveries,
@@ -137,7 +138,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       const claimedAt = Date.now();
       let claimed: ClaimedDelivery[];
       try {
-        claimed = await claimDueDeliveries(this.db, want, leaseSeconds);
+        claimed = await this.db.transaction(async (tx) => {
+          await preferOrderedClaim(tx);
+          return claimDueDeliveries(tx, want, leaseSeconds);
+        });
         failures = 0;
       } catch (error) {
         failures++;

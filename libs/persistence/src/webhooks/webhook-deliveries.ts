@@ -64,6 +64,19 @@ export async function claimDueDeliveries(
   return rowsOf(rows);
 }
 
+/**
+ * Planner settings for the claim, set in the caller's transaction before `claimDueDeliveries`: the due
+ * index walked in its order, never a bitmap of every due row sorted. Right after a burst, before the
+ * table is analyzed, the planner expects a few hundred due rows and chose the bitmap and the sort; at
+ * 100,000 pending deliveries each claim then read and sorted them all (a quarter of a second, spilling to
+ * disk) to take 128. Walking the index stops at the chunk, whatever the statistics say.
+ */
+export async function preferOrderedClaim(db: Queryable): Promise<void> {
+  await db.query(
+    `SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)`,
+  );
+}
+
 export interface AttemptRecord {
   deliveryId: string;
   webhookId: number;
@@ -85,7 +98,8 @@ export async function recordDelivered(db: Queryable, attempt: AttemptRecord): Pr
 /**
  * 2xx answers, in one statement: each delivery done, and their subscriptions no longer failing. Rows are
  * locked in id order (deliveries, then subscriptions), the order every batched writer here keeps, so two
- * workers' batches wait for each other instead of deadlocking (ADR 0607).
+ * workers' batches wait for each other instead of deadlocking (ADR 0607). NO KEY UPDATE, as a plain
+ * UPDATE takes: the status writer's new deliveries (their foreign key's KEY SHARE) never wait for it.
  */
 export async function recordDeliveredMany(db: Queryable, attempts: readonly AttemptRecord[]): Promise<void> {
   if (attempts.length === 0) return;
@@ -94,7 +108,7 @@ export async function recordDeliveredMany(db: Queryable, attempts: readonly Atte
        SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]) AS v(id, status_code, latency_ms)
      ),
      locked AS (
-       SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR UPDATE
+       SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR NO KEY UPDATE
      ),
      done AS (
        UPDATE webhook_deliveries d
@@ -106,7 +120,7 @@ export async function recordDeliveredMany(db: Queryable, attempts: readonly Atte
      ),
      recovered AS (
        SELECT w.id FROM webhooks w
-        WHERE w.id = ANY ($4::int[]) AND w.failing_since IS NOT NULL ORDER BY w.id FOR UPDATE
+        WHERE w.id = ANY ($4::int[]) AND w.failing_since IS NOT NULL ORDER BY w.id FOR NO KEY UPDATE
      )
      UPDATE webhooks w SET failing_since = NULL FROM recovered r WHERE w.id = r.id`,
     [
@@ -147,7 +161,7 @@ export async function recordFailedAttempts(
                   AS v(id, status_code, latency_ms, error, retry_at)
        ),
        locked AS (
-         SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR UPDATE
+         SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR NO KEY UPDATE
        ),
        failed AS (
          UPDATE webhook_deliveries d
@@ -160,7 +174,7 @@ export async function recordFailedAttempts(
           WHERE d.id = i.id AND l.id = i.id
        ),
        failing AS (
-         SELECT w.id FROM webhooks w WHERE w.id = ANY ($6::int[]) ORDER BY w.id FOR UPDATE
+         SELECT w.id FROM webhooks w WHERE w.id = ANY ($6::int[]) ORDER BY w.id FOR NO KEY UPDATE
        )
        UPDATE webhooks w SET failing_since = COALESCE(w.failing_since, now())
          FROM failing f WHERE w.id = f.id
