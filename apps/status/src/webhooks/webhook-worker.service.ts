@@ -256,9 +256,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     if (outcome.kind === 'gone') {
-      // Delivered nowhere: kept, retried once the owner resumes the subscription.
-      await this.failed.submit({ ...attempt, error: 'the receiver answered 410 Gone', retryAt: now });
+      // Delivered nowhere: kept, retried once the owner resumes the subscription. Disabled first, while
+      // this worker still holds the lease: recorded first, the delivery (due at once) could be claimed
+      // and sent again before the subscription is disabled.
       await disableWebhook(this.db, delivery.webhook_id, 'the receiver answered 410 Gone');
+      await this.failed.submit({ ...attempt, error: 'the receiver answered 410 Gone', retryAt: now });
       this.metrics.webhookDeliveries.inc({ outcome: 'gone' });
       this.logger.log(ids, 'webhook disabled: the receiver answered 410 Gone');
       return;
