@@ -3,8 +3,11 @@ import { Client } from 'pg';
 import {
   claimDueDeliveries,
   dropDatabase,
+  purgeEndedWebhookEvents,
   recordDelivered,
+  recordDeliveredMany,
   recordFailedAttempt,
+  recordFailedAttempts,
   recordWebhookEvents,
   runMigrations,
 } from '@smsfleet/persistence';
@@ -13,7 +16,8 @@ import { deviceEvent, messageEvent, WebhookEvent, WebhookMessageRow } from '@sms
 /**
  * The outbox against a real PostgreSQL: the fan-out of recordWebhookEvents (filters by account, event type
  * and device; unmatched events not stored) and the worker's claim (order per message per subscription,
- * leases, and two connections claiming at once never taking the same delivery).
+ * leases, and two connections claiming at once never taking the same delivery), the batched bookkeeping,
+ * and retention.
  */
 const BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -225,5 +229,107 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
     await db.query(`UPDATE webhook_deliveries SET lease_until = now() - interval '1 second'`);
     expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
+  });
+
+  it('a chunk holds only the first undelivered event of each message; outcomes are recorded in one statement', async () => {
+    const hook = await subscribe(alice, ['message.taken', 'message.sent']);
+    const messages = Array.from({ length: 30 }, () => nextMessage++);
+    const taken = messages.map((m) => event(alice, 2, aliceDevice, m));
+    const sent = messages.map((m) => event(alice, 6, aliceDevice, m));
+    await recordWebhookEvents(db, [...taken, ...sent]);
+    const chunk = await claimDueDeliveries(db, 100, 60);
+    expect(chunk.map((d) => d.event_id).sort()).toEqual(taken.map((e) => e.id).sort());
+    // Half delivered, half failed (a retry later), a failure given up: each row gets its own outcome.
+    const [ok, failing] = [chunk.slice(0, 15), chunk.slice(15)];
+    await recordDeliveredMany(
+      db,
+      ok.map((d, i) => ({ deliveryId: d.id, webhookId: hook, statusCode: 200 + i, latencyMs: i })),
+    );
+    const since = await recordFailedAttempts(
+      db,
+      failing.map((d, i) => ({
+        deliveryId: d.id,
+        webhookId: hook,
+        statusCode: 500,
+        latencyMs: 1,
+        error: `HTTP 500 #${i}`,
+        retryAt: i === 0 ? null : new Date(Date.now() + 60_000),
+      })),
+    );
+    expect(since).toHaveLength(15);
+    expect(new Set(since.map((d) => d.getTime())).size).toBe(1);
+    const rows = (
+      await db.query<{
+        id: string;
+        status: string;
+        attempts: number;
+        last_status_code: number;
+        last_error: string;
+      }>(
+        `SELECT id, status, attempts, last_status_code, last_error FROM webhook_deliveries
+          WHERE id = ANY ($1::bigint[]) ORDER BY id`,
+        [chunk.map((d) => d.id)],
+      )
+    ).rows;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    ok.forEach((d, i) =>
+      expect(byId.get(d.id)).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 200 + i }),
+    );
+    failing.forEach((d, i) =>
+      expect(byId.get(d.id)).toMatchObject({
+        status: i === 0 ? 'dead' : 'failed',
+        attempts: 1,
+        last_error: `HTTP 500 #${i}`,
+      }),
+    );
+    // The next chunk: the sent events of the delivered messages, and of the given-up one; the 14 waiting
+    // for a retry still hold theirs back.
+    const next = await claimDueDeliveries(db, 100, 60);
+    const expected = [...ok, failing[0]].map((d) => sent[taken.findIndex((e) => e.id === d.event_id)].id);
+    expect(next.map((d) => d.event_id).sort()).toEqual(expected.sort());
+    const hookRow = await db.query(`SELECT failing_since FROM webhooks WHERE id = $1`, [hook]);
+    expect(hookRow.rows[0].failing_since).toEqual(since[0]);
+    await recordDeliveredMany(db, [
+      { deliveryId: next[0].id, webhookId: hook, statusCode: 204, latencyMs: 1 },
+    ]);
+    const recovered = await db.query(`SELECT failing_since FROM webhooks WHERE id = $1`, [hook]);
+    expect(recovered.rows[0].failing_since).toBeNull();
+  });
+
+  it('retention deletes ended events past the period with their deliveries, never undelivered ones', async () => {
+    const hook = await subscribe(alice, ['message.sent', 'message.delivered']);
+    const other = await subscribe(alice, ['message.sent']);
+    const delivered = event(alice, 7, aliceDevice); // only `hook`: delivered
+    const mixed = event(alice, 6, aliceDevice); // both: one delivered, one pending
+    const dead = event(alice, 7, aliceDevice); // given up
+    const recent = event(alice, 7, aliceDevice); // delivered, but within the period
+    await recordWebhookEvents(db, [delivered, mixed, dead, recent]);
+    await db.query(
+      `UPDATE webhook_deliveries d SET status = CASE WHEN d.event_id = $2 THEN 'dead' ELSE 'delivered' END
+        WHERE d.event_id <> $1 OR d.webhook_id = $3`,
+      [mixed.id, dead.id, hook],
+    );
+    await db.query(`UPDATE webhook_events SET created_at = now() - interval '8 days' WHERE id <> $1`, [
+      recent.id,
+    ]);
+    const week = 7 * 86_400;
+    // A batch of one, then the rest: batches are honoured, and undelivered ones never counted.
+    expect(await purgeEndedWebhookEvents(db, week, 1)).toBe(1);
+    expect(await purgeEndedWebhookEvents(db, week, 100)).toBe(1);
+    expect(await purgeEndedWebhookEvents(db, week, 100)).toBe(0);
+    const events = await db.query<{ id: string }>(`SELECT id FROM webhook_events`);
+    expect(events.rows.map((r) => r.id).sort()).toEqual([mixed.id, recent.id].sort());
+    const deliveries = await db.query<{ event_id: string; webhook_id: number; status: string }>(
+      `SELECT event_id, webhook_id, status FROM webhook_deliveries ORDER BY id`,
+    );
+    expect(deliveries.rows.map((r) => [r.event_id, r.webhook_id, r.status])).toEqual([
+      [mixed.id, hook, 'delivered'],
+      [mixed.id, other, 'pending'],
+      [recent.id, hook, 'delivered'],
+    ]);
+    // Once its last delivery ends, the old event goes too.
+    await db.query(`UPDATE webhook_deliveries SET status = 'delivered' WHERE event_id = $1`, [mixed.id]);
+    expect(await purgeEndedWebhookEvents(db, week, 100)).toBe(1);
+    expect(await purgeEndedWebhookEvents(db, 60, 100)).toBe(0);
   });
 });

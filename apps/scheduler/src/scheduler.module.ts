@@ -9,6 +9,7 @@ import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
 import { PresenceAnnouncerService } from './presence-announcer.service';
 import { RedisLossReconcileService } from './redis-loss-reconcile.service';
+import { WebhookRetentionService } from './webhook-retention.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
@@ -18,6 +19,7 @@ import { RedisLossReconcileService } from './redis-loss-reconcile.service';
     NewsletterExpansionService,
     MessageExpiryService,
     IdempotencyKeyRetentionService,
+    WebhookRetentionService,
     RedisLossReconcileService,
     PresenceAnnouncerService,
     QueueBacklogCollector,

@@ -180,6 +180,8 @@ export interface WebhooksConfig {
   offlineGraceMs: number;
   /** How often the scheduler compares devices' presence with what was announced. */
   presenceSweepMs: number;
+  /** Ended events (every delivery delivered or given up) older than this are deleted by the scheduler. */
+  retentionSeconds: number;
 }
 
 /** Images sent with `addsms` (`file`): where they are stored and the URL recipients fetch them from. */
@@ -356,6 +358,7 @@ function readWebhooks(read: EnvReader): WebhooksConfig {
     concurrency: read.int('WEBHOOK_CONCURRENCY', 16, 1, 1_000),
     offlineGraceMs: seconds('WEBHOOK_OFFLINE_GRACE_SECONDS', 60, 0, 86_400),
     presenceSweepMs: read.int('WEBHOOK_PRESENCE_SWEEP_MS', 5_000, 100, 600_000),
+    retentionSeconds: read.int('WEBHOOK_RETENTION_SECONDS', 604_800, 60, 3_650 * 86_400),
   };
   if (config.retryMaxDelayMs < config.retryBaseMs)
     throw new ConfigError('WEBHOOK_RETRY_MAX_DELAY_SECONDS', 'must be at least WEBHOOK_RETRY_BASE_SECONDS');

@@ -13,3 +13,4 @@ export * from './webhooks/webhook-deliveries';
 export * from './webhooks/message-step-events';
 export * from './webhooks/presence-announcements';
 export * from './devices/device-settings-row';
+export * from './webhooks/webhook-retention';

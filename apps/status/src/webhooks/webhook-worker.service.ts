@@ -13,9 +13,14 @@ import {
   AttemptRecord,
   ClaimedDelivery,
   claimDueDeliveries,
+  CoalescingBatcher,
+  CoalescingWriter,
   disableWebhook,
-  recordDelivered,
-  recordFailedAttempt,
+  FailedAttempt,
+  preferOrderedClaim,
+  recordDeliveredMany,
+  recordFailedAttempts,
+  releaseDeliveries,
   webhookBacklog,
 } from '@smsfleet/persistence';
 import {
@@ -29,8 +34,17 @@ import {
   signedHeaders,
 } from '@smsfleet/webhooks';
 
-/** A lease outlives the longest POST by this much (bookkeeping after it included). */
+/** A lease outlives the longest POST by this much (a wait for a free slot and the bookkeeping included). */
 const LEASE_MARGIN_SECONDS = 30;
+/** Of that margin, what a claimed delivery keeps for its bookkeeping: one not started by then is given back. */
+const RECORD_MARGIN_MS = 15_000;
+/**
+ * A claim takes up to this many times WEBHOOK_CONCURRENCY deliveries (one statement per chunk), and the
+ * next claim starts when half of them are left: sends never wait for a claim while work is due.
+ */
+const CLAIM_CHUNK_FACTOR = 8;
+/** Bookkeeping statements in flight at once, per kind; outcomes arriving meanwhile share the next one. */
+const RECORDS_IN_FLIGHT = 2;
 /** Pause after a failed claim or bookkeeping (PostgreSQL away), doubling up to the maximum. */
 const RETRY_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -42,14 +56,30 @@ const RETRY_MAX_MS = 5_000;
  * subscription's secret (and the rotated-out one during its grace) — and records the outcome: 2xx
  * delivered; 410 disables the subscription; anything else is retried with backoff and jitter (Retry-After
  * honoured) until the retry window ends. A subscription failing for WEBHOOK_DISABLE_AFTER_SECONDS is
- * disabled with the reason. On shutdown no new claim is made and sends in flight finish and are recorded.
+ * disabled with the reason. On shutdown no new claim is made, claimed deliveries not started are given
+ * back, and sends in flight finish and are recorded.
+ *
+ * Throughput: one claim statement per chunk (up to 8 × WEBHOOK_CONCURRENCY deliveries; the next claimed
+ * while half of it is still to send), a slot freed at the POST's answer, and outcomes recorded together
+ * (one statement for the 2xx that arrived while the previous was written, one for failures). Claiming one
+ * delivery per freed slot, each slot held through its own commit, capped a worker at about 200
+ * deliveries/s on a receiver that answers at once (docs/benchmarks.md). A claimed delivery waits for a
+ * slot at most until its lease could no longer cover its POST and bookkeeping; then it is given back,
+ * never sent late.
  */
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookWorker.name);
   private readonly client: SafeHttpClient;
   private readonly policy: RetryPolicyOptions;
+  /** POSTs in flight (at most WEBHOOK_CONCURRENCY). */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Outcomes being written. */
+  private readonly recording = new Set<Promise<void>>();
+  /** Claimed, waiting for a slot, oldest claim first; each with the local time its POST must start by. */
+  private ready: Array<{ delivery: ClaimedDelivery; startBy: number }> = [];
+  private readonly delivered: CoalescingWriter<AttemptRecord>;
+  private readonly failed: CoalescingBatcher<FailedAttempt, Date>;
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -71,6 +101,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       giveUpAfterMs: webhooks.retryWindowMs,
       disableAfterMs: webhooks.disableAfterMs,
     });
+    this.delivered = new CoalescingWriter((items) => recordDeliveredMany(db, items), RECORDS_IN_FLIGHT);
+    this.failed = new CoalescingBatcher((items) => recordFailedAttempts(db, items), RECORDS_IN_FLIGHT);
   }
 
   /** WEBHOOK_DELIVERY=off: this replica neither claims nor reports the backlog (another deployment does). */
@@ -84,23 +116,32 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    await this.giveBack(this.ready.splice(0).map((held) => held.delivery));
     await Promise.all(this.inFlight);
+    await Promise.all(this.recording);
     this.client.close();
   }
 
   private async run(): Promise<void> {
     const { concurrency, pollMs, timeoutMs } = this.config.webhooks;
     const leaseSeconds = Math.ceil(timeoutMs / 1_000) + LEASE_MARGIN_SECONDS;
+    const chunk = concurrency * CLAIM_CHUNK_FACTOR;
     let failures = 0;
     while (!this.stopped) {
-      const room = concurrency - this.inFlight.size;
-      if (room <= 0) {
-        await Promise.race(this.inFlight);
+      this.startReady();
+      // Enough is claimed already: wait until a send ends with half a chunk or less left.
+      if (this.ready.length >= chunk / 2) {
+        await this.sleep(pollMs);
         continue;
       }
+      const want = chunk - this.ready.length;
+      const claimedAt = Date.now();
       let claimed: ClaimedDelivery[];
       try {
-        claimed = await claimDueDeliveries(this.db, room, leaseSeconds);
+        claimed = await this.db.transaction(async (tx) => {
+          await preferOrderedClaim(tx);
+          return claimDueDeliveries(tx, want, leaseSeconds);
+        });
         failures = 0;
       } catch (error) {
         failures++;
@@ -108,20 +149,62 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         await this.sleep(Math.min(RETRY_MS * 2 ** (failures - 1), RETRY_MAX_MS));
         continue;
       }
-      for (const delivery of claimed) {
-        const sending: Promise<void> = this.deliver(delivery).finally(() => {
-          this.inFlight.delete(sending);
-          this.wake?.();
-        });
-        this.inFlight.add(sending);
-      }
+      // The lease began after `claimedAt` by PostgreSQL's clock; counted from here it ends no later.
+      const startBy = claimedAt + leaseSeconds * 1_000 - timeoutMs - RECORD_MARGIN_MS;
+      for (const delivery of claimed) this.ready.push({ delivery, startBy });
+      this.startReady();
       // A short claim: nothing else is due now; look again after the poll interval (or when a send ends).
-      if (claimed.length < room) await this.sleep(pollMs);
+      if (claimed.length < want) await this.sleep(pollMs);
     }
   }
 
-  /** One POST and its bookkeeping; never throws (a lost bookkeeping leaves the lease to expire). */
-  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+  /**
+   * Starts claimed deliveries while slots are free; gives back those whose lease no longer covers a send.
+   * A slot is a POST: its bookkeeping goes on without it (written with others' in one statement), up to a
+   * chunk's worth of outcomes waiting to be written, beyond which no new POST starts.
+   */
+  private startReady(): void {
+    if (this.stopped) return;
+    const { concurrency } = this.config.webhooks;
+    const chunk = concurrency * CLAIM_CHUNK_FACTOR;
+    const late: ClaimedDelivery[] = [];
+    while (this.inFlight.size < concurrency && this.recording.size < chunk && this.ready.length > 0) {
+      const { delivery, startBy } = this.ready.shift()!;
+      if (Date.now() > startBy) {
+        late.push(delivery);
+        continue;
+      }
+      const sending: Promise<void> = this.send(delivery).then((outcome) => {
+        this.inFlight.delete(sending);
+        const recording: Promise<void> = this.keep(delivery, outcome).finally(() => {
+          this.recording.delete(recording);
+          this.startReady();
+        });
+        this.recording.add(recording);
+        this.startReady();
+        if (this.ready.length < chunk / 2) this.wake?.();
+      });
+      this.inFlight.add(sending);
+    }
+    if (late.length > 0) void this.giveBack(late);
+  }
+
+  /** Claimed and not sent: free for any worker now rather than at the lease's end. */
+  private async giveBack(deliveries: ClaimedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    try {
+      await releaseDeliveries(
+        this.db,
+        deliveries.map((delivery) => delivery.id),
+      );
+    } catch (error) {
+      // Their leases end by themselves: claimed again then.
+      this.logger.warn({ err: error, deliveries: deliveries.length }, 'webhook deliveries not given back');
+    }
+  }
+
+  /** One POST, signed with the subscription's secrets; never throws (every problem is an outcome). */
+  private async send(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
     const secrets = [delivery.secret, ...(delivery.previous_secret ? [delivery.previous_secret] : [])];
     const outcome = await this.client.postJson(
       delivery.url,
@@ -129,6 +212,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       signedHeaders(delivery.event_id, delivery.body, secrets),
     );
     this.metrics.webhookDeliverySeconds.observe(outcome.latencyMs / 1_000);
+    return outcome;
+  }
+
+  /** A POST's bookkeeping, retried a few times; never throws (a lost one leaves the lease to expire). */
+  private async keep(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.record(delivery, outcome);
@@ -163,14 +251,16 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     const now = new Date();
     const ids = { deliveryId: delivery.id, webhookId: delivery.webhook_id, eventId: delivery.event_id };
     if (outcome.kind === 'delivered') {
-      await recordDelivered(this.db, attempt);
+      await this.delivered.submit(attempt);
       this.metrics.webhookDeliveries.inc({ outcome: 'delivered' });
       return;
     }
     if (outcome.kind === 'gone') {
-      // Delivered nowhere: kept, retried once the owner resumes the subscription.
-      await recordFailedAttempt(this.db, { ...attempt, error: 'the receiver answered 410 Gone' }, now);
+      // Delivered nowhere: kept, retried once the owner resumes the subscription. Disabled first, while
+      // this worker still holds the lease: recorded first, the delivery (due at once) could be claimed
+      // and sent again before the subscription is disabled.
       await disableWebhook(this.db, delivery.webhook_id, 'the receiver answered 410 Gone');
+      await this.failed.submit({ ...attempt, error: 'the receiver answered 410 Gone', retryAt: now });
       this.metrics.webhookDeliveries.inc({ outcome: 'gone' });
       this.logger.log(ids, 'webhook disabled: the receiver answered 410 Gone');
       return;
@@ -185,11 +275,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       this.policy,
     );
     const error = decision.retry ? outcome.error : `${outcome.error ?? 'failed'}; ${decision.reason}`;
-    const failingSince = await recordFailedAttempt(
-      this.db,
-      { ...attempt, error },
-      decision.retry ? decision.at : null,
-    );
+    const failingSince = await this.failed.submit({
+      ...attempt,
+      error,
+      retryAt: decision.retry ? decision.at : null,
+    });
     this.metrics.webhookDeliveries.inc({ outcome: decision.retry ? outcome.kind : 'given_up' });
     const reason = disableReason(
       { failingSince, now, lastOutcome: { kind: outcome.kind, error: outcome.error } },

@@ -18,6 +18,7 @@ import { DashboardSessions1765320000000 } from './1765320000000-dashboard-sessio
 import { MessagesByHourAndStatus1765320100000 } from './1765320100000-messages-by-hour-and-status';
 import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
+import { WebhookEventsByAge1765500000000 } from './1765500000000-webhook-events-by-age';
 import { CancelledStatus1765510000000 } from './1765510000000-cancelled-status';
 import { RandomPace1765520000000 } from './1765520000000-random-pace';
 import { SendHours1765520100000 } from './1765520100000-send-hours';
@@ -46,6 +47,7 @@ export const MIGRATIONS = [
   MessagesByHourAndStatus1765320100000,
   Webhooks1765400000000,
   WebhookPresence1765400100000,
+  WebhookEventsByAge1765500000000,
   CancelledStatus1765510000000,
   RandomPace1765520000000,
   SendHours1765520100000,

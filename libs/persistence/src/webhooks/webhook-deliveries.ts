@@ -34,11 +34,13 @@ export async function claimDueDeliveries(
   leaseSeconds: number,
 ): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
+  // The chosen ids are handed to the UPDATE as an array (an init plan), so it reaches each row by its
+  // primary key: joined as a set, the planner hashed the whole table for a chunk of a few hundred.
   const rows = (await db.query(
     `UPDATE webhook_deliveries d
         SET lease_until = now() + make_interval(secs => $2)
        FROM webhooks w, webhook_events e
-      WHERE d.id IN (
+      WHERE d.id = ANY (ARRAY(
               SELECT c.id
                 FROM webhook_deliveries c
                 JOIN webhooks cw ON cw.id = c.webhook_id
@@ -52,7 +54,7 @@ export async function claimDueDeliveries(
                           AND p.id < c.id AND p.status IN ${UNDELIVERED}))
                ORDER BY c.next_attempt_at, c.id
                LIMIT $1
-                 FOR UPDATE OF c SKIP LOCKED)
+                 FOR UPDATE OF c SKIP LOCKED))
         AND w.id = d.webhook_id AND e.id = d.event_id
     RETURNING d.id, d.webhook_id, d.event_id, d.attempts, d.first_attempt_at, e.payload::text AS body,
               w.url, w.secret, w.failing_since,
@@ -60,6 +62,19 @@ export async function claimDueDeliveries(
     [limit, leaseSeconds],
   )) as ClaimedDelivery[] | [ClaimedDelivery[], number];
   return rowsOf(rows);
+}
+
+/**
+ * Planner settings for the claim, set in the caller's transaction before `claimDueDeliveries`: the due
+ * index walked in its order, never a bitmap of every due row sorted. Right after a burst, before the
+ * table is analyzed, the planner expects a few hundred due rows and chose the bitmap and the sort; at
+ * 100,000 pending deliveries each claim then read and sorted them all (a quarter of a second, spilling to
+ * disk) to take 128. Walking the index stops at the chunk, whatever the statistics say.
+ */
+export async function preferOrderedClaim(db: Queryable): Promise<void> {
+  await db.query(
+    `SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)`,
+  );
 }
 
 export interface AttemptRecord {
@@ -70,18 +85,50 @@ export interface AttemptRecord {
   error?: string;
 }
 
+/** A failed attempt, retried at `retryAt`, or given up (`dead`) when that is null. */
+export interface FailedAttempt extends AttemptRecord {
+  retryAt: Date | null;
+}
+
 /** A 2xx: the delivery is done, and the subscription is no longer failing. */
 export async function recordDelivered(db: Queryable, attempt: AttemptRecord): Promise<void> {
+  await recordDeliveredMany(db, [attempt]);
+}
+
+/**
+ * 2xx answers, in one statement: each delivery done, and their subscriptions no longer failing. Rows are
+ * locked in id order (deliveries, then subscriptions), the order every batched writer here keeps, so two
+ * workers' batches wait for each other instead of deadlocking (ADR 0607). NO KEY UPDATE, as a plain
+ * UPDATE takes: the status writer's new deliveries (their foreign key's KEY SHARE) never wait for it.
+ */
+export async function recordDeliveredMany(db: Queryable, attempts: readonly AttemptRecord[]): Promise<void> {
+  if (attempts.length === 0) return;
   await db.query(
-    `WITH done AS (
-       UPDATE webhook_deliveries
+    `WITH input AS (
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]) AS v(id, status_code, latency_ms)
+     ),
+     locked AS (
+       SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR NO KEY UPDATE
+     ),
+     done AS (
+       UPDATE webhook_deliveries d
           SET status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_attempt_at = now(),
-              first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = $2,
-              last_latency_ms = $3, last_error = NULL, lease_until = NULL
-        WHERE id = $1
+              first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = i.status_code,
+              last_latency_ms = i.latency_ms, last_error = NULL, lease_until = NULL
+         FROM input i, locked l
+        WHERE d.id = i.id AND l.id = i.id
+     ),
+     recovered AS (
+       SELECT w.id FROM webhooks w
+        WHERE w.id = ANY ($4::int[]) AND w.failing_since IS NOT NULL ORDER BY w.id FOR NO KEY UPDATE
      )
-     UPDATE webhooks SET failing_since = NULL WHERE id = $4 AND failing_since IS NOT NULL`,
-    [attempt.deliveryId, attempt.statusCode ?? null, attempt.latencyMs, attempt.webhookId],
+     UPDATE webhooks w SET failing_since = NULL FROM recovered r WHERE w.id = r.id`,
+    [
+      attempts.map((a) => a.deliveryId),
+      attempts.map((a) => a.statusCode ?? null),
+      attempts.map((a) => a.latencyMs),
+      [...new Set(attempts.map((a) => a.webhookId))],
+    ],
   );
 }
 
@@ -94,30 +141,56 @@ export async function recordFailedAttempt(
   attempt: AttemptRecord,
   retryAt: Date | null,
 ): Promise<Date> {
+  const [failingSince] = await recordFailedAttempts(db, [{ ...attempt, retryAt }]);
+  return failingSince;
+}
+
+/**
+ * Failed attempts, in one statement (locks in id order, as `recordDeliveredMany`); answers, per attempt,
+ * since when its subscription is failing.
+ */
+export async function recordFailedAttempts(
+  db: Queryable,
+  attempts: readonly FailedAttempt[],
+): Promise<Date[]> {
+  if (attempts.length === 0) return [];
   const rows = rowsOf(
     (await db.query(
-      `WITH failed AS (
-         UPDATE webhook_deliveries
-            SET status = CASE WHEN $5::timestamptz IS NULL THEN 'dead' ELSE 'failed' END,
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::timestamptz[])
+                  AS v(id, status_code, latency_ms, error, retry_at)
+       ),
+       locked AS (
+         SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR NO KEY UPDATE
+       ),
+       failed AS (
+         UPDATE webhook_deliveries d
+            SET status = CASE WHEN i.retry_at IS NULL THEN 'dead' ELSE 'failed' END,
                 attempts = attempts + 1, last_attempt_at = now(),
-                first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = $2,
-                last_latency_ms = $3, last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at),
-                lease_until = NULL
-          WHERE id = $1
+                first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = i.status_code,
+                last_latency_ms = i.latency_ms, last_error = i.error,
+                next_attempt_at = COALESCE(i.retry_at, next_attempt_at), lease_until = NULL
+           FROM input i, locked l
+          WHERE d.id = i.id AND l.id = i.id
+       ),
+       failing AS (
+         SELECT w.id FROM webhooks w WHERE w.id = ANY ($6::int[]) ORDER BY w.id FOR NO KEY UPDATE
        )
-       UPDATE webhooks SET failing_since = COALESCE(failing_since, now()) WHERE id = $6
-       RETURNING failing_since`,
+       UPDATE webhooks w SET failing_since = COALESCE(w.failing_since, now())
+         FROM failing f WHERE w.id = f.id
+       RETURNING w.id, w.failing_since`,
       [
-        attempt.deliveryId,
-        attempt.statusCode ?? null,
-        attempt.latencyMs,
-        attempt.error ?? null,
-        retryAt,
-        attempt.webhookId,
+        attempts.map((a) => a.deliveryId),
+        attempts.map((a) => a.statusCode ?? null),
+        attempts.map((a) => a.latencyMs),
+        attempts.map((a) => a.error ?? null),
+        attempts.map((a) => a.retryAt),
+        [...new Set(attempts.map((a) => a.webhookId))],
       ],
-    )) as Array<{ failing_since: Date }> | [Array<{ failing_since: Date }>, number],
+    )) as Array<{ id: number; failing_since: Date }> | [Array<{ id: number; failing_since: Date }>, number],
   );
-  return rows[0]?.failing_since ?? new Date();
+  const since = new Map(rows.map((row) => [Number(row.id), row.failing_since]));
+  return attempts.map((a) => since.get(a.webhookId) ?? new Date());
 }
 
 /** Disables a subscription with the reason shown to its owner; its deliveries wait until it is resumed. */
