@@ -22,6 +22,10 @@ module.exports = {
   'test/pipeline/dispatch-schedule.e2e-spec.ts': 'scheduled messages leave within 1 s of their time',
   'test/pipeline/dispatch-device-rules.e2e-spec.ts':
     'a changed setting applies within 2 s; send pacing by the clock',
+  'test/api/cancel-reschedule.e2e-spec.ts':
+    'rescheduled messages reach the phone within 1.5 s of their new time, set 3-9 s ahead',
+  'test/pipeline/dispatch-limits.e2e-spec.ts':
+    'random pace gaps bounded by the range; held messages sent promptly when the hours open',
   'test/operations/health-readiness.e2e-spec.ts': 'readiness turns down within 5 s of PostgreSQL going away',
   'test/faults/dispatch-faults.e2e-spec.ts':
     'kill -9 and moves under load (recovery figures); SIGTERM exits within 30 s',
