@@ -9,6 +9,7 @@ import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
 import { PresenceAnnouncerService } from './presence-announcer.service';
 import { RedisLossReconcileService } from './redis-loss-reconcile.service';
+import { HourRollupService } from './hour-rollup.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
@@ -21,6 +22,7 @@ import { RedisLossReconcileService } from './redis-loss-reconcile.service';
     RedisLossReconcileService,
     PresenceAnnouncerService,
     QueueBacklogCollector,
+    HourRollupService,
   ],
 })
 export class SchedulerModule {}

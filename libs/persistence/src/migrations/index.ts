@@ -20,6 +20,7 @@ import { Webhooks1765400000000 } from './1765400000000-webhooks';
 import { WebhookPresence1765400100000 } from './1765400100000-webhook-presence';
 import { CancelledStatus1765510000000 } from './1765510000000-cancelled-status';
 import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-messages-by-due-time';
+import { MessageHourCounts1765540000000 } from './1765540000000-message-hour-counts';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   WebhookPresence1765400100000,
   CancelledStatus1765510000000,
   WaitingMessagesByDueTime1765530000000,
+  MessageHourCounts1765540000000,
 ];
