@@ -206,4 +206,31 @@ describe('overview: hours rolled up by the scheduler', () => {
       in_progress: 0,
     });
   });
+
+  it('keeps 8 days: older stored hours are deleted with their counts', async () => {
+    await system.query('INSERT INTO message_hours_closed (user_id, hour) VALUES ($1, $2)', [
+      userB,
+      hour(8 * 24 + 1),
+    ]);
+    await system.query(
+      'INSERT INTO message_hour_counts (user_id, hour, status, count) VALUES ($1, $2, 7, 5)',
+      [userB, hour(8 * 24 + 1)],
+    );
+    const old = () =>
+      system.query('SELECT hour FROM message_hours_closed WHERE user_id = $1 AND hour < $2', [
+        userB,
+        hour(8 * 24),
+      ]);
+    await waitFor('the sweep to delete the old hour', async () => (await old()).length === 0);
+    expect(await system.query('SELECT 1 FROM message_hour_counts WHERE hour < $1', [hour(8 * 24)])).toEqual(
+      [],
+    );
+    // Nothing older is left; the window's hours stay.
+    expect(await storedHours(userB)).toContain(hour(30).toISOString());
+    const first = await system.query<{ hour: Date }>(
+      'SELECT hour FROM message_hours_closed WHERE user_id = $1 ORDER BY hour LIMIT 1',
+      [userB],
+    );
+    expect(new Date(first[0].hour).getTime()).toBeGreaterThanOrEqual(hour(8 * 24).getTime());
+  });
 });

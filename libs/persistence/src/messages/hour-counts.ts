@@ -75,12 +75,15 @@ export async function accountIdsAfter(db: Queryable, afterId: number, limit: num
   return rows.map((row) => row.id);
 }
 
-/** Deletes up to `limit` stored hours older than CLOSED_HOURS_KEPT_MS (their counts go with them). */
+/**
+ * Deletes up to `limit` stored hours before the roll-up's window (CLOSED_HOURS_KEPT_MS, from the start of
+ * its first hour, so that no hour is deleted and stored again); their counts go with them.
+ */
 export async function deleteOldStoredHours(db: Queryable, limit: number): Promise<number> {
   const [{ deleted }] = (await db.query(
     `WITH old AS (
        SELECT user_id, hour FROM message_hours_closed
-        WHERE hour < now() - make_interval(secs => $1)
+        WHERE hour < ${hourOf('now() - make_interval(secs => $1)')}
         LIMIT $2
         FOR UPDATE SKIP LOCKED
      ), gone AS (
