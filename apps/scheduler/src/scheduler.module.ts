@@ -10,6 +10,7 @@ import { OutboxSweepService } from './outbox-sweep.service';
 import { PresenceAnnouncerService } from './presence-announcer.service';
 import { RedisLossReconcileService } from './redis-loss-reconcile.service';
 import { WebhookRetentionService } from './webhook-retention.service';
+import { HourRollupService } from './hour-rollup.service';
 
 @Module({
   imports: [ConfigModule, LoggingModule.forApp('scheduler'), PersistenceModule, QueueingModule, HealthModule],
@@ -23,6 +24,7 @@ import { WebhookRetentionService } from './webhook-retention.service';
     RedisLossReconcileService,
     PresenceAnnouncerService,
     QueueBacklogCollector,
+    HourRollupService,
   ],
 })
 export class SchedulerModule {}

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     expect(config.admin).toEqual({ user: 'admin', password: undefined, writable: false });
     expect(config.messages.reportTimeoutSeconds).toBe(86_400);
     expect(config.scheduler.expiryIntervalMs).toBe(5_000);
+    expect(config.scheduler.hourRollupIntervalMs).toBe(60_000);
   });
 
   it.each([
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
     [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD', /at least 12/],
     [{ MESSAGE_REPORT_TIMEOUT_SECONDS: '5' }, 'MESSAGE_REPORT_TIMEOUT_SECONDS', /between 60 and/],
     [{ SCHEDULER_EXPIRY_INTERVAL_MS: 'often' }, 'SCHEDULER_EXPIRY_INTERVAL_MS', /whole number/],
+    [{ SCHEDULER_HOUR_ROLLUP_INTERVAL_MS: '10' }, 'SCHEDULER_HOUR_ROLLUP_INTERVAL_MS', /between/],
   ])('rejects %j naming %s', (env, variable, problem) => {
     let caught: unknown;
     try {

@@ -60,6 +60,8 @@ export interface AppConfig {
     idempotencyKeyRetentionSeconds: number;
     /** How often the scheduler checks whether Redis lost its data (and then rebuilds the queues). */
     redisLossCheckIntervalMs: number;
+    /** How often the scheduler stores the counts of hours that closed (the overview's chart). */
+    hourRollupIntervalMs: number;
   };
   status: {
     host: string;
@@ -304,6 +306,7 @@ export function loadConfig(
       expiryIntervalMs: read.int('SCHEDULER_EXPIRY_INTERVAL_MS', 5_000, 100, 600_000),
       idempotencyKeyRetentionSeconds: read.int('IDEMPOTENCY_KEY_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
       redisLossCheckIntervalMs: read.int('REDIS_LOSS_CHECK_INTERVAL_MS', 5_000, 100, 600_000),
+      hourRollupIntervalMs: read.int('SCHEDULER_HOUR_ROLLUP_INTERVAL_MS', 60_000, 100, 3_600_000),
     },
     status: {
       host: read.string('STATUS_HOST', '127.0.0.1'),

@@ -1,17 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Account, TtlCache } from '@smsfleet/auth';
 import { isFinalStatus } from '@smsfleet/contracts';
-import { HourStatusCount } from '@smsfleet/persistence';
+import { CLOSED_HOURS_KEPT_MS, HOUR_CLOSING_MARGIN_MS, HourStatusCount } from '@smsfleet/persistence';
 import { OverviewRepository } from './overview.repository';
 
 export const HOUR_MS = 3_600_000;
-/**
- * An hour is closed once it ended this long ago: no transaction that gave a message a creation time in it
- * is still uncommitted (statements end within API_STATEMENT_TIMEOUT_MS), whatever the clocks' skew.
- */
-const CLOSING_MARGIN_MS = 10 * 60_000;
-/** Long enough for the 7-day chart; about 170 hours per account. */
-const CLOSED_HOURS_KEPT_MS = 8 * 24 * HOUR_MS;
 const CLOSED_HOURS_MAX = 200_000;
 
 /**
@@ -19,7 +12,10 @@ const CLOSED_HOURS_MAX = 200_000;
  * status never changes again: a message is created at the current time, a final status is never replaced
  * (docs/api.md), and after MESSAGE_VALIDITY_SECONDS + MESSAGE_REPORT_TIMEOUT_SECONDS every message is final
  * (the expiry sweep). Such hours are kept in this process, so that the 7-day chart reads PostgreSQL only
- * for the hours that may still move — the last two days in the default configuration.
+ * for the hours that may still move — the last two days in the default configuration. An hour this
+ * process has not seen yet is first looked for among the hours the scheduler stored (the same rule,
+ * libs/persistence/src/messages/hour-counts.ts): only hours stored nowhere are counted from the messages,
+ * so a fresh api or a new replica does not read a week of them.
  */
 @Injectable()
 export class HourlyCounts {
@@ -39,16 +35,27 @@ export class HourlyCounts {
       if (kept) for (const row of kept) counts.push({ hour: new Date(at), ...row });
       else open.push(new Date(at));
     }
-    const fresh = await this.overview.byHourAndStatus(account, open);
+    // Hours the scheduler stored are closed: kept here as well, counted from the messages no more.
+    const stored = await this.overview.storedHours(account, open);
+    const storedRows = new Map<number, Array<{ status: number; count: number }>>(
+      stored.hours.map((h) => [h.getTime(), []]),
+    );
+    for (const row of stored.counts) {
+      storedRows.get(row.hour.getTime())?.push({ status: row.status, count: row.count });
+      counts.push(row);
+    }
+    for (const [at, rows] of storedRows) this.closed.set(`${account.id}:${at}`, rows, now);
+    const live = open.filter((h) => !storedRows.has(h.getTime()));
+    const fresh = await this.overview.byHourAndStatus(account, live);
     const byHour = new Map<number, Array<{ status: number; count: number }>>(
-      open.map((h) => [h.getTime(), []]),
+      live.map((h) => [h.getTime(), []]),
     );
     for (const row of fresh) {
       byHour.get(new Date(row.hour).getTime())?.push({ status: row.status, count: row.count });
       counts.push(row);
     }
     for (const [at, rows] of byHour)
-      if (at + HOUR_MS + CLOSING_MARGIN_MS <= now && rows.every((row) => isFinalStatus(row.status)))
+      if (at + HOUR_MS + HOUR_CLOSING_MARGIN_MS <= now && rows.every((row) => isFinalStatus(row.status)))
         this.closed.set(`${account.id}:${at}`, rows, now);
     return counts;
   }

@@ -5,3 +5,4 @@ export * from './status';
 export * from './dispatch';
 export * from './reconcile';
 export * from './cancel';
+export * from './hour-counts';

@@ -24,6 +24,7 @@ import { RandomPace1765520000000 } from './1765520000000-random-pace';
 import { SendHours1765520100000 } from './1765520100000-send-hours';
 import { SimQuotas1765520200000 } from './1765520200000-sim-quotas';
 import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-messages-by-due-time';
+import { MessageHourCounts1765540000000 } from './1765540000000-message-hour-counts';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   SendHours1765520100000,
   SimQuotas1765520200000,
   WaitingMessagesByDueTime1765530000000,
+  MessageHourCounts1765540000000,
 ];
