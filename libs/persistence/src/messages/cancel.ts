@@ -1,12 +1,7 @@
 import { MessageStatus, WAITING_STATUSES } from '@smsfleet/contracts';
 import { Queryable } from '../queryable';
-import {
-  MessageStepRow,
-  recordMessageStepEvents,
-  stepColumnsSql,
-  stepReturningSql,
-} from '../webhooks/message-step-events';
 import { QueueableRow } from './dispatch';
+import { finaliseWaitingMessages } from './status';
 import { statusIn, statusIsNot } from './status-sql';
 
 /** Cancel and reschedule (POST /v1/messages/cancel, /v1/messages/:id/reschedule): rows locked, then moved. */
@@ -104,29 +99,14 @@ export async function cancelLockedMessages(
   error: string,
 ): Promise<number[]> {
   if (ids.length === 0) return [];
-  const finalised = (await tx.query(
-    `WITH finalised AS (
-       UPDATE messages m SET status = ${MessageStatus.Cancelled}, status_error = $2, failed_at = now(), updated_at = now()
-        WHERE id = ANY($1::bigint[]) AND ${statusIn(WAITING_STATUSES)}
-        RETURNING m.id, ${stepReturningSql('m')}
-     ),
-     history AS (
-       INSERT INTO message_events (message_id, status, at, error)
-       SELECT id, ${MessageStatus.Cancelled}, now(), $2 FROM finalised
-       ON CONFLICT (message_id, status) DO NOTHING
-       RETURNING message_id, status, at, error
-     )
-     SELECT f.id, h.message_id IS NOT NULL AS recorded, h.message_id, h.status, h.at, h.error, ${stepColumnsSql('f')}
-       FROM finalised f
-       LEFT JOIN history h ON h.message_id = f.id
-       LEFT JOIN newsletters n ON f.hooked AND n.id = f.newsletter_id`,
-    [ids, error],
-  )) as Array<MessageStepRow & { id: string; recorded: boolean }>;
-  await recordMessageStepEvents(
+  const cancelled = await finaliseWaitingMessages(
     tx,
-    finalised.filter((row) => row.recorded),
+    'id = ANY($1::bigint[])',
+    ids,
+    MessageStatus.Cancelled,
+    error,
   );
-  return finalised.map((row) => Number(row.id)).sort((a, b) => a - b);
+  return cancelled.sort((a, b) => a - b);
 }
 
 /**

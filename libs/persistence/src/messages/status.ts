@@ -164,17 +164,26 @@ export async function finaliseOverdueMessages(
   }));
 }
 
-/** Makes the device's waiting messages Expired with `error`, with their history; answers how many. Run inside a transaction. */
-export async function expireWaitingOfDevice(tx: Queryable, deviceId: number, error: string): Promise<number> {
+/**
+ * Ends the waiting messages that `match` selects (an SQL condition on `m` over parameter $1) with a final
+ * `status` and `error`, with their history and webhook events; answers their ids. Run inside a transaction.
+ */
+export async function finaliseWaitingMessages(
+  tx: Queryable,
+  match: string,
+  matchParam: unknown,
+  status: MessageStatus,
+  error: string,
+): Promise<number[]> {
   const finalised = (await tx.query(
     `WITH finalised AS (
-       UPDATE messages m SET status = ${MessageStatus.Expired}, status_error = $2, failed_at = now(), updated_at = now()
-        WHERE device_id = $1 AND ${statusIn(WAITING_STATUSES)}
+       UPDATE messages m SET status = ${status}, status_error = $2, failed_at = now(), updated_at = now()
+        WHERE ${match} AND ${statusIn(WAITING_STATUSES)}
         RETURNING m.id, ${stepReturningSql('m')}
      ),
      history AS (
        INSERT INTO message_events (message_id, status, at, error)
-       SELECT id, ${MessageStatus.Expired}, now(), $2 FROM finalised
+       SELECT id, ${status}, now(), $2 FROM finalised
        ON CONFLICT (message_id, status) DO NOTHING
        RETURNING message_id, status, at, error
      )
@@ -182,11 +191,16 @@ export async function expireWaitingOfDevice(tx: Queryable, deviceId: number, err
        FROM finalised f
        LEFT JOIN history h ON h.message_id = f.id
        LEFT JOIN newsletters n ON f.hooked AND n.id = f.newsletter_id`,
-    [deviceId, error],
-  )) as Array<MessageStepRow & { recorded: boolean }>;
+    [matchParam, error],
+  )) as Array<MessageStepRow & { id: string; recorded: boolean }>;
   await recordMessageStepEvents(
     tx,
     finalised.filter((row) => row.recorded),
   );
-  return finalised.length;
+  return finalised.map((row) => Number(row.id));
+}
+
+/** Makes the device's waiting messages Expired with `error`, with their history; answers how many. Run inside a transaction. */
+export async function expireWaitingOfDevice(tx: Queryable, deviceId: number, error: string): Promise<number> {
+  return (await finaliseWaitingMessages(tx, 'device_id = $1', deviceId, MessageStatus.Expired, error)).length;
 }
