@@ -98,6 +98,7 @@ describe('devices and incoming SMS', () => {
         sendhours_urgent: false,
         simquotas: null,
         simquotas_used: {},
+        pool_id: null,
       });
       expect(devices[idle]).toMatchObject({ title: '', online: false, lastseen: devices[idle].created });
     });

@@ -58,6 +58,8 @@ import { ContactImportService } from './contacts/contact-import.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksRepository } from './webhooks/webhooks.repository';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { PoolsController } from './pools/pools.controller';
+import { PoolsService } from './pools/pools.service';
 
 @Module({
   imports: [
@@ -89,6 +91,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     ContactListsController,
     ContactImportController,
     WebhooksController,
+    PoolsController,
   ],
   providers: [
     SendCapabilities,
@@ -125,6 +128,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     ContactImportService,
     WebhooksRepository,
     WebhooksService,
+    PoolsService,
   ],
 })
 export class ApiModule {}

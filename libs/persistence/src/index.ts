@@ -14,3 +14,4 @@ export * from './webhooks/message-step-events';
 export * from './webhooks/presence-announcements';
 export * from './devices/device-settings-row';
 export * from './webhooks/webhook-retention';
+export * from './pools/pools';

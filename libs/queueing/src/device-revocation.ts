@@ -5,7 +5,7 @@ import { newSecret, newSigningKey, sha256Hex } from '@smsfleet/auth';
 import { DeviceRevoked } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { DeviceRevocationSignal } from './device-revocation-signal';
-import { expireWaitingOfDevice } from '@smsfleet/persistence';
+import { expireWaitingOfDevice, leavePool } from '@smsfleet/persistence';
 
 /** The reason of the messages a removal finalises (202: no phone will take them). */
 export const DEVICE_REMOVED_ERROR = 'device removed before a phone took the message';
@@ -76,6 +76,8 @@ export class DeviceRevocation {
       );
       if (removed.length === 0) return undefined;
       const finalised = await expireWaitingOfDevice(tx, ref.deviceId, DEVICE_REMOVED_ERROR);
+      // A removed phone takes nothing more: it leaves its pool with the removal (ADR 2221).
+      await leavePool(tx, ref.deviceId);
       return { userId: removed[0].user_id, finalised };
     });
     if (outcome === undefined) return undefined;

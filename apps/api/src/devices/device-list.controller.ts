@@ -64,6 +64,7 @@ export class DeviceListController {
       delaybetweeneachsms_max: device.delayMaxBetweenSms,
       ...sendHoursJson(device.sendHours),
       ...simQuotasJson(device),
+      pool_id: device.poolId,
       window: device.window ?? this.config.devices.defaultWindow,
       waiting: counts?.waiting ?? 0,
       sent_today: counts?.sentToday ?? 0,

@@ -40,6 +40,8 @@ export function deviceJson(device: DeviceView, zone: CallerZone) {
     // Ours: the hours it may send in (null: any hour), read in its own time zone.
     ...sendHoursJson(device.sendHours),
     ...simQuotasJson(device),
+    // Ours: the pool it is in (null: none); messages are not routed through pools yet (ADR 2221).
+    pool_id: device.poolId,
   };
 }
 

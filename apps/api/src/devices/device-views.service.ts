@@ -41,6 +41,8 @@ export interface DeviceView {
   /** Which app the phone runs, and the SIM slots it can send from. */
   kind: DeviceKind;
   sendSlots: SimSlot[];
+  /** The pool it is in (at most one, ADR 2221); null: none. */
+  poolId: number | null;
 }
 
 interface DeviceRow {
@@ -59,6 +61,7 @@ interface DeviceRow {
   last_seen_at: Date | null;
   kind: DeviceKind;
   send_slots: SimSlot[];
+  pool_id: number | null;
 }
 
 @Injectable()
@@ -111,6 +114,7 @@ export class DeviceViewsService {
         online: live?.online ?? false,
         kind: row.kind,
         sendSlots: row.send_slots,
+        poolId: row.pool_id,
       };
     });
   }
@@ -170,4 +174,5 @@ export class DeviceViewsService {
 /** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
 const PRESENCE_TIMEOUT_MS = 1_000;
 
-const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, send_hours, sim_quotas, created_at, last_seen_at, kind, send_slots FROM devices`;
+const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, send_hours, sim_quotas, created_at, last_seen_at, kind, send_slots,
+  (SELECT pool_id FROM pool_devices WHERE pool_devices.device_id = devices.id) AS pool_id FROM devices`;

@@ -17,6 +17,10 @@ export function readMessageFields(
   maxBodyLength: number,
   bodyFromFile = false,
 ): NewMessages {
+  // Routing through a pool is designed (ADR 2221) but not built: a message given a pool is refused, never
+  // sent to some device the caller did not name.
+  if (params.has('pool_id', 'poolid', 'poolId'))
+    throw ApiError.validation('pool_id: sending to a pool is not available yet; give device_id');
   const deviceId = params.requiredInt(['device_id', 'deviceid', 'deviceId'], 1, MAX_ID);
   const sendto = params.get('sendto');
   const rawSendto = params.requiredString('sendto', 64 * 1_000);

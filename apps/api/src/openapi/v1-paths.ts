@@ -148,6 +148,124 @@ const updateWebhook = () =>
     { parameters: [hookId], requestBody: webhookBody([]), responses: { '404': notFound } },
   );
 
+const POOL = {
+  id: 3,
+  name: 'Shop phones',
+  members: [
+    { device_id: 12, title: 'Shop phone 1', online: true },
+    { device_id: 14, title: 'Shop phone 2', online: false },
+  ],
+  online: 1,
+  created_at: ISO,
+  updated_at: ISO,
+};
+const poolAnswer = (description: string) => json(description, { error: 0, message: 'OK', pool: POOL });
+const poolBody = (required: string[], properties: Array<'name' | 'device_ids'>) => ({
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object' as const,
+        required,
+        properties: Object.fromEntries(
+          properties.map((name) => [
+            name,
+            name === 'name'
+              ? {
+                  type: 'string' as const,
+                  description: '1–100 characters; unique among your pools, whatever the case',
+                }
+              : {
+                  type: 'array' as const,
+                  items: { type: 'integer' as const },
+                  description:
+                    'Your devices (at most 1,000; also comma-separated text). A device is in one pool at most.',
+                },
+          ]),
+        ),
+      },
+    },
+  },
+});
+const poolId = idIn('pool');
+const renamePool = () =>
+  op('pools', 'Rename a pool', poolAnswer('The pool now.'), {
+    parameters: [poolId],
+    requestBody: poolBody(['name'], ['name']),
+    responses: { '404': notFound },
+  });
+
+/** Phone pools (ADR 2221). Messages are not routed through them yet: addsms refuses `pool_id`. */
+function poolPaths(): PathsObject {
+  return {
+    '/v1/pools': {
+      post: op(
+        'pools',
+        'Create a pool of your phones, with a name and optionally its devices. At most 100 pools per account',
+        poolAnswer('The new pool.'),
+        { requestBody: poolBody(['name'], ['name', 'device_ids']) },
+      ),
+      get: op(
+        'pools',
+        'Your pools with their members and whether each is online',
+        json('The pools.', { error: 0, message: 'OK', pools: [POOL] }),
+      ),
+    },
+    '/v1/pools/{id}': {
+      get: op('pools', 'One pool', poolAnswer('It.'), {
+        parameters: [poolId],
+        responses: { '404': notFound },
+      }),
+      post: renamePool(),
+      patch: renamePool(),
+      delete: op(
+        'pools',
+        'Delete a pool; its devices stay yours, in no pool',
+        json('Deleted.', { error: 0, message: 'OK', pool_id: 3 }),
+        { parameters: [poolId], responses: { '404': notFound } },
+      ),
+    },
+    '/v1/pools/{id}/devices': {
+      post: op(
+        'pools',
+        'Add devices to a pool: all or none; a device of another account or already in another pool is refused',
+        poolAnswer('The pool now.'),
+        {
+          parameters: [poolId],
+          requestBody: poolBody(['device_ids'], ['device_ids']),
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/pools/{id}/devices/remove': {
+      post: op(
+        'pools',
+        'Remove devices from a pool: all or none (a device not in it answers 404)',
+        poolAnswer('The pool now.'),
+        {
+          parameters: [poolId],
+          requestBody: poolBody(['device_ids'], ['device_ids']),
+          responses: { '404': notFound },
+        },
+      ),
+    },
+    '/v1/pools/{id}/devices/{device_id}': {
+      delete: op('pools', 'Remove one device from a pool', poolAnswer('The pool now.'), {
+        parameters: [
+          poolId,
+          {
+            name: 'device_id',
+            in: 'path',
+            required: true,
+            description: 'A device in the pool.',
+            schema: { type: 'integer' },
+          },
+        ],
+        responses: { '404': notFound },
+      }),
+    },
+  };
+}
+
 function webhookPaths(): PathsObject {
   return {
     '/v1/webhooks': {
@@ -273,6 +391,7 @@ function webhookPaths(): PathsObject {
 export function v1Paths(): PathsObject {
   return {
     ...webhookPaths(),
+    ...poolPaths(),
     '/v1/session': {
       post: {
         tags: ['session'],
@@ -457,7 +576,7 @@ export function v1Paths(): PathsObject {
     '/v1/devices': {
       get: op(
         'devices',
-        'Your phones: online now, last seen, kind, SIM cards, pace and window, messages waiting and sent today (the account’s day)',
+        'Your phones: online now, last seen, kind, SIM cards, pace and window, pool, messages waiting and sent today (the account’s day)',
         json('The devices.', {
           error: 0,
           message: 'OK',
@@ -474,6 +593,7 @@ export function v1Paths(): PathsObject {
               send_slots: [0, 1, 2, 3, 4, 5],
               delaybetweeneachsms: 0,
               delaybetweeneachsms_max: null,
+              pool_id: 3,
               window: 10,
               waiting: 3,
               sent_today: 120,

@@ -25,6 +25,7 @@ import { SendHours1765520100000 } from './1765520100000-send-hours';
 import { SimQuotas1765520200000 } from './1765520200000-sim-quotas';
 import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-messages-by-due-time';
 import { MessageHourCounts1765540000000 } from './1765540000000-message-hour-counts';
+import { Pools1765560000000 } from './1765560000000-pools';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   SimQuotas1765520200000,
   WaitingMessagesByDueTime1765530000000,
   MessageHourCounts1765540000000,
+  Pools1765560000000,
 ];
