@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { AccountExistsError, AccountService, AuthModule, PhoneRegistrationTokens } from '@smsfleet/auth';
+import {
+  AccountExistsError,
+  AccountService,
+  AuthModule,
+  PhoneRegistrationTokens,
+  WebhookSecrets,
+} from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig, ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
 import { listDeadLetters, PersistenceModule, runMigrations } from '@smsfleet/persistence';
 import { InvariantChecker, InvariantResult, InvariantsModule } from '@smsfleet/invariants';
@@ -39,6 +45,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
                                           (from TOKEN_SECRET_PREVIOUS or the old database secret), replace
                                           those none opens, and delete the database secret
                                           (docs/operations.md, API tokens)
+  webhooks:reseal                         seal every webhook secret still stored in clear (or with an
+                                          earlier TOKEN_SECRET) with TOKEN_SECRET; lists the webhooks
+                                          whose secret no configured key opens (docs/webhooks.md)
   migrate                                 apply pending database migrations
   device:list    --email E                the account's devices (removed ones too, marked)
   device:rotate-secret --id N             issue a new secret for device N (prints it; the phone is cut off);
@@ -90,6 +99,21 @@ async function main(): Promise<void> {
     });
     try {
       console.log(JSON.stringify(await app.get(AccountService).resealAll()));
+    } finally {
+      await app.close();
+    }
+    return;
+  }
+  if (command === 'webhooks:reseal') {
+    const app = await NestFactory.createApplicationContext(CliModule, {
+      logger: ['error'],
+      abortOnError: false,
+    });
+    try {
+      const report = await app.get(WebhookSecrets).resealAll();
+      console.log(JSON.stringify(report));
+      // Unopened secrets sign nothing: the operator restores the old TOKEN_SECRET or rotates them.
+      if (report.unopened.length > 0) process.exitCode = 2;
     } finally {
       await app.close();
     }

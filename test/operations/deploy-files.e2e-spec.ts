@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { configVariables, loadConfig } from '@smsfleet/config';
+import { assertTokenSecretConfigured, configVariables, loadConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
 import {
   Container,
@@ -82,6 +82,18 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
     expect(existsSync(join(ROOT, 'tools/migrate.ts'))).toBe(true);
     expect(migrate.depends_on?.postgres).toEqual({ condition: 'service_healthy' });
     expect(migrate.restart).toBe('no');
+  });
+
+  it("gives the status app (the webhook worker opens sealed webhook secrets) the API's TOKEN_SECRET", () => {
+    const tokenEnv = (name: string) =>
+      Object.entries(compose.services[name].environment ?? {}).filter(([k]) => k.startsWith('TOKEN_SECRET'));
+    expect(tokenEnv('status').map(([k]) => k)).toEqual(['TOKEN_SECRET', 'TOKEN_SECRET_PREVIOUS']);
+    expect(tokenEnv('status')).toEqual(tokenEnv('api'));
+    const status = { ...serviceEnv('status'), SMSFLEET_APP: 'status' };
+    expect(() => assertTokenSecretConfigured(loadConfig(status))).not.toThrow();
+    expect(() => assertTokenSecretConfigured(loadConfig({ ...status, TOKEN_SECRET: undefined }))).toThrow(
+      /TOKEN_SECRET is required in production where WEBHOOK_DELIVERY is on/,
+    );
   });
 
   it('Caddy serves HTTPS from its official image: the phones to the dispatcher unbuffered, the rest to the API', () => {
@@ -282,6 +294,25 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
       const pdb = byKindName('PodDisruptionBudget', `smsfleet-${app}`);
       expect(selects(pdb.spec.selector.matchLabels)).toBe(true);
       if (app === 'dispatcher') expect(env.DISPATCHER_NODE_ID).toBe('smsfleet-pod-0');
+    });
+
+    it("gives the status app the API's TOKEN_SECRET (its webhook worker opens sealed secrets)", () => {
+      const tokenEnv = (app: string) =>
+        (podContainers(byKindName('Deployment', `smsfleet-${app}`))[0].env ?? []).filter((v) =>
+          v.name.startsWith('TOKEN_SECRET'),
+        );
+      expect(tokenEnv('status').map((v) => v.name)).toEqual(['TOKEN_SECRET', 'TOKEN_SECRET_PREVIOUS']);
+      expect(tokenEnv('status')).toEqual(tokenEnv('api'));
+      if (objects === overlay) {
+        const [container] = podContainers(byKindName('Deployment', 'smsfleet-status'));
+        const env: Record<string, string> = {
+          ...containerEnv(objects, container),
+          NODE_ENV: 'production',
+          SMSFLEET_APP: 'status',
+        };
+        expect(env.TOKEN_SECRET).toMatch(/^[0-9a-f]{64}$/);
+        expect(() => assertTokenSecretConfigured(loadConfig(env))).not.toThrow();
+      }
     });
 
     it('autoscales api and status, runs migrations in a Job', () => {

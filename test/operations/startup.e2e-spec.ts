@@ -44,4 +44,14 @@ describe('start-up with a bad configuration', () => {
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(line)]);
   });
+
+  it('the status app delivering webhooks (it opens their sealed secrets) refuses to start without it', () => {
+    const result = start('status', { NODE_ENV: 'production' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^smsfleet status: invalid configuration: TOKEN_SECRET is required in production where WEBHOOK_DELIVERY is on/,
+      ),
+    ]);
+  });
 });

@@ -1,8 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { verifySignature } from '@smsfleet/webhooks';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 import { independentlyVerified, Receiver } from '../helpers/webhook-receiver';
+
+const ROOT = join(__dirname, '..', '..');
 
 /** An answer's JSON, read loosely: each test states the shape it expects. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -240,6 +245,138 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
     expect(receiver.at('/rotated')[1].headers['smsfleet-signature']?.toString().match(/v1=/g)).toHaveLength(
       1,
     );
+  });
+
+  describe('secrets sealed at rest (ADR 0905)', () => {
+    const stored = async (id: number) =>
+      (
+        await system.query<{ secret: string; previous_secret: string | null }>(
+          `SELECT secret, previous_secret FROM webhooks WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    /** Neither the secret nor any 12 characters of its random part are in the stored text. */
+    const expectHidden = (text: string | null, secrets: string[]) => {
+      for (const secret of secrets) {
+        expect(text ?? '').not.toContain(secret);
+        expect(text ?? '').not.toContain(secret.slice(6, 18));
+      }
+    };
+    const verifiesWith = async (id: number, path: string, count: number, secrets: string[]) => {
+      await testEvent(id);
+      await waitFor(`event ${count} at ${path}`, async () => receiver.at(path).length === count, 10_000);
+      const got = receiver.at(path)[count - 1];
+      const header = got.headers['smsfleet-signature'] as string;
+      for (const secret of secrets) {
+        expect(verifySignature(header, got.body, [secret]).ok).toBe(true);
+        expect(independentlyVerified(header, got.body, secret)).toBe(true);
+      }
+      return header;
+    };
+    const legacySecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/cli.js'), ...args],
+        { cwd: ROOT, env: system.env(), encoding: 'utf8' },
+      );
+
+    it('the stored columns never hold the secret shown at creation or after rotation; deliveries verify', async () => {
+      const hook = await create('/sealed');
+      const atCreation = await stored(hook.id);
+      expect(atCreation.secret).toMatch(/^v1:[0-9a-f]{8}:/);
+      expectHidden(atCreation.secret, [hook.secret]);
+      await verifiesWith(hook.id, '/sealed', 1, [hook.secret]);
+
+      const rotated = await call(alice, 'POST', `/v1/webhooks/${hook.id}/secret`, { grace_seconds: 3600 });
+      const secret = rotated.body.webhook.secret as string;
+      const afterRotation = await stored(hook.id);
+      expect(afterRotation.previous_secret).toMatch(/^v1:[0-9a-f]{8}:/);
+      expectHidden(afterRotation.secret, [hook.secret, secret]);
+      expectHidden(afterRotation.previous_secret, [hook.secret, secret]);
+      const header = await verifiesWith(hook.id, '/sealed', 2, [secret, hook.secret]);
+      expect(header.match(/v1=/g)).toHaveLength(2);
+      await call(alice, 'DELETE', `/v1/webhooks/${hook.id}`); // under the account's cap for later tests
+    });
+
+    it('a row from before sealing (secrets in clear) still delivers, and is sealed on use and on rotation', async () => {
+      const hook = await create('/legacy');
+      const [secret, previous] = [legacySecret(), legacySecret()];
+      await system.query(
+        `UPDATE webhooks SET secret = $2, previous_secret = $3, previous_secret_expires_at = now() + interval '1 hour'
+          WHERE id = $1`,
+        [hook.id, secret, previous],
+      );
+      await verifiesWith(hook.id, '/legacy', 1, [secret, previous]);
+      await waitFor(
+        'both secrets sealed by the worker',
+        async () => {
+          const row = await stored(hook.id);
+          return row.secret.startsWith('v1:') && row.previous_secret?.startsWith('v1:') === true;
+        },
+        10_000,
+      );
+      const sealed = await stored(hook.id);
+      expectHidden(sealed.secret, [secret, previous]);
+      expectHidden(sealed.previous_secret, [secret, previous]);
+      // Sealed, they sign as before.
+      await verifiesWith(hook.id, '/legacy', 2, [secret, previous]);
+
+      // A rotation of a clear row keeps the outgoing secret sealed.
+      const clear = legacySecret();
+      await system.query(`UPDATE webhooks SET secret = $2, previous_secret = NULL WHERE id = $1`, [
+        hook.id,
+        clear,
+      ]);
+      const rotated = await call(alice, 'POST', `/v1/webhooks/${hook.id}/secret`, { grace_seconds: 60 });
+      const row = await stored(hook.id);
+      expect(row.previous_secret).toMatch(/^v1:/);
+      expectHidden(row.previous_secret, [clear]);
+      expectHidden(row.secret, [rotated.body.webhook.secret]);
+      await verifiesWith(hook.id, '/legacy', 3, [rotated.body.webhook.secret, clear]);
+      await call(alice, 'DELETE', `/v1/webhooks/${hook.id}`);
+    });
+
+    it('cli webhooks:reseal seals clear rows and names those no key opens, whose deliveries fail with why', async () => {
+      const clearHook = await create('/resealed');
+      const lostHook = await create('/lost');
+      const [secret, previous] = [legacySecret(), legacySecret()];
+      await system.query(
+        `UPDATE webhooks SET secret = $2, previous_secret = $3, previous_secret_expires_at = now() + interval '1 hour'
+          WHERE id = $1`,
+        [clearHook.id, secret, previous],
+      );
+      // Sealed under a TOKEN_SECRET this installation no longer has.
+      const lost = `v1:00000000:${randomBytes(12).toString('base64url')}:${randomBytes(40).toString('base64url')}:${randomBytes(16).toString('base64url')}`;
+      await system.query(`UPDATE webhooks SET secret = $2 WHERE id = $1`, [lostHook.id, lost]);
+
+      const run = cli('webhooks:reseal');
+      expect(run.status).toBe(2);
+      const report = JSON.parse(run.stdout.trim()) as {
+        webhooks: number;
+        sealed: number;
+        unopened: number[];
+      };
+      expect(report.sealed).toBe(2);
+      expect(report.unopened).toEqual([lostHook.id]);
+      const row = await stored(clearHook.id);
+      expect(row.secret).toMatch(/^v1:/);
+      expectHidden(row.secret, [secret, previous]);
+      expectHidden(row.previous_secret, [secret, previous]);
+      await verifiesWith(clearHook.id, '/resealed', 1, [secret, previous]);
+      // Nothing left to seal: a second run changes nothing.
+      expect(JSON.parse(cli('webhooks:reseal').stdout.trim())).toMatchObject({ sealed: 0 });
+
+      await testEvent(lostHook.id);
+      await waitFor(
+        'the unopened secret fails the delivery with the reason',
+        async () => /no longer configured/.test((await deliveries(lostHook.id))[0]?.last_error ?? ''),
+        10_000,
+      );
+      expect(receiver.at('/lost')).toHaveLength(0);
+      expect((await call(alice, 'DELETE', `/v1/webhooks/${lostHook.id}`)).status).toBe(200);
+      await call(alice, 'DELETE', `/v1/webhooks/${clearHook.id}`);
+    });
   });
 
   it('500 then 200: delivered after a retry, with the same event id', async () => {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig, runMain } from '@smsfleet/config';
+import { assertTokenSecretConfigured, loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
 import { StatusModule } from './status.module';
 
@@ -7,5 +7,7 @@ process.env.SMSFLEET_APP ??= 'status';
 
 runMain('status', async () => {
   const config = loadConfig();
+  // Delivering webhooks opens their sealed secrets: production needs the API's TOKEN_SECRET here too.
+  assertTokenSecretConfigured(config);
   await startHttpApp(StatusModule, { host: config.status.host, port: config.status.port });
 });

@@ -5,3 +5,4 @@ export * from './secret-hash';
 export * from './token-vault';
 export * from './ttl-cache';
 export * from './phone-registration-tokens';
+export * from './webhook-secrets';

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, ran
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig, ConfigError } from '@smsfleet/config';
+import { APP_CONFIG, AppConfig, assertTokenSecretConfigured, ConfigError } from '@smsfleet/config';
 import { developmentTokenSecret } from './development-token-secret';
 
 interface SealingKey {
@@ -14,7 +14,7 @@ interface SealingKey {
 const SEAL_VERSION = 'v1';
 
 /** What a token is for; bound into its seal, so a sealed token copied to another kind of row does not open. */
-export type TokenPurpose = 'api-token' | 'phone-registration';
+export type TokenPurpose = 'api-token' | 'phone-registration' | 'webhook-secret';
 
 /**
  * API tokens, and the accounts' phone registration tokens, are random (256 bits) and the database keeps
@@ -39,6 +39,9 @@ export class TokenVault implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     assertTokenSecretConfigured(this.config);
     let secret = this.config.tokenSecret;
+    // Production without the secret gets this far only where nothing needs it (a status app not
+    // delivering webhooks): no key then, and any use says why.
+    if (secret === undefined && this.config.nodeEnv === 'production') return;
     if (secret === undefined) {
       secret = developmentTokenSecret();
       this.logger.warn('TOKEN_SECRET not set: API tokens are sealed with a development secret in .smsfleet/');
@@ -119,18 +122,12 @@ export class TokenVault implements OnModuleInit {
   }
 
   private currentKey(): SealingKey {
-    if (!this.current) throw new Error('TokenVault used before initialisation');
+    if (!this.current)
+      throw this.config.nodeEnv === 'production'
+        ? new ConfigError('TOKEN_SECRET', 'is required to seal or open tokens and webhook secrets')
+        : new Error('TokenVault used before initialisation');
     return this.current;
   }
-}
-
-/** In production TOKEN_SECRET must be set; elsewhere a development secret is generated (checked at start-up). */
-export function assertTokenSecretConfigured(config: AppConfig): void {
-  if (config.nodeEnv === 'production' && config.tokenSecret === undefined)
-    throw new ConfigError(
-      'TOKEN_SECRET',
-      'is required in production: generate one with openssl rand -hex 32 (docs/operations.md, "API tokens")',
-    );
 }
 
 function sealingKey(secret: string): SealingKey {

@@ -3,3 +3,4 @@ export * from './config-error';
 export * from './config.module';
 export * from './bootstrap';
 export * from './config-variables';
+export * from './token-secret-check';

@@ -10,6 +10,7 @@ export * from './queryable';
 export * from './messages';
 export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-deliveries';
+export * from './webhooks/webhook-secrets';
 export * from './webhooks/message-step-events';
 export * from './webhooks/presence-announcements';
 export * from './devices/device-settings-row';

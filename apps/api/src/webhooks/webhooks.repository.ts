@@ -39,6 +39,7 @@ export interface NewWebhook {
   description: string;
   events: string[];
   deviceIds: number[] | null;
+  /** Sealed (WebhookSecrets): never the clear secret. */
   secret: string;
   paused: boolean;
 }
@@ -154,23 +155,38 @@ export class WebhooksRepository {
     return rows.length > 0;
   }
 
-  /** A new secret; the current one keeps signing beside it until `graceSeconds` from now. */
+  /** The subscription's stored (sealed, or legacy clear) secret, its row locked until `tx` ends. */
+  async lockSecret(tx: EntityManager, userId: number, id: number): Promise<string | undefined> {
+    const rows: Array<{ secret: string }> = await tx.query(
+      `SELECT secret FROM webhooks WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+      [id, userId],
+    );
+    return rows[0]?.secret;
+  }
+
+  /**
+   * A new (sealed) secret; `previous` (the current one, sealed by the caller) keeps signing beside it
+   * until `graceSeconds` from now. Null or no grace: no previous secret.
+   */
   async rotateSecret(
+    tx: EntityManager,
     userId: number,
     id: number,
     secret: string,
+    previous: string | null,
     graceSeconds: number,
   ): Promise<WebhookRow | undefined> {
-    const rows: WebhookRow[] = await this.db.query(
+    const rows: WebhookRow[] = await tx.query(
       `WITH updated AS (
          UPDATE webhooks
-            SET previous_secret = CASE WHEN $4 > 0 THEN secret END,
-                previous_secret_expires_at = CASE WHEN $4 > 0 THEN now() + make_interval(secs => $4) END,
+            SET previous_secret = CASE WHEN $4 > 0 THEN $5::text END,
+                previous_secret_expires_at = CASE WHEN $4 > 0 AND $5::text IS NOT NULL
+                                                  THEN now() + make_interval(secs => $4) END,
                 secret = $3, updated_at = now()
           WHERE id = $1 AND user_id = $2
           RETURNING *)
        SELECT ${COLUMNS} FROM updated`,
-      [id, userId, secret, graceSeconds],
+      [id, userId, secret, graceSeconds, previous],
     );
     return rows[0];
   }

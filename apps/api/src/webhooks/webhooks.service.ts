@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Account } from '@smsfleet/auth';
+import { Account, WebhookSecrets } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { recordWebhookEventFor } from '@smsfleet/persistence';
 import { AddressPolicy, generateWebhookSecret, testEvent } from '@smsfleet/webhooks';
@@ -56,6 +56,7 @@ export class WebhooksService {
 
   constructor(
     private readonly repository: WebhooksRepository,
+    private readonly secrets: WebhookSecrets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.policy = new AddressPolicy({ allowPrivateTargets: config.webhooks.allowPrivateTargets });
@@ -75,7 +76,7 @@ export class WebhooksService {
         description: fields.description ?? '',
         events: fields.events as string[],
         deviceIds: fields.deviceIds ?? null,
-        secret,
+        secret: this.secrets.seal(secret, account.id),
         paused: fields.paused ?? false,
       });
     });
@@ -112,7 +113,27 @@ export class WebhooksService {
     graceSeconds: number,
   ): Promise<{ webhook: WebhookRow; secret: string }> {
     const secret = generateWebhookSecret();
-    const webhook = await this.repository.rotateSecret(account.id, id, secret, graceSeconds);
+    const webhook = await this.repository.transaction(async (tx) => {
+      const stored = await this.repository.lockSecret(tx, account.id, id);
+      if (stored === undefined) return undefined;
+      // The outgoing secret is kept sealed with today's key whatever its form (a row from before sealing
+      // holds it in clear); one no configured key opens could sign nothing, so it is dropped.
+      const outgoing = this.secrets.open(stored, account.id);
+      const previous =
+        outgoing === undefined
+          ? null
+          : outgoing.reseal
+            ? this.secrets.seal(outgoing.secret, account.id)
+            : stored;
+      return this.repository.rotateSecret(
+        tx,
+        account.id,
+        id,
+        this.secrets.seal(secret, account.id),
+        previous,
+        graceSeconds,
+      );
+    });
     if (!webhook) throw notFound(id);
     return { webhook, secret };
   }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { WebhookSecrets } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
 import {
@@ -21,6 +22,7 @@ import {
   recordDeliveredMany,
   recordFailedAttempts,
   releaseDeliveries,
+  resealWebhookSecret,
   webhookBacklog,
 } from '@smsfleet/persistence';
 import {
@@ -81,6 +83,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly delivered: CoalescingWriter<AttemptRecord>;
   private readonly failed: CoalescingBatcher<FailedAttempt, Date>;
   private stopped = false;
+  /** Stored secrets being sealed again (`<webhook id>:<column>:<stored>`): one write per row, not per delivery. */
+  private readonly resealing = new Map<string, Promise<void>>();
   private loop?: Promise<void>;
   private wake?: () => void;
 
@@ -88,6 +92,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly secrets: WebhookSecrets,
   ) {
     const webhooks = config.webhooks;
     this.client = new SafeHttpClient({
@@ -119,6 +124,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     await this.giveBack(this.ready.splice(0).map((held) => held.delivery));
     await Promise.all(this.inFlight);
     await Promise.all(this.recording);
+    await Promise.all(this.resealing.values());
     this.client.close();
   }
 
@@ -205,7 +211,20 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /** One POST, signed with the subscription's secrets; never throws (every problem is an outcome). */
   private async send(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
-    const secrets = [delivery.secret, ...(delivery.previous_secret ? [delivery.previous_secret] : [])];
+    const current = this.openSecret(delivery, 'secret', delivery.secret);
+    if (current === undefined)
+      // Sealed with a key no longer configured: nothing could sign it. Retried like any failure, so
+      // restoring the old secret as TOKEN_SECRET_PREVIOUS within the retry window loses nothing.
+      return {
+        kind: 'failed',
+        latencyMs: 0,
+        error: 'the webhook secret is sealed with a TOKEN_SECRET no longer configured; not sent',
+      };
+    const previous =
+      delivery.previous_secret === null
+        ? undefined
+        : this.openSecret(delivery, 'previous_secret', delivery.previous_secret);
+    const secrets = [current, ...(previous === undefined ? [] : [previous])];
     const outcome = await this.client.postJson(
       delivery.url,
       delivery.body,
@@ -213,6 +232,46 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     );
     this.metrics.webhookDeliverySeconds.observe(outcome.latencyMs / 1_000);
     return outcome;
+  }
+
+  /**
+   * The secret a stored value holds (undefined: sealed under a key no longer configured). One in clear (a
+   * row from before sealing) or sealed with an earlier TOKEN_SECRET is sealed with today's key on use, in
+   * the background: the POST never waits for it, and a failed write is made again by the next delivery.
+   */
+  private openSecret(
+    delivery: ClaimedDelivery,
+    column: 'secret' | 'previous_secret',
+    stored: string,
+  ): string | undefined {
+    let opened;
+    try {
+      opened = this.secrets.open(stored, delivery.user_id);
+    } catch (error) {
+      this.logger.error({ err: error, webhookId: delivery.webhook_id }, 'webhook secret not opened');
+      return undefined;
+    }
+    if (opened === undefined) {
+      this.logger.warn(
+        { webhookId: delivery.webhook_id, column },
+        'webhook secret sealed with an unknown key',
+      );
+      return undefined;
+    }
+    const key = `${delivery.webhook_id}:${column}:${stored}`;
+    if (opened.reseal && !this.resealing.has(key)) {
+      const sealed = this.secrets.seal(opened.secret, delivery.user_id);
+      const writing = resealWebhookSecret(this.db, delivery.webhook_id, column, stored, sealed)
+        .then((changed) => {
+          if (changed) this.logger.log({ webhookId: delivery.webhook_id, column }, 'webhook secret sealed');
+        })
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, webhookId: delivery.webhook_id }, 'webhook secret not sealed yet'),
+        )
+        .finally(() => this.resealing.delete(key));
+      this.resealing.set(key, writing);
+    }
+    return opened.secret;
   }
 
   /** A POST's bookkeeping, retried a few times; never throws (a lost one leaves the lease to expire). */

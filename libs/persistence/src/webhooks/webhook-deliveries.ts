@@ -10,8 +10,11 @@ export interface ClaimedDelivery {
   /** The stored envelope's text: the exact bytes signed and sent on every attempt. */
   body: string;
   url: string;
+  /** The subscription's account: its sealed secrets are bound to it. */
+  user_id: number;
+  /** As stored: sealed (WebhookSecrets in libs/auth opens it), or in clear on a row from before sealing. */
   secret: string;
-  /** The rotated-out secret while its grace period runs, else null. */
+  /** The rotated-out secret while its grace period runs, else null (stored as `secret` is). */
   previous_secret: string | null;
   failing_since: Date | null;
 }
@@ -57,7 +60,7 @@ export async function claimDueDeliveries(
                  FOR UPDATE OF c SKIP LOCKED))
         AND w.id = d.webhook_id AND e.id = d.event_id
     RETURNING d.id, d.webhook_id, d.event_id, d.attempts, d.first_attempt_at, e.payload::text AS body,
-              w.url, w.secret, w.failing_since,
+              w.url, w.user_id, w.secret, w.failing_since,
               CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret`,
     [limit, leaseSeconds],
   )) as ClaimedDelivery[] | [ClaimedDelivery[], number];
