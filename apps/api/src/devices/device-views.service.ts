@@ -13,8 +13,9 @@ import {
   SimQuotas,
   SimSlot,
 } from '@smsfleet/contracts';
-import { DevicePresence, DevicePresenceView, SimQuotaCounters } from '@smsfleet/queueing';
+import { DevicePresence, SimQuotaCounters } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { livePresence } from './live-presence';
 
 /** A device as getalldevices and getdevicestatus show it: stored profile plus live presence. */
 export interface DeviceView {
@@ -90,7 +91,10 @@ export class DeviceViewsService {
   }
 
   private async views(rows: DeviceRow[]): Promise<DeviceView[]> {
-    const presence = await this.livePresence(rows.map((row) => row.id));
+    const presence = await livePresence(
+      this.presence,
+      rows.map((row) => row.id),
+    );
     const use = await this.quotaUse(rows);
     return rows.map((row) => {
       const live = presence.get(row.id);
@@ -152,27 +156,7 @@ export class DeviceViewsService {
     });
     return use;
   }
-
-  private async livePresence(deviceIds: number[]): Promise<Map<number, DevicePresenceView>> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.presence.lookup(deviceIds),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ApiError('unavailable', 'temporarily unavailable, retry')),
-            PRESENCE_TIMEOUT_MS,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
-
-/** Redis commands wait for a reconnect: without a bound, a Redis outage would hang these answers. */
-const PRESENCE_TIMEOUT_MS = 1_000;
 
 const SELECT_DEVICES = `SELECT id, title, imei, serial_number, app_version, sim_info, delay_between_sms, delay_max_between_sms, send_window, send_hours, sim_quotas, created_at, last_seen_at, kind, send_slots,
   (SELECT pool_id FROM pool_devices WHERE pool_devices.device_id = devices.id) AS pool_id FROM devices`;

@@ -15,8 +15,9 @@ import {
   removePoolMembers,
   renamePool,
 } from '@smsfleet/persistence';
-import { DevicePresence, DevicePresenceView } from '@smsfleet/queueing';
+import { DevicePresence } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { livePresence } from '../devices/live-presence';
 import { MAX_POOLS_PER_ACCOUNT } from './pool-input';
 
 /** A pool as the routes answer it: its members with their live state. */
@@ -28,9 +29,6 @@ export interface PoolView {
   created_at: string;
   updated_at: string;
 }
-
-/** Redis commands wait for a reconnect: without a bound, a Redis outage would hang the listing. */
-const PRESENCE_TIMEOUT_MS = 1_000;
 
 /**
  * Phone pools of one account (ADR 2221): names unique per account, a device of the account in at most one
@@ -124,7 +122,10 @@ export class PoolsService {
   }
 
   private async views(rows: PoolRow[]): Promise<PoolView[]> {
-    const presence = await this.livePresence(rows.flatMap((row) => row.members.map((member) => member.id)));
+    const presence = await livePresence(
+      this.presence,
+      rows.flatMap((row) => row.members.map((member) => member.id)),
+    );
     return rows.map((row) => {
       const members = row.members.map((member) => ({
         device_id: member.id,
@@ -140,23 +141,6 @@ export class PoolsService {
         updated_at: row.updated_at.toISOString(),
       };
     });
-  }
-
-  private async livePresence(deviceIds: number[]): Promise<Map<number, DevicePresenceView>> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.presence.lookup(deviceIds),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ApiError('unavailable', 'temporarily unavailable, retry')),
-            PRESENCE_TIMEOUT_MS,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 
