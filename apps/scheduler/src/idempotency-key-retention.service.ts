@@ -1,10 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { BatchLoop } from './batch-loop';
-
-const PURGE_BATCH = 1_000;
+import { PURGE_BATCH, RetentionPurge } from './retention-purge';
 
 /**
  * Idempotency keys are kept for IDEMPOTENCY_KEY_RETENTION_SECONDS (a client retries within minutes, not
@@ -12,23 +10,12 @@ const PURGE_BATCH = 1_000;
  * Replicas share the work through SKIP LOCKED.
  */
 @Injectable()
-export class IdempotencyKeyRetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(IdempotencyKeyRetentionService.name);
-  private readonly loop = new BatchLoop({
-    name: 'idempotency key purge',
-    intervalMs: () => this.config.scheduler.expiryIntervalMs,
-    batchSize: PURGE_BATCH,
-    runOnce: () => this.purgeOnce(),
-    logger: this.logger,
-  });
-
+export class IdempotencyKeyRetentionService extends RetentionPurge {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.loop.start(this.config.scheduler.expiryIntervalMs);
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super(config, new Logger(IdempotencyKeyRetentionService.name), 'idempotency key purge');
   }
 
   /** Deletes one batch of keys past their retention; returns how many. */
@@ -47,9 +34,5 @@ export class IdempotencyKeyRetentionService implements OnApplicationBootstrap, O
     );
     if (purged > 0) this.logger.log({ count: purged }, 'idempotency keys past their retention deleted');
     return purged;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
   }
 }

@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { purgeEndedWebhookEvents } from '@smsfleet/persistence';
-import { BatchLoop } from './batch-loop';
-
-const PURGE_BATCH = 1_000;
+import { PURGE_BATCH, RetentionPurge } from './retention-purge';
 
 /**
  * Webhook events and their deliveries are history once every delivery ended; they are kept
@@ -14,23 +12,12 @@ const PURGE_BATCH = 1_000;
  * for ever. Undelivered ones are kept until they end (docs/webhooks.md, "Retention").
  */
 @Injectable()
-export class WebhookRetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(WebhookRetentionService.name);
-  private readonly loop = new BatchLoop({
-    name: 'webhook event purge',
-    intervalMs: () => this.config.scheduler.expiryIntervalMs,
-    batchSize: PURGE_BATCH,
-    runOnce: () => this.purgeOnce(),
-    logger: this.logger,
-  });
-
+export class WebhookRetentionService extends RetentionPurge {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.loop.start(this.config.scheduler.expiryIntervalMs);
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super(config, new Logger(WebhookRetentionService.name), 'webhook event purge');
   }
 
   /** Deletes one batch of ended events past their retention; returns how many. */
@@ -38,9 +25,5 @@ export class WebhookRetentionService implements OnApplicationBootstrap, OnApplic
     const purged = await purgeEndedWebhookEvents(this.db, this.config.webhooks.retentionSeconds, PURGE_BATCH);
     if (purged > 0) this.logger.log({ count: purged }, 'webhook events past their retention deleted');
     return purged;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
   }
 }
