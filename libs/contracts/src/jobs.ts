@@ -23,6 +23,11 @@ export interface SendSmsJob {
    * never given back, except when the phone refuses it (ADR 2201).
    */
   quotaKeys?: string[];
+  /**
+   * The pool the message was sent to (absent: pinned to its device). A session marks such a job as emitted
+   * before it first reaches a phone, so the pool mover never moves a message a phone may hold (ADR 2221).
+   */
+  poolId?: number;
 }
 
 /**
