@@ -9,6 +9,8 @@ import {
   recordFailedAttempt,
   recordFailedAttempts,
   recordWebhookEvents,
+  releaseDeliveries,
+  renewLeases,
   runMigrations,
 } from '@smsfleet/persistence';
 import { deviceEvent, messageEvent, WebhookEvent, WebhookMessageRow } from '@smsfleet/webhooks';
@@ -166,7 +168,14 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     // A failure with a retry later keeps holding the message's next event back.
     await recordFailedAttempt(
       db,
-      { deliveryId: takenDelivery.id, webhookId: hook, statusCode: 500, latencyMs: 3, error: 'HTTP 500' },
+      {
+        deliveryId: takenDelivery.id,
+        leaseToken: takenDelivery.lease_token,
+        webhookId: hook,
+        statusCode: 500,
+        latencyMs: 3,
+        error: 'HTTP 500',
+      },
       new Date(Date.now() + 60_000),
     );
     expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
@@ -175,6 +184,7 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     expect(retried.map((d) => [d.event_id, d.attempts])).toEqual([[taken.id, 1]]);
     await recordDelivered(db, {
       deliveryId: takenDelivery.id,
+      leaseToken: retried[0].lease_token,
       webhookId: hook,
       statusCode: 200,
       latencyMs: 2,
@@ -190,7 +200,7 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     const [claimed] = await claimDueDeliveries(db, 10, 60);
     await recordFailedAttempt(
       db,
-      { deliveryId: claimed.id, webhookId: hook, latencyMs: 1, error: 'x' },
+      { deliveryId: claimed.id, leaseToken: claimed.lease_token, webhookId: hook, latencyMs: 1, error: 'x' },
       null,
     );
     await db.query(`UPDATE webhooks SET paused = true WHERE id = $1`, [hook]);
@@ -231,6 +241,66 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     expect((await claimDueDeliveries(db, 10, 60)).map((d) => d.event_id)).toEqual([sent.id]);
   });
 
+  it('writes made after a lease was taken over change nothing: no third claim while its holder sends', async () => {
+    const hook = await subscribe(alice, ['message.sent']);
+    const sent = event(alice, 6, aliceDevice);
+    await recordWebhookEvents(db, [sent]);
+    const [stale] = await claimDueDeliveries(db, 10, 60);
+    // The interleaving a stalled worker makes: its lease ends, another claim takes the delivery and sends
+    // it, and only then do the stalled worker's give-back and outcome reach PostgreSQL.
+    await db.query(`UPDATE webhook_deliveries SET lease_until = now() - interval '1 second'`);
+    const [holder] = await claimDueDeliveries(db, 10, 60);
+    expect(holder.id).toBe(stale.id);
+    expect(holder.lease_token).not.toBe(stale.lease_token);
+    const late = { deliveryId: stale.id, leaseToken: stale.lease_token, webhookId: hook, latencyMs: 1 };
+
+    await releaseDeliveries(db, [late]);
+    await recordFailedAttempts(db, [{ ...late, statusCode: 500, error: 'HTTP 500', retryAt: new Date() }]);
+    expect(await renewLeases(db, [late], 60)).toEqual(new Set());
+    // Freed or marked due again, it would be claimed (and sent) a third time while the holder sends.
+    expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
+    expect(await recordDeliveredMany(db, [late])).toEqual([false]);
+    const during = await db.query(
+      `SELECT status, attempts, lease_token, lease_until > now() AS leased FROM webhook_deliveries`,
+    );
+    expect(during.rows).toEqual([
+      { status: 'pending', attempts: 0, lease_token: holder.lease_token, leased: true },
+    ]);
+
+    // The holder's own writes apply: renewed, then recorded once.
+    const mine = { ...late, leaseToken: holder.lease_token };
+    expect(await renewLeases(db, [mine], 60)).toEqual(new Set([String(holder.id)]));
+    expect(await recordDeliveredMany(db, [{ ...mine, statusCode: 204 }])).toEqual([true]);
+    const after = await db.query(`SELECT status, attempts, lease_token FROM webhook_deliveries`);
+    expect(after.rows).toEqual([{ status: 'delivered', attempts: 1, lease_token: null }]);
+  });
+
+  it('an outcome being written holds its delivery: the next chunk’s claim skips it, then finds it done', async () => {
+    const hook = await subscribe(alice, ['message.sent']);
+    const sent = event(alice, 6, aliceDevice);
+    await recordWebhookEvents(db, [sent]);
+    const [claimed] = await claimDueDeliveries(db, 10, 60);
+    const attempt = {
+      deliveryId: claimed.id,
+      leaseToken: claimed.lease_token,
+      webhookId: hook,
+      latencyMs: 1,
+    };
+    // The 2xx written but not committed when the next claim runs, with the lease already ended: the
+    // worst case for the claim, which must neither take the row nor wait for it.
+    await db.query(`UPDATE webhook_deliveries SET lease_until = now() - interval '1 second'`);
+    await other.query('BEGIN');
+    try {
+      expect(await recordDeliveredMany(other, [{ ...attempt, statusCode: 204 }])).toEqual([true]);
+      expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
+    } finally {
+      await other.query('COMMIT');
+    }
+    expect(await claimDueDeliveries(db, 10, 60)).toEqual([]);
+    const { rows } = await db.query(`SELECT status, attempts FROM webhook_deliveries`);
+    expect(rows).toEqual([{ status: 'delivered', attempts: 1 }]);
+  });
+
   it('a chunk holds only the first undelivered event of each message; outcomes are recorded in one statement', async () => {
     const hook = await subscribe(alice, ['message.taken', 'message.sent']);
     const messages = Array.from({ length: 30 }, () => nextMessage++);
@@ -243,12 +313,19 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     const [ok, failing] = [chunk.slice(0, 15), chunk.slice(15)];
     await recordDeliveredMany(
       db,
-      ok.map((d, i) => ({ deliveryId: d.id, webhookId: hook, statusCode: 200 + i, latencyMs: i })),
+      ok.map((d, i) => ({
+        deliveryId: d.id,
+        leaseToken: d.lease_token,
+        webhookId: hook,
+        statusCode: 200 + i,
+        latencyMs: i,
+      })),
     );
     const since = await recordFailedAttempts(
       db,
       failing.map((d, i) => ({
         deliveryId: d.id,
+        leaseToken: d.lease_token,
         webhookId: hook,
         statusCode: 500,
         latencyMs: 1,
@@ -290,7 +367,13 @@ describe('webhook outbox (recordWebhookEvents and the claim)', () => {
     const hookRow = await db.query(`SELECT failing_since FROM webhooks WHERE id = $1`, [hook]);
     expect(hookRow.rows[0].failing_since).toEqual(since[0]);
     await recordDeliveredMany(db, [
-      { deliveryId: next[0].id, webhookId: hook, statusCode: 204, latencyMs: 1 },
+      {
+        deliveryId: next[0].id,
+        leaseToken: next[0].lease_token,
+        webhookId: hook,
+        statusCode: 204,
+        latencyMs: 1,
+      },
     ]);
     const recovered = await db.query(`SELECT failing_since FROM webhooks WHERE id = $1`, [hook]);
     expect(recovered.rows[0].failing_since).toBeNull();

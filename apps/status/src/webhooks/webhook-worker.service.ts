@@ -15,13 +15,13 @@ import {
   ClaimedDelivery,
   claimDueDeliveries,
   CoalescingBatcher,
-  CoalescingWriter,
   disableWebhook,
   FailedAttempt,
   preferOrderedClaim,
   recordDeliveredMany,
   recordFailedAttempts,
   releaseDeliveries,
+  renewLeases,
   resealWebhookSecret,
   webhookBacklog,
 } from '@smsfleet/persistence';
@@ -45,6 +45,8 @@ const RECORD_MARGIN_MS = 15_000;
  * next claim starts when half of them are left: sends never wait for a claim while work is due.
  */
 const CLAIM_CHUNK_FACTOR = 8;
+/** Leases held are renewed this many times per lease: one missed renewal still leaves most of it. */
+const RENEWALS_PER_LEASE = 4;
 /** Bookkeeping statements in flight at once, per kind; outcomes arriving meanwhile share the next one. */
 const RECORDS_IN_FLIGHT = 2;
 /** Pause after a failed claim or bookkeeping (PostgreSQL away), doubling up to the maximum. */
@@ -68,6 +70,12 @@ const RETRY_MAX_MS = 5_000;
  * deliveries/s on a receiver that answers at once (docs/benchmarks.md). A claimed delivery waits for a
  * slot at most until its lease could no longer cover its POST and bookkeeping; then it is given back,
  * never sent late.
+ *
+ * Leases: each claim has a token, and every later write about its deliveries — renewal, give-back,
+ * outcome — applies only where the delivery still holds it. Every lease held (claimed, being sent, or
+ * with its outcome still to write) is renewed RENEWALS_PER_LEASE times per lease, so it never ends while
+ * this worker lives and reaches PostgreSQL: a delivery is sent again only after a crash (or a worker cut
+ * off for a whole lease, whose late writes then change nothing).
  */
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -80,7 +88,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly recording = new Set<Promise<void>>();
   /** Claimed, waiting for a slot, oldest claim first; each with the local time its POST must start by. */
   private ready: Array<{ delivery: ClaimedDelivery; startBy: number }> = [];
-  private readonly delivered: CoalescingWriter<AttemptRecord>;
+  /** Every lease this worker holds, by delivery id, until its outcome is written or it is given back. */
+  private readonly held = new Map<string, ClaimedDelivery>();
+  private renewTimer?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
+  private readonly delivered: CoalescingBatcher<AttemptRecord, boolean>;
   private readonly failed: CoalescingBatcher<FailedAttempt, Date>;
   private stopped = false;
   /** Stored secrets being sealed again (`<webhook id>:<column>:<stored>`): one write per row, not per delivery. */
@@ -106,7 +118,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       giveUpAfterMs: webhooks.retryWindowMs,
       disableAfterMs: webhooks.disableAfterMs,
     });
-    this.delivered = new CoalescingWriter((items) => recordDeliveredMany(db, items), RECORDS_IN_FLIGHT);
+    this.delivered = new CoalescingBatcher((items) => recordDeliveredMany(db, items), RECORDS_IN_FLIGHT);
     this.failed = new CoalescingBatcher((items) => recordFailedAttempts(db, items), RECORDS_IN_FLIGHT);
   }
 
@@ -115,6 +127,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     if (!this.config.webhooks.delivery) return;
     this.metrics.onScrape(() => this.refreshBacklog());
     this.loop = this.run();
+    const every = (this.leaseSeconds() * 1_000) / RENEWALS_PER_LEASE;
+    this.renewTimer = setInterval(() => {
+      this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+    }, every);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -124,13 +140,24 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     await this.giveBack(this.ready.splice(0).map((held) => held.delivery));
     await Promise.all(this.inFlight);
     await Promise.all(this.recording);
+    clearInterval(this.renewTimer);
+    await this.renewing;
     await Promise.all(this.resealing.values());
     this.client.close();
   }
 
+  private leaseSeconds(): number {
+    return Math.ceil(this.config.webhooks.timeoutMs / 1_000) + LEASE_MARGIN_SECONDS;
+  }
+
+  /** The local time by which a delivery whose lease began after `from` must start its POST. */
+  private startDeadline(from: number): number {
+    return from + this.leaseSeconds() * 1_000 - this.config.webhooks.timeoutMs - RECORD_MARGIN_MS;
+  }
+
   private async run(): Promise<void> {
-    const { concurrency, pollMs, timeoutMs } = this.config.webhooks;
-    const leaseSeconds = Math.ceil(timeoutMs / 1_000) + LEASE_MARGIN_SECONDS;
+    const { concurrency, pollMs } = this.config.webhooks;
+    const leaseSeconds = this.leaseSeconds();
     const chunk = concurrency * CLAIM_CHUNK_FACTOR;
     let failures = 0;
     while (!this.stopped) {
@@ -156,8 +183,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         continue;
       }
       // The lease began after `claimedAt` by PostgreSQL's clock; counted from here it ends no later.
-      const startBy = claimedAt + leaseSeconds * 1_000 - timeoutMs - RECORD_MARGIN_MS;
-      for (const delivery of claimed) this.ready.push({ delivery, startBy });
+      const startBy = this.startDeadline(claimedAt);
+      for (const delivery of claimed) {
+        this.held.set(delivery.id, delivery);
+        this.ready.push({ delivery, startBy });
+      }
       this.startReady();
       // A short claim: nothing else is due now; look again after the poll interval (or when a send ends).
       if (claimed.length < want) await this.sleep(pollMs);
@@ -198,15 +228,48 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   /** Claimed and not sent: free for any worker now rather than at the lease's end. */
   private async giveBack(deliveries: ClaimedDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
+    for (const delivery of deliveries) this.held.delete(delivery.id);
     try {
       await releaseDeliveries(
         this.db,
-        deliveries.map((delivery) => delivery.id),
+        deliveries.map((delivery) => ({ deliveryId: delivery.id, leaseToken: delivery.lease_token })),
       );
     } catch (error) {
       // Their leases end by themselves: claimed again then.
       this.logger.warn({ err: error, deliveries: deliveries.length }, 'webhook deliveries not given back');
     }
+  }
+
+  /**
+   * Extends every lease held. One renewed moves its start deadline on, if still waiting; one waiting that
+   * is no longer this worker's (its lease ended while PostgreSQL was out of reach, and another claim took
+   * it) is dropped unsent. A failed renewal changes nothing: the start deadlines stand and the next tries.
+   */
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    const started = Date.now();
+    const leases = [...this.held.values()].map((d) => ({ deliveryId: d.id, leaseToken: d.lease_token }));
+    let renewed: Set<string>;
+    try {
+      renewed = await renewLeases(this.db, leases, this.leaseSeconds());
+    } catch (error) {
+      this.logger.warn({ err: error, deliveries: leases.length }, 'webhook leases not renewed');
+      return;
+    }
+    const startBy = this.startDeadline(started);
+    // Ids as text: the driver may give a bigint as a number or a string.
+    const lost = new Set(leases.map((l) => String(l.deliveryId)).filter((id) => !renewed.has(id)));
+    this.ready = this.ready.filter((entry) => {
+      const id = String(entry.delivery.id);
+      if (renewed.has(id)) entry.startBy = Math.max(entry.startBy, startBy);
+      if (!lost.has(id)) return true;
+      this.held.delete(entry.delivery.id);
+      this.logger.warn(
+        { deliveryId: entry.delivery.id, webhookId: entry.delivery.webhook_id },
+        'webhook lease lost before its send; not sent',
+      );
+      return false;
+    });
   }
 
   /** One POST, signed with the subscription's secrets; never throws (every problem is an outcome). */
@@ -276,6 +339,14 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /** A POST's bookkeeping, retried a few times; never throws (a lost one leaves the lease to expire). */
   private async keep(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
+    try {
+      await this.keepTrying(delivery, outcome);
+    } finally {
+      this.held.delete(delivery.id);
+    }
+  }
+
+  private async keepTrying(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.record(delivery, outcome);
@@ -302,6 +373,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private async record(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
     const attempt: AttemptRecord = {
       deliveryId: delivery.id,
+      leaseToken: delivery.lease_token,
       webhookId: delivery.webhook_id,
       statusCode: outcome.status,
       latencyMs: outcome.latencyMs,
@@ -310,8 +382,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     const now = new Date();
     const ids = { deliveryId: delivery.id, webhookId: delivery.webhook_id, eventId: delivery.event_id };
     if (outcome.kind === 'delivered') {
-      await this.delivered.submit(attempt);
+      const recorded = await this.delivered.submit(attempt);
       this.metrics.webhookDeliveries.inc({ outcome: 'delivered' });
+      // Another claim holds it now (this worker was cut off for a whole lease): that claim records it.
+      if (!recorded) this.logger.warn(ids, 'webhook delivered after its lease was taken over; not recorded');
       return;
     }
     if (outcome.kind === 'gone') {

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../queryable';
 
 /** A delivery a worker claimed, with what sending it needs. */
 export interface ClaimedDelivery {
   id: string;
+  /** The claim's token: every later write about this delivery (renewal, give-back, outcome) names it. */
+  lease_token: string;
   webhook_id: number;
   event_id: string;
   attempts: number;
@@ -22,9 +25,16 @@ export interface ClaimedDelivery {
 /** Undelivered: waiting for a first attempt (`pending`) or for a retry (`failed`). */
 const UNDELIVERED = `('pending', 'failed')`;
 
+/** A delivery as leased by one claim: writes about it apply only while it still holds that claim's token. */
+export interface Lease {
+  deliveryId: string;
+  leaseToken: string;
+}
+
 /**
- * Claims up to `limit` due deliveries nobody holds, leasing them for `leaseSeconds` (a worker killed
- * mid-send leaves them to be claimed again once the lease ends: at least once, with the same event id).
+ * Claims up to `limit` due deliveries nobody holds, leasing them for `leaseSeconds` under a new token (a
+ * worker killed mid-send leaves them to be claimed again once the lease ends: at least once, with the
+ * same event id; its late writes then name a token the delivery no longer holds, and change nothing).
  * Rows are locked with SKIP LOCKED while leased, so replicas claiming at once never take the same one.
  * A delivery is held back while an earlier undelivered delivery of the same message to the same
  * subscription exists — being sent, waiting for a retry or not yet tried — so a message's events reach
@@ -41,7 +51,7 @@ export async function claimDueDeliveries(
   // primary key: joined as a set, the planner hashed the whole table for a chunk of a few hundred.
   const rows = (await db.query(
     `UPDATE webhook_deliveries d
-        SET lease_until = now() + make_interval(secs => $2)
+        SET lease_until = now() + make_interval(secs => $2), lease_token = $3::uuid
        FROM webhooks w, webhook_events e
       WHERE d.id = ANY (ARRAY(
               SELECT c.id
@@ -59,10 +69,10 @@ export async function claimDueDeliveries(
                LIMIT $1
                  FOR UPDATE OF c SKIP LOCKED))
         AND w.id = d.webhook_id AND e.id = d.event_id
-    RETURNING d.id, d.webhook_id, d.event_id, d.attempts, d.first_attempt_at, e.payload::text AS body,
+    RETURNING d.id, d.lease_token, d.webhook_id, d.event_id, d.attempts, d.first_attempt_at, e.payload::text AS body,
               w.url, w.user_id, w.secret, w.failing_since,
               CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret`,
-    [limit, leaseSeconds],
+    [limit, leaseSeconds, randomUUID()],
   )) as ClaimedDelivery[] | [ClaimedDelivery[], number];
   return rowsOf(rows);
 }
@@ -80,8 +90,7 @@ export async function preferOrderedClaim(db: Queryable): Promise<void> {
   );
 }
 
-export interface AttemptRecord {
-  deliveryId: string;
+export interface AttemptRecord extends Lease {
   webhookId: number;
   statusCode?: number;
   latencyMs: number;
@@ -93,46 +102,64 @@ export interface FailedAttempt extends AttemptRecord {
   retryAt: Date | null;
 }
 
-/** A 2xx: the delivery is done, and the subscription is no longer failing. */
-export async function recordDelivered(db: Queryable, attempt: AttemptRecord): Promise<void> {
-  await recordDeliveredMany(db, [attempt]);
+/** A 2xx: the delivery is done, and the subscription is no longer failing. Answers false: lease lost. */
+export async function recordDelivered(db: Queryable, attempt: AttemptRecord): Promise<boolean> {
+  const [recorded] = await recordDeliveredMany(db, [attempt]);
+  return recorded;
 }
 
 /**
- * 2xx answers, in one statement: each delivery done, and their subscriptions no longer failing. Rows are
+ * 2xx answers, in one statement: each delivery done, and their subscriptions no longer failing. Only a
+ * delivery still holding the attempt's lease token is written (answers, per attempt, whether it was):
+ * one claimed again meanwhile belongs to that claim, whose own outcome is the one to keep. Rows are
  * locked in id order (deliveries, then subscriptions), the order every batched writer here keeps, so two
- * workers' batches wait for each other instead of deadlocking (ADR 0607). NO KEY UPDATE, as a plain
- * UPDATE takes: the status writer's new deliveries (their foreign key's KEY SHARE) never wait for it.
+ * workers' batches wait for each other instead of deadlocking (ADR 0607); the token is checked on the
+ * locked row, as it is now. NO KEY UPDATE, as a plain UPDATE takes: the status writer's new deliveries
+ * (their foreign key's KEY SHARE) never wait for it.
  */
-export async function recordDeliveredMany(db: Queryable, attempts: readonly AttemptRecord[]): Promise<void> {
-  if (attempts.length === 0) return;
-  await db.query(
-    `WITH input AS (
-       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]) AS v(id, status_code, latency_ms)
-     ),
-     locked AS (
-       SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR NO KEY UPDATE
-     ),
-     done AS (
-       UPDATE webhook_deliveries d
-          SET status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_attempt_at = now(),
-              first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = i.status_code,
-              last_latency_ms = i.latency_ms, last_error = NULL, lease_until = NULL
-         FROM input i, locked l
-        WHERE d.id = i.id AND l.id = i.id
-     ),
-     recovered AS (
-       SELECT w.id FROM webhooks w
-        WHERE w.id = ANY ($4::int[]) AND w.failing_since IS NOT NULL ORDER BY w.id FOR NO KEY UPDATE
-     )
-     UPDATE webhooks w SET failing_since = NULL FROM recovered r WHERE w.id = r.id`,
-    [
-      attempts.map((a) => a.deliveryId),
-      attempts.map((a) => a.statusCode ?? null),
-      attempts.map((a) => a.latencyMs),
-      [...new Set(attempts.map((a) => a.webhookId))],
-    ],
+export async function recordDeliveredMany(
+  db: Queryable,
+  attempts: readonly AttemptRecord[],
+): Promise<boolean[]> {
+  if (attempts.length === 0) return [];
+  const rows = rowsOf(
+    (await db.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::int[])
+                  AS v(id, lease_token, status_code, latency_ms)
+       ),
+       locked AS (
+         SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id AND i.lease_token = d.lease_token
+          ORDER BY d.id FOR NO KEY UPDATE OF d
+       ),
+       done AS (
+         UPDATE webhook_deliveries d
+            SET status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_attempt_at = now(),
+                first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = i.status_code,
+                last_latency_ms = i.latency_ms, last_error = NULL, lease_until = NULL, lease_token = NULL
+           FROM input i, locked l
+          WHERE d.id = i.id AND l.id = i.id
+          RETURNING d.id
+       ),
+       recovered AS (
+         SELECT w.id FROM webhooks w
+          WHERE w.id = ANY ($5::int[]) AND w.failing_since IS NOT NULL ORDER BY w.id FOR NO KEY UPDATE
+       ),
+       cleared AS (
+         UPDATE webhooks w SET failing_since = NULL FROM recovered r WHERE w.id = r.id
+       )
+       SELECT id::text FROM done`,
+      [
+        attempts.map((a) => a.deliveryId),
+        attempts.map((a) => a.leaseToken),
+        attempts.map((a) => a.statusCode ?? null),
+        attempts.map((a) => a.latencyMs),
+        [...new Set(attempts.map((a) => a.webhookId))],
+      ],
+    )) as Array<{ id: string }> | [Array<{ id: string }>, number],
   );
+  const written = new Set(rows.map((row) => String(row.id)));
+  return attempts.map((a) => written.has(String(a.deliveryId)));
 }
 
 /**
@@ -149,8 +176,9 @@ export async function recordFailedAttempt(
 }
 
 /**
- * Failed attempts, in one statement (locks in id order, as `recordDeliveredMany`); answers, per attempt,
- * since when its subscription is failing.
+ * Failed attempts, in one statement (locks in id order and writes only deliveries still holding the
+ * attempt's lease token, as `recordDeliveredMany`); answers, per attempt, since when its subscription is
+ * failing.
  */
 export async function recordFailedAttempts(
   db: Queryable,
@@ -160,11 +188,12 @@ export async function recordFailedAttempts(
   const rows = rowsOf(
     (await db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::timestamptz[])
-                  AS v(id, status_code, latency_ms, error, retry_at)
+         SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::timestamptz[], $7::uuid[])
+                  AS v(id, status_code, latency_ms, error, retry_at, lease_token)
        ),
        locked AS (
-         SELECT d.id FROM webhook_deliveries d WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id FOR NO KEY UPDATE
+         SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id AND i.lease_token = d.lease_token
+          ORDER BY d.id FOR NO KEY UPDATE OF d
        ),
        failed AS (
          UPDATE webhook_deliveries d
@@ -172,7 +201,8 @@ export async function recordFailedAttempts(
                 attempts = attempts + 1, last_attempt_at = now(),
                 first_attempt_at = COALESCE(first_attempt_at, now()), last_status_code = i.status_code,
                 last_latency_ms = i.latency_ms, last_error = i.error,
-                next_attempt_at = COALESCE(i.retry_at, next_attempt_at), lease_until = NULL
+                next_attempt_at = COALESCE(i.retry_at, next_attempt_at), lease_until = NULL,
+                lease_token = NULL
            FROM input i, locked l
           WHERE d.id = i.id AND l.id = i.id
        ),
@@ -189,6 +219,7 @@ export async function recordFailedAttempts(
         attempts.map((a) => a.error ?? null),
         attempts.map((a) => a.retryAt),
         [...new Set(attempts.map((a) => a.webhookId))],
+        attempts.map((a) => a.leaseToken),
       ],
     )) as Array<{ id: number; failing_since: Date }> | [Array<{ id: number; failing_since: Date }>, number],
   );
@@ -204,12 +235,50 @@ export async function disableWebhook(db: Queryable, webhookId: number, reason: s
   );
 }
 
-/** Gives back leases taken and never sent (a worker stopping before it started them). */
-export async function releaseDeliveries(db: Queryable, deliveryIds: readonly string[]): Promise<void> {
-  if (deliveryIds.length === 0) return;
-  await db.query(`UPDATE webhook_deliveries SET lease_until = NULL WHERE id = ANY ($1::bigint[])`, [
-    deliveryIds,
-  ]);
+/**
+ * Gives back leases taken and never sent (a worker stopping, or one whose lease could no longer cover a
+ * send), each only while it still holds its claim's token: a give-back arriving after the lease ended and
+ * another claim took the delivery must not free it while that claim sends it.
+ */
+export async function releaseDeliveries(db: Queryable, leases: readonly Lease[]): Promise<void> {
+  if (leases.length === 0) return;
+  await db.query(
+    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::uuid[]) AS v(id, lease_token)),
+     locked AS (
+       SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id AND i.lease_token = d.lease_token
+        ORDER BY d.id FOR NO KEY UPDATE OF d
+     )
+     UPDATE webhook_deliveries d SET lease_until = NULL, lease_token = NULL FROM locked l WHERE d.id = l.id`,
+    [leases.map((l) => l.deliveryId), leases.map((l) => l.leaseToken)],
+  );
+}
+
+/**
+ * Extends leases a worker still holds (claimed, being sent, or sent with the outcome still to write) to
+ * `leaseSeconds` from now, so none ends while its worker lives: only a crash (or a worker cut off from
+ * PostgreSQL for a whole lease) lets another claim take a delivery. Answers the ids renewed (as text); a lease
+ * missing from them is no longer this worker's.
+ */
+export async function renewLeases(
+  db: Queryable,
+  leases: readonly Lease[],
+  leaseSeconds: number,
+): Promise<Set<string>> {
+  if (leases.length === 0) return new Set();
+  const rows = rowsOf(
+    (await db.query(
+      `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::uuid[]) AS v(id, lease_token)),
+       locked AS (
+         SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id AND i.lease_token = d.lease_token
+          ORDER BY d.id FOR NO KEY UPDATE OF d
+       )
+       UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => $3)
+         FROM locked l WHERE d.id = l.id
+       RETURNING d.id::text`,
+      [leases.map((l) => l.deliveryId), leases.map((l) => l.leaseToken), leaseSeconds],
+    )) as Array<{ id: string }> | [Array<{ id: string }>, number],
+  );
+  return new Set(rows.map((row) => String(row.id)));
 }
 
 /** Undelivered deliveries of active subscriptions, and the age of the oldest, for the metrics. */
