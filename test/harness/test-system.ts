@@ -1,4 +1,4 @@
-import { ChildProcess, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AppName, APP_NAMES } from './app-processes';
@@ -116,6 +116,28 @@ export class TestSystem extends RealSystem {
     const result = this.cliResult(...args);
     if (result.status !== 0) throw new Error(`cli ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
+  }
+
+  /**
+   * Runs the CLI without blocking this process: receivers, phones and timers of the suite keep running
+   * meanwhile (`cli` freezes them for the CLI's whole run, seconds on a loaded machine). Resolves with its
+   * stdout; rejects when it exits non-zero.
+   */
+  cliInBackground(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['-r', ALIASES, CLI, ...args], {
+        cwd: REPO_ROOT,
+        env: this.env(),
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (status) =>
+        status === 0 ? resolve(stdout) : reject(new Error(`cli ${args.join(' ')} failed: ${stderr}`)),
+      );
+    });
   }
 
   /** Runs the CLI with this system's environment; returns its exit status and output, whatever they are. */
