@@ -50,6 +50,7 @@ const field = fc.constantFrom(
   'events',
   'device_ids',
   'description',
+  'batch_size',
   'paused',
   'grace_seconds',
   '__proto__',
@@ -76,6 +77,7 @@ const body = fc.oneof(
       events,
       device_ids: fc.oneof(fc.array(fc.integer()), anyValue),
       description: fc.oneof(fc.string({ maxLength: 600 }), anyValue),
+      batch_size: fc.oneof(fc.integer({ min: -5, max: 120 }), anyValue),
       paused: fc.oneof(fc.boolean(), anyValue),
     },
     { requiredKeys: [] },
@@ -140,7 +142,7 @@ describe('webhooks: hostile input on the subscription routes', () => {
     (
       await system.query<{ rows: string }>(
         `SELECT coalesce(json_agg(w ORDER BY id), '[]')::text AS rows
-           FROM (SELECT id, url, description, events, device_ids, secret, paused, disabled_at, updated_at
+           FROM (SELECT id, url, description, events, device_ids, batch_size, secret, paused, disabled_at, updated_at
                    FROM webhooks) w`,
       )
     )[0].rows;

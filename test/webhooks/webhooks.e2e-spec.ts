@@ -136,6 +136,9 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
       ],
       [{ url: 'https://example.com/', events: 'message.sent', device_ids: ['x'] }, 'device_ids must be'],
       [{ url: ['https://example.com/'], events: 'message.sent' }, 'url must be text'],
+      [{ url: 'https://example.com/', events: 'message.sent', batch_size: 0 }, 'batch_size must be'],
+      [{ url: 'https://example.com/', events: 'message.sent', batch_size: 101 }, 'batch_size must be'],
+      [{ url: 'https://example.com/', events: 'message.sent', batch_size: 2.5 }, 'batch_size must be'],
     ];
     for (const [body, message] of bad) {
       const answer = await call(alice, 'POST', '/v1/webhooks', body);
@@ -223,6 +226,37 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
       last_latency_ms: expect.any(Number),
       next_attempt_at: null,
     });
+  });
+
+  it('batches: up to batch_size events per POST, signed whole; a failed batch is sent again whole', async () => {
+    const hook = await create('/batched', { batch_size: 10, paused: true });
+    expect((await call(alice, 'GET', `/v1/webhooks/${hook.id}`)).body.webhook.batch_size).toBe(10);
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) ids.push(await testEvent(hook.id));
+    // The first POST fails: its events are retried, together, after the backoff.
+    receiver.script('/batched', [{ status: 500 }, { status: 204 }]);
+    expect((await call(alice, 'PATCH', `/v1/webhooks/${hook.id}`, { paused: false })).status).toBe(200);
+    await waitFor(
+      'every event delivered',
+      async () => (await deliveries(hook.id)).filter((d) => d.status === 'delivered').length === 25,
+      20_000,
+    );
+    const posts = receiver.at('/batched').map((got) => {
+      const header = got.headers['smsfleet-signature'] as string;
+      expect(independentlyVerified(header, got.body, hook.secret)).toBe(true);
+      const events = (JSON.parse(got.body) as { events: Array<{ id: string; type: string }> }).events;
+      expect(events.every((event) => event.type === 'webhook.test')).toBe(true);
+      expect(got.headers['smsfleet-event-id']).toBe(events.map((event) => event.id).join(','));
+      return events.map((event) => event.id);
+    });
+    expect(posts.every((events) => events.length >= 1 && events.length <= 10)).toBe(true);
+    // 25 events in at most 3 POSTs, and the failed one's events once more in one POST.
+    const [failed, ...accepted] = posts;
+    expect(accepted.length).toBeLessThanOrEqual(4);
+    expect(accepted.flat().sort()).toEqual(ids.sort());
+    expect(accepted.some((events) => [...events].sort().join() === [...failed].sort().join())).toBe(true);
+    const rows = await deliveries(hook.id);
+    expect(rows.filter((d) => failed.includes(d.event_id)).every((d) => d.attempts === 2)).toBe(true);
   });
 
   it('a rotated secret: both signatures are sent during the grace period', async () => {

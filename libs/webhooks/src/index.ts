@@ -5,3 +5,4 @@ export * from './safe-http-client';
 export * from './signature';
 export * from './retry-policy';
 export * from './webhook-event';
+export * from './batch-body';

@@ -93,6 +93,7 @@ const WEBHOOK = {
   description: 'CRM',
   events: ['message.sent', 'message.delivered', 'message.failed'],
   device_ids: null,
+  batch_size: 1,
   state: 'active',
   paused: false,
   disabled_at: null,
@@ -133,6 +134,13 @@ const webhookBody = (required: string[]) => ({
             description: 'Only events of these devices (yours); empty or absent: every device.',
           },
           description: { type: 'string' as const },
+          batch_size: {
+            type: 'integer' as const,
+            minimum: 1,
+            maximum: 100,
+            description:
+              'Events per POST (default 1). Above 1 the body is `{"events":[…]}`, up to this many, when more are due.',
+          },
           paused: { type: 'boolean' as const, description: '`false` also resumes a disabled subscription.' },
         },
       },
@@ -143,7 +151,7 @@ const hookId = idIn('webhook');
 const updateWebhook = () =>
   op(
     'webhooks',
-    'Change url, events, device_ids, description; `paused` true/false (false also lifts a disable)',
+    'Change url, events, device_ids, description, batch_size; `paused` true/false (false also lifts a disable)',
     json('The subscription now.', { error: 0, message: 'OK', webhook: WEBHOOK }),
     { parameters: [hookId], requestBody: webhookBody([]), responses: { '404': notFound } },
   );

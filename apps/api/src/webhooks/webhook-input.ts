@@ -6,7 +6,13 @@ import {
   countParts,
   InvalidInput,
 } from '@smsfleet/validation';
-import { AddressPolicy, parseWebhookUrl, WEBHOOK_EVENT_TYPES, WebhookEventType } from '@smsfleet/webhooks';
+import {
+  AddressPolicy,
+  MAX_BATCH_EVENTS,
+  parseWebhookUrl,
+  WEBHOOK_EVENT_TYPES,
+  WebhookEventType,
+} from '@smsfleet/webhooks';
 import { RequestParams } from '../common/request-params';
 
 /** Devices one subscription may name; more is a filter nobody needs (subscribe to all instead). */
@@ -22,6 +28,8 @@ export interface WebhookFields {
   /** null: every device of the account. */
   deviceIds?: number[] | null;
   description?: string;
+  /** Events per POST (a receiver's opt-in), 1 to MAX_BATCH_EVENTS; 1, the default, sends each alone. */
+  batchSize?: number;
   paused?: boolean;
 }
 
@@ -53,6 +61,13 @@ export function webhookFields(params: RequestParams, policy: AddressPolicy): Web
   const description = params.get('description');
   if (description !== undefined)
     fields.description = checkOptionalText(description.value, 'description', { max: MAX_DESCRIPTION }) ?? '';
+  const batchSize = params.get('batch_size');
+  if (batchSize !== undefined)
+    fields.batchSize = checkInt(trimmed(batchSize.value), 'batch_size', {
+      min: 1,
+      max: MAX_BATCH_EVENTS,
+      numbersAsText: true,
+    });
   if (params.has('paused')) fields.paused = params.flag('paused', false);
   return fields;
 }

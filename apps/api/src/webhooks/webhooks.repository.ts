@@ -8,6 +8,7 @@ export interface WebhookRow {
   description: string;
   events: string[];
   device_ids: number[] | null;
+  batch_size: number;
   paused: boolean;
   disabled_at: Date | null;
   disabled_reason: string | null;
@@ -39,6 +40,7 @@ export interface NewWebhook {
   description: string;
   events: string[];
   deviceIds: number[] | null;
+  batchSize: number;
   /** Sealed (WebhookSecrets): never the clear secret. */
   secret: string;
   paused: boolean;
@@ -50,10 +52,11 @@ export interface WebhookChange {
   events?: string[];
   /** null: every device. */
   deviceIds?: number[] | null;
+  batchSize?: number;
   paused?: boolean;
 }
 
-const COLUMNS = `id, url, description, events, device_ids, paused, disabled_at, disabled_reason, failing_since,
+const COLUMNS = `id, url, description, events, device_ids, batch_size, paused, disabled_at, disabled_reason, failing_since,
   CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END AS previous_secret_expires_at,
   created_at, updated_at`;
 
@@ -93,9 +96,18 @@ export class WebhooksRepository {
 
   async insert(tx: EntityManager, userId: number, hook: NewWebhook): Promise<WebhookRow> {
     const rows: WebhookRow[] = await tx.query(
-      `INSERT INTO webhooks (user_id, url, description, events, device_ids, secret, paused)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-      [userId, hook.url, hook.description, hook.events, hook.deviceIds, hook.secret, hook.paused],
+      `INSERT INTO webhooks (user_id, url, description, events, device_ids, secret, paused, batch_size)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [
+        userId,
+        hook.url,
+        hook.description,
+        hook.events,
+        hook.deviceIds,
+        hook.secret,
+        hook.paused,
+        hook.batchSize,
+      ],
     );
     return rows[0];
   }
@@ -125,6 +137,7 @@ export class WebhooksRepository {
                 events = COALESCE($5, events),
                 device_ids = CASE WHEN $6::boolean THEN $7::int[] ELSE device_ids END,
                 paused = COALESCE($8, paused),
+                batch_size = COALESCE($9, batch_size),
                 disabled_at = CASE WHEN $8 = false THEN NULL ELSE disabled_at END,
                 disabled_reason = CASE WHEN $8 = false THEN NULL ELSE disabled_reason END,
                 failing_since = CASE WHEN $8 = false THEN NULL ELSE failing_since END,
@@ -141,6 +154,7 @@ export class WebhooksRepository {
         change.deviceIds !== undefined,
         change.deviceIds ?? null,
         change.paused ?? null,
+        change.batchSize ?? null,
       ],
     );
     return rows[0];

@@ -15,6 +15,7 @@ export function webhookView(row: WebhookRow) {
     description: row.description,
     events: row.events,
     device_ids: row.device_ids,
+    batch_size: row.batch_size,
     state: row.disabled_at !== null ? 'disabled' : row.paused ? 'paused' : 'active',
     paused: row.paused,
     disabled_at: iso(row.disabled_at),
@@ -76,6 +77,7 @@ export class WebhooksService {
         description: fields.description ?? '',
         events: fields.events as string[],
         deviceIds: fields.deviceIds ?? null,
+        batchSize: fields.batchSize ?? 1,
         secret: this.secrets.seal(secret, account.id),
         paused: fields.paused ?? false,
       });
@@ -95,7 +97,9 @@ export class WebhooksService {
 
   async update(account: Account, id: number, fields: WebhookFields): Promise<WebhookRow> {
     if (Object.keys(fields).length === 0)
-      throw ApiError.validation('give at least one of url, events, device_ids, description, paused');
+      throw ApiError.validation(
+        'give at least one of url, events, device_ids, description, batch_size, paused',
+      );
     await this.get(account, id);
     await this.checkDevices(account, fields.deviceIds);
     const row = await this.repository.update(account.id, id, fields);

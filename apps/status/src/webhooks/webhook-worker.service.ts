@@ -27,6 +27,7 @@ import {
 } from '@smsfleet/persistence';
 import {
   AddressPolicy,
+  batchBody,
   DeliveryOutcome,
   disableReason,
   nextRetry,
@@ -99,6 +100,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly resealing = new Map<string, Promise<void>>();
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** The largest batch_size among the deliveries last claimed: a POST then takes that many, not one. */
+  private batchSeen = 1;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -146,6 +149,14 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.client.close();
   }
 
+  /**
+   * Deliveries one claim takes: CLAIM_CHUNK_FACTOR per slot, or while batches are being sent a full batch
+   * per slot, so that every slot's POST can carry one (a claim of 128 fed two POSTs of 100).
+   */
+  private chunk(): number {
+    return this.config.webhooks.concurrency * Math.max(CLAIM_CHUNK_FACTOR, this.batchSeen);
+  }
+
   private leaseSeconds(): number {
     return Math.ceil(this.config.webhooks.timeoutMs / 1_000) + LEASE_MARGIN_SECONDS;
   }
@@ -156,12 +167,12 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async run(): Promise<void> {
-    const { concurrency, pollMs } = this.config.webhooks;
+    const { pollMs } = this.config.webhooks;
     const leaseSeconds = this.leaseSeconds();
-    const chunk = concurrency * CLAIM_CHUNK_FACTOR;
     let failures = 0;
     while (!this.stopped) {
       this.startReady();
+      const chunk = this.chunk();
       // Enough is claimed already: wait until a send ends with half a chunk or less left.
       if (this.ready.length >= chunk / 2) {
         await this.sleep(pollMs);
@@ -188,6 +199,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         this.held.set(delivery.id, delivery);
         this.ready.push({ delivery, startBy });
       }
+      if (claimed.length > 0) this.batchSeen = Math.max(...claimed.map((d) => d.batch_size));
       this.startReady();
       // A short claim: nothing else is due now; look again after the poll interval (or when a send ends).
       if (claimed.length < want) await this.sleep(pollMs);
@@ -202,7 +214,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private startReady(): void {
     if (this.stopped) return;
     const { concurrency } = this.config.webhooks;
-    const chunk = concurrency * CLAIM_CHUNK_FACTOR;
+    const chunk = this.chunk();
     const late: ClaimedDelivery[] = [];
     while (this.inFlight.size < concurrency && this.recording.size < chunk && this.ready.length > 0) {
       const { delivery, startBy } = this.ready.shift()!;
@@ -210,9 +222,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         late.push(delivery);
         continue;
       }
-      const sending: Promise<void> = this.send(delivery).then((outcome) => {
+      const group = [delivery, ...this.companions(delivery)];
+      const sending: Promise<void> = this.send(group).then((outcome) => {
         this.inFlight.delete(sending);
-        const recording: Promise<void> = this.keep(delivery, outcome).finally(() => {
+        const recording: Promise<void> = this.keep(group, outcome).finally(() => {
           this.recording.delete(recording);
           this.startReady();
         });
@@ -223,6 +236,31 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       this.inFlight.add(sending);
     }
     if (late.length > 0) void this.giveBack(late);
+  }
+
+  /**
+   * For a subscription taking batches: up to batch_size − 1 more of its claimed deliveries, oldest first,
+   * taken out of `ready` to share the first one's POST. Only those still in time and claimed with the
+   * same URL and secrets (a change between two claims splits them). The claim holds at most one
+   * undelivered event per message and subscription, so a batch never orders two events of one message.
+   */
+  private companions(first: ClaimedDelivery): ClaimedDelivery[] {
+    const taken: ClaimedDelivery[] = [];
+    if (first.batch_size <= 1) return taken;
+    const now = Date.now();
+    this.ready = this.ready.filter((entry) => {
+      const d = entry.delivery;
+      const joins =
+        taken.length < first.batch_size - 1 &&
+        d.webhook_id === first.webhook_id &&
+        d.url === first.url &&
+        d.secret === first.secret &&
+        d.previous_secret === first.previous_secret &&
+        now <= entry.startBy;
+      if (joins) taken.push(d);
+      return !joins;
+    });
+    return taken;
   }
 
   /** Claimed and not sent: free for any worker now rather than at the lease's end. */
@@ -272,8 +310,13 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  /** One POST, signed with the subscription's secrets; never throws (every problem is an outcome). */
-  private async send(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
+  /**
+   * One POST of one subscription's deliveries, signed with its secrets: the stored envelope alone, or for a
+   * subscription taking batches `{"events":[…]}` with their ids listed in the event id header. Never
+   * throws (every problem is an outcome).
+   */
+  private async send(group: ClaimedDelivery[]): Promise<DeliveryOutcome> {
+    const delivery = group[0];
     const current = this.openSecret(delivery, 'secret', delivery.secret);
     if (current === undefined)
       // Sealed with a key no longer configured: nothing could sign it. Retried like any failure, so
@@ -288,11 +331,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         ? undefined
         : this.openSecret(delivery, 'previous_secret', delivery.previous_secret);
     const secrets = [current, ...(previous === undefined ? [] : [previous])];
-    const outcome = await this.client.postJson(
-      delivery.url,
-      delivery.body,
-      signedHeaders(delivery.event_id, delivery.body, secrets),
-    );
+    const batched = delivery.batch_size > 1;
+    const body = batched ? batchBody(group.map((d) => d.body)) : delivery.body;
+    const eventIds = group.map((d) => d.event_id).join(',');
+    const outcome = await this.client.postJson(delivery.url, body, signedHeaders(eventIds, body, secrets));
     this.metrics.webhookDeliverySeconds.observe(outcome.latencyMs / 1_000);
     return outcome;
   }
@@ -337,13 +379,20 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     return opened.secret;
   }
 
-  /** A POST's bookkeeping, retried a few times; never throws (a lost one leaves the lease to expire). */
-  private async keep(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
-    try {
-      await this.keepTrying(delivery, outcome);
-    } finally {
-      this.held.delete(delivery.id);
-    }
+  /**
+   * A POST's bookkeeping, one outcome for each delivery it carried (written together: they are submitted
+   * in one turn), retried a few times; never throws (a lost one leaves the lease to expire).
+   */
+  private async keep(group: ClaimedDelivery[], outcome: DeliveryOutcome): Promise<void> {
+    await Promise.all(
+      group.map(async (delivery) => {
+        try {
+          await this.keepTrying(delivery, outcome);
+        } finally {
+          this.held.delete(delivery.id);
+        }
+      }),
+    );
   }
 
   private async keepTrying(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {

@@ -27,6 +27,7 @@ import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-m
 import { MessageHourCounts1765540000000 } from './1765540000000-message-hour-counts';
 import { Pools1765560000000 } from './1765560000000-pools';
 import { WebhookLeaseTokens1765590000000 } from './1765590000000-webhook-lease-tokens';
+import { WebhookBatches1765590100000 } from './1765590100000-webhook-batches';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   MessageHourCounts1765540000000,
   Pools1765560000000,
   WebhookLeaseTokens1765590000000,
+  WebhookBatches1765590100000,
 ];

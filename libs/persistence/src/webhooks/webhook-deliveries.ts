@@ -20,6 +20,8 @@ export interface ClaimedDelivery {
   /** The rotated-out secret while its grace period runs, else null (stored as `secret` is). */
   previous_secret: string | null;
   failing_since: Date | null;
+  /** Events per POST the subscription accepts (1: each alone). */
+  batch_size: number;
 }
 
 /** Undelivered: waiting for a first attempt (`pending`) or for a retry (`failed`). */
@@ -70,7 +72,7 @@ export async function claimDueDeliveries(
                  FOR UPDATE OF c SKIP LOCKED))
         AND w.id = d.webhook_id AND e.id = d.event_id
     RETURNING d.id, d.lease_token, d.webhook_id, d.event_id, d.attempts, d.first_attempt_at, e.payload::text AS body,
-              w.url, w.user_id, w.secret, w.failing_since,
+              w.url, w.user_id, w.secret, w.failing_since, w.batch_size,
               CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret`,
     [limit, leaseSeconds, randomUUID()],
   )) as ClaimedDelivery[] | [ClaimedDelivery[], number];
