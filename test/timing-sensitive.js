@@ -5,8 +5,6 @@
 // A suite whose only time bounds are hang-catchers (many times its quiet figure) or lower bounds stays out.
 // A new suite that asserts such a duration goes here, with one line saying why (test/README.md).
 module.exports = {
-  'test/operations/bench-smoke.e2e-spec.ts':
-    'runs every bench scenario (throughput against baselines) and counts leftover bench databases',
   'test/operations/soak-smoke.e2e-spec.ts':
     'a sustained rate that must be accepted in full, with recovery times per fault; its databases are bench ones',
   'test/api/bulk-sms.e2e-spec.ts':
@@ -46,3 +44,9 @@ module.exports = {
   'test/faults/reports-survive-redis-loss.e2e-spec.ts':
     'a 60 s report timeout must not expire during the run',
 };
+// Reviewed and left out (2026-12-06), though they measure or report figures: their only time bounds are
+// hang-catchers or lower bounds, their figures are printed but quoted by no doc, and much of their time
+// is waiting. Each passed alone on the 2-core machine at load 8-15 (other runs), harder than beside one
+// other suite:
+// - test/operations/bench-smoke-*: a scaled-down bench run judges no target (`met` is null; its figures
+//   are only checked to be finite), and counts leftovers by its own run tag (test/helpers/bench-smoke.ts);
