@@ -12,6 +12,8 @@ const common = {
 };
 module.exports = {
   testTimeout: 120_000,
+  // The longest suites first (test/suite-durations.js), so that `npm test` does not end on one alone.
+  testSequencer: '<rootDir>/scripts/longest-first-sequencer.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,test}/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 60 },

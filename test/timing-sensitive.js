@@ -5,10 +5,6 @@
 // A suite whose only time bounds are hang-catchers (many times its quiet figure) or lower bounds stays out.
 // A new suite that asserts such a duration goes here, with one line saying why (test/README.md).
 module.exports = {
-  'test/operations/bench-smoke.e2e-spec.ts':
-    'runs every bench scenario (throughput against baselines) and counts leftover bench databases',
-  'test/operations/soak-smoke.e2e-spec.ts':
-    'a sustained rate that must be accepted in full, with recovery times per fault; its databases are bench ones',
   'test/api/bulk-sms.e2e-spec.ts':
     '10,000 items answered within 6 s (1.0-1.4 s quiet): 6.2-16.6 s beside another suite at load 20',
   'test/security/hostile-input.e2e-spec.ts':
@@ -27,18 +23,12 @@ module.exports = {
   'test/pipeline/dispatch-limits.e2e-spec.ts':
     'random pace gaps bounded by the range; held messages sent promptly when the hours open',
   'test/operations/health-readiness.e2e-spec.ts': 'readiness turns down within 5 s of PostgreSQL going away',
-  'test/faults/dispatch-faults.e2e-spec.ts':
-    'kill -9 and moves under load (recovery figures); SIGTERM exits within 30 s',
   'test/faults/fault-f1-api-kill.e2e-spec.ts': 'kills the api at a moment found by polling, under load',
   'test/faults/fault-f3-scheduler-kill.e2e-spec.ts':
     'kills the scheduler inside a transaction found by polling',
-  'test/faults/fault-f6a-redis-kill.e2e-spec.ts': 'recovery of a load run after Redis is killed (figures)',
-  'test/faults/fault-f6b-redis-flush.e2e-spec.ts': 'recovery of a load run after FLUSHALL (figures)',
   'test/faults/fault-f7-postgres-restart.e2e-spec.ts':
-    'PostgreSQL down for a few seconds under load (recovery figures)',
-  'test/faults/fault-f8-phones.e2e-spec.ts': 'phones acking after the ack timeout, under load (figures)',
+    'PostgreSQL down for 2 s under load: some request must meet the outage, and every answer be 200 or 503',
   'test/faults/fault-f10-redis-maxmemory.e2e-spec.ts': 'Redis full for a fixed 4 s during intake',
-  'test/faults/graceful-shutdown.e2e-spec.ts': 'exit times after SIGTERM (figures), within the grace period',
   'test/faults/postgres-away.e2e-spec.ts': 'recovery time after PostgreSQL comes back (figure)',
   'test/faults/redis-away.e2e-spec.ts': 'answers within 5 s while Redis is away',
   'test/faults/redis-loss-reconcile.e2e-spec.ts':
@@ -46,3 +36,21 @@ module.exports = {
   'test/faults/reports-survive-redis-loss.e2e-spec.ts':
     'a 60 s report timeout must not expire during the run',
 };
+// Reviewed and left out (2026-12-06), though they measure or report figures: their only time bounds are
+// hang-catchers or lower bounds, their figures are printed but quoted by no doc, and much of their time
+// is waiting. Each passed alone on the 2-core machine at load 8-15 (other runs), harder than beside one
+// other suite:
+// - test/operations/bench-smoke-*: a scaled-down bench run judges no target (`met` is null; its figures
+//   are only checked to be finite), and counts leftovers by its own run tag (test/helpers/bench-smoke.ts);
+// - test/operations/soak-smoke: 50 msg/s accepted in full, with retries by the same key; every fault must be
+//   repaired and intake, dispatch and delivery seen coming back before the load ends, under generous
+//   timeouts; its recovery times are printed, and the docs quote the full soak's, not the smoke's. Its
+//   databases are bench ones, which no longer matters to the bench smoke (run tags). 94 s at load 15;
+// - test/faults/graceful-shutdown: exits bounded by the 30 s grace period; 0.3 s each at load 11;
+// - test/faults/dispatch-faults: recovery waits of 20-90 s against figures of 0.1-0.8 s (3 of 3 at load 9);
+// - test/faults/fault-f6a-redis-kill, fault-f6b-redis-flush: what they assert is the state after the fault
+//   (503 while Redis is down, the rebuild, the invariants, no reported message ending as 203), with
+//   waits of 30-180 s against rebuilds and settling of 1-10 s (passed at load 14 and 8);
+// - test/faults/fault-f8-phones: late acks (1.5 s against a 1 s ack timeout) and drops are made by the
+//   phones' own timers; a slower machine only adds resends, which the invariants count (149 per mille at
+//   load 13).

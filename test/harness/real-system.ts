@@ -32,13 +32,24 @@ export const ONE_ADDRESS_LIMITS: Readonly<Record<string, string>> = {
   PHONE_LIMIT_STREAMS_PER_ADDRESS: '10000000',
 };
 
+function runTag(): string {
+  const tag = process.env.SMSFLEET_RUN_TAG ?? '';
+  if (!/^[a-z0-9]*$/.test(tag))
+    throw new Error(`SMSFLEET_RUN_TAG "${tag}" must be lower-case letters and digits`);
+  return tag;
+}
+
 /**
  * The real system of one test file or one bench scenario: a PostgreSQL database and a Redis key prefix of
  * its own (never the demo's), the compiled apps as processes (AppProcesses), and removal of all of it at
  * the end. TestSystem and BenchSystem add what their callers need (environment, clients, CLI runs).
  */
 export abstract class RealSystem {
-  readonly id = randomBytes(4).toString('hex');
+  /**
+   * `SMSFLEET_RUN_TAG` (letters and digits) starts the id of every system of a run, so that a run checking
+   * what it left behind (test/helpers/bench-smoke.ts) can tell its databases and keys from a concurrent run's.
+   */
+  readonly id = `${runTag()}${randomBytes(4).toString('hex')}`;
   readonly databaseUrl: string;
   readonly redisPrefix: string;
   readonly redisUrl: string;

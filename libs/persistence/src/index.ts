@@ -15,4 +15,5 @@ export * from './webhooks/message-step-events';
 export * from './webhooks/presence-announcements';
 export * from './devices/device-settings-row';
 export * from './webhooks/webhook-retention';
+export * from './idempotency-keys/idempotency-key-retention';
 export * from './pools/pools';

@@ -53,6 +53,34 @@ const op = (
   responses: { '200': response, ...errors, ...(extra.responses ?? {}) },
 });
 
+/** What an operation on one resource by id adds: the id in the path, and 404 for one not the account's. */
+const byId = (
+  id: ParameterObject,
+  { parameters = [], responses = {}, ...extra }: Partial<OperationObject> = {},
+): Partial<OperationObject> => ({
+  parameters: [id, ...parameters],
+  ...extra,
+  responses: { '404': notFound, ...responses },
+});
+
+/** `/v1/<resources>/{id}`: read one, change it (POST or PATCH, the same operation), delete it. */
+const resourceById = (
+  tag: string,
+  id: ParameterObject,
+  read: { summary: string; answer: ResponseObject },
+  change: { summary: string; answer: ResponseObject; requestBody: OperationObject['requestBody'] },
+  remove: { summary: string; answer: ResponseObject },
+) => {
+  const changeOp = () =>
+    op(tag, change.summary, change.answer, byId(id, { requestBody: change.requestBody }));
+  return {
+    get: op(tag, read.summary, read.answer, byId(id)),
+    post: changeOp(),
+    patch: changeOp(),
+    delete: op(tag, remove.summary, remove.answer, byId(id)),
+  };
+};
+
 const ISO = '2026-12-06T09:00:00.000Z';
 const MESSAGE = {
   id: 1842,
@@ -148,13 +176,6 @@ const webhookBody = (required: string[]) => ({
   },
 });
 const hookId = idIn('webhook');
-const updateWebhook = () =>
-  op(
-    'webhooks',
-    'Change url, events, device_ids, description, batch_size; `paused` true/false (false also lifts a disable)',
-    json('The subscription now.', { error: 0, message: 'OK', webhook: WEBHOOK }),
-    { parameters: [hookId], requestBody: webhookBody([]), responses: { '404': notFound } },
-  );
 
 const POOL = {
   id: 3,
@@ -195,12 +216,6 @@ const poolBody = (required: string[], properties: Array<'name' | 'device_ids'>) 
   },
 });
 const poolId = idIn('pool');
-const renamePool = () =>
-  op('pools', 'Rename a pool', poolAnswer('The pool now.'), {
-    parameters: [poolId],
-    requestBody: poolBody(['name'], ['name']),
-    responses: { '404': notFound },
-  });
 
 /** Phone pools (ADR 2221). Messages are not routed through them yet: addsms refuses `pool_id`. */
 function poolPaths(): PathsObject {
@@ -218,30 +233,26 @@ function poolPaths(): PathsObject {
         json('The pools.', { error: 0, message: 'OK', pools: [POOL] }),
       ),
     },
-    '/v1/pools/{id}': {
-      get: op('pools', 'One pool', poolAnswer('It.'), {
-        parameters: [poolId],
-        responses: { '404': notFound },
-      }),
-      post: renamePool(),
-      patch: renamePool(),
-      delete: op(
-        'pools',
-        'Delete a pool; its devices stay yours, in no pool',
-        json('Deleted.', { error: 0, message: 'OK', pool_id: 3 }),
-        { parameters: [poolId], responses: { '404': notFound } },
-      ),
-    },
+    '/v1/pools/{id}': resourceById(
+      'pools',
+      poolId,
+      { summary: 'One pool', answer: poolAnswer('It.') },
+      {
+        summary: 'Rename a pool',
+        answer: poolAnswer('The pool now.'),
+        requestBody: poolBody(['name'], ['name']),
+      },
+      {
+        summary: 'Delete a pool; its devices stay yours, in no pool',
+        answer: json('Deleted.', { error: 0, message: 'OK', pool_id: 3 }),
+      },
+    ),
     '/v1/pools/{id}/devices': {
       post: op(
         'pools',
         'Add devices to a pool: all or none; a device of another account or already in another pool is refused',
         poolAnswer('The pool now.'),
-        {
-          parameters: [poolId],
-          requestBody: poolBody(['device_ids'], ['device_ids']),
-          responses: { '404': notFound },
-        },
+        byId(poolId, { requestBody: poolBody(['device_ids'], ['device_ids']) }),
       ),
     },
     '/v1/pools/{id}/devices/remove': {
@@ -249,27 +260,26 @@ function poolPaths(): PathsObject {
         'pools',
         'Remove devices from a pool: all or none (a device not in it answers 404)',
         poolAnswer('The pool now.'),
-        {
-          parameters: [poolId],
-          requestBody: poolBody(['device_ids'], ['device_ids']),
-          responses: { '404': notFound },
-        },
+        byId(poolId, { requestBody: poolBody(['device_ids'], ['device_ids']) }),
       ),
     },
     '/v1/pools/{id}/devices/{device_id}': {
-      delete: op('pools', 'Remove one device from a pool', poolAnswer('The pool now.'), {
-        parameters: [
-          poolId,
-          {
-            name: 'device_id',
-            in: 'path',
-            required: true,
-            description: 'A device in the pool.',
-            schema: { type: 'integer' },
-          },
-        ],
-        responses: { '404': notFound },
-      }),
+      delete: op(
+        'pools',
+        'Remove one device from a pool',
+        poolAnswer('The pool now.'),
+        byId(poolId, {
+          parameters: [
+            {
+              name: 'device_id',
+              in: 'path',
+              required: true,
+              description: 'A device in the pool.',
+              schema: { type: 'integer' },
+            },
+          ],
+        }),
+      ),
     },
   };
 }
@@ -293,20 +303,21 @@ function webhookPaths(): PathsObject {
         json('The subscriptions.', { error: 0, message: 'OK', webhooks: [WEBHOOK] }),
       ),
     },
-    '/v1/webhooks/{id}': {
-      get: op('webhooks', 'One subscription', json('It.', { error: 0, message: 'OK', webhook: WEBHOOK }), {
-        parameters: [hookId],
-        responses: { '404': notFound },
-      }),
-      post: updateWebhook(),
-      patch: updateWebhook(),
-      delete: op(
-        'webhooks',
-        'End a subscription; its undelivered events are dropped',
-        json('Deleted.', { error: 0, message: 'OK', webhook_id: 4 }),
-        { parameters: [hookId], responses: { '404': notFound } },
-      ),
-    },
+    '/v1/webhooks/{id}': resourceById(
+      'webhooks',
+      hookId,
+      { summary: 'One subscription', answer: json('It.', { error: 0, message: 'OK', webhook: WEBHOOK }) },
+      {
+        summary:
+          'Change url, events, device_ids, description, batch_size; `paused` true/false (false also lifts a disable)',
+        answer: json('The subscription now.', { error: 0, message: 'OK', webhook: WEBHOOK }),
+        requestBody: webhookBody([]),
+      },
+      {
+        summary: 'End a subscription; its undelivered events are dropped',
+        answer: json('Deleted.', { error: 0, message: 'OK', webhook_id: 4 }),
+      },
+    ),
     '/v1/webhooks/{id}/secret': {
       post: op(
         'webhooks',
@@ -316,8 +327,7 @@ function webhookPaths(): PathsObject {
           message: 'OK',
           webhook: { ...WEBHOOK, secret: 'whsec_…', previous_secret_expires_at: ISO },
         }),
-        {
-          parameters: [hookId],
+        byId(hookId, {
           requestBody: {
             content: {
               'application/json': {
@@ -325,8 +335,7 @@ function webhookPaths(): PathsObject {
               },
             },
           },
-          responses: { '404': notFound },
-        },
+        }),
       ),
     },
     '/v1/webhooks/{id}/deliveries': {
@@ -356,15 +365,13 @@ function webhookPaths(): PathsObject {
           ],
           next_before: null,
         }),
-        {
+        byId(hookId, {
           parameters: [
-            hookId,
             query('before', 'integer', 'The previous page’s `next_before`.'),
             query('limit', 'integer', '1–100 (default 50).'),
             query('status', 'string', '`pending`, `failed` (retrying), `delivered` or `dead` (given up).'),
           ],
-          responses: { '404': notFound },
-        },
+        }),
       ),
     },
     '/v1/webhooks/{id}/redeliver': {
@@ -372,8 +379,7 @@ function webhookPaths(): PathsObject {
         'webhooks',
         'Send again now, with the same event id: one delivery (`delivery_id`), or every failed and given-up one',
         json('How many were queued again.', { error: 0, message: 'OK', redelivered: 3 }),
-        {
-          parameters: [hookId],
+        byId(hookId, {
           requestBody: {
             content: {
               'application/json': {
@@ -381,8 +387,7 @@ function webhookPaths(): PathsObject {
               },
             },
           },
-          responses: { '404': notFound },
-        },
+        }),
       ),
     },
     '/v1/webhooks/{id}/test': {
@@ -390,7 +395,7 @@ function webhookPaths(): PathsObject {
         'webhooks',
         'Queue a `webhook.test` event to this subscription now',
         json('Its event id.', { error: 0, message: 'OK', event_id: '0b7e2c52-1f0a-4c55-9f61-6c1e7d1f3a90' }),
-        { parameters: [hookId], responses: { '404': notFound } },
+        byId(hookId),
       ),
     },
   };
