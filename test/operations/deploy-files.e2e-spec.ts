@@ -167,7 +167,7 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
       migrate: { condition: 'service_completed_successfully' },
     });
     expect(new URL(config.databaseUrl).hostname).toBe('postgres');
-    expect(new URL(config.redisUrl).hostname).toBe('redis');
+    expect(config.redis.target).toMatchObject({ kind: 'standalone', host: 'redis' });
   });
 });
 

@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import IORedis, { Redis, RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { createRedisClient } from './redis-client-options';
 
 /**
  * The Redis connections of one process. BullMQ queues and non-blocking workers share `shared`;
  * pub/sub needs a connection of its own, and so does traffic that must not wait behind the shared
- * connection's queue (device leases). The URL's logical database number is honoured by ioredis.
+ * connection's queue (device leases). Each is made by createRedisClient from the configuration: one Redis
+ * by URL or a Sentinel-monitored primary, with credentials and TLS (docs/operations.md#redis).
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
@@ -19,7 +21,7 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   create(purpose: string, extra: RedisOptions = {}): Redis {
-    const client = new IORedis(this.config.redisUrl, {
+    const client = createRedisClient(this.config.redis, {
       // Required by BullMQ for connections that workers use; commands wait for a reconnect instead of failing.
       maxRetriesPerRequest: null,
       connectionName: `smsfleet:${this.config.app}:${purpose}`,
