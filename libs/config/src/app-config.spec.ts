@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/smsfleet');
     expect(config.redis).toEqual({ target: { kind: 'standalone', host: '127.0.0.1', port: 6379, db: 0 } });
+    expect(config.databaseTls).toEqual({});
     expect(config.api).toEqual({
       host: '127.0.0.1',
       port: 3000,

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
+import { DatabaseTlsFiles, readDatabaseTls } from './database-ssl';
 import { readRedisSettings, RedisSettings } from './redis-settings';
 import { placeholderProblem, weakSecretProblem } from './secret-strength';
 
@@ -13,6 +14,8 @@ export interface AppConfig {
   app: string;
   nodeEnv: string;
   databaseUrl: string;
+  /** Certificate files for TLS to PostgreSQL (whose `sslmode` is in the URL). */
+  databaseTls: DatabaseTlsFiles;
   /** Where Redis is (one URL, or Sentinel), its credentials and TLS: every Redis client is made from it. */
   redis: RedisSettings;
   /** Prefix of every Redis key smsfleet writes (BullMQ queues included). */
@@ -276,6 +279,7 @@ export function loadConfig(
     'postgres:',
     'postgresql:',
   ]);
+  const databaseTls = readDatabaseTls(read, databaseUrl);
   const redis = readRedisSettings(read, nodeEnv === 'production');
   if (nodeEnv === 'production') {
     refusePlaceholderPassword('DATABASE_URL', databaseUrl);
@@ -285,6 +289,7 @@ export function loadConfig(
     app: read.string('SMSFLEET_APP', 'app'),
     nodeEnv,
     databaseUrl,
+    databaseTls,
     redis,
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
