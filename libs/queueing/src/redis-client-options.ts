@@ -38,7 +38,11 @@ export function redisClientOptions(
 
 /** An ioredis client of the configured Redis; `extra` adds what one connection needs (name, timeouts). */
 export function createRedisClient(settings: RedisSettings, extra: RedisOptions = {}): Redis {
-  return new IORedis({ ...redisClientOptions(settings), ...extra });
+  const client = new IORedis({ ...redisClientOptions(settings), ...extra });
+  // ioredis 5 closes the failover detector's Sentinel connections on disconnect() but not after quit():
+  // they would keep a CLI run (or any process that quit its clients) from exiting.
+  if (settings.target.kind === 'sentinel') client.once('end', () => client.disconnect());
+  return client;
 }
 
 function tlsOptions(files: RedisTls, readFile: (path: string) => Buffer): ConnectionOptions {
