@@ -33,6 +33,8 @@ module.exports = {
   'test/faults/fault-f3-scheduler-kill.e2e-spec.ts':
     'kills the scheduler inside a transaction found by polling',
   'test/faults/fault-f6a-redis-kill.e2e-spec.ts': 'recovery of a load run after Redis is killed (figures)',
+  'test/faults/fault-sentinel-failover.e2e-spec.ts':
+    'a load run across a Sentinel failover with six app processes and five Redis processes (figures)',
   'test/faults/fault-f6b-redis-flush.e2e-spec.ts': 'recovery of a load run after FLUSHALL (figures)',
   'test/faults/fault-f7-postgres-restart.e2e-spec.ts':
     'PostgreSQL down for a few seconds under load (recovery figures)',

@@ -124,7 +124,11 @@ export abstract class RealSystem {
   }
 
   redis(): IORedis {
-    this.redisClient ??= createRedisClient(loadConfig(this.redisEnv).redis, { maxRetriesPerRequest: 3 });
+    if (!this.redisClient) {
+      this.redisClient = createRedisClient(loadConfig(this.redisEnv).redis, { maxRetriesPerRequest: 3 });
+      // A fault stops Redis under it: its commands fail (or wait) by themselves, the events are noise.
+      this.redisClient.on('error', () => undefined);
+    }
     return this.redisClient;
   }
 
