@@ -7,7 +7,7 @@ import { createRedisClient } from './redis-client-options';
  * The Redis connections of one process. BullMQ queues and non-blocking workers share `shared`;
  * pub/sub needs a connection of its own, and so does traffic that must not wait behind the shared
  * connection's queue (device leases). Each is made by createRedisClient from the configuration: one Redis
- * by URL or a Sentinel-monitored primary, with credentials and TLS (docs/operations.md#redis).
+ * by URL or a Sentinel-monitored primary, with credentials and TLS (docs/operations.md#redis-behind-sentinel).
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
