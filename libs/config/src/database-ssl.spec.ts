@@ -1,5 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './app-config';
 import { ConfigError } from './config-error';
+
+// Certificate files must exist at start-up: real (empty) ones in a directory of the test's own.
+const dir = mkdtempSync(join(tmpdir(), 'smsfleet-database-ssl-'));
+const [CA, CERT, KEY] = ['ca.pem', 'client.pem', 'client.key'].map((file) => {
+  writeFileSync(join(dir, file), file);
+  return join(dir, file);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('PostgreSQL TLS settings', () => {
   it('takes sslmode from DATABASE_URL and the certificate files beside it', () => {
@@ -7,11 +18,11 @@ describe('PostgreSQL TLS settings', () => {
     expect(
       loadConfig({
         DATABASE_URL: 'postgres://u@db/app?sslmode=verify-full',
-        DATABASE_SSL_CA_FILE: '/ca.pem',
-        DATABASE_SSL_CERT_FILE: '/client.pem',
-        DATABASE_SSL_KEY_FILE: '/client.key',
+        DATABASE_SSL_CA_FILE: CA,
+        DATABASE_SSL_CERT_FILE: CERT,
+        DATABASE_SSL_KEY_FILE: KEY,
       }).databaseTls,
-    ).toEqual({ caFile: '/ca.pem', certFile: '/client.pem', keyFile: '/client.key' });
+    ).toEqual({ caFile: CA, certFile: CERT, keyFile: KEY });
   });
 
   it.each([
@@ -45,6 +56,11 @@ describe('PostgreSQL TLS settings', () => {
       { DATABASE_URL: 'postgres://db/app?sslmode=require', DATABASE_SSL_KEY_FILE: '/k' },
       'DATABASE_SSL_CERT_FILE',
       /together with DATABASE_SSL_KEY_FILE/,
+    ],
+    [
+      { DATABASE_URL: 'postgres://db/app?sslmode=verify-full', DATABASE_SSL_CA_FILE: '/nonexistent/ca.pem' },
+      'DATABASE_SSL_CA_FILE',
+      /^DATABASE_SSL_CA_FILE cannot be read \(ENOENT/,
     ],
   ])('refuses %j naming %s', (env, variable, message) => {
     let caught: unknown;

@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error';
-import { EnvReader } from './env-reader';
+import { assertReadableFile, EnvReader } from './env-reader';
 
 /** libpq's `sslmode` values that pg can honour (it cannot fall back to plain text: no prefer, no allow). */
 export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -57,5 +57,8 @@ export function readDatabaseTls(read: EnvReader, databaseUrl: string): DatabaseT
       'must be set together with ' +
         (files.certFile === undefined ? 'DATABASE_SSL_KEY_FILE' : 'DATABASE_SSL_CERT_FILE'),
     );
+  assertReadableFile('DATABASE_SSL_CA_FILE', files.caFile);
+  assertReadableFile('DATABASE_SSL_CERT_FILE', files.certFile);
+  assertReadableFile('DATABASE_SSL_KEY_FILE', files.keyFile);
   return Object.fromEntries(Object.entries(files).filter(([, value]) => value !== undefined));
 }

@@ -1,6 +1,17 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './app-config';
 import { ConfigError } from './config-error';
 import { describeRedis } from './redis-settings';
+
+// Certificate files must exist at start-up: real (empty) ones in a directory of the test's own.
+const dir = mkdtempSync(join(tmpdir(), 'smsfleet-redis-settings-'));
+const [CA, CERT, KEY] = ['ca.pem', 'client.pem', 'client.key'].map((file) => {
+  writeFileSync(join(dir, file), file);
+  return join(dir, file);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const redis = (env: Record<string, string>) => loadConfig(env).redis;
 
@@ -29,13 +40,13 @@ describe('Redis settings', () => {
       redis({
         REDIS_URL: 'rediss://redis.example.net:6380/0',
         REDIS_PASSWORD: 'from-a-secret',
-        REDIS_TLS_CA_FILE: '/etc/ca.pem',
+        REDIS_TLS_CA_FILE: CA,
         REDIS_TLS_SERVERNAME: 'redis.example.net',
       }),
     ).toEqual({
       target: { kind: 'standalone', host: 'redis.example.net', port: 6380, db: 0 },
       password: 'from-a-secret',
-      tls: { caFile: '/etc/ca.pem', servername: 'redis.example.net' },
+      tls: { caFile: CA, servername: 'redis.example.net' },
     });
   });
 
@@ -49,9 +60,9 @@ describe('Redis settings', () => {
         REDIS_PASSWORD: 'redis-secret',
         REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
         REDIS_TLS: 'true',
-        REDIS_TLS_CA_FILE: '/ca.pem',
-        REDIS_TLS_CERT_FILE: '/client.pem',
-        REDIS_TLS_KEY_FILE: '/client.key',
+        REDIS_TLS_CA_FILE: CA,
+        REDIS_TLS_CERT_FILE: CERT,
+        REDIS_TLS_KEY_FILE: KEY,
       }),
     ).toEqual({
       target: {
@@ -68,7 +79,7 @@ describe('Redis settings', () => {
       },
       username: 'app',
       password: 'redis-secret',
-      tls: { caFile: '/ca.pem', certFile: '/client.pem', keyFile: '/client.key' },
+      tls: { caFile: CA, certFile: CERT, keyFile: KEY },
     });
     // Sentinels in plain text in front of a TLS Redis (or the other way round) are said explicitly.
     const plainSentinels = redis({
@@ -112,6 +123,11 @@ describe('Redis settings', () => {
     [{ REDIS_URL: 'redis://r/x' }, 'REDIS_URL', /database number/],
     [{ REDIS_URL: 'redis://r/0?family=6' }, 'REDIS_URL', /no query options/],
     [{ REDIS_TLS: 'maybe' }, 'REDIS_TLS', /true or false/],
+    [
+      { REDIS_URL: 'rediss://r', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' },
+      'REDIS_TLS_CA_FILE',
+      /^REDIS_TLS_CA_FILE cannot be read \(ENOENT: no such file or directory/,
+    ],
     [{ NODE_ENV: 'production', REDIS_PASSWORD: 'change-me' }, 'REDIS_PASSWORD', /placeholder/],
     [
       {

@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error';
-import { EnvReader } from './env-reader';
+import { assertReadableFile, EnvReader } from './env-reader';
 import { placeholderProblem } from './secret-strength';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -153,6 +153,9 @@ export function readRedisSettings(read: EnvReader, production: boolean): RedisSe
       tlsFileSet[0],
       `is set but TLS is off: use a rediss: URL${sentinelsValue === undefined ? '' : ' (with Sentinel: REDIS_TLS=true)'}`,
     );
+  assertReadableFile('REDIS_TLS_CA_FILE', files.caFile);
+  assertReadableFile('REDIS_TLS_CERT_FILE', files.certFile);
+  assertReadableFile('REDIS_TLS_KEY_FILE', files.keyFile);
   const user = username ?? urlUsername;
   const secret = password ?? urlPassword;
   return {

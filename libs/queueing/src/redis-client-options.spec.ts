@@ -1,7 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@smsfleet/config';
 import { redisClientOptions } from './redis-client-options';
 
-const files: Record<string, string> = { '/ca.pem': 'CA', '/client.pem': 'CERT', '/client.key': 'KEY' };
+// The configuration checks the files exist; what is read from them is what the options must carry.
+const dir = mkdtempSync(join(tmpdir(), 'smsfleet-redis-options-'));
+const [CA, CERT, KEY] = ['ca.pem', 'client.pem', 'client.key'].map((file) => join(dir, file));
+const files: Record<string, string> = { [CA]: 'CA', [CERT]: 'CERT', [KEY]: 'KEY' };
+for (const path of Object.keys(files)) writeFileSync(path, '');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const readFile = (path: string) => {
   if (!(path in files)) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
   return Buffer.from(files[path]);
@@ -11,7 +19,7 @@ const options = (env: Record<string, string>) => redisClientOptions(loadConfig(e
 describe('redisClientOptions', () => {
   it('connects to the URL by default, as ioredis would read it', () => {
     expect(options({})).toEqual({ host: '127.0.0.1', port: 6379, db: 0 });
-    expect(options({ REDIS_URL: 'rediss://u:p@r.example:6380/4', REDIS_TLS_CA_FILE: '/ca.pem' })).toEqual({
+    expect(options({ REDIS_URL: 'rediss://u:p@r.example:6380/4', REDIS_TLS_CA_FILE: CA })).toEqual({
       host: 'r.example',
       port: 6380,
       db: 4,
@@ -30,9 +38,9 @@ describe('redisClientOptions', () => {
       REDIS_SENTINEL_USERNAME: 'su',
       REDIS_SENTINEL_PASSWORD: 'spw',
       REDIS_TLS: 'true',
-      REDIS_TLS_CA_FILE: '/ca.pem',
-      REDIS_TLS_CERT_FILE: '/client.pem',
-      REDIS_TLS_KEY_FILE: '/client.key',
+      REDIS_TLS_CA_FILE: CA,
+      REDIS_TLS_CERT_FILE: CERT,
+      REDIS_TLS_KEY_FILE: KEY,
       REDIS_TLS_SERVERNAME: 'redis.internal',
     });
     const tls = {
@@ -71,7 +79,11 @@ describe('redisClientOptions', () => {
   it('names the variable of a certificate file it cannot read', () => {
     let caught: unknown;
     try {
-      options({ REDIS_URL: 'rediss://r', REDIS_TLS_CA_FILE: '/missing.pem' });
+      // Checked at start-up, but a file may go between that check and a later connection.
+      redisClientOptions(
+        { target: { kind: 'standalone', host: 'r', port: 6379, db: 0 }, tls: { caFile: '/missing.pem' } },
+        readFile,
+      );
     } catch (error) {
       caught = error;
     }
