@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { APP_CONFIG, AppConfig, describeRedis } from '@smsfleet/config';
 import { createRedisClient } from './redis-client-options';
 
 /**
@@ -28,7 +28,9 @@ export class RedisConnections implements OnApplicationShutdown {
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       ...extra,
     });
-    client.on('error', (error: Error) => this.logger.warn(`redis (${purpose}): ${error.message}`));
+    // Which Redis (a URL or the Sentinels), never its password: "connection refused" alone does not say.
+    const target = describeRedis(this.config.redis);
+    client.on('error', (error: Error) => this.logger.warn(`redis (${purpose}, ${target}): ${error.message}`));
     client.once('ready', () => void this.warnUnlessNoEviction(client));
     return client;
   }
