@@ -26,6 +26,8 @@ module.exports = {
   'test/faults/fault-f1-api-kill.e2e-spec.ts': 'kills the api at a moment found by polling, under load',
   'test/faults/fault-f3-scheduler-kill.e2e-spec.ts':
     'kills the scheduler inside a transaction found by polling',
+  'test/faults/fault-sentinel-failover.e2e-spec.ts':
+    'a load run across a Sentinel failover with six app processes and five Redis processes (figures)',
   'test/faults/fault-f7-postgres-restart.e2e-spec.ts':
     'PostgreSQL down for 2 s under load: some request must meet the outage, and every answer be 200 or 503',
   'test/faults/fault-f10-redis-maxmemory.e2e-spec.ts': 'Redis full for a fixed 4 s during intake',

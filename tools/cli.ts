@@ -10,7 +10,7 @@ import {
   WebhookSecrets,
 } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig, ConfigError, ConfigModule, loadConfig } from '@smsfleet/config';
-import { listDeadLetters, PersistenceModule, runMigrations } from '@smsfleet/persistence';
+import { configuredDatabase, listDeadLetters, PersistenceModule, runMigrations } from '@smsfleet/persistence';
 import { InvariantChecker, InvariantResult, InvariantsModule } from '@smsfleet/invariants';
 import { DeviceRevocation, QueueingModule, QueueReconciler, TokenRevocationSignal } from '@smsfleet/queueing';
 import { numberOption, parseArgs, requireOption, UsageError } from './cli-args';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const { command, options } = parseArgs(process.argv.slice(2));
   const config = loadConfig();
   if (command === 'migrate') {
-    const ran = await runMigrations(config.databaseUrl);
+    const ran = await runMigrations(configuredDatabase(config));
     console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date');
     return;
   }

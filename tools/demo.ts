@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppConfig, loadConfig, runMain } from '@smsfleet/config';
 import { statusTitle } from '@smsfleet/contracts';
-import { runMigrations } from '@smsfleet/persistence';
+import { configuredDatabase, runMigrations } from '@smsfleet/persistence';
 import { accountToken, SimulatedFleet } from './simulator/fleet';
 import { callGetdata } from './simulator/getdata-call';
 import { PhoneCredentials } from './simulator/simulated-phone';
@@ -153,7 +153,7 @@ runMain('demo', async () => {
   mkdirSync(logDir, { recursive: true });
 
   step(`database ${new URL(config.databaseUrl).pathname.slice(1)}: applying migrations`);
-  const ran = await runMigrations(config.databaseUrl);
+  const ran = await runMigrations(configuredDatabase(config));
   console.log(ran.length ? `  applied ${ran.join(', ')}` : '  up to date');
   ensureDemoAccount();
 

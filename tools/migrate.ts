@@ -1,7 +1,7 @@
 import { loadConfig, runMain } from '@smsfleet/config';
-import { runMigrations } from '@smsfleet/persistence';
+import { configuredDatabase, runMigrations } from '@smsfleet/persistence';
 
 runMain('migrate', async () => {
-  const ran = await runMigrations(loadConfig().databaseUrl);
+  const ran = await runMigrations(configuredDatabase(loadConfig()));
   console.log(ran.length ? `applied migrations: ${ran.join(', ')}` : 'database is up to date');
 });

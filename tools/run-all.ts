@@ -1,11 +1,11 @@
 import { loadConfig, runMain } from '@smsfleet/config';
-import { runMigrations } from '@smsfleet/persistence';
+import { configuredDatabase, runMigrations } from '@smsfleet/persistence';
 import { APP_NAMES, AppSupervisor } from './supervisor/app-supervisor';
 
 /** `npm start`: the whole system on one machine — migrations, then the four apps as separate processes. */
 runMain('start', async () => {
   const config = loadConfig();
-  await runMigrations(config.databaseUrl);
+  await runMigrations(configuredDatabase(config));
   const supervisor = new AppSupervisor(process.env);
   const ports = {
     api: config.api.port,

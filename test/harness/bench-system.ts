@@ -56,6 +56,7 @@ export class BenchSystem extends RealSystem {
       {
         databaseServerUrl: infrastructure.databaseServerUrl ?? BASE_DATABASE_URL,
         redisUrl: infrastructure.redisUrl ?? BENCH_REDIS_URL,
+        redisEnv: infrastructure.redisEnv,
       },
       60_000,
     );

@@ -1,5 +1,14 @@
 import { execFileSync, spawn, spawnSync, SpawnSyncOptions } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
@@ -26,6 +35,11 @@ function runAs(): { uid: number; gid: number } | undefined {
  * A private PostgreSQL cluster (initdb in a temporary directory, a free port, trust auth), for faults
  * that restart or crash PostgreSQL itself: the machine's shared server must never be touched that way.
  */
+export interface PostgresClusterOptions {
+  /** `ssl=on` with this certificate and key (PEM files; copied into the cluster, the key made private). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 export class PostgresCluster {
   private readonly bin = binDir();
   private readonly user = runAs();
@@ -33,11 +47,12 @@ export class PostgresCluster {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    private readonly options: PostgresClusterOptions,
   ) {}
 
-  static async start(): Promise<PostgresCluster> {
+  static async start(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'smsfleet-pg-'));
-    const cluster = new PostgresCluster(await freePort(), dir);
+    const cluster = new PostgresCluster(await freePort(), dir, options);
     if (cluster.user) chownSync(dir, cluster.user.uid, cluster.user.gid);
     cluster.run('initdb', [
       '-D',
@@ -50,6 +65,7 @@ export class PostgresCluster {
       'UTF8',
       '--no-sync',
     ]);
+    if (options.tls) cluster.installCertificate(options.tls);
     cluster.startAgain();
     return cluster;
   }
@@ -97,9 +113,23 @@ export class PostgresCluster {
     this.pgCtl('stop', ['-m', 'immediate']);
   }
 
+  /** The server refuses a key others may read, or one its user does not own. */
+  private installCertificate(tls: { certFile: string; keyFile: string }): void {
+    for (const [source, target] of [
+      [tls.certFile, 'server.crt'],
+      [tls.keyFile, 'server.key'],
+    ]) {
+      const path = join(this.dataDir, target);
+      copyFileSync(source, path);
+      chmodSync(path, 0o600);
+      if (this.user) chownSync(path, this.user.uid, this.user.gid);
+    }
+  }
+
   /** Starts the (stopped) server again on the same port and data. */
   startAgain(): void {
-    const serverOptions = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200`;
+    let serverOptions = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200`;
+    if (this.options.tls) serverOptions += ' -c ssl=on';
     this.pgCtl('start', ['-l', join(this.dir, 'postgres.log'), '-o', serverOptions]);
   }
 

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
+import { loadConfig } from '@smsfleet/config';
 import { dropDatabase, runMigrations } from '@smsfleet/persistence';
+import { createRedisClient } from '@smsfleet/queueing';
 import { removeAppLogs } from './app-logs';
 import { AppName, AppProcesses } from './app-processes';
 
@@ -14,6 +16,11 @@ export interface Infrastructure {
   /** A URL of the server's maintenance database; the system creates its own database beside it. */
   databaseServerUrl?: string;
   redisUrl?: string;
+  /**
+   * The variables that place Redis instead of REDIS_URL (e.g. REDIS_SENTINELS and REDIS_SENTINEL_MASTER):
+   * the apps get them, and the system's own client is made from them as the apps make theirs.
+   */
+  redisEnv?: Record<string, string>;
 }
 
 /**
@@ -53,18 +60,21 @@ export abstract class RealSystem {
   readonly databaseUrl: string;
   readonly redisPrefix: string;
   readonly redisUrl: string;
+  /** The variables that place Redis in every app's environment. */
+  readonly redisEnv: Record<string, string>;
   readonly logDir: string;
   protected readonly apps: AppProcesses;
   private redisClient?: IORedis;
 
   protected constructor(
     kind: 'test' | 'bench',
-    infrastructure: Required<Infrastructure>,
+    infrastructure: Required<Omit<Infrastructure, 'redisEnv'>> & Pick<Infrastructure, 'redisEnv'>,
     startTimeoutMs: number,
   ) {
     this.redisPrefix = `smsfleet-${kind}-${this.id}`;
     this.logDir = join(tmpdir(), `smsfleet-${kind}-${this.id}`);
     this.redisUrl = infrastructure.redisUrl;
+    this.redisEnv = infrastructure.redisEnv ?? { REDIS_URL: infrastructure.redisUrl };
     const url = new URL(infrastructure.databaseServerUrl);
     url.pathname = `/smsfleet_${kind}_${this.id}`;
     this.databaseUrl = url.toString();
@@ -93,7 +103,7 @@ export abstract class RealSystem {
   protected placeEnv(): Record<string, string> {
     return {
       DATABASE_URL: this.databaseUrl,
-      REDIS_URL: this.redisUrl,
+      ...this.redisEnv,
       REDIS_PREFIX: this.redisPrefix,
       API_PORT: String(this.ports.api),
       DISPATCHER_PORT: String(this.ports.dispatcher),
@@ -125,7 +135,11 @@ export abstract class RealSystem {
   }
 
   redis(): IORedis {
-    this.redisClient ??= new IORedis(this.redisUrl, { maxRetriesPerRequest: 3 });
+    if (!this.redisClient) {
+      this.redisClient = createRedisClient(loadConfig(this.redisEnv).redis, { maxRetriesPerRequest: 3 });
+      // A fault stops Redis under it: its commands fail (or wait) by themselves, the events are noise.
+      this.redisClient.on('error', () => undefined);
+    }
     return this.redisClient;
   }
 

@@ -10,6 +10,8 @@ export interface RedisServerOptions {
   appendOnly?: boolean;
   /** e.g. "64mb"; the policy is always `noeviction`, as BullMQ requires (F10). */
   maxMemory?: string;
+  /** Starts as a replica of the Redis on this local port (a Sentinel group: redis-sentinel.ts). */
+  replicaOf?: number;
 }
 
 /**
@@ -64,6 +66,8 @@ export class RedisServer {
     args.push('--appendonly', this.options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec');
     if (this.options.maxMemory) args.push('--maxmemory', this.options.maxMemory);
     args.push('--maxmemory-policy', 'noeviction');
+    if (this.options.replicaOf !== undefined)
+      args.push('--replicaof', '127.0.0.1', String(this.options.replicaOf));
     // Redis records its own stalls over 100 ms (LATENCY LATEST): the soak prints them.
     args.push('--latency-monitor-threshold', '100');
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

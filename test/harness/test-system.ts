@@ -36,6 +36,7 @@ export class TestSystem extends RealSystem {
       {
         databaseServerUrl: infrastructure.databaseServerUrl ?? BASE_DATABASE_URL,
         redisUrl: infrastructure.redisUrl ?? REDIS_URL,
+        redisEnv: infrastructure.redisEnv,
       },
       // Start-up is CPU-bound (loading the modules): with two suites at once (`npm test`) on a loaded 2-core
       // machine an app took 12-28 s before its first log line. A hang still fails, a minute later.

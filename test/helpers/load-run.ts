@@ -8,6 +8,7 @@ import { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
 import { SmsGateFleet } from '../../tools/simulator/smsgate/smsgate-fleet';
 import { RedisServer, RedisServerOptions } from '../harness/redis-server';
+import { RedisSentinelGroup } from '../harness/redis-sentinel';
 import { clientTime } from './figures';
 import { Account, AppName, ExtraEnv, Infrastructure, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
@@ -95,8 +96,13 @@ export class LoadRun {
   lastFailureAt = 0;
   /** Every answer the client got, as the client ledger records it. */
   private readonly ledger: Array<{ status: number; ids: number[] }> = [];
+  /** The API replicas the client spreads its requests over (each attempt to the next one). */
+  readonly apiUrls: string[];
+  private attempts = 0;
 
-  private constructor(readonly system: TestSystem) {}
+  private constructor(readonly system: TestSystem) {
+    this.apiUrls = [system.apiUrl];
+  }
 
   /** The run's own Redis (`onPrivateRedis`), which the test may kill, flush or restart; stopped with the run. */
   redis?: RedisServer;
@@ -116,6 +122,28 @@ export class LoadRun {
       return run as LoadRun & { redis: RedisServer };
     } catch (error) {
       await redis.stop();
+      throw error;
+    }
+  }
+
+  /** The run's Redis behind Sentinel (`onSentinel`): a primary, a replica and three Sentinels. */
+  sentinel?: RedisSentinelGroup;
+
+  /**
+   * A run whose apps find Redis through three Sentinels (REDIS_SENTINELS), for the failover fault; the
+   * report timeout is the shortest allowed, as on a private Redis.
+   */
+  static async onSentinel(): Promise<LoadRun & { sentinel: RedisSentinelGroup }> {
+    const sentinel = await RedisSentinelGroup.start();
+    try {
+      const run = await LoadRun.start({
+        infrastructure: { redisUrl: sentinel.primary.url, redisEnv: sentinel.env },
+        env: { MESSAGE_REPORT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'warn' },
+      });
+      run.sentinel = sentinel;
+      return run as LoadRun & { sentinel: RedisSentinelGroup };
+    } catch (error) {
+      await sentinel.stop();
       throw error;
     }
   }
@@ -248,7 +276,8 @@ export class LoadRun {
       let answer:
         { error: number; code?: string; message?: string; sms_id?: number; sms_ids?: number[] } | undefined;
       try {
-        const response = await fetch(`${this.system.apiUrl}/getdata/${request.method}`, {
+        const apiUrl = this.apiUrls[this.attempts++ % this.apiUrls.length];
+        const response = await fetch(`${apiUrl}/getdata/${request.method}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'idempotency-key': request.key },
           body: request.sent,
@@ -379,6 +408,7 @@ export class LoadRun {
     for (const fleet of [...this.fleets, ...this.appFleets]) fleet.stop();
     await this.system.stop();
     await this.redis?.stop();
+    await this.sentinel?.stop();
   }
 }
 

@@ -167,7 +167,99 @@ describe('docker-compose.yml agrees with the apps and their configuration schema
       migrate: { condition: 'service_completed_successfully' },
     });
     expect(new URL(config.databaseUrl).hostname).toBe('postgres');
-    expect(new URL(config.redisUrl).hostname).toBe('redis');
+    expect(config.redis.target).toMatchObject({ kind: 'standalone', host: 'redis' });
+  });
+});
+
+describe('deploy/compose/sentinel.yml puts the apps on Redis behind Sentinel', () => {
+  interface Service {
+    image?: string;
+    command?: string[];
+    environment?: Record<string, string>;
+    depends_on?: Record<string, { condition: string }>;
+    healthcheck?: { test: string[] };
+  }
+  const read = (file: string) =>
+    parse(readFileSync(join(ROOT, file), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const base = read('docker-compose.yml');
+  const override = read('deploy/compose/sentinel.yml');
+  const interpolate = (value: string) =>
+    String(value)
+      .replace(/\$\{[A-Z_]+:\?[^}]*\}/g, 'a1b2c3d4e5f60718293a4b5c6d7e8f90')
+      .replace(/\$\{[A-Z_]+(?::?-([^}]*))?\}/g, (_, d) => d ?? '');
+  /** What compose gives a container: the override's environment merged over the base's, key by key. */
+  const mergedEnv = (name: string) =>
+    Object.fromEntries(
+      Object.entries({
+        ...base.services[name].environment,
+        ...override.services[name].environment,
+      }).map(([k, v]) => [k, interpolate(v)]),
+    );
+  const sentinels = Object.entries(override.services).filter(([, service]) =>
+    (service.command ?? []).join(' ').includes('--sentinel'),
+  );
+
+  it.each(APPS)('%s: finds Redis through every Sentinel of the file, after they are healthy', (app) => {
+    const env = mergedEnv(app);
+    expect(Object.keys(env).filter((name) => !VARIABLES.has(name))).toEqual([]);
+    const { redis } = loadConfig(env);
+    expect(redis.target.kind).toBe('sentinel');
+    if (redis.target.kind !== 'sentinel') return;
+    expect(redis.target.sentinels.map(({ host, port }) => `${host}:${port}`).sort()).toEqual(
+      sentinels.map(([name]) => `${name}:26379`).sort(),
+    );
+    expect(redis.password).toBeDefined();
+    expect(redis.target.sentinelPassword).toBe(redis.password);
+    for (const [name] of sentinels)
+      expect(override.services[app].depends_on?.[name]).toEqual({ condition: 'service_healthy' });
+    // Compose merges depends_on: the base's order (migrations, PostgreSQL, Redis) still holds.
+    expect(Object.keys(base.services[app].depends_on ?? {})).toEqual(
+      expect.arrayContaining(['postgres', 'redis', 'migrate']),
+    );
+    for (const [, sentinel] of sentinels) {
+      const script = (sentinel.command ?? []).join(' ');
+      expect(script).toContain(`sentinel monitor ${redis.target.masterName} redis 6379 2`);
+      expect(script).toContain(`sentinel auth-pass ${redis.target.masterName} $$REDIS_PASSWORD`);
+    }
+  });
+
+  it('three Sentinels with a health check; primary and replica with AOF, noeviction and masterauth', () => {
+    expect(sentinels).toHaveLength(3);
+    for (const [, sentinel] of sentinels) expect(sentinel.healthcheck).toBeDefined();
+    const primary = interpolate(override.services.redis.command?.join(' ') ?? '');
+    const replica = interpolate(override.services['redis-replica'].command?.join(' ') ?? '');
+    expect(replica).toMatch(/--replicaof redis 6379/);
+    for (const node of [primary, replica]) {
+      expect(node).toMatch(/--appendonly yes/);
+      expect(node).toMatch(/--maxmemory-policy noeviction/);
+      // A node that becomes a replica (the first primary after a failover) logs in to the new primary.
+      expect(node).toMatch(/--requirepass (\S+) --masterauth \1 /);
+    }
+    expect(override.services['redis-replica'].healthcheck).toBeDefined();
+  });
+});
+
+describe('deploy/k8s/redis-sentinel-values.yaml (Bitnami redis) gives smsfleet the Redis it needs', () => {
+  const values = parse(readFileSync(join(ROOT, 'deploy/k8s/redis-sentinel-values.yaml'), 'utf8')) as Yaml;
+  const header = readFileSync(join(ROOT, 'deploy/k8s/redis-sentinel-values.yaml'), 'utf8');
+
+  it('replication with Sentinel, passwords on both, AOF and noeviction, quorum of three nodes', () => {
+    expect(values.architecture).toBe('replication');
+    expect(values.sentinel.enabled).toBe(true);
+    expect(values.auth).toMatchObject({ enabled: true, sentinel: true });
+    expect(values.replica.replicaCount).toBeGreaterThanOrEqual(3);
+    expect(values.sentinel.quorum).toBeLessThanOrEqual(values.replica.replicaCount);
+    expect(values.commonConfiguration).toMatch(/^appendonly yes$/m);
+    expect(values.commonConfiguration).toMatch(/^maxmemory-policy noeviction$/m);
+    // The variables the header tells the operator to set are valid, and name the chart's master set.
+    const sentinels = /REDIS_SENTINELS=(\S+)/.exec(header)?.[1] ?? '';
+    const { redis } = loadConfig({
+      REDIS_SENTINELS: sentinels,
+      REDIS_SENTINEL_MASTER: /REDIS_SENTINEL_MASTER=(\S+)/.exec(header)?.[1] ?? '',
+    });
+    expect(redis.target).toMatchObject({ kind: 'sentinel', masterName: values.sentinel.masterSet });
+    if (redis.target.kind === 'sentinel')
+      expect(redis.target.sentinels).toHaveLength(values.replica.replicaCount);
   });
 });
 

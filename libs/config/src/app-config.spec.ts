@@ -5,7 +5,8 @@ describe('loadConfig', () => {
   it('has defaults for the local machine', () => {
     const config = loadConfig({});
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/smsfleet');
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
+    expect(config.redis).toEqual({ target: { kind: 'standalone', host: '127.0.0.1', port: 6379, db: 0 } });
+    expect(config.databaseTls).toEqual({});
     expect(config.api).toEqual({
       host: '127.0.0.1',
       port: 3000,
@@ -85,7 +86,7 @@ describe('loadConfig', () => {
   });
 
   it('keeps the Redis database number of the URL', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/5' }).redisUrl).toBe('redis://127.0.0.1:6379/5');
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/5' }).redis.target).toMatchObject({ db: 5 });
   });
 
   it('serves uploads from the API by default and builds S3 public URLs', () => {

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
+import { DatabaseTlsFiles, readDatabaseTls } from './database-ssl';
+import { readRedisSettings, RedisSettings } from './redis-settings';
 import { placeholderProblem, weakSecretProblem } from './secret-strength';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -12,7 +14,10 @@ export interface AppConfig {
   app: string;
   nodeEnv: string;
   databaseUrl: string;
-  redisUrl: string;
+  /** Certificate files for TLS to PostgreSQL (whose `sslmode` is in the URL). */
+  databaseTls: DatabaseTlsFiles;
+  /** Where Redis is (one URL, or Sentinel), its credentials and TLS: every Redis client is made from it. */
+  redis: RedisSettings;
   /** Prefix of every Redis key smsfleet writes (BullMQ queues included). */
   redisPrefix: string;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -274,16 +279,18 @@ export function loadConfig(
     'postgres:',
     'postgresql:',
   ]);
-  const redisUrl = read.url('REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']);
+  const databaseTls = readDatabaseTls(read, databaseUrl);
+  const redis = readRedisSettings(read, nodeEnv === 'production');
   if (nodeEnv === 'production') {
     refusePlaceholderPassword('DATABASE_URL', databaseUrl);
-    refusePlaceholderPassword('REDIS_URL', redisUrl);
+    refusePlaceholderPassword('REDIS_URL', read.string('REDIS_URL', 'redis://127.0.0.1:6379/0'));
   }
   return {
     app: read.string('SMSFLEET_APP', 'app'),
     nodeEnv,
     databaseUrl,
-    redisUrl,
+    databaseTls,
+    redis,
     redisPrefix: prefix,
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     api,

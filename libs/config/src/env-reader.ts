@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { ConfigError } from './config-error';
 
 type Env = Record<string, string | undefined>;
@@ -77,5 +78,15 @@ export class EnvReader {
     if (['1', 'true', 'yes'].includes(value)) return true;
     if (['0', 'false', 'no'].includes(value)) return false;
     throw new ConfigError(name, `must be true or false (got "${value}")`);
+  }
+}
+
+/** A certificate file named by `variable` must be readable at start-up: a missing one stops the app by name. */
+export function assertReadableFile(variable: string, path: string | undefined): void {
+  if (path === undefined) return;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot be read (${(error as Error).message})`);
   }
 }

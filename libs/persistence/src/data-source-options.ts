@@ -2,6 +2,7 @@ import { types } from 'pg';
 import { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { DatabaseTarget, postgresConnection } from './postgres-connection';
 
 // int8 (ids, counts) as JS numbers: ids stay far below 2^53, and the API must answer numbers, not strings.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -28,7 +29,7 @@ const SESSION_OPTIONS = [
  * 57014), so that one expensive request cannot hold a pooled connection for long (the API's).
  */
 export function dataSourceOptions(
-  databaseUrl: string,
+  database: DatabaseTarget,
   appName: string,
   statementTimeoutMs?: number,
 ): DataSourceOptions {
@@ -36,9 +37,11 @@ export function dataSourceOptions(
     statementTimeoutMs === undefined
       ? SESSION_OPTIONS
       : `${SESSION_OPTIONS} -c statement_timeout=${statementTimeoutMs}`;
+  const { connectionString, ssl } = postgresConnection(database);
   return {
     type: 'postgres',
-    url: databaseUrl,
+    url: connectionString,
+    ...(ssl === undefined ? {} : { ssl }),
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',

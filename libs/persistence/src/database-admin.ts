@@ -1,15 +1,25 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
+import { DatabaseTarget, postgresConnection } from './postgres-connection';
+
+/** The database a target names, and a client of the server's maintenance database `postgres` beside it. */
+function maintenanceClient(database: DatabaseTarget): { name: string; admin: Client } {
+  const { connectionString, ssl } = postgresConnection(database);
+  const url = new URL(connectionString);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  return {
+    name,
+    admin: new Client({ connectionString: url.toString(), ...(ssl === undefined ? {} : { ssl }) }),
+  };
+}
 
 /** Creates the database named in the URL if it does not exist yet (local installs and tests). */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+export async function ensureDatabase(database: DatabaseTarget): Promise<void> {
+  const { name, admin } = maintenanceClient(database);
   if (!/^[A-Za-z0-9_-]+$/.test(name))
     throw new Error(`database name "${name}" must be letters, digits, _ or -`);
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
   await admin.connect();
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -19,11 +29,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
+export async function dropDatabase(database: DatabaseTarget): Promise<void> {
+  const { name, admin } = maintenanceClient(database);
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -33,9 +40,9 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** Applies every pending migration; returns the names of those it ran. */
-export async function runMigrations(databaseUrl: string): Promise<string[]> {
-  await ensureDatabase(databaseUrl);
-  const dataSource = new DataSource(dataSourceOptions(databaseUrl, 'migrate'));
+export async function runMigrations(database: DatabaseTarget): Promise<string[]> {
+  await ensureDatabase(database);
+  const dataSource = new DataSource(dataSourceOptions(database, 'migrate'));
   await dataSource.initialize();
   try {
     const ran = await dataSource.runMigrations({ transaction: 'each' });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { dataSourceOptions } from './data-source-options';
+import { configuredDatabase } from './postgres-connection';
 import { ENTITIES } from './entities';
 
 /** The PostgreSQL connection and repositories of every entity, for any app. */
@@ -11,7 +12,7 @@ import { ENTITIES } from './entities';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions(
-          config.databaseUrl,
+          configuredDatabase(config),
           config.app,
           // Only the API's statements are bounded: they serve requests; the other apps' sweeps may be long.
           config.app === 'api' ? config.api.statementTimeoutMs : undefined,

@@ -1,4 +1,5 @@
 export * from './redis-connections';
+export * from './redis-client-options';
 export * from './device-jobs';
 export * from './device-queues';
 export * from './device-worker';

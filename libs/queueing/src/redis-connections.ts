@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import IORedis, { Redis, RedisOptions } from 'ioredis';
-import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import type { Redis, RedisOptions } from 'ioredis';
+import { APP_CONFIG, AppConfig, describeRedis } from '@smsfleet/config';
+import { createRedisClient } from './redis-client-options';
 
 /**
  * The Redis connections of one process. BullMQ queues and non-blocking workers share `shared`;
  * pub/sub needs a connection of its own, and so does traffic that must not wait behind the shared
- * connection's queue (device leases). The URL's logical database number is honoured by ioredis.
+ * connection's queue (device leases). Each is made by createRedisClient from the configuration: one Redis
+ * by URL or a Sentinel-monitored primary, with credentials and TLS (docs/operations.md#redis-behind-sentinel).
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
@@ -19,14 +21,16 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   create(purpose: string, extra: RedisOptions = {}): Redis {
-    const client = new IORedis(this.config.redisUrl, {
+    const client = createRedisClient(this.config.redis, {
       // Required by BullMQ for connections that workers use; commands wait for a reconnect instead of failing.
       maxRetriesPerRequest: null,
       connectionName: `smsfleet:${this.config.app}:${purpose}`,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       ...extra,
     });
-    client.on('error', (error: Error) => this.logger.warn(`redis (${purpose}): ${error.message}`));
+    // Which Redis (a URL or the Sentinels), never its password: "connection refused" alone does not say.
+    const target = describeRedis(this.config.redis);
+    client.on('error', (error: Error) => this.logger.warn(`redis (${purpose}, ${target}): ${error.message}`));
     client.once('ready', () => void this.warnUnlessNoEviction(client));
     return client;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { TokenRevoked, tokenRevokedChannel } from '@smsfleet/contracts';
-import IORedis from 'ioredis';
+import { createRedisClient } from './redis-client-options';
 
 /** How long a rotation waits to tell the other replicas; without Redis their caches expire on their own. */
 const PUBLISH_TIMEOUT_MS = 2_000;
@@ -21,7 +21,7 @@ export class TokenRevocationSignal {
    * up after PUBLISH_TIMEOUT_MS: a rotation must not hang on Redis being away. Answers whether it went out.
    */
   async publish(revoked: TokenRevoked): Promise<boolean> {
-    const client = new IORedis(this.config.redisUrl, {
+    const client = createRedisClient(this.config.redis, {
       connectionName: `smsfleet:${this.config.app}:token-revocation`,
       lazyConnect: true,
       enableOfflineQueue: false,
