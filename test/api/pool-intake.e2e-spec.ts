@@ -13,10 +13,10 @@ const HORIZON_SECONDS = 3;
 const LATER = '2099-01-01 10:00:00';
 
 /**
- * Sending to a pool (`pool_id` on addsms and addalotofsms, ADR 2221 §2-§3) against the real API,
+ * Sending to a pool (`pool_id` on addsms and addalotofsms, ADR 2221 §2-§3, §5) against the real API,
  * dispatcher, scheduler, PostgreSQL and Redis: routed to an online member that can send the slot, a batch
  * spread by load, exclusive with device_id, only the caller's pools with devices, bad values refused
- * whole.
+ * whole, and the outbox sweep routing a far-future message again.
  */
 describe('pool intake: addsms and addalotofsms with pool_id', () => {
   let system: TestSystem;
@@ -227,5 +227,40 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     expect((inBulk.body.errors as Json[]).map((e) => e.field)).toEqual(['pool_id', 'pool_id', 'pool_id']);
     expect(await messageCount()).toBe(before);
   });
+
+  it('routes a far-future message again when the sweep enqueues it: a member that left gets nothing', async () => {
+    const due = new Date(Date.now() + (HORIZON_SECONDS + 3) * 1_000);
+    const answer = await v1alice(due, 6);
+    const ids = answer.body.sms_ids as number[];
+    const first = await rowsOf(ids);
+    // Phone 2 leaves the pool before the messages come within the horizon.
+    const leaver = phones[1];
+    await v1(alice, 'POST', `/v1/pools/${poolId}/devices/remove`, { device_ids: [leaver] });
+    await waitFor(
+      'every message sent',
+      () => ids.every((id) => fleet.ledger.received.some((entry) => entry.id === id)),
+      60_000,
+    );
+    const after = await rowsOf(ids);
+    expect(after.map((row) => row.device_id)).not.toContain(leaver);
+    for (const id of ids) {
+      const row = after.find((r) => Number(r.id) === id)!;
+      expect(fleet.ledger.received.filter((entry) => entry.id === id).map((e) => e.deviceId)).toEqual([
+        row.device_id,
+      ]);
+    }
+    // The routing at intake had used the leaver for some (the batch spreads): they moved.
+    expect(first.some((row) => row.device_id === leaver)).toBe(true);
+    await v1(alice, 'POST', `/v1/pools/${poolId}/devices`, { device_ids: [leaver] });
+  });
+
+  async function v1alice(due: Date, count: number) {
+    const stamp = due.toISOString().replace('T', ' ').slice(0, 19);
+    // timetosend is read in the account's zone (UTC for a new account).
+    return bulk(
+      alice,
+      Array.from({ length: count }, () => item({ pool_id: poolId, timetosend: stamp })),
+    );
+  }
 
 });
