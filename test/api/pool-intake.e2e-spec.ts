@@ -13,10 +13,11 @@ const HORIZON_SECONDS = 3;
 const LATER = '2099-01-01 10:00:00';
 
 /**
- * Sending to a pool (`pool_id` on addsms and addalotofsms, ADR 2221 §2-§3, §5) against the real API,
+ * Sending to a pool (`pool_id` on addsms and addalotofsms, ADR 2221 §2-§3, §5, §7) against the real API,
  * dispatcher, scheduler, PostgreSQL and Redis: routed to an online member that can send the slot, a batch
  * spread by load, exclusive with device_id, only the caller's pools with devices, bad values refused
- * whole, and the outbox sweep routing a far-future message again.
+ * whole, the outbox sweep routing a far-future message again, cancel by pool, and a deleted pool's
+ * messages staying on their phones.
  */
 describe('pool intake: addsms and addalotofsms with pool_id', () => {
   let system: TestSystem;
@@ -263,4 +264,35 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     );
   }
 
+  it('cancels by pool (only the pool messages, only the caller pool) and a deleted pool pins its messages', async () => {
+    const pooled = (
+      await bulk(
+        alice,
+        Array.from({ length: 4 }, () => item({ pool_id: poolId, timetosend: LATER })),
+      )
+    ).body.sms_ids as number[];
+    const pinned = (await bulk(alice, [item({ device_id: phones[0], timetosend: LATER })])).body
+      .sms_ids as number[];
+    expect(await v1(bob, 'POST', '/v1/messages/cancel', { pool_id: poolId })).toMatchObject({
+      status: 404,
+      body: { error: 1, code: 'not_found', message: `pool ${poolId} not found among yours` },
+    });
+    const cancelled = await v1(alice, 'POST', '/v1/messages/cancel', { pool_id: poolId });
+    expect(cancelled.status).toBe(200);
+    const cancelledIds = (cancelled.body.results as Json[])
+      .filter((r) => r.result === 'cancelled')
+      .map((r) => r.id);
+    expect(cancelledIds).toEqual(expect.arrayContaining(pooled));
+    expect(cancelledIds).not.toContain(pinned[0]);
+    expect((await rowsOf(pooled)).every((row) => row.status === 205)).toBe(true);
+    expect((await rowsOf(pinned))[0].status).toBe(1);
+
+    // A deleted pool's waiting messages stay on the phone they are on, pinned.
+    const waiting = (await bulk(alice, [item({ pool_id: poolId, timetosend: LATER })])).body
+      .sms_ids as number[];
+    const [before] = await rowsOf(waiting);
+    expect((await v1(alice, 'DELETE', `/v1/pools/${poolId}`)).status).toBe(200);
+    const [after] = await rowsOf(waiting);
+    expect(after).toMatchObject({ pool_id: null, device_id: before.device_id, status: 1 });
+  });
 });
