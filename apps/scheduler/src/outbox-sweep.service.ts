@@ -64,9 +64,12 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   /** One router call per pool of the claim; the rows' `device_id` follows in the claim's transaction. */
   private async routeAgain(tx: Queryable, rows: QueueableRow[]): Promise<void> {
     const byPool = new Map<number, QueueableRow[]>();
-    for (const row of rows)
-      if (row.pool_id !== null && row.pool_id !== undefined)
-        byPool.set(row.pool_id, [...(byPool.get(row.pool_id) ?? []), row]);
+    for (const row of rows) {
+      if (row.pool_id === null || row.pool_id === undefined) continue;
+      const list = byPool.get(row.pool_id);
+      if (list) list.push(row);
+      else byPool.set(row.pool_id, [row]);
+    }
     if (byPool.size === 0) return;
     const moves: Array<{ id: number; deviceId: number }> = [];
     for (const [poolId, poolRows] of byPool) {

@@ -31,8 +31,10 @@ export class MessageRouting {
   async route(account: Account, messages: NewMessage[], bulk: boolean): Promise<RoutedMessage[]> {
     const byPool = new Map<number, number[]>();
     messages.forEach((message, index) => {
-      if (message.poolId !== undefined)
-        byPool.set(message.poolId, [...(byPool.get(message.poolId) ?? []), index]);
+      if (message.poolId === undefined) return;
+      const indexes = byPool.get(message.poolId);
+      if (indexes) indexes.push(index);
+      else byPool.set(message.poolId, [index]);
     });
     if (byPool.size === 0) return messages as RoutedMessage[];
 

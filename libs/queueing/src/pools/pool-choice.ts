@@ -83,18 +83,28 @@ export function choosePoolDevices(
   const order = requests.map((_, index) => index);
   order.sort((a, b) => Number(requests[b].urgent) - Number(requests[a].urgent) || a - b);
 
+  // Members able to send each slot, found once per slot: a batch holds up to 10,000 messages.
+  const ableBySim = new Map<number, Candidate[]>();
+  const ableFor = (sim: number) => {
+    let able = ableBySim.get(sim);
+    if (!able) {
+      able = candidates.filter((c) => !c.state.sendSlots || c.state.sendSlots.includes(sim as SimSlot));
+      ableBySim.set(sim, able);
+    }
+    return able;
+  };
   const chosen: Array<number | null> = requests.map(() => null);
   for (const index of order) {
     const { sim, urgent } = requests[index];
-    const able = candidates.filter((c) => !c.state.sendSlots || c.state.sendSlots.includes(sim as SimSlot));
+    const able = ableFor(sim);
     if (able.length === 0) continue;
-    const eligible = able.filter(
-      (c) => c.state.online && (c.withinHours || (urgent && c.urgentPass)) && quotaFreeAt(c, sim, now) <= now,
-    );
     const pick =
-      eligible.length > 0
-        ? leastLoaded(eligible, tieBreak)
-        : soonestEligible(able, sim, urgent, now, tieBreak);
+      leastLoaded(
+        able,
+        (c) =>
+          c.state.online && (c.withinHours || (urgent && c.urgentPass)) && quotaFreeAt(c, sim, now) <= now,
+        tieBreak,
+      ) ?? soonestEligible(able, sim, urgent, now, tieBreak);
     pick.assigned++;
     pick.assignedBySlot.set(sim, (pick.assignedBySlot.get(sim) ?? 0) + 1);
     chosen[index] = pick.state.deviceId;
@@ -113,18 +123,27 @@ function quotaFreeAt(candidate: Candidate, sim: number, now: number): number {
   return freeAt;
 }
 
-function leastLoaded(list: Candidate[], tieBreak: () => number): Candidate {
+/** The least loaded of those `list` members that pass `eligible` (counting this batch); none: undefined. */
+function leastLoaded(
+  list: Candidate[],
+  eligible: (candidate: Candidate) => boolean,
+  tieBreak: () => number,
+): Candidate | undefined {
   let best = Infinity;
   let ties: Candidate[] = [];
   for (const candidate of list) {
+    if (!eligible(candidate)) continue;
     const load = candidate.state.load + candidate.assigned;
     if (load < best) {
       best = load;
       ties = [candidate];
     } else if (load === best) ties.push(candidate);
   }
-  return ties.length === 1 ? ties[0] : ties[Math.abs(tieBreak()) % ties.length];
+  if (ties.length <= 1) return ties[0];
+  return ties[Math.abs(tieBreak()) % ties.length];
 }
+
+const anyone = () => true;
 
 /** The online member whose hours open or whose quota period ends first; without one online, the least loaded. */
 function soonestEligible(
@@ -135,7 +154,7 @@ function soonestEligible(
   tieBreak: () => number,
 ): Candidate {
   const online = able.filter((c) => c.state.online);
-  if (online.length === 0) return leastLoaded(able, tieBreak);
+  if (online.length === 0) return leastLoaded(able, anyone, tieBreak) as Candidate;
   let soonest = Infinity;
   let first: Candidate[] = [];
   for (const candidate of online) {
@@ -146,5 +165,5 @@ function soonestEligible(
       first = [candidate];
     } else if (at === soonest) first.push(candidate);
   }
-  return leastLoaded(first, tieBreak);
+  return leastLoaded(first, anyone, tieBreak) as Candidate;
 }
