@@ -53,6 +53,7 @@ describe('npm run bench (smoke)', () => {
       'intake-bulk',
       'intake-under-attack',
       'dispatch',
+      'dispatch-pools',
       'urgent-latency',
       'schedule',
       'status',
