@@ -18,7 +18,7 @@ import { seedDevices } from '../helpers/seed';
  * The pool router (ADR 2221 §3, §5) against real PostgreSQL and Redis: the members' rules and their live
  * state in one script (presence, last seen, queue load, quota counters), the 1 s member cache dropped on
  * pool-changed, and the sweep's re-route that keeps a row whose job is in its queue and avoids a queue
- * holding the message's tombstone. The choice itself is unit-tested (pool-choice.spec.ts).
+ * holding the message's tombstone (none left: not now). The choice itself: pool-choice.spec.ts.
  */
 describe('pool router: state from PostgreSQL and Redis', () => {
   let system: TestSystem;
@@ -186,5 +186,24 @@ describe('pool router: state from PostgreSQL and Redis', () => {
       expect(t51).not.toBe(b);
       expect(t52).not.toBe(c);
     }
+
+    // Fenced off from the only member it could go to: not now (the sweep leaves it in the outbox).
+    const e = devices[4];
+    const [{ id: lonePool }] = await system.query<{ id: number }>(
+      `INSERT INTO pools (user_id, name) VALUES ($1, 'lone') RETURNING id`,
+      [userId],
+    );
+    await system.query(`INSERT INTO pool_devices (device_id, pool_id, user_id) VALUES ($1, $2, $3)`, [
+      e,
+      lonePool,
+      userId,
+    ]);
+    expect(await remover.removeIfWaiting(e, 60, JOB_TOMBSTONE_MS)).toBe('absent');
+    expect(
+      await router.reroute(lonePool, [
+        { messageId: 60, deviceId: e, sim: 0, urgent: false },
+        { messageId: 61, deviceId: e, sim: 0, urgent: false },
+      ]),
+    ).toEqual([null, e]);
   });
 });

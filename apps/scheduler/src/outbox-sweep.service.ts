@@ -51,18 +51,22 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
         SWEEP_BATCH,
       );
       if (rows.length === 0) return 0;
-      await this.routeAgain(tx, rows);
-      await this.enqueuer.enqueue(rows.map(enqueueableFrom), tx);
-      this.metrics.outboxEnqueued.inc(rows.length);
-      for (const row of rows)
+      const due = await this.routeAgain(tx, rows);
+      await this.enqueuer.enqueue(due.map(enqueueableFrom), tx);
+      this.metrics.outboxEnqueued.inc(due.length);
+      for (const row of due)
         this.metrics.scheduleLateness.observe(Metrics.secondsSince(row.time_to_send.getTime()));
-      this.logger.log({ count: rows.length }, 'outbox rows enqueued');
-      return rows.length;
+      this.logger.log({ count: due.length }, 'outbox rows enqueued');
+      return due.length;
     });
   }
 
-  /** One router call per pool of the claim; the rows' `device_id` follows in the claim's transaction. */
-  private async routeAgain(tx: Queryable, rows: QueueableRow[]): Promise<void> {
+  /**
+   * One router call per pool of the claim; the rows' `device_id` follows in the claim's transaction.
+   * Answers the rows to add now: a row the router fenced off from every member (a move's tombstone where it
+   * could go) stays in the outbox for a later round.
+   */
+  private async routeAgain(tx: Queryable, rows: QueueableRow[]): Promise<QueueableRow[]> {
     const byPool = new Map<number, QueueableRow[]>();
     for (const row of rows) {
       if (row.pool_id === null || row.pool_id === undefined) continue;
@@ -70,8 +74,9 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
       if (list) list.push(row);
       else byPool.set(row.pool_id, [row]);
     }
-    if (byPool.size === 0) return;
+    if (byPool.size === 0) return rows;
     const moves: Array<{ id: number; deviceId: number }> = [];
+    const later = new Set<QueueableRow>();
     for (const [poolId, poolRows] of byPool) {
       const targets = await this.router.reroute(
         poolId,
@@ -83,13 +88,18 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
         })),
       );
       poolRows.forEach((row, index) => {
-        if (targets[index] === row.device_id) return;
-        moves.push({ id: Number(row.id), deviceId: targets[index] });
-        row.device_id = targets[index];
+        const target = targets[index];
+        if (target === null) later.add(row);
+        else if (target !== row.device_id) {
+          moves.push({ id: Number(row.id), deviceId: target });
+          row.device_id = target;
+        }
       });
     }
     await rerouteClaimedMessages(tx, moves);
-    if (moves.length > 0) this.logger.log({ count: moves.length }, 'outbox pool messages routed again');
+    if (moves.length > 0 || later.size > 0)
+      this.logger.log({ count: moves.length, later: later.size }, 'outbox pool messages routed again');
+    return later.size === 0 ? rows : rows.filter((row) => !later.has(row));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -90,27 +90,28 @@ export class PoolRouter {
    * row names (the API's add landed, its mark did not; or the phone finished it and its report is on its
    * way) keeps its device, so the sweep's add is a no-op there rather than a second job elsewhere; a device
    * whose queue holds a tombstone of the message is never chosen for it (the add would be swallowed).
-   * Null: no member left; the row keeps its device.
+   * A row with no member to go to keeps its device; one fenced off from every member it could go to
+   * answers null: not now (the sweep leaves it in the outbox until the tombstone is gone).
    */
-  async reroute(poolId: number, rows: readonly PoolRerouteRow[]): Promise<number[]> {
+  async reroute(poolId: number, rows: readonly PoolRerouteRow[]): Promise<Array<number | null>> {
     if (rows.length === 0) return [];
     const { states, rowFacts } = await this.read(poolId, rows);
     const now = Date.now();
     const tieBreak = () => this.rotation++;
-    const targets = rows.map((row) => row.deviceId);
+    const targets: Array<number | null> = rows.map((row) => row.deviceId);
     // Rows free to go anywhere are chosen as one batch; the few a move in progress fences off, one by one.
     const free: number[] = [];
     rows.forEach((row, index) => {
       const facts = rowFacts[index];
       if (facts.job === 'job') return;
-      if (facts.job === 'none' && facts.tombstonedOn === null) {
+      const fenced = new Set<number>();
+      if (facts.job === 'tombstone') fenced.add(row.deviceId);
+      if (facts.tombstonedOn !== null) fenced.add(facts.tombstonedOn);
+      if (fenced.size === 0) {
         free.push(index);
         return;
       }
-      const excluded = new Set<number>([facts.job === 'tombstone' ? row.deviceId : -1]);
-      if (facts.tombstonedOn !== null) excluded.add(facts.tombstonedOn);
-      const [target] = choosePoolDevices(states, [row], { excluded, now, tieBreak });
-      if (target !== null) targets[index] = target;
+      [targets[index]] = choosePoolDevices(states, [row], { excluded: fenced, now, tieBreak });
     });
     const chosen = choosePoolDevices(
       states,
