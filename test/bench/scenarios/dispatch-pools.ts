@@ -12,10 +12,15 @@ const POOL_SIZE = 100;
 const BATCH = 1_000;
 const IN_FLIGHT = 4;
 
+/** Pool and pinned runs alternate this many times each; the best of each counts. */
+const ROUNDS = 2;
+
 /** One timed run: every message accepted through addalotofsms, then at a phone. */
 interface RunFigures {
   rate: number;
   seconds: number;
+  /** From the first request to the last answer. */
+  intakeSeconds: number;
   /** Messages per phone in this run, fewest and most. */
   fewest: number;
   most: number;
@@ -24,8 +29,8 @@ interface RunFigures {
 /**
  * ADR 2221 §9: the dispatch scenario's phones in pools of 100, the same messages sent with `pool_id` and
  * with `device_id`, each timed end to end (the first addalotofsms sent → the last message at a phone), on
- * the same system, phones and machine. The pool run goes first: a second run on a warmed-up system is
- * faster, and that must not flatter the pools.
+ * the same system, phones and machine. The runs alternate, pool first, and the best of each counts: the
+ * first run on a cold system is slower, and the machine is shared (one run alone would judge the noise).
  */
 export const dispatchPools: Scenario = {
   name: 'dispatch-pools',
@@ -68,9 +73,21 @@ export const dispatchPools: Scenario = {
         timedRun(system, account, fleet, total, target, prefix, (text) =>
           progress.update(`${label}: ${text}`),
         );
-      const pooled = await run('pool_id', (n) => ({ pool_id: pools[n % poolCount] }), '+49151');
-      progress.update(`pool_id: ${Math.round(pooled.rate)} msg/s`, true);
-      const pinned = await run('device_id', (n) => ({ device_id: deviceIds[n % phones] }), '+49152');
+      const pooledRuns: RunFigures[] = [];
+      const pinnedRuns: RunFigures[] = [];
+      for (let pass = 0; pass < ROUNDS; pass++) {
+        pooledRuns.push(await run('pool_id', (n) => ({ pool_id: pools[n % poolCount] }), `+4915${pass}1`));
+        pinnedRuns.push(
+          await run('device_id', (n) => ({ device_id: deviceIds[n % phones] }), `+4915${pass}2`),
+        );
+        progress.update(
+          `round ${pass + 1}: pool_id ${Math.round(pooledRuns[pass].rate)} msg/s, device_id ${Math.round(pinnedRuns[pass].rate)} msg/s`,
+          true,
+        );
+      }
+      const best = (runs: RunFigures[]) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+      const pooled = best(pooledRuns);
+      const pinned = best(pinnedRuns);
       fleet.stop();
       const ratio = pooled.rate / pinned.rate;
       progress.done(`pool_id ${Math.round(pooled.rate)} msg/s vs device_id ${Math.round(pinned.rate)} msg/s`);
@@ -90,10 +107,12 @@ export const dispatchPools: Scenario = {
           phones,
           pools: poolCount,
           'messages per run': total,
-          'pool run seconds': round(pooled.seconds, 2),
-          'pinned run seconds': round(pinned.seconds, 2),
-          'pool run: messages per phone, fewest–most': `${pooled.fewest}–${pooled.most}`,
-          'pinned run: messages per phone, fewest–most': `${pinned.fewest}–${pinned.most}`,
+          'pool runs msg/s': pooledRuns.map((r) => Math.round(r.rate)).join(', '),
+          'pinned runs msg/s': pinnedRuns.map((r) => Math.round(r.rate)).join(', '),
+          'best pool run: seconds, of which intake': `${round(pooled.seconds, 2)}, ${round(pooled.intakeSeconds, 2)}`,
+          'best pinned run: seconds, of which intake': `${round(pinned.seconds, 2)}, ${round(pinned.intakeSeconds, 2)}`,
+          'best pool run: messages per phone, fewest–most': `${pooled.fewest}–${pooled.most}`,
+          'best pinned run: messages per phone, fewest–most': `${pinned.fewest}–${pinned.most}`,
           'repeats seen by phones': fleet.ledger.repeats,
           'load average (1 min) before, after': `${round(loadBefore, 2)}, ${round(loadavg()[0], 2)}`,
         },
@@ -157,6 +176,7 @@ async function timedRun(
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const intakeSeconds = (Date.now() - started) / 1000;
   const arrived = () => fleet.ledger.received.filter((entry) => !entry.repeat && ids.has(entry.id));
   await waitUntil(
     'every message at a phone',
@@ -176,6 +196,7 @@ async function timedRun(
   return {
     rate: total / Math.max(seconds, 0.001),
     seconds,
+    intakeSeconds,
     fewest: counts.length < fleet.phones.length ? 0 : Math.min(...counts),
     most: Math.max(...counts),
   };
