@@ -15,7 +15,7 @@ import { REPO_ROOT } from '../harness/repo-root';
  */
 export const BENCH_SMOKE_PARTS = {
   intake: ['intake-single', 'intake-bulk', 'intake-under-attack', 'status'],
-  delivery: ['dispatch', 'urgent-latency', 'schedule'],
+  delivery: ['dispatch', 'dispatch-pools', 'urgent-latency', 'schedule'],
   views: ['fleet', 'dashboard', 'webhooks'],
 } as const;
 

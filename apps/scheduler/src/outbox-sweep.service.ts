@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
-import { enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
-import { claimOutbox } from '@smsfleet/persistence';
+import { enqueueableFrom, MessageEnqueuer, PoolRouter } from '@smsfleet/queueing';
+import { claimOutbox, Queryable, QueueableRow, rerouteClaimedMessages } from '@smsfleet/persistence';
 import { BatchLoop } from './batch-loop';
 
 const SWEEP_BATCH = 1_000;
@@ -32,6 +32,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly enqueuer: MessageEnqueuer,
+    private readonly router: PoolRouter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -50,13 +51,55 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
         SWEEP_BATCH,
       );
       if (rows.length === 0) return 0;
-      await this.enqueuer.enqueue(rows.map(enqueueableFrom), tx);
-      this.metrics.outboxEnqueued.inc(rows.length);
-      for (const row of rows)
+      const due = await this.routeAgain(tx, rows);
+      await this.enqueuer.enqueue(due.map(enqueueableFrom), tx);
+      this.metrics.outboxEnqueued.inc(due.length);
+      for (const row of due)
         this.metrics.scheduleLateness.observe(Metrics.secondsSince(row.time_to_send.getTime()));
-      this.logger.log({ count: rows.length }, 'outbox rows enqueued');
-      return rows.length;
+      this.logger.log({ count: due.length }, 'outbox rows enqueued');
+      return due.length;
     });
+  }
+
+  /**
+   * One router call per pool of the claim; the rows' `device_id` follows in the claim's transaction.
+   * Answers the rows to add now: a row the router fenced off from every member (a move's tombstone where it
+   * could go) stays in the outbox for a later round.
+   */
+  private async routeAgain(tx: Queryable, rows: QueueableRow[]): Promise<QueueableRow[]> {
+    const byPool = new Map<number, QueueableRow[]>();
+    for (const row of rows) {
+      if (row.pool_id === null || row.pool_id === undefined) continue;
+      const list = byPool.get(row.pool_id);
+      if (list) list.push(row);
+      else byPool.set(row.pool_id, [row]);
+    }
+    if (byPool.size === 0) return rows;
+    const moves: Array<{ id: number; deviceId: number }> = [];
+    const later = new Set<QueueableRow>();
+    for (const [poolId, poolRows] of byPool) {
+      const targets = await this.router.reroute(
+        poolId,
+        poolRows.map((row) => ({
+          messageId: Number(row.id),
+          deviceId: row.device_id,
+          sim: row.sim,
+          urgent: row.urgent ?? false,
+        })),
+      );
+      poolRows.forEach((row, index) => {
+        const target = targets[index];
+        if (target === null) later.add(row);
+        else if (target !== row.device_id) {
+          moves.push({ id: Number(row.id), deviceId: target });
+          row.device_id = target;
+        }
+      });
+    }
+    await rerouteClaimedMessages(tx, moves);
+    if (moves.length > 0 || later.size > 0)
+      this.logger.log({ count: moves.length, later: later.size }, 'outbox pool messages routed again');
+    return later.size === 0 ? rows : rows.filter((row) => !later.has(row));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -14,6 +14,7 @@ import { RedisConnections } from './redis-connections';
 import { TokenRevocationSignal } from './token-revocation-signal';
 import { WaitingJobRemover } from './waiting-job-remover';
 import { WorkSignal } from './work-signal';
+import { PoolChangedSignal, PoolRouter } from './pools';
 
 @Module({
   imports: [PersistenceModule],
@@ -32,6 +33,8 @@ import { WorkSignal } from './work-signal';
     QueueReconciler,
     WaitingJobRemover,
     SimQuotaCounters,
+    PoolChangedSignal,
+    PoolRouter,
   ],
   exports: [
     RedisConnections,
@@ -48,6 +51,8 @@ import { WorkSignal } from './work-signal';
     QueueReconciler,
     WaitingJobRemover,
     SimQuotaCounters,
+    PoolChangedSignal,
+    PoolRouter,
   ],
 })
 export class QueueingModule {}

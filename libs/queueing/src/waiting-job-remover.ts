@@ -14,7 +14,7 @@ import { RedisConnections } from './redis-connections';
 export type WaitingJobRemoval = 'removed' | 'held' | 'absent';
 
 /** Field of a tombstone hash: a job key that only exists to make a late add of the same job id a no-op. */
-const TOMBSTONE_FIELD = 'smsfleetTombstone';
+export const TOMBSTONE_FIELD = 'smsfleetTombstone';
 
 /**
  * One atomic step against BullMQ 6's key layout (its removeJob-2.lua removes from any state, completed and

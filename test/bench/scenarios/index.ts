@@ -1,6 +1,7 @@
 import { Scenario } from '../result';
 import { dashboard } from './dashboard';
 import { dispatch } from './dispatch';
+import { dispatchPools } from './dispatch-pools';
 import { fleet } from './fleet';
 import { intakeBulk } from './intake-bulk';
 import { intakeSingle } from './intake-single';
@@ -16,6 +17,7 @@ export const SCENARIOS: Scenario[] = [
   intakeBulk,
   intakeUnderAttack,
   dispatch,
+  dispatchPools,
   urgentLatency,
   schedule,
   status,

@@ -73,7 +73,18 @@ const messageFields: ParamDescription[] = [
     description: 'The text (not needed with `file`).',
     example: 'Hello',
   },
-  deviceId,
+  {
+    ...deviceId,
+    required: false,
+    description: 'One of your devices (alias `deviceid`). Required unless `pool_id` is given; never both.',
+  },
+  {
+    name: 'pool_id',
+    type: 'integer',
+    description:
+      'One of your pools (alias `poolid`), in place of `device_id`: a device of the pool is chosen, online, inside its send hours, under its SIM quotas and least loaded, that can send `sim` (docs/api.md, Pools).',
+    example: 3,
+  },
   sim,
   {
     name: 'timetosend',
@@ -125,7 +136,7 @@ export const ENDPOINTS: EndpointDescription[] = [
     idempotent: true,
     summary: 'Send up to 10,000 messages at once, all or none',
     description:
-      '`datajson`: a JSON string {"token":…,"smsdata":[{sendto, body, device_id, sim, timetosend, customerid, urgent}, …]}; or that object as the JSON body. A bad item rejects the request; `errors` lists each by index and field.',
+      '`datajson`: a JSON string {"token":…,"smsdata":[{sendto, body, device_id or pool_id, sim, timetosend, customerid, urgent}, …]}; or that object as the JSON body. A bad item rejects the request; `errors` lists each by index and field.',
     params: [
       {
         name: 'datajson',

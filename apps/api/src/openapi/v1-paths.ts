@@ -217,7 +217,7 @@ const poolBody = (required: string[], properties: Array<'name' | 'device_ids'>) 
 });
 const poolId = idIn('pool');
 
-/** Phone pools (ADR 2221). Messages are not routed through them yet: addsms refuses `pool_id`. */
+/** Phone pools (ADR 2221): addsms and addalotofsms take `pool_id` in place of `device_id`. */
 function poolPaths(): PathsObject {
   return {
     '/v1/pools': {
@@ -509,7 +509,7 @@ export function v1Paths(): PathsObject {
     '/v1/messages/cancel': {
       post: op(
         'messages',
-        'Cancel messages no phone has taken yet: `ids` (1–1,000), or filters that all must match (`device_id`, `customer_id`, `newsletter_id`; at most 10,000 waiting messages per call, `more` says call again). Each ends as 205 unless a phone took it first: the answer says which, per message',
+        'Cancel messages no phone has taken yet: `ids` (1–1,000), or filters that all must match (`device_id`, `pool_id`, `customer_id`, `newsletter_id`; at most 10,000 waiting messages per call, `more` says call again). Each ends as 205 unless a phone took it first: the answer says which, per message',
         json('Per message: `cancelled`, `taken`, `final` or `not_found`, with its status after the call.', {
           error: 0,
           message: 'OK',
@@ -532,6 +532,7 @@ export function v1Paths(): PathsObject {
                   properties: {
                     ids: { type: 'array', items: { type: 'integer' }, maxItems: 1_000 },
                     device_id: { type: 'integer' },
+                    pool_id: { type: 'integer' },
                     customer_id: { type: 'integer' },
                     newsletter_id: { type: 'integer' },
                   },
@@ -540,7 +541,7 @@ export function v1Paths(): PathsObject {
             },
           },
           responses: {
-            '404': json('`device_id` is not one of this account’s.', {
+            '404': json('`device_id` or `pool_id` is not one of this account’s.', {
               error: 1,
               code: 'not_found',
               message: '…',
