@@ -5,6 +5,7 @@ import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
+import { EmissionMark } from './emission-mark';
 import { SimQuotaCounters } from './sim-quota-counters';
 import { DeviceRevocation } from './device-revocation';
 import { DeviceRevocationSignal } from './device-revocation-signal';
@@ -32,6 +33,7 @@ import { WorkSignal } from './work-signal';
     QueueReconciler,
     WaitingJobRemover,
     SimQuotaCounters,
+    EmissionMark,
   ],
   exports: [
     RedisConnections,
@@ -48,6 +50,7 @@ import { WorkSignal } from './work-signal';
     QueueReconciler,
     WaitingJobRemover,
     SimQuotaCounters,
+    EmissionMark,
   ],
 })
 export class QueueingModule {}
