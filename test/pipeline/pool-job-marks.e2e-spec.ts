@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
+import { AppConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, SendSmsJob } from '@smsfleet/contracts';
+import { DeviceQueues, poolMovingKey, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { startApps } from '../helpers/smsgate-phones';
 import { Account, TestSystem } from '../harness/test-system';
@@ -7,7 +9,8 @@ import { waitFor } from '../harness/wait-for';
 
 /**
  * What the pool mover relies on in Redis (ADR 2221): a pool message's job says which phone it was emitted
- * to (`em`, §6) before that phone can have it, on both phone transports.
+ * to (`em`, §6) before that phone can have it, on both phone transports; the move script (§4) removes only
+ * what no phone was sent.
  */
 describe('pool jobs in Redis: emission marks', () => {
   let system: TestSystem;
@@ -166,5 +169,106 @@ describe('pool jobs in Redis: emission marks', () => {
     } finally {
       for (const each of apps) each.stop();
     }
+  });
+});
+
+/**
+ * The pool mover's step (ADR 2221 §4, step 2): `WaitingJobRemover.removeToMove` against real Redis and
+ * BullMQ, one job per answer.
+ */
+describe('pool jobs in Redis: the move script', () => {
+  let system: TestSystem;
+  let redis: RedisConnections;
+  let queues: DeviceQueues;
+  let remover: WaitingJobRemover;
+  // No phone, no row: only the queue of a device id no other suite uses.
+  const deviceId = 900_001;
+
+  beforeAll(async () => {
+    system = await TestSystem.start([]);
+    const config = { app: 'test', redisUrl: system.redisUrl, redisPrefix: system.redisPrefix } as AppConfig;
+    redis = new RedisConnections(config);
+    queues = new DeviceQueues(redis, config);
+    remover = new WaitingJobRemover(redis, queues, config);
+  });
+
+  afterAll(async () => {
+    await queues?.onApplicationShutdown();
+    await redis?.onApplicationShutdown();
+    await system?.stop();
+  });
+
+  const movingKey = () => poolMovingKey(system.redisPrefix);
+
+  async function add(messageId: number, delay = 0): Promise<void> {
+    const data: SendSmsJob = {
+      messageId,
+      sendto: '+4915700000002',
+      body: 'move me',
+      sim: 0,
+      urgent: false,
+      validUntil: Date.now() + 3_600_000,
+      poolId: 7,
+    };
+    await queues
+      .queue(deviceId)
+      .add('sms', data, { jobId: DeviceQueue.jobId(messageId), priority: JobPriority.normal, delay });
+  }
+
+  const state = (messageId: number) => queues.queue(deviceId).getJobState(DeviceQueue.jobId(messageId));
+  const hash = (messageId: number) =>
+    system.redis().hgetall(`${system.redisPrefix}:device-${deviceId}:${DeviceQueue.jobId(messageId)}`);
+
+  it('removes a waiting or held-back job no phone was sent, tombstones it and records the move', async () => {
+    await add(1);
+    await add(2, 3_600_000);
+    expect([await state(1), await state(2)]).toEqual(['prioritized', 'delayed']);
+    const before = Date.now();
+    expect(await remover.removeToMove(deviceId, 1)).toBe('removed');
+    expect(await remover.removeToMove(deviceId, 2)).toBe('removed');
+    for (const messageId of [1, 2]) {
+      expect(await state(messageId)).toBe('unknown');
+      // Only the tombstone is left, expiring: an add of the same job id in flight is a no-op meanwhile.
+      expect(Object.keys(await hash(messageId))).toEqual(['smsfleetTombstone']);
+      expect(
+        await system.redis().pttl(`${system.redisPrefix}:device-${deviceId}:m${messageId}`),
+      ).toBeGreaterThan(50_000);
+      const [device, at] = ((await system.redis().hget(movingKey(), String(messageId))) ?? '').split(':');
+      expect(Number(device)).toBe(deviceId);
+      expect(Number(at)).toBeGreaterThanOrEqual(before);
+    }
+    await add(1);
+    expect(await state(1)).toBe('unknown');
+  });
+
+  it('holds a job a phone was sent, even back in wait, and records nothing', async () => {
+    await add(3);
+    await system.redis().hset(`${system.redisPrefix}:device-${deviceId}:m3`, 'em', String(deviceId));
+    expect(await remover.removeToMove(deviceId, 3)).toBe('held');
+    expect(await state(3)).toBe('prioritized');
+    expect(await system.redis().hexists(movingKey(), '3')).toBe(0);
+  });
+
+  it('holds a job a dispatcher fetched (active), and records nothing', async () => {
+    await add(4);
+    const worker = queues.createManualWorker(deviceId);
+    try {
+      // The oldest waiting first: 3 (held above) is still there.
+      const jobs = await worker.fetch('test-token', 2);
+      expect(jobs.map((job) => job.id).sort()).toEqual(['m3', 'm4']);
+      expect(await remover.removeToMove(deviceId, 4)).toBe('held');
+      expect(await state(4)).toBe('active');
+      expect(await system.redis().hexists(movingKey(), '4')).toBe(0);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('answers absent for a job that is not there, tombstones it and records the move', async () => {
+    expect(await remover.removeToMove(deviceId, 5)).toBe('absent');
+    expect(Object.keys(await hash(5))).toEqual(['smsfleetTombstone']);
+    expect(await system.redis().hexists(movingKey(), '5')).toBe(1);
+    // A second call finds the tombstone: absent again, not held.
+    expect(await remover.removeToMove(deviceId, 5)).toBe('absent');
   });
 });
