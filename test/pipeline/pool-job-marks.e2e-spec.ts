@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { AppConfig } from '@smsfleet/config';
-import { DeviceQueue, JobPriority, SendSmsJob } from '@smsfleet/contracts';
-import { DeviceQueues, poolMovingKey, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
+import { DeviceQueue, JobPriority, poolMovingKey, SendSmsJob } from '@smsfleet/contracts';
+import { DeviceQueues, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { startApps } from '../helpers/smsgate-phones';
 import { Account, TestSystem } from '../harness/test-system';

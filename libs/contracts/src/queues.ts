@@ -68,3 +68,15 @@ export function redisRunIdOf(infoServer: string): string | undefined {
  * the node that serves the phone's session, when the report reached another node.
  */
 export const deviceAcksChannel = (prefix: string): string => `${prefix}:device-acks`;
+
+/**
+ * Redis pub/sub channel on which a pool's members or a member's rules changed (pool routes, device settings,
+ * device removal): routers drop their cached members at once (ADR 2221 §3).
+ */
+export const poolChangedChannel = (prefix: string): string => `${prefix}:pool-changed`;
+
+/**
+ * Redis hash of the pool mover's moves in progress: message id → `<old device>:<epoch ms>`, written with the
+ * removal of the job from the old queue, deleted after its add to the new one (ADR 2221 §4).
+ */
+export const poolMovingKey = (prefix: string): string => `${prefix}:pool-moving`;

@@ -16,3 +16,4 @@ export * from './token-revocation-signal';
 export * from './waiting-job-remover';
 export * from './sim-quota-counters';
 export * from './emission-mark';
+export * from './pools';

@@ -29,6 +29,8 @@ export interface EnqueueableMessage {
   urgent: boolean;
   timeToSend: Date;
   validUntil: Date;
+  /** The pool it was sent to (absent: pinned to its device); its job says so (ADR 2221 §6). */
+  poolId?: number;
 }
 
 export function enqueueableFrom(row: QueueableRow): EnqueueableMessage {
@@ -41,6 +43,7 @@ export function enqueueableFrom(row: QueueableRow): EnqueueableMessage {
     urgent: row.urgent ?? false,
     timeToSend: row.time_to_send,
     validUntil: row.valid_until,
+    ...(row.pool_id !== undefined && row.pool_id !== null ? { poolId: row.pool_id } : {}),
   };
 }
 
@@ -120,7 +123,7 @@ export class MessageEnqueuer {
 }
 
 function toJob(message: EnqueueableMessage): SendSmsJob {
-  return {
+  const job: SendSmsJob = {
     messageId: message.id,
     sendto: message.sendto,
     body: message.body,
@@ -128,4 +131,6 @@ function toJob(message: EnqueueableMessage): SendSmsJob {
     urgent: message.urgent,
     validUntil: message.validUntil.getTime(),
   };
+  if (message.poolId !== undefined) job.poolId = message.poolId;
+  return job;
 }

@@ -15,6 +15,7 @@ import { RedisConnections } from './redis-connections';
 import { TokenRevocationSignal } from './token-revocation-signal';
 import { WaitingJobRemover } from './waiting-job-remover';
 import { WorkSignal } from './work-signal';
+import { PoolChangedSignal, PoolRouter } from './pools';
 
 @Module({
   imports: [PersistenceModule],
@@ -34,6 +35,8 @@ import { WorkSignal } from './work-signal';
     WaitingJobRemover,
     SimQuotaCounters,
     EmissionMark,
+    PoolChangedSignal,
+    PoolRouter,
   ],
   exports: [
     RedisConnections,
@@ -51,6 +54,8 @@ import { WorkSignal } from './work-signal';
     WaitingJobRemover,
     SimQuotaCounters,
     EmissionMark,
+    PoolChangedSignal,
+    PoolRouter,
   ],
 })
 export class QueueingModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { DeviceQueue } from '@smsfleet/contracts';
+import { DeviceQueue, poolMovingKey } from '@smsfleet/contracts';
 import { DEVICE_QUEUE_EVENTS_MAX_LEN, DeviceQueues } from './device-queues';
 import { EMITTED_BY_FIELD } from './emission-mark';
 import { RedisConnections } from './redis-connections';
@@ -16,7 +16,7 @@ import { RedisConnections } from './redis-connections';
 export type WaitingJobRemoval = 'removed' | 'held' | 'absent';
 
 /** Field of a tombstone hash: a job key that only exists to make a late add of the same job id a no-op. */
-const TOMBSTONE_FIELD = 'smsfleetTombstone';
+export const TOMBSTONE_FIELD = 'smsfleetTombstone';
 
 /**
  * One atomic step against BullMQ 6's key layout (its removeJob-2.lua removes from any state, completed and
@@ -94,11 +94,6 @@ redis.call("PEXPIRE", KEYS[5], ARGV[2])
 redis.call("HSET", KEYS[7], ARGV[4], ARGV[5])
 return answer
 `;
-
-/** The hash of pool moves begun in Redis and not yet finished (ADR 2221 §4): message id → "<device>:<ms>". */
-export function poolMovingKey(redisPrefix: string): string {
-  return `${redisPrefix}:pool-moving`;
-}
 
 /** How long a tombstone blocks a late add: as long as a finished job is kept for the same reason (ADR 0408). */
 export const JOB_TOMBSTONE_MS = 60_000;

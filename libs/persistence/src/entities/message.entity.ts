@@ -12,8 +12,13 @@ export class MessageEntity {
   @Column({ name: 'user_id', type: 'int' })
   userId!: number;
 
+  /** The phone whose queue holds (or will hold) the job; a pool message's may change until a phone took it. */
   @Column({ name: 'device_id', type: 'int' })
   deviceId!: number;
+
+  /** The pool it was sent to (ADR 2221); null: pinned to its device, or its pool was deleted. */
+  @Column({ name: 'pool_id', type: 'int', nullable: true })
+  poolId!: number | null;
 
   /** The recipient as the client wrote it. */
   @Column({ type: 'varchar', length: 64 })

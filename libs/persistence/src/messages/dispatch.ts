@@ -15,6 +15,8 @@ export interface QueueableRow {
   urgent?: boolean;
   time_to_send: Date;
   valid_until: Date;
+  /** The pool it was sent to (null or absent: pinned to its device). */
+  pool_id?: number | null;
 }
 
 /**

@@ -26,6 +26,7 @@ import { SimQuotas1765520200000 } from './1765520200000-sim-quotas';
 import { WaitingMessagesByDueTime1765530000000 } from './1765530000000-waiting-messages-by-due-time';
 import { MessageHourCounts1765540000000 } from './1765540000000-message-hour-counts';
 import { Pools1765560000000 } from './1765560000000-pools';
+import { MessagesOfPools1765570000000 } from './1765570000000-messages-of-pools';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   WaitingMessagesByDueTime1765530000000,
   MessageHourCounts1765540000000,
   Pools1765560000000,
+  MessagesOfPools1765570000000,
 ];

@@ -189,3 +189,27 @@ export async function poolsOfDevices(db: Queryable, userId: number): Promise<Map
 async function touchPool(tx: Queryable, poolId: number): Promise<void> {
   await tx.query(`UPDATE pools SET updated_at = now() WHERE id = $1`, [poolId]);
 }
+
+/** A live member of a pool with the rules routing judges it by (ADR 2221 §3). */
+export interface PoolMemberRulesRow {
+  device_id: number;
+  send_slots: number[];
+  send_hours: unknown;
+  sim_quotas: unknown;
+  /** Its last sign of life PostgreSQL knows (the dispatcher writes it now and then), for a member Redis forgot. */
+  last_seen_at: Date | null;
+}
+
+/**
+ * The live members of a pool and their rules, by device id. Not bounded by account: the pool id was
+ * checked against the caller before (intake), or comes from a message row (sweep, mover).
+ */
+export async function poolMemberRules(db: Queryable, poolId: number): Promise<PoolMemberRulesRow[]> {
+  return (await db.query(
+    `SELECT d.id AS device_id, d.send_slots, d.send_hours, d.sim_quotas, d.last_seen_at
+       FROM pool_devices m JOIN devices d ON d.id = m.device_id AND d.removed_at IS NULL
+      WHERE m.pool_id = $1
+      ORDER BY d.id`,
+    [poolId],
+  )) as PoolMemberRulesRow[];
+}

@@ -1,0 +1,3 @@
+export * from './pool-choice';
+export * from './pool-changed-signal';
+export * from './pool-router';
