@@ -189,7 +189,7 @@ describe('pool jobs in Redis: the move script', () => {
     const config = { app: 'test', redisUrl: system.redisUrl, redisPrefix: system.redisPrefix } as AppConfig;
     redis = new RedisConnections(config);
     queues = new DeviceQueues(redis, config);
-    remover = new WaitingJobRemover(redis, queues, config);
+    remover = new WaitingJobRemover(redis, queues);
   });
 
   afterAll(async () => {

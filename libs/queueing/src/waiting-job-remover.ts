@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@smsfleet/config';
+import { Injectable } from '@nestjs/common';
 import { DeviceQueue, poolMovingKey } from '@smsfleet/contracts';
 import { DEVICE_QUEUE_EVENTS_MAX_LEN, DeviceQueues } from './device-queues';
 import { EMITTED_BY_FIELD } from './emission-mark';
@@ -107,7 +106,6 @@ export class WaitingJobRemover {
   constructor(
     private readonly redis: RedisConnections,
     private readonly queues: DeviceQueues,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -126,7 +124,7 @@ export class WaitingJobRemover {
       queue.toKey('delayed'),
       queue.toKey(jobId),
       queue.toKey('events'),
-      poolMovingKey(this.config.redisPrefix),
+      poolMovingKey(this.queues.redisPrefix),
       jobId,
       JOB_TOMBSTONE_MS,
       DEVICE_QUEUE_EVENTS_MAX_LEN,
