@@ -16,3 +16,4 @@ export * from './webhooks/presence-announcements';
 export * from './devices/device-settings-row';
 export * from './webhooks/webhook-retention';
 export * from './pools/pools';
+export * from './pools/pool-moves';
