@@ -1,5 +1,5 @@
 import { SimulatedFleet } from '../../tools/simulator/fleet';
-import { getdata, postJson } from '../helpers/api-client';
+import { getdata } from '../helpers/api-client';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
@@ -10,7 +10,7 @@ type Json = Record<string, any>;
 /**
  * Phone pools (`/v1/pools`, ADR 2221) against the real API, dispatcher, PostgreSQL and Redis: CRUD with
  * members and their live online state, one pool per device, tenant isolation, bad input in the API's format,
- * the OpenAPI entries, and `pool_id` on addsms refused until routing is built.
+ * the OpenAPI entries. Sending to a pool: test/api/pool-intake.
  */
 describe('pools: CRUD, members, isolation, bad input', () => {
   let system: TestSystem;
@@ -277,46 +277,6 @@ describe('pools: CRUD, members, isolation, bad input', () => {
     expect(((await call(alice, 'GET', '/v1/pools')).body.pools as Json[]).map((p) => p.name)).toEqual([
       'Valid',
     ]);
-    await call(alice, 'DELETE', `/v1/pools/${pool.id}`);
-  });
-
-  it('refuses pool_id on addsms and addalotofsms until routing through pools is built', async () => {
-    const pool = await create(alice, { name: 'Not yet', device_ids: [phones[0]] });
-    const single = await getdata(system.apiUrl, 'addsms', {
-      token: alice.token,
-      sendto: '+4915752982212',
-      body: 'to a pool',
-      pool_id: pool.id,
-      device_id: phones[0],
-    });
-    // The compatible surface answers errors with HTTP 200 and `error: 1` (its clients read the body).
-    expect(single).toMatchObject({
-      status: 200,
-      body: {
-        error: 1,
-        code: 'validation',
-        message: 'pool_id: sending to a pool is not available yet; give device_id',
-      },
-    });
-    const bulk = await postJson(system.apiUrl, 'addalotofsms', {
-      token: alice.token,
-      smsdata: [
-        { sendto: '+4915752982212', body: 'pinned', device_id: phones[0] },
-        { sendto: '+4915752982213', body: 'pooled', pool_id: pool.id },
-      ],
-    });
-    expect(bulk.body).toMatchObject({ error: 1, code: 'validation' });
-    expect(bulk.body.errors).toEqual([
-      {
-        index: 1,
-        field: 'pool_id',
-        message: 'pool_id: sending to a pool is not available yet; give device_id',
-      },
-    ]);
-    // Nothing of the refused batch was stored.
-    const list = await getdata(system.apiUrl, 'getallsms', { token: alice.token });
-    expect(list.body).toMatchObject({ error: 0 });
-    expect(JSON.stringify(list.body)).not.toContain('pinned');
     await call(alice, 'DELETE', `/v1/pools/${pool.id}`);
   });
 

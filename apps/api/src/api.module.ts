@@ -29,6 +29,7 @@ import { DevicesController } from './devices/devices.controller';
 import { MessageListController } from './messages/message-list.controller';
 import { MessageListService } from './messages/message-list.service';
 import { MessageIntakeService } from './messages/message-intake.service';
+import { MessageRouting } from './messages/message-routing';
 import { SendCapabilities } from './devices/send-capabilities';
 import { MessageInserter } from './messages/message-inserter';
 import { IdempotencyKeysService } from './common/idempotency-keys.service';
@@ -99,6 +100,7 @@ import { PoolsService } from './pools/pools.service';
     ListingGate,
     BulkGate,
     MessageIntakeService,
+    MessageRouting,
     MessageCancelService,
     MessageInserter,
     IdempotencyKeysService,

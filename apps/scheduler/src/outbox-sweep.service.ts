@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { Metrics } from '@smsfleet/observability';
-import { enqueueableFrom, MessageEnqueuer } from '@smsfleet/queueing';
-import { claimOutbox } from '@smsfleet/persistence';
+import { enqueueableFrom, MessageEnqueuer, PoolRouter } from '@smsfleet/queueing';
+import { claimOutbox, Queryable, QueueableRow, rerouteClaimedMessages } from '@smsfleet/persistence';
 import { BatchLoop } from './batch-loop';
 
 const SWEEP_BATCH = 1_000;
@@ -32,6 +32,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly enqueuer: MessageEnqueuer,
+    private readonly router: PoolRouter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -50,6 +51,7 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
         SWEEP_BATCH,
       );
       if (rows.length === 0) return 0;
+      await this.routeAgain(tx, rows);
       await this.enqueuer.enqueue(rows.map(enqueueableFrom), tx);
       this.metrics.outboxEnqueued.inc(rows.length);
       for (const row of rows)
@@ -57,6 +59,34 @@ export class OutboxSweepService implements OnApplicationBootstrap, OnApplication
       this.logger.log({ count: rows.length }, 'outbox rows enqueued');
       return rows.length;
     });
+  }
+
+  /** One router call per pool of the claim; the rows' `device_id` follows in the claim's transaction. */
+  private async routeAgain(tx: Queryable, rows: QueueableRow[]): Promise<void> {
+    const byPool = new Map<number, QueueableRow[]>();
+    for (const row of rows)
+      if (row.pool_id !== null && row.pool_id !== undefined)
+        byPool.set(row.pool_id, [...(byPool.get(row.pool_id) ?? []), row]);
+    if (byPool.size === 0) return;
+    const moves: Array<{ id: number; deviceId: number }> = [];
+    for (const [poolId, poolRows] of byPool) {
+      const targets = await this.router.reroute(
+        poolId,
+        poolRows.map((row) => ({
+          messageId: Number(row.id),
+          deviceId: row.device_id,
+          sim: row.sim,
+          urgent: row.urgent ?? false,
+        })),
+      );
+      poolRows.forEach((row, index) => {
+        if (targets[index] === row.device_id) return;
+        moves.push({ id: Number(row.id), deviceId: targets[index] });
+        row.device_id = targets[index];
+      });
+    }
+    await rerouteClaimedMessages(tx, moves);
+    if (moves.length > 0) this.logger.log({ count: moves.length }, 'outbox pool messages routed again');
   }
 
   async onApplicationShutdown(): Promise<void> {

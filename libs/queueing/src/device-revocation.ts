@@ -5,6 +5,7 @@ import { newSecret, newSigningKey, sha256Hex } from '@smsfleet/auth';
 import { DeviceRevoked } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { DeviceRevocationSignal } from './device-revocation-signal';
+import { PoolChangedSignal } from './pools/pool-changed-signal';
 import { expireWaitingOfDevice, leavePool } from '@smsfleet/persistence';
 
 /** The reason of the messages a removal finalises (202: no phone will take them). */
@@ -37,6 +38,7 @@ export class DeviceRevocation {
     @InjectDataSource() private readonly db: DataSource,
     private readonly queues: DeviceQueues,
     private readonly signal: DeviceRevocationSignal,
+    private readonly poolChanged: PoolChangedSignal,
   ) {}
 
   /**
@@ -82,6 +84,7 @@ export class DeviceRevocation {
     });
     if (outcome === undefined) return undefined;
     await this.announce({ deviceId: ref.deviceId, userId: outcome.userId, reason: 'removed' });
+    await this.poolChanged.publish({ deviceId: ref.deviceId });
     // The phone is gone: nothing in its queue will be taken (the sweeps would only find final messages).
     await this.queues
       .queue(ref.deviceId)

@@ -5,7 +5,7 @@ import { Account } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceRules, SendHours, SimQuotas } from '@smsfleet/contracts';
 import { DEVICE_SETTINGS_COLUMNS, DeviceSettingsRow, deviceSettingsFromRow } from '@smsfleet/persistence';
-import { DeviceQueues, DeviceSettingsSignal } from '@smsfleet/queueing';
+import { DeviceQueues, DeviceSettingsSignal, PoolChangedSignal } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 import { PaceInput } from './device-settings-input';
 
@@ -29,6 +29,7 @@ export class DeviceSettingsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly signal: DeviceSettingsSignal,
+    private readonly poolChanged: PoolChangedSignal,
     private readonly queues: DeviceQueues,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -69,6 +70,9 @@ export class DeviceSettingsService {
       .catch((error: Error) =>
         this.logger.warn({ err: error, deviceId }, 'settings stored; live update not announced'),
       );
+    // Pool routing judges members by their hours and quotas: routers drop what they cached.
+    if (change.sendHours !== undefined || change.simQuotas !== undefined)
+      await this.poolChanged.publish({ deviceId });
     // Messages held back for the old hours or quotas are judged again under the new ones, also for a phone that is
     // offline now (its session does the same on the signal, for a message it held meanwhile).
     if (change.sendHours !== undefined || change.simQuotas !== undefined)

@@ -9,14 +9,15 @@ import { Params } from '../common/params.decorator';
 import { RequestParams } from '../common/request-params';
 import { parseClientDate } from './client-date';
 import { CancelResult, MessageCancelService } from './message-cancel.service';
+import { PoolsService } from '../pools/pools.service';
 import { MessageIntakeService } from './message-intake.service';
 
 /** Ids one cancel may list. */
 export const CANCEL_MAX_IDS = 1_000;
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 const MAX_DEVICE_ID = 2_147_483_647;
-/** Filters a later part of the product adds (issue 22's pools): refused, never silently ignored. */
-const NOT_YET_FILTERS = ['pool', 'pool_id'];
+/** Names a client may guess for a filter we spell otherwise: refused with the right name, never ignored. */
+const MISNAMED_FILTERS: Record<string, string> = { pool: 'pool_id' };
 
 /**
  * `POST /v1/messages/cancel` and `POST /v1/messages/:id/reschedule` (token or dashboard session): change
@@ -28,6 +29,7 @@ export class MessageCancelController {
     private readonly caller: CallerService,
     private readonly service: MessageCancelService,
     private readonly intake: MessageIntakeService,
+    private readonly pools: PoolsService,
   ) {}
 
   @Post('cancel')
@@ -37,6 +39,8 @@ export class MessageCancelController {
     const selection = readSelection(params);
     if (!('ids' in selection) && selection.deviceId !== undefined)
       await this.intake.assertOwnDevices(account, [selection.deviceId]);
+    if (!('ids' in selection) && selection.poolId !== undefined)
+      await this.pools.assertOwnPool(account, selection.poolId);
     const { outcomes, more } = await this.service.cancel(account, selection);
     const counts: Record<CancelResult, number> = { cancelled: 0, taken: 0, final: 0, not_found: 0 };
     for (const outcome of outcomes) counts[outcome.result]++;
@@ -65,11 +69,12 @@ export class MessageCancelController {
 
 /** `ids` (a list, or numbers separated by commas), or filters that all must match; never both. */
 function readSelection(params: RequestParams): CancelSelection {
-  for (const name of NOT_YET_FILTERS)
-    if (params.has(name)) throw ApiError.validation(`${name} is not a cancel filter (yet)`);
+  for (const [name, right] of Object.entries(MISNAMED_FILTERS))
+    if (params.has(name)) throw ApiError.validation(`${name} is not a cancel filter; give ${right}`);
   const idsParam = params.get('ids', 'id');
   const filters = {
     deviceId: params.optionalInt(['device_id', 'deviceid', 'deviceId'], 1, MAX_DEVICE_ID),
+    poolId: params.optionalInt(['pool_id', 'poolid', 'poolId'], 1, MAX_DEVICE_ID),
     customerId: params.optionalInt(['customer_id', 'customerid', 'customerId'], 0, Number.MAX_SAFE_INTEGER),
     newsletterId: params.optionalInt(['newsletter_id', 'newsletterid', 'newsletterId'], 1, MAX_DEVICE_ID),
   };
@@ -77,12 +82,14 @@ function readSelection(params: RequestParams): CancelSelection {
   if (idsParam !== undefined) {
     if (filtered)
       throw ApiError.validation(
-        'give either ids or filters (device_id, customer_id, newsletter_id), not both',
+        'give either ids or filters (device_id, pool_id, customer_id, newsletter_id), not both',
       );
     return { ids: readIds(idsParam.value) };
   }
   if (!filtered)
-    throw ApiError.validation('give ids, or at least one filter: device_id, customer_id, newsletter_id');
+    throw ApiError.validation(
+      'give ids, or at least one filter: device_id, pool_id, customer_id, newsletter_id',
+    );
   return filters;
 }
 

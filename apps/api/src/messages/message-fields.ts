@@ -2,7 +2,7 @@ import { isSimSlot, SimSlot } from '@smsfleet/contracts';
 import { ApiError } from '../common/api-error';
 import { RequestParams } from '../common/request-params';
 import { parseClientDate } from './client-date';
-import { NewMessages } from './message-intake.service';
+import { MessageTarget, NewMessages } from './message-intake.service';
 import { parseRecipients } from './recipients';
 
 const MAX_ID = 2_147_483_647;
@@ -17,18 +17,14 @@ export function readMessageFields(
   maxBodyLength: number,
   bodyFromFile = false,
 ): NewMessages {
-  // Routing through a pool is designed (ADR 2221) but not built: a message given a pool is refused, never
-  // sent to some device the caller did not name.
-  if (params.has('pool_id', 'poolid', 'poolId'))
-    throw ApiError.validation('pool_id: sending to a pool is not available yet; give device_id');
-  const deviceId = params.requiredInt(['device_id', 'deviceid', 'deviceId'], 1, MAX_ID);
+  const target = readTarget(params);
   const sendto = params.get('sendto');
   const rawSendto = params.requiredString('sendto', 64 * 1_000);
   const sim = params.optionalInt('sim', 0, 5) ?? 0;
   if (!isSimSlot(sim)) throw ApiError.validation(`sim must be 0–5 (got ${sim})`);
   const timeText = params.optionalString(['timetosend', 'time_to_send'], 40);
   return {
-    deviceId,
+    ...target,
     recipients: parseRecipients(rawSendto, sendto?.source === 'query'),
     body: bodyFromFile
       ? (params.optionalString('body', maxBodyLength) ?? '')
@@ -39,3 +35,23 @@ export function readMessageFields(
     timeToSend: timeText === undefined ? undefined : parseClientDate(timeText, timezone, 'timetosend'),
   };
 }
+
+/**
+ * `device_id` (pinned to that phone) or `pool_id` (a phone of that pool, chosen by routing; ADR 2221), never
+ * both: a message sent to a pool must not also claim a phone. An empty field counts as absent (forms).
+ */
+function readTarget(params: RequestParams): MessageTarget {
+  const poolId = params.optionalInt(POOL_ID, 1, MAX_ID);
+  const deviceId = params.optionalInt(DEVICE_ID, 1, MAX_ID);
+  if (poolId !== undefined && deviceId !== undefined)
+    throw ApiError.validation(
+      'pool_id and device_id exclude each other: give device_id to pin the message to one phone, or pool_id to let the pool choose',
+    );
+  if (poolId !== undefined) return { poolId };
+  if (deviceId === undefined)
+    throw ApiError.validation('device_id is required (or pool_id, one of your pools)');
+  return { deviceId };
+}
+
+const DEVICE_ID = ['device_id', 'deviceid', 'deviceId'];
+const POOL_ID = ['pool_id', 'poolid', 'poolId'];

@@ -11,7 +11,10 @@ import { Recipient } from './recipients';
 
 /** One message row as a request stores it. */
 export interface MessageRow {
+  /** The device whose queue it goes to: the one the caller named, or the pool member routing chose. */
   deviceId: number;
+  /** The pool the caller sent it to (absent: pinned to `deviceId`). */
+  poolId?: number;
   recipient: Recipient;
   body: string;
   sim: SimSlot;
@@ -196,6 +199,7 @@ export class MessageInserter {
           customerId: m.customerId ?? null,
           timeToSend: request.due[n],
           createdAt: request.createdAt,
+          poolId: m.poolId ?? null,
         })),
       ),
     );

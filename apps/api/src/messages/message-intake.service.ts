@@ -12,23 +12,28 @@ import { SendCapabilities } from '../devices/send-capabilities';
 import { describeItemErrors } from '../common/item-errors';
 import { dueTime } from './client-date';
 import { InsertRequest, MessageInserter, MessageRow } from './message-inserter';
+import { MessageRouting } from './message-routing';
 import { Recipient } from './recipients';
 
+/** Where the caller sends: one of its devices, or one of its pools (routing picks a member; ADR 2221). */
+export type MessageTarget =
+  { deviceId: number; poolId?: undefined } | { poolId: number; deviceId?: undefined };
+
 /** The messages of one `addsms` call: one body to one or more recipients. */
-export interface NewMessages {
-  deviceId: number;
+export type NewMessages = MessageTarget & {
   recipients: Recipient[];
   body: string;
   sim: SimSlot;
   urgent: boolean;
   customerId?: number;
   timeToSend?: Date;
-}
+};
 
-/** One message to one recipient, as `addalotofsms` items become. */
-export interface NewMessage extends MessageRow {
-  timeToSend?: Date;
-}
+/** One message to one recipient, as `addalotofsms` items become; not yet routed when sent to a pool. */
+export type NewMessage = MessageTarget & Omit<MessageRow, 'deviceId' | 'poolId'> & { timeToSend?: Date };
+
+/** A message whose device is known: the caller's, or the pool member routing chose. */
+export type RoutedMessage = MessageRow & { timeToSend?: Date };
 
 /** How long a request waits for Redis before leaving its messages to the scheduler's outbox sweep. */
 const ENQUEUE_TIMEOUT_MS = 2_000;
@@ -56,16 +61,18 @@ export class MessageIntakeService {
     private readonly metrics: Metrics,
     private readonly inserter: MessageInserter,
     private readonly capabilities: SendCapabilities,
+    private readonly routing: MessageRouting,
   ) {}
 
   async accept(account: Account, input: NewMessages, claim?: IdempotencyClaim): Promise<number[]> {
-    await this.assertOwnDevices(account, [input.deviceId]);
-    await this.capabilities.assertSendable([input]);
-    return this.store(
+    if (input.deviceId !== undefined) await this.assertOwnDevices(account, [input.deviceId]);
+    const routed = await this.routing.route(
       account,
       input.recipients.map((recipient) => ({ ...input, recipient })),
-      claim,
+      false,
     );
+    await this.capabilities.assertSendable(routed);
+    return this.store(account, routed, claim);
   }
 
   /** Many messages of one request; every device must be the caller's (else nothing is stored). */
@@ -75,10 +82,11 @@ export class MessageIntakeService {
     answerBy?: number,
     claim?: IdempotencyClaim,
   ): Promise<number[]> {
-    const foreign = await this.foreignDevices(account, [...new Set(messages.map((m) => m.deviceId))]);
+    const named = messages.flatMap((m) => (m.deviceId === undefined ? [] : [m.deviceId]));
+    const foreign = await this.foreignDevices(account, [...new Set(named)]);
     if (foreign.size > 0) {
       const details = messages.flatMap((message, index) =>
-        foreign.has(message.deviceId)
+        message.deviceId !== undefined && foreign.has(message.deviceId)
           ? [
               {
                 index,
@@ -90,14 +98,15 @@ export class MessageIntakeService {
       );
       throw new ApiError('not_found', describeItemErrors(details), details);
     }
-    await this.capabilities.assertSendable(messages, true);
-    return this.store(account, messages, claim, answerBy);
+    const routed = await this.routing.route(account, messages, true);
+    await this.capabilities.assertSendable(routed, true);
+    return this.store(account, routed, claim, answerBy);
   }
 
   /** `answerBy` (a performance.now() time) caps how long the request waits for the queues. */
   private async store(
     account: Account,
-    messages: NewMessage[],
+    messages: RoutedMessage[],
     claim?: IdempotencyClaim,
     answerBy?: number,
   ): Promise<number[]> {
@@ -132,6 +141,7 @@ export class MessageIntakeService {
               urgent: message.urgent,
               timeToSend: due[index],
               validUntil: new Date(due[index].getTime() + validityMs),
+              ...(message.poolId !== undefined ? { poolId: message.poolId } : {}),
             },
           ]
         : [],
@@ -156,6 +166,12 @@ export class MessageIntakeService {
       'messages accepted',
     );
     return ids;
+  }
+
+  /** The device or pool a request names is the caller's (before work that must not happen otherwise). */
+  async assertOwnTarget(account: Account, target: MessageTarget): Promise<void> {
+    if (target.deviceId !== undefined) await this.assertOwnDevices(account, [target.deviceId]);
+    else await this.routing.assertOwnPool(account, target.poolId);
   }
 
   async assertOwnDevices(account: Account, deviceIds: number[]): Promise<void> {

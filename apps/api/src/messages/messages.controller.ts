@@ -93,7 +93,7 @@ export class MessagesController {
     const claim = idempotencyClaim(key, 'addsms', { ...fields, image: image && contentHash(image.data) });
     if (image) {
       // Checked before storing, so that a refused request leaves no file behind.
-      await this.intake.assertOwnDevices(account, [fields.deviceId]);
+      await this.intake.assertOwnTarget(account, fields);
       fields.body = await this.images.store(account, image);
     }
     return this.saved(await this.intake.accept(account, fields, claim));

@@ -11,11 +11,12 @@ import {
   lockAndCountPools,
   lockPool,
   PoolRow,
+  poolsOfAccount,
   refusedMembers,
   removePoolMembers,
   renamePool,
 } from '@smsfleet/persistence';
-import { DevicePresence } from '@smsfleet/queueing';
+import { DevicePresence, PoolChangedSignal } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
 import { livePresence } from '../devices/live-presence';
 import { MAX_POOLS_PER_ACCOUNT } from './pool-input';
@@ -32,13 +33,14 @@ export interface PoolView {
 
 /**
  * Phone pools of one account (ADR 2221): names unique per account, a device of the account in at most one
- * pool. Routing through them is not built yet; these are the groups it will route in.
+ * pool. A change of members tells the routers at once (PoolChangedSignal): none routes to a phone that left.
  */
 @Injectable()
 export class PoolsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly presence: DevicePresence,
+    private readonly changed: PoolChangedSignal,
   ) {}
 
   async create(account: Account, name: string, deviceIds: number[] | undefined): Promise<PoolView> {
@@ -52,11 +54,17 @@ export class PoolsService {
       if (deviceIds !== undefined && deviceIds.length > 0) await this.join(tx, account, created, deviceIds);
       return created;
     });
+    if (deviceIds !== undefined && deviceIds.length > 0) await this.changed.publish({ poolId: id });
     return this.get(account, id);
   }
 
   async list(account: Account): Promise<PoolView[]> {
     return this.views(await listPools(this.db, account.id));
+  }
+
+  /** The pool is the caller's (another account's reads as none), else 404. */
+  async assertOwnPool(account: Account, poolId: number): Promise<void> {
+    if ((await poolsOfAccount(this.db, account.id, [poolId])).length === 0) throw notFound(poolId);
   }
 
   async get(account: Account, poolId: number): Promise<PoolView> {
@@ -85,6 +93,7 @@ export class PoolsService {
       if (!(await lockPool(tx, account.id, poolId))) throw notFound(poolId);
       await this.join(tx, account, poolId, deviceIds);
     });
+    await this.changed.publish({ poolId });
     return this.get(account, poolId);
   }
 
@@ -96,11 +105,13 @@ export class PoolsService {
       const missing = deviceIds.filter((id) => !removed.includes(id));
       if (missing.length > 0) throw ApiError.notFound(`device_ids: ${list(missing)} not in pool ${poolId}`);
     });
+    await this.changed.publish({ poolId });
     return this.get(account, poolId);
   }
 
   async delete(account: Account, poolId: number): Promise<void> {
     if (!(await deletePool(this.db, account.id, poolId))) throw notFound(poolId);
+    await this.changed.publish({ poolId });
   }
 
   private async join(

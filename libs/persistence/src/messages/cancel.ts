@@ -8,7 +8,8 @@ import { statusIn, statusIsNot } from './status-sql';
 
 /** Which of an account's messages a cancel takes: listed ids, or every waiting one matching all filters. */
 export type CancelSelection =
-  { ids: readonly number[] } | { deviceId?: number; customerId?: number; newsletterId?: number };
+  | { ids: readonly number[] }
+  | { deviceId?: number; poolId?: number; customerId?: number; newsletterId?: number };
 
 /** A message locked for a cancel or a reschedule, with what a device queue needs to add it again. */
 export interface LockedMessage extends QueueableRow {
@@ -42,6 +43,11 @@ export async function lockMessagesToCancel(
       params.push(selection.deviceId);
       where.push(`device_id = $${params.length}`);
     }
+    if (selection.poolId !== undefined) {
+      // Through messages_pool_waiting: only waiting pool messages are in it.
+      params.push(selection.poolId);
+      where.push(`pool_id = $${params.length}`);
+    }
     if (selection.customerId !== undefined) {
       params.push(selection.customerId);
       where.push(`customer_id = $${params.length}`);
@@ -53,7 +59,7 @@ export async function lockMessagesToCancel(
   }
   return (await tx.query(
     `SELECT id, device_id, status, enqueued_at IS NOT NULL AS enqueued, sendto, body, sim,
-            COALESCE(urgent, false) AS urgent, time_to_send, valid_until
+            COALESCE(urgent, false) AS urgent, time_to_send, valid_until, pool_id
        FROM messages
       WHERE user_id = $1 AND id > $2 AND ${where.join(' AND ')}
       ORDER BY id

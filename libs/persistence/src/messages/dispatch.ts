@@ -31,7 +31,7 @@ export async function claimOutbox(
   limit: number,
 ): Promise<QueueableRow[]> {
   return (await tx.query(
-    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until
+    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until, pool_id
            FROM messages
           WHERE enqueued_at IS NULL AND ${statusIs(MessageStatus.New)}
             AND time_to_send <= now() + make_interval(secs => $1)
@@ -41,6 +41,23 @@ export async function claimOutbox(
           FOR UPDATE SKIP LOCKED`,
     [horizonSeconds, graceSeconds, limit],
   )) as QueueableRow[];
+}
+
+/**
+ * Gives claimed pool messages the device routing chose (ADR 2221 §5), in the claim's transaction (the rows
+ * are locked by it). Only rows still waiting and never enqueued: no phone was ever sent them.
+ */
+export async function rerouteClaimedMessages(
+  tx: Queryable,
+  moves: ReadonlyArray<{ id: number; deviceId: number }>,
+): Promise<void> {
+  if (moves.length === 0) return;
+  await tx.query(
+    `UPDATE messages m SET device_id = v.device_id
+       FROM unnest($1::bigint[], $2::int[]) AS v(id, device_id)
+      WHERE m.id = v.id AND m.enqueued_at IS NULL AND m.pool_id IS NOT NULL`,
+    [moves.map((move) => move.id), moves.map((move) => move.deviceId)],
+  );
 }
 
 /**

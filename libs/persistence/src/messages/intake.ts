@@ -22,6 +22,8 @@ export interface NewMessageRow {
   customerId: number | null;
   timeToSend: Date;
   createdAt: Date;
+  /** The pool it was sent to (`deviceId` is the member routing chose); null: pinned to `deviceId`. */
+  poolId: number | null;
 }
 
 /** One INSERT for all rows; answers their ids as PostgreSQL returned them (one sequence, in row order). */
@@ -31,11 +33,11 @@ export async function insertMessages(
   rows: readonly NewMessageRow[],
 ): Promise<number[]> {
   const inserted = (await db.query(
-    `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at)
+    `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, valid_until, created_at, pool_id)
        SELECT m.user_id, m.device_id, m.sendto, m.phone, m.body, m.sim, m.urgent, m.customer_id, m.time_to_send,
-              m.time_to_send + make_interval(secs => $1), m.created_at
-         FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::smallint[], $8::boolean[], $9::bigint[], $10::timestamptz[], $11::timestamptz[])
-              WITH ORDINALITY AS m(user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, created_at, n)
+              m.time_to_send + make_interval(secs => $1), m.created_at, m.pool_id
+         FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::smallint[], $8::boolean[], $9::bigint[], $10::timestamptz[], $11::timestamptz[], $12::int[])
+              WITH ORDINALITY AS m(user_id, device_id, sendto, phone, body, sim, urgent, customer_id, time_to_send, created_at, pool_id, n)
         ORDER BY m.n
        RETURNING id`,
     [
@@ -50,6 +52,7 @@ export async function insertMessages(
       rows.map((m) => m.customerId),
       rows.map((m) => m.timeToSend),
       rows.map((m) => m.createdAt),
+      rows.map((m) => m.poolId),
     ],
   )) as Array<{ id: number }>;
   return inserted.map((row) => Number(row.id));

@@ -213,3 +213,18 @@ export async function poolMemberRules(db: Queryable, poolId: number): Promise<Po
     [poolId],
   )) as PoolMemberRulesRow[];
 }
+
+/** Those of `poolIds` that are the account's pools, with their names and live member counts. */
+export async function poolsOfAccount(
+  db: Queryable,
+  userId: number,
+  poolIds: readonly number[],
+): Promise<Array<{ id: number; name: string; members: number }>> {
+  return (await db.query(
+    `SELECT p.id, p.name,
+            (SELECT count(*)::int FROM pool_devices m JOIN devices d ON d.id = m.device_id AND d.removed_at IS NULL
+              WHERE m.pool_id = p.id) AS members
+       FROM pools p WHERE p.user_id = $1 AND p.id = ANY($2::int[])`,
+    [userId, poolIds],
+  )) as Array<{ id: number; name: string; members: number }>;
+}
