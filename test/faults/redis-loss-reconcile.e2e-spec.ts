@@ -90,13 +90,20 @@ describe('automatic queue rebuild after Redis lost its data', () => {
     }
   }, 120_000);
 
-  it('this test’s keys deleted from the shared Redis: rebuilt without anyone running reconcile', async () => {
+  it('this test’s keys deleted from the shared Redis: rebuilt without anyone running reconcile, pool jobs pinned', async () => {
     const system = await TestSystem.start(['api', 'scheduler'], FAST_CHECKS);
     const { phones, token } = fleet(system);
     try {
       await markerWritten(system);
       const [device] = await phones.provision(1);
-      await queueMessages(system, token, device.deviceId);
+      const ids = await queueMessages(system, token, device.deviceId);
+      // Half of them as if sent to a pool of that phone (ADR 2221): their phone may have had them before the loss.
+      const [pool] = await system.query<{ id: number }>(
+        `INSERT INTO pools (user_id, name) SELECT user_id, 'lost' FROM devices WHERE id = $1 RETURNING id`,
+        [device.deviceId],
+      );
+      const pooled = ids.slice(0, MESSAGES / 2);
+      await system.query(`UPDATE messages SET pool_id = $1 WHERE id = ANY($2::bigint[])`, [pool.id, pooled]);
       expect(lossLogs(system)).toEqual([]);
       expect(await system.flushRedis()).toBeGreaterThan(0);
       await waitFor(
@@ -105,6 +112,11 @@ describe('automatic queue rebuild after Redis lost its data', () => {
         30_000,
       );
       expect(await lossLogged(system)).toEqual([expect.objectContaining({ enqueued: MESSAGES })]);
+      // Pool jobs come back marked as emitted to the phone their row names (never moved); pinned ones unmarked.
+      const marks = await Promise.all(
+        ids.map((id) => system.redis().hget(`${system.redisPrefix}:device-${device.deviceId}:m${id}`, 'em')),
+      );
+      expect(marks).toEqual(ids.map((id) => (pooled.includes(id) ? String(device.deviceId) : null)));
     } finally {
       phones.stop();
       await system.stop();

@@ -19,7 +19,7 @@ interface Result {
 /**
  * `npm run cli -- check`: the invariants of docs/reliability.md from PostgreSQL, Redis and the ledger files.
  */
-describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12)', () => {
+describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13)', () => {
   let system: TestSystem;
   let account: Account;
   let fleet: SimulatedFleet;
@@ -98,6 +98,7 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12)',
       'L5 ok  ',
       'L8 ok  ',
       'L9 ok  ',
+      'L13 ok ',
       'L10 ok ',
       'L11 ok ',
       'L12 ok ',
@@ -117,6 +118,7 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12)',
     expect(result.byId.get('L5')?.counts).toMatchObject({ failedButSentOnPhone: 0, claimsNotSent: 0 });
     expect(result.byId.get('L5')?.counts.failed).toBe(l7.failed);
     expect(result.byId.get('L8')?.counts.uniqueIds).toBe(30);
+    expect(result.byId.get('L13')?.counts).toEqual({ idsWithDevice: 30, receivedByTwoPhones: 0 });
     // Every report the phones saw acknowledged (6 and 7, or a failure, per message) is in the history.
     const acknowledged = [...fleet.ledger.acknowledged.values()].reduce(
       (n, statuses) => n + statuses.size,
@@ -197,11 +199,13 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12)',
         JSON.stringify({ event: 'sent', id: firstSent }),
         // L9: a report a phone saw acknowledged that PostgreSQL does not have.
         JSON.stringify({ event: 'acked', id: lie.id, status: 8 }),
+        // L13: a second phone received a message the first one had.
+        JSON.stringify({ event: 'received', id: firstSent, repeat: false, device: offlineDevice }),
       ],
     );
     const result = check('--settled', ...args);
     expect(result.status).toBe(2);
-    expect(result.lines.filter((line) => line.includes('FAIL')).map((line) => line.slice(0, 2))).toEqual([
+    expect(result.lines.filter((line) => line.includes('FAIL')).map((line) => line.split(' ')[0])).toEqual([
       'L1',
       'L3',
       'L6',
@@ -209,7 +213,12 @@ describe('cli check (invariants L1, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12)',
       'L4',
       'L5',
       'L9',
+      'L13',
     ]);
+    expect(result.byId.get('L13')).toMatchObject({
+      examples: [firstSent],
+      counts: { idsWithDevice: 30, receivedByTwoPhones: 1 },
+    });
     expect(result.byId.get('L1')?.examples).toEqual([987_654_320]);
     expect(result.byId.get('L3')?.examples).toEqual([overdue.id]);
     expect(result.byId.get('L6')?.counts).toMatchObject({ residue: 2, otherDevice: 1, missingMessage: 1 });

@@ -55,6 +55,7 @@ describe('npm run test:soak (smoke)', () => {
       'L10',
       'L11',
       'L12',
+      'L13',
       'L3',
       'L4',
       'L5',

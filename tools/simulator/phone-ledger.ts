@@ -36,7 +36,9 @@ export class PhoneLedger {
 
   /** The ledger as `cli check --phone-ledger` reads it (JSON Lines, tools/ledger-files.ts). */
   toJsonLines(): string[] {
-    const lines = this.received.map((r) => JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat }));
+    const lines = this.received.map((r) =>
+      JSON.stringify({ event: 'received', id: r.id, repeat: r.repeat, device: r.deviceId }),
+    );
     for (const [id, count] of this.sends)
       for (let k = 0; k < count; k++) lines.push(JSON.stringify({ event: 'sent', id }));
     for (const [id, statuses] of this.acknowledged)

@@ -113,6 +113,15 @@ export class RedisLossReconcileService implements OnApplicationBootstrap, OnAppl
   }
 
   /**
+   * Whether the queues hold what PostgreSQL says they do: the marker names this Redis. False while Redis
+   * lost data and no rebuild has finished (the pool mover waits: a pool job added back is marked only by
+   * the rebuild, ADR 2221 §5).
+   */
+  async queuesIntact(): Promise<boolean> {
+    return (await this.currentMarker()).intact;
+  }
+
+  /**
    * PostgreSQL's time, read before it is written: every add marked after it came after the write. Written
    * only into the Redis whose run_id was just found intact, checked inside Redis: a plain SET sent as
    * Redis restarts would land in the restarted one and vouch for jobs it lost.

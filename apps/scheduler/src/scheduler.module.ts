@@ -7,6 +7,7 @@ import { NewsletterExpansionService } from './newsletter-expansion.service';
 import { IdempotencyKeyRetentionService } from './idempotency-key-retention.service';
 import { MessageExpiryService } from './message-expiry.service';
 import { OutboxSweepService } from './outbox-sweep.service';
+import { PoolMoverService } from './pool-mover.service';
 import { PresenceAnnouncerService } from './presence-announcer.service';
 import { RedisLossReconcileService } from './redis-loss-reconcile.service';
 import { WebhookRetentionService } from './webhook-retention.service';
@@ -25,6 +26,7 @@ import { HourRollupService } from './hour-rollup.service';
     PresenceAnnouncerService,
     QueueBacklogCollector,
     HourRollupService,
+    PoolMoverService,
   ],
 })
 export class SchedulerModule {}

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
     expect(config.messages.reportTimeoutSeconds).toBe(86_400);
     expect(config.scheduler.expiryIntervalMs).toBe(5_000);
     expect(config.scheduler.hourRollupIntervalMs).toBe(60_000);
+    expect(config.scheduler.poolMoveIntervalMs).toBe(1_000);
+    expect(config.scheduler.poolOfflineGraceSeconds).toBe(60);
   });
 
   it.each([
@@ -61,6 +63,8 @@ describe('loadConfig', () => {
     [{ MESSAGE_REPORT_TIMEOUT_SECONDS: '5' }, 'MESSAGE_REPORT_TIMEOUT_SECONDS', /between 60 and/],
     [{ SCHEDULER_EXPIRY_INTERVAL_MS: 'often' }, 'SCHEDULER_EXPIRY_INTERVAL_MS', /whole number/],
     [{ SCHEDULER_HOUR_ROLLUP_INTERVAL_MS: '10' }, 'SCHEDULER_HOUR_ROLLUP_INTERVAL_MS', /between/],
+    [{ POOL_MOVE_INTERVAL_MS: '10' }, 'POOL_MOVE_INTERVAL_MS', /between/],
+    [{ POOL_OFFLINE_GRACE_SECONDS: '0' }, 'POOL_OFFLINE_GRACE_SECONDS', /between/],
   ])('rejects %j naming %s', (env, variable, problem) => {
     let caught: unknown;
     try {

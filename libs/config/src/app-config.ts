@@ -67,6 +67,10 @@ export interface AppConfig {
     redisLossCheckIntervalMs: number;
     /** How often the scheduler stores the counts of hours that closed (the overview's chart). */
     hourRollupIntervalMs: number;
+    /** How often the pool mover looks for messages waiting behind a draining pool member (ADR 2221). */
+    poolMoveIntervalMs: number;
+    /** How long a pool member may be offline before its untaken messages move to another member. */
+    poolOfflineGraceSeconds: number;
   };
   status: {
     host: string;
@@ -314,6 +318,8 @@ export function loadConfig(
       idempotencyKeyRetentionSeconds: read.int('IDEMPOTENCY_KEY_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
       redisLossCheckIntervalMs: read.int('REDIS_LOSS_CHECK_INTERVAL_MS', 5_000, 100, 600_000),
       hourRollupIntervalMs: read.int('SCHEDULER_HOUR_ROLLUP_INTERVAL_MS', 60_000, 100, 3_600_000),
+      poolMoveIntervalMs: read.int('POOL_MOVE_INTERVAL_MS', 1_000, 50, 60_000),
+      poolOfflineGraceSeconds: read.int('POOL_OFFLINE_GRACE_SECONDS', 60, 1, 86_400),
     },
     status: {
       host: read.string('STATUS_HOST', '127.0.0.1'),

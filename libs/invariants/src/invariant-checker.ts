@@ -23,7 +23,7 @@ import { DeviceQueues, RedisConnections } from '@smsfleet/queueing';
 
 /** One invariant of docs/reliability.md with the counts it was decided on, and a few offending ids. */
 export interface InvariantResult {
-  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10' | 'L11' | 'L12';
+  id: 'L1' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10' | 'L11' | 'L12' | 'L13';
   title: string;
   holds: boolean;
   counts: Record<string, number>;
@@ -46,6 +46,11 @@ export interface PhoneLedgerSummary {
   received: number;
   repeats: number;
   acked?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Message id → the devices whose phones received its `sms` event (L13); only the received lines that
+   * name their device (ledgers written before L13 do not).
+   */
+  receivers?: ReadonlyMap<number, ReadonlySet<number>>;
 }
 
 export interface InvariantCheckOptions {
@@ -89,7 +94,7 @@ const SENT_STATUSES = [MessageStatus.SentByPhone, MessageStatus.Delivered];
 
 /**
  * Computes the invariants from PostgreSQL and Redis (L3, L6, L7, L10, L11, L12 always; L1 with a client ledger; L4, L5,
- * L8 and L9 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
+ * L8, L9 and L13 with a phone ledger). Read-only: usable on a live system after an incident, and by the tests.
  */
 @Injectable()
 export class InvariantChecker {
@@ -109,6 +114,7 @@ export class InvariantChecker {
         await this.l5(options.phoneLedger),
         this.l8(options.phoneLedger),
         await this.l9(options.phoneLedger, options),
+        l13Of(options.phoneLedger),
       );
     results.push(await this.l10(options), await this.l11(), await this.l12());
     return results;
@@ -572,4 +578,24 @@ async function l9Of(
 
 function numeric(row: Record<string, string | number>): Record<string, number> {
   return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, Number(value)]));
+}
+
+/**
+ * L13: no message reached two phones (ADR 2221 §8). Stronger than L4, which counts sends to radio: a pool
+ * move of a message some phone had already been sent, sent or not, shows here as one id received by two
+ * devices. Pinned messages hold it trivially (one queue, one phone). Judged from the phone ledger alone;
+ * received lines without their device (older ledgers) are counted apart and judge nothing.
+ */
+export function l13Of(phone: PhoneLedgerSummary): InvariantResult {
+  const receivers = phone.receivers ?? new Map<number, ReadonlySet<number>>();
+  const twice = [...receivers].filter(([, devices]) => devices.size > 1).map(([id]) => id);
+  let withDevice = 0;
+  for (const devices of receivers.values()) if (devices.size > 0) withDevice++;
+  return {
+    id: 'L13',
+    title: 'no message received by two phones',
+    holds: twice.length === 0,
+    counts: { idsWithDevice: withDevice, receivedByTwoPhones: twice.length },
+    examples: twice.slice(0, EXAMPLES),
+  };
 }

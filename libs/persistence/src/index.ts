@@ -18,3 +18,4 @@ export * from './devices/device-settings-row';
 export * from './webhooks/webhook-retention';
 export * from './idempotency-keys/idempotency-key-retention';
 export * from './pools/pools';
+export * from './pools/pool-moves';

@@ -44,6 +44,11 @@ export class DeviceQueues implements OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The key prefix of every queue (and of the keys that go with them, such as pool-moving). */
+  get redisPrefix(): string {
+    return this.config.redisPrefix;
+  }
+
   queue(deviceId: number): DeviceJobQueue {
     let queue = this.queues.get(deviceId);
     if (!queue) {

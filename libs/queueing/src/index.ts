@@ -16,4 +16,5 @@ export * from './queue-reconciler';
 export * from './token-revocation-signal';
 export * from './waiting-job-remover';
 export * from './sim-quota-counters';
+export * from './emission-mark';
 export * from './pools';

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceQueue } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
+import { EmissionMark } from './emission-mark';
 import { enqueueableFrom, MessageEnqueuer } from './message-enqueuer';
 import { RedisConnections } from './redis-connections';
 import {
@@ -59,6 +60,7 @@ export class QueueReconciler {
     private readonly queues: DeviceQueues,
     private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly emissions: EmissionMark,
   ) {}
 
   /**
@@ -124,6 +126,14 @@ export class QueueReconciler {
     // Ascending ids per device keep first-in-first-out among equal priorities.
     const messages = rows.map(enqueueableFrom);
     await this.enqueuer.enqueue(messages);
+    // A pool message's job lost its emission mark with Redis: any phone of the pool may have been sent it
+    // before the loss, so it stays with the phone its row names, never moved (ADR 2221 §5). The pool mover
+    // does not run until this rebuild is over (the epoch marker), so none moves between the add and this.
+    await this.emissions.markAll(
+      messages
+        .filter((message) => message.poolId !== undefined)
+        .map((message) => ({ deviceId: message.deviceId, messageId: message.id })),
+    );
     // When they were added, for a later rebuild bounded by a heartbeat (the enqueuer only marks rows never
     // marked). The clock, not the transaction start: it must not be older than the add.
     await markEnqueuedAgain(

@@ -5,6 +5,7 @@ import { DeviceLeases } from './device-leases';
 import { DeviceQueues } from './device-queues';
 import { EnqueuedMarker } from './enqueued-marker';
 import { DeviceSettingsSignal } from './device-settings-signal';
+import { EmissionMark } from './emission-mark';
 import { SimQuotaCounters } from './sim-quota-counters';
 import { DeviceRevocation } from './device-revocation';
 import { DeviceRevocationSignal } from './device-revocation-signal';
@@ -33,6 +34,7 @@ import { PoolChangedSignal, PoolRouter } from './pools';
     QueueReconciler,
     WaitingJobRemover,
     SimQuotaCounters,
+    EmissionMark,
     PoolChangedSignal,
     PoolRouter,
   ],
@@ -51,6 +53,7 @@ import { PoolChangedSignal, PoolRouter } from './pools';
     QueueReconciler,
     WaitingJobRemover,
     SimQuotaCounters,
+    EmissionMark,
     PoolChangedSignal,
     PoolRouter,
   ],

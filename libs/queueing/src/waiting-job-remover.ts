@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DeviceQueue } from '@smsfleet/contracts';
+import { DeviceQueue, poolMovingKey } from '@smsfleet/contracts';
 import { DEVICE_QUEUE_EVENTS_MAX_LEN, DeviceQueues } from './device-queues';
+import { EMITTED_BY_FIELD } from './emission-mark';
 import { RedisConnections } from './redis-connections';
 
 /**
@@ -60,16 +61,78 @@ end
 return "held"
 `;
 
+/**
+ * The pool mover's variant (ADR 2221 §4): a job some phone was ever emitted (`em` in its hash, §6) is
+ * `held` wherever it is, even back in wait: that phone may have sent it, and its resend goes to it alone.
+ * For `removed` and `absent` it always leaves a tombstone, and records the move as begun in the
+ * pool-moving hash, in the same script: a mover that dies before its PostgreSQL commit leaves a row that
+ * names the old device with no job anywhere, and that entry is how it is found again.
+ *
+ * KEYS: 1 wait, 2 paused, 3 prioritized, 4 delayed, 5 the job's hash, 6 events stream, 7 pool-moving hash.
+ * ARGV: 1 job id, 2 tombstone ms, 3 events kept, 4 message id, 5 "<old device>:<epoch ms>".
+ */
+const MOVE_IF_NEVER_EMITTED = `
+local id = ARGV[1]
+if redis.call("HEXISTS", KEYS[5], "${EMITTED_BY_FIELD}") == 1 then return "held" end
+local from = nil
+if redis.call("ZREM", KEYS[3], id) == 1 then from = "prioritized"
+elseif redis.call("ZREM", KEYS[4], id) == 1 then from = "delayed"
+elseif redis.call("LREM", KEYS[1], 1, id) == 1 then from = "wait"
+elseif redis.call("LREM", KEYS[2], 1, id) == 1 then from = "paused"
+end
+local answer = "absent"
+if from then
+  redis.call("DEL", KEYS[5], KEYS[5] .. ":logs")
+  redis.call("XADD", KEYS[6], "MAXLEN", "~", ARGV[3], "*", "event", "removed", "jobId", id, "prev", from)
+  answer = "removed"
+elseif redis.call("EXISTS", KEYS[5]) == 1 and redis.call("HEXISTS", KEYS[5], "${TOMBSTONE_FIELD}") == 0 then
+  return "held"
+end
+redis.call("HSET", KEYS[5], "${TOMBSTONE_FIELD}", "1")
+redis.call("PEXPIRE", KEYS[5], ARGV[2])
+redis.call("HSET", KEYS[7], ARGV[4], ARGV[5])
+return answer
+`;
+
 /** How long a tombstone blocks a late add: as long as a finished job is kept for the same reason (ADR 0408). */
 export const JOB_TOMBSTONE_MS = 60_000;
 
-/** Removes a message's job only while no dispatcher has fetched it (cancel and reschedule, ADR 2211). */
+/**
+ * Removes a message's job only while no dispatcher has fetched it (cancel and reschedule, ADR 2211), or,
+ * for the pool mover, only while no phone was ever sent it (ADR 2221).
+ */
 @Injectable()
 export class WaitingJobRemover {
   constructor(
     private readonly redis: RedisConnections,
     private readonly queues: DeviceQueues,
   ) {}
+
+  /**
+   * The pool mover's step (ADR 2221 §4): removes the job only if it waits and was never emitted to a
+   * phone, tombstones it, and records the move as begun (`pool-moving`) unless the answer is `held`.
+   */
+  async removeToMove(deviceId: number, messageId: number, now = Date.now()): Promise<WaitingJobRemoval> {
+    const queue = this.queues.queue(deviceId);
+    const jobId = DeviceQueue.jobId(messageId);
+    const result = await this.redis.shared.eval(
+      MOVE_IF_NEVER_EMITTED,
+      7,
+      queue.toKey('wait'),
+      queue.toKey('paused'),
+      queue.toKey('prioritized'),
+      queue.toKey('delayed'),
+      queue.toKey(jobId),
+      queue.toKey('events'),
+      poolMovingKey(this.queues.redisPrefix),
+      jobId,
+      JOB_TOMBSTONE_MS,
+      DEVICE_QUEUE_EVENTS_MAX_LEN,
+      messageId,
+      `${deviceId}:${now}`,
+    );
+    return result as WaitingJobRemoval;
+  }
 
   async removeIfWaiting(deviceId: number, messageId: number, tombstoneMs = 0): Promise<WaitingJobRemoval> {
     const queue = this.queues.queue(deviceId);

@@ -50,7 +50,7 @@ class MemoryWorker {
   readonly nextDelayedAt = 0;
   private nextId = 1;
 
-  add(urgent: boolean): number {
+  add(urgent: boolean, poolId?: number): number {
     const messageId = this.nextId++;
     const data: SendSmsJob = {
       messageId,
@@ -59,6 +59,7 @@ class MemoryWorker {
       sim: 0,
       urgent,
       validUntil: Date.now() + 3_600_000,
+      ...(poolId === undefined ? {} : { poolId }),
     };
     this.waiting.push(new MemoryJob(`m${messageId}`, data, urgent ? 1 : 2));
     this.waiting.sort((a, b) => a.priority - b.priority);
@@ -114,6 +115,8 @@ function buildSession(
   const phone = new MemoryPhone();
   // Reports stay "being recorded" until the test releases them.
   const heldReports: Array<() => void> = [];
+  // Emission marks, with how many events the phone had received when each was written.
+  const marks: Array<{ messageId: number; data?: SendSmsJob; receivedBefore: number }> = [];
   const context: SessionContext = {
     ackTimeoutMs: 60_000,
     idlePollMs: 60_000,
@@ -122,6 +125,9 @@ function buildSession(
       new Promise<void>((resolve) => heldReports.push(resolve)),
     reclaim,
     releaseHeld: async () => 0,
+    markEmitted: async (_deviceId, messageId, data) => {
+      marks.push({ messageId, data, receivedBefore: phone.received.length });
+    },
     quotas: { reserve: async () => ({ keys: [] }), release: async () => undefined },
     queueCalls,
     metrics: new Metrics(),
@@ -136,7 +142,7 @@ function buildSession(
     context,
     'node',
   );
-  return { session, worker, phone, heldReports };
+  return { session, worker, phone, heldReports, marks, context };
 }
 
 async function startSession(window: number, queueCalls = new CallGate(64)) {
@@ -286,5 +292,56 @@ describe('DeviceSession send hours', () => {
       for (const release of built.heldReports.splice(0)) release();
       await built.session.close();
     }
+  });
+});
+
+describe('DeviceSession emission marks of pool messages (ADR 2221 §6)', () => {
+  it('marks a pool message before the phone gets it, folded with its quota counters; a pinned one never', async () => {
+    const built = buildSession(10, undefined, undefined, { simQuotas: { all: { day: 100 } } });
+    built.worker.waiting.splice(0);
+    const pinned = built.worker.add(false);
+    const pooled = built.worker.add(false, 3);
+    built.context.quotas.reserve = async () => ({ keys: ['q:7:0:d'] });
+    await built.session.start();
+    await flush();
+    await flush();
+    expect(built.phone.received.map((entry) => entry.payload.id)).toEqual([pinned, pooled]);
+    // One write for the pool message: its mark and its counters, before its event (the pinned one was first).
+    expect(built.marks).toEqual([
+      {
+        messageId: pooled,
+        data: expect.objectContaining({ poolId: 3, quotaKeys: ['q:7:0:d'] }),
+        receivedBefore: 1,
+      },
+    ]);
+    // The pinned one kept BullMQ's own data write.
+    expect(built.worker.fetched[0].updatedData).toMatchObject({ quotaKeys: ['q:7:0:d'] });
+    expect(built.worker.fetched[1].updatedData).toBeUndefined();
+    built.phone.ackAll();
+    await flush();
+    for (const release of built.heldReports.splice(0)) release();
+    await built.session.close();
+  });
+
+  it('marks a pool message without quotas, and none held back before its emission', async () => {
+    const hour = (new Date().getUTCHours() + 12) % 24;
+    const clock = (h: number) => `${String(h).padStart(2, '0')}:00`;
+    const closed = parseSendHours(`daily ${clock(hour)}-${clock(hour + 1)}`, 'UTC', true) as SendHours;
+    const built = buildSession(10, undefined, undefined, { sendHours: closed });
+    built.worker.waiting.splice(0);
+    const held = built.worker.add(false, 3);
+    const urgent = built.worker.add(true, 3);
+    await built.session.start();
+    await flush();
+    await flush();
+    expect(built.phone.received.map((entry) => entry.payload.id)).toEqual([urgent]);
+    expect(built.marks).toEqual([{ messageId: urgent, data: undefined, receivedBefore: 0 }]);
+    expect(built.worker.fetched.find((job) => job.data.messageId === held)?.updatedData).toMatchObject({
+      held: 'hours',
+    });
+    built.phone.ackAll();
+    await flush();
+    for (const release of built.heldReports.splice(0)) release();
+    await built.session.close();
   });
 });

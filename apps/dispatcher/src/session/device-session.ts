@@ -32,6 +32,11 @@ export interface SessionContext {
   reclaim(deviceId: number): Promise<number>;
   /** Makes the jobs this device's sessions held back (`SendSmsJob.held`) due again, after its rules changed. */
   releaseHeld(deviceId: number): Promise<number>;
+  /**
+   * Marks a pool message's job as emitted to this device before the phone can have it, writing `data` in
+   * the same call when given (ADR 2221 §6): the pool mover never moves it then.
+   */
+  markEmitted(deviceId: number, messageId: number, data?: SendSmsJob): Promise<void>;
   /** Per-SIM quotas: takes a message from its slot's counters, or says until when it must wait (ADR 2201). */
   quotas: {
     reserve(deviceId: number, slot: SimSlot, quota: SimQuota): Promise<QuotaReservation>;
@@ -290,7 +295,15 @@ export class DeviceSession {
           return;
         }
         // Kept with the job before the phone can have it, so that no resend is counted again.
-        await job.updateData({ ...job.data, quotaKeys: reservation.keys });
+        const data = { ...job.data, quotaKeys: reservation.keys };
+        if (data.poolId !== undefined) {
+          // One write for both: the counters and the emission mark.
+          await this.context.markEmitted(this.deviceId, data.messageId, data);
+          job.data = data;
+        } else await job.updateData(data);
+      } else if (job.data.poolId !== undefined) {
+        // Every emission, not only the first: the same device id again, and a resend is rare.
+        await this.context.markEmitted(this.deviceId, job.data.messageId);
       }
       if (this.closed) {
         await this.requeue(job);

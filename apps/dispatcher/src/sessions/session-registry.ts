@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { DeviceRules, StatusReport } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
-import { DeviceQueues } from '@smsfleet/queueing';
+import { DeviceQueues, EmissionMark } from '@smsfleet/queueing';
 import { DeviceIdentity } from '../device-authenticator';
 import { SimQuotaGate } from '../limits/sim-quota-gate';
 import { CallGate } from '../session/call-gate';
@@ -45,6 +45,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
     quotas: SimQuotaGate,
+    emissions: EmissionMark,
   ) {
     this.context = {
       ackTimeoutMs: config.dispatcher.ackTimeoutMs,
@@ -53,6 +54,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
       report: (deviceId: number, list: StatusReport[]) => reports.submit(deviceId, list),
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       releaseHeld: (deviceId: number) => queues.releaseHeld(deviceId),
+      markEmitted: (deviceId, messageId, data) => emissions.mark(deviceId, messageId, data),
       quotas,
       queueCalls: new CallGate(config.dispatcher.queueCallsInFlight),
       metrics,

@@ -153,6 +153,12 @@ export class Metrics {
     help: 'Messages the outbox sweep moved from PostgreSQL into device queues.',
     registers: [this.registry],
   });
+  readonly poolMoves = new Counter({
+    name: 'smsfleet_pool_moves_total',
+    help: 'Pool messages no phone was sent, moved from a draining member to another phone of their pool, by reason (offline: past the grace; quota: its SIM slot full; left: no longer in the pool).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly redisLossReconciles = new Counter({
     name: 'smsfleet_redis_loss_reconciles_total',
     help: 'Automatic queue rebuilds from PostgreSQL after the scheduler saw that Redis had lost its data.',
