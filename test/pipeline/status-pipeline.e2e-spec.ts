@@ -196,6 +196,49 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
     }
   });
 
+  it('leaves a report in the inbox while an earlier one of its message is held by a stuck transaction', async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'held');
+    const id = await sendOne(phone.deviceId);
+    // The message's row locked: the lane that claims the sent report waits in its UPDATE, holding that
+    // report, as a status app killed mid-batch does until PostgreSQL ends its transaction.
+    const blocker = new Client({ connectionString: system.databaseUrl });
+    blocker.on('error', () => undefined);
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM messages WHERE id = $1 FOR UPDATE', [id]);
+      const at = new Date().toISOString();
+      await insertInbox([{ messageId: id, deviceId: phone.deviceId, status: 6, at }]);
+      const lanesWaiting = async () =>
+        (
+          await system.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                AND query LIKE 'WITH owned AS%'`,
+          )
+        ).length;
+      await waitFor('a lane holding the sent report', async () => (await lanesWaiting()) > 0);
+      await insertInbox([{ messageId: id, deviceId: phone.deviceId, status: 7, at }]);
+      // The other lane keeps claiming; had it taken the delivered report, it would wait on the row too.
+      for (let i = 0; i < 10; i++) {
+        expect(await lanesWaiting()).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await history(id)).toEqual([]);
+      await blocker.query('ROLLBACK');
+      const recorded = await waitFor('both recorded', async () => {
+        const rows = await system.query<{ status: number }>(
+          'SELECT status FROM message_events WHERE message_id = $1 ORDER BY id',
+          [id],
+        );
+        return rows.length === 2 ? rows.map((row) => row.status) : undefined;
+      });
+      expect(recorded).toEqual([6, 7]);
+      await waitFor('inbox drained', async () => (await inboxSize()) === 0);
+    } finally {
+      await blocker.end();
+    }
+  });
+
   it('applies inbox rows of several devices together, each report checked against its own device', async () => {
     const first = await registerPhone(system.apiUrl, account.email, account.password, 'jobs-a');
     const second = await registerPhone(system.apiUrl, account.email, account.password, 'jobs-b');
