@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DeviceEvent, IncomingAck, SmsPayload, StatusAck } from '@smsfleet/contracts';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { getdata } from '../helpers/api-client';
@@ -105,6 +106,136 @@ describe('status pipeline and one session per phone across dispatcher nodes', ()
       expect(await history(otherId)).toEqual([]);
     } finally {
       socket.disconnect();
+    }
+  });
+
+  it("commits a message's reports in the order the phone sent them, even while the first one's INSERT waits", async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'in-order');
+    const received: SmsPayload[] = [];
+    const socket = await connectDevice(system.dispatcherUrl, phone, (payload) => received.push(payload));
+    // Holds the status inbox key the next report will take, uncommitted: the dispatcher's INSERT of that
+    // report waits on it, as one does behind a slow or dying transaction, and the next INSERT is free.
+    const blocker = new Client({ connectionString: system.databaseUrl });
+    blocker.on('error', () => undefined);
+    await blocker.connect();
+    try {
+      const id = await sendOne(phone.deviceId);
+      await waitFor('taken recorded', async () => {
+        const [row] = await system.query<{ taken: boolean }>(
+          `SELECT taken_at IS NOT NULL AS taken FROM messages WHERE id = $1`,
+          [id],
+        );
+        return row.taken && (await inboxSize()) === 0;
+      });
+      await blocker.query('BEGIN');
+      const [{ next }] = (
+        await blocker.query<{ next: string }>(
+          `SELECT nextval(pg_get_serial_sequence('status_inbox', 'id')) + 1 AS next`,
+        )
+      ).rows;
+      await blocker.query(
+        `INSERT INTO status_inbox (message_id, id, device_id, status, at) OVERRIDING SYSTEM VALUE
+         VALUES ($1, $2, $3, 6, now())`,
+        [id, next, phone.deviceId],
+      );
+      const acks: number[] = [];
+      const report = (status: number) => {
+        const answered = (
+          socket.timeout(30_000).emitWithAck(DeviceEvent.status, {
+            id,
+            status,
+            at: new Date().toISOString(),
+          }) as Promise<StatusAck>
+        ).then((answer) => {
+          acks.push(status);
+          return answer;
+        });
+        // Awaited below; a failure before that must not surface as an unhandled rejection as well.
+        answered.catch(() => undefined);
+        return answered;
+      };
+      const sent = report(6);
+      await waitFor('the sent report waiting', async () => {
+        const waiting = await system.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE 'INSERT INTO status_inbox%'`,
+        );
+        return waiting.length > 0;
+      });
+      const delivered = report(7);
+      // Long enough for the dispatcher to commit a free INSERT and the status app to apply it.
+      const aheadOfSent = async () =>
+        (
+          await system.query(
+            `SELECT 1 FROM status_inbox WHERE message_id = $1 AND status = 7
+             UNION ALL SELECT 1 FROM message_events WHERE message_id = $1 AND status = 7`,
+            [id],
+          )
+        ).length > 0;
+      for (let i = 0; i < 10; i++) {
+        expect(await aheadOfSent()).toBe(false);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(acks).toEqual([]);
+      await blocker.query('ROLLBACK');
+      expect(await sent).toEqual({ ok: true });
+      expect(await delivered).toEqual({ ok: true });
+      expect(acks).toEqual([6, 7]);
+      const recorded = await waitFor('every step recorded', async () => {
+        const rows = await system.query<{ status: number }>(
+          'SELECT status FROM message_events WHERE message_id = $1 ORDER BY id',
+          [id],
+        );
+        return rows.length === 3 ? rows.map((row) => row.status) : undefined;
+      });
+      // In the order they happened, so their webhook events go out in it too.
+      expect(recorded).toEqual([2, 6, 7]);
+    } finally {
+      await blocker.end();
+      socket.disconnect();
+    }
+  });
+
+  it('leaves a report in the inbox while an earlier one of its message is held by a stuck transaction', async () => {
+    const phone = await registerPhone(system.apiUrl, account.email, account.password, 'held');
+    const id = await sendOne(phone.deviceId);
+    // The message's row locked: the lane that claims the sent report waits in its UPDATE, holding that
+    // report, as a status app killed mid-batch does until PostgreSQL ends its transaction.
+    const blocker = new Client({ connectionString: system.databaseUrl });
+    blocker.on('error', () => undefined);
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM messages WHERE id = $1 FOR UPDATE', [id]);
+      const at = new Date().toISOString();
+      await insertInbox([{ messageId: id, deviceId: phone.deviceId, status: 6, at }]);
+      const lanesWaiting = async () =>
+        (
+          await system.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                AND query LIKE 'WITH owned AS%'`,
+          )
+        ).length;
+      await waitFor('a lane holding the sent report', async () => (await lanesWaiting()) > 0);
+      await insertInbox([{ messageId: id, deviceId: phone.deviceId, status: 7, at }]);
+      // The other lane keeps claiming; had it taken the delivered report, it would wait on the row too.
+      for (let i = 0; i < 10; i++) {
+        expect(await lanesWaiting()).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await history(id)).toEqual([]);
+      await blocker.query('ROLLBACK');
+      const recorded = await waitFor('both recorded', async () => {
+        const rows = await system.query<{ status: number }>(
+          'SELECT status FROM message_events WHERE message_id = $1 ORDER BY id',
+          [id],
+        );
+        return rows.length === 2 ? rows.map((row) => row.status) : undefined;
+      });
+      expect(recorded).toEqual([6, 7]);
+      await waitFor('inbox drained', async () => (await inboxSize()) === 0);
+    } finally {
+      await blocker.end();
     }
   });
 

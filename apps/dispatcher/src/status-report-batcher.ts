@@ -16,7 +16,8 @@ export const MAX_FLUSHES_IN_FLIGHT = 2;
 /**
  * Commits status reports to the status inbox together (ADR 1801): everything the phones of this node
  * report within a short window (STATUS_INTAKE_BATCH_WAIT_MS, or until STATUS_INTAKE_BATCH_SIZE reports)
- * goes out in one multi-row INSERT, with at most MAX_FLUSHES_IN_FLIGHT of them outstanding. Each caller
+ * goes out in one multi-row INSERT, with at most MAX_FLUSHES_IN_FLIGHT of them outstanding, never two
+ * holding reports of the same message (those are committed in the order they came). Each caller
  * is answered once its reports are committed in PostgreSQL: a phone is acked, an SMSGate app answered,
  * only after that, so losing Redis loses no acknowledged report. A report PostgreSQL refuses is split
  * out of its batch and dead-lettered (ADR 1601): its neighbours are written, and it is answered too, or
@@ -33,11 +34,20 @@ export class StatusReportBatcher {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: Metrics,
   ) {
-    this.writer = new CoalescingWriter((batch) => this.write(batch), MAX_FLUSHES_IN_FLIGHT, {
-      waitMs: config.status.intakeBatchWaitMs,
-      maxWeight: config.status.intakeBatchSize,
-      weight: (entry) => entry.reports.length,
-    });
+    this.writer = new CoalescingWriter(
+      (batch) => this.write(batch),
+      MAX_FLUSHES_IN_FLIGHT,
+      {
+        waitMs: config.status.intakeBatchWaitMs,
+        maxWeight: config.status.intakeBatchSize,
+        weight: (entry) => entry.reports.length,
+      },
+      // A message's reports reach the inbox in the order they came: one whose message has a report in
+      // an INSERT still in flight waits for the next. Two INSERTs may commit in either order, and the
+      // status app, which applies a message's reports in inbox order, cannot wait for a row it cannot
+      // see yet: a phone's delivered could be applied, and its webhook event sent, before its sent.
+      (entry) => entry.reports.map((report) => report.messageId),
+    );
   }
 
   submit(deviceId: number, reports: StatusReport[]): Promise<void> {

@@ -76,3 +76,60 @@ describe('CoalescingBatcher', () => {
     await expect(Promise.all([heavy.submit(4), heavy.submit(6)])).resolves.toEqual([4, 6]);
   });
 });
+
+describe('CoalescingBatcher with keys', () => {
+  /** A batcher whose writes end when the test says (release[i] ends the i-th write). */
+  function gated<T>(keysOf: (item: T) => Iterable<unknown>) {
+    const writes: T[][] = [];
+    const release: Array<() => void> = [];
+    const batcher = new CoalescingBatcher<T, T>(
+      (items) =>
+        new Promise((resolve) => {
+          writes.push(items);
+          release.push(() => resolve(items));
+        }),
+      2,
+      undefined,
+      keysOf,
+    );
+    return { batcher, writes, release };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('holds an item whose key is in a write in flight, lets the others go, and sends it after that write', async () => {
+    // "m1:sent" has the key "m1".
+    const { batcher, writes, release } = gated<string>((item) => [item.split(':')[0]]);
+    const sent = batcher.submit('m1:sent');
+    await turn();
+    const later = [batcher.submit('m1:delivered'), batcher.submit('m2:sent')];
+    await turn();
+    // A second write is free, but m1 has one in flight: only m2 goes.
+    expect(writes).toEqual([['m1:sent'], ['m2:sent']]);
+    release[1]();
+    await turn();
+    expect(writes).toHaveLength(2);
+    release[0]();
+    expect(await sent).toBe('m1:sent');
+    await turn();
+    expect(writes).toEqual([['m1:sent'], ['m2:sent'], ['m1:delivered']]);
+    release[2]();
+    expect(await Promise.all(later)).toEqual(['m1:delivered', 'm2:sent']);
+  });
+
+  it('keeps an item behind an earlier one held for the same key, even when its own keys are free', async () => {
+    const { batcher, writes, release } = gated<string[]>((item) => item);
+    const first = batcher.submit(['a']);
+    await turn();
+    // ['a', 'b'] waits for the write holding a; ['b'] came after it and must not overtake it.
+    const rest = [batcher.submit(['a', 'b']), batcher.submit(['b']), batcher.submit(['c'])];
+    await turn();
+    expect(writes).toEqual([[['a']], [['c']]]);
+    release[0]();
+    await first;
+    await turn();
+    expect(writes).toEqual([[['a']], [['c']], [['a', 'b'], ['b']]]);
+    release[1]();
+    release[2]();
+    expect(await Promise.all(rest)).toEqual([['a', 'b'], ['b'], ['c']]);
+  });
+});
