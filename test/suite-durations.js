@@ -26,6 +26,7 @@ module.exports = {
   'test/dashboard/dashboard-browser.e2e-spec.ts': 43,
   'test/faults/graceful-shutdown.e2e-spec.ts': 43,
   'test/faults/redis-loss-reconcile.e2e-spec.ts': 40,
+  'test/operations/redis-tls.e2e-spec.ts': 33,
   'test/faults/fault-f6b-redis-flush.e2e-spec.ts': 30,
   'test/phones/device-access.e2e-spec.ts': 30,
   'test/security/tenant-under-attack.e2e-spec.ts': 30,

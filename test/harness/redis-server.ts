@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -12,6 +12,10 @@ export interface RedisServerOptions {
   maxMemory?: string;
   /** Starts as a replica of the Redis on this local port (a Sentinel group: redis-sentinel.ts). */
   replicaOf?: number;
+  /** TLS only (`--port 0`): this certificate and key; clients are checked against nothing (`--tls-auth-clients no`). */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+  /** An ACL user with every right; the default user is turned off, so nothing gets in without logging in. */
+  user?: { name: string; password: string };
 }
 
 /**
@@ -34,7 +38,21 @@ export class RedisServer {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
+    const { tls, user } = this.options;
+    const login = user ? `${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@` : '';
+    return `${tls ? 'rediss' : 'redis'}://${login}127.0.0.1:${this.port}/0`;
+  }
+
+  /**
+   * What the apps are given to reach this server. Its certificate names "localhost", not the address
+   * connected to: REDIS_TLS_SERVERNAME says so, as it would for a managed Redis reached by IP.
+   */
+  get env(): Record<string, string> {
+    const tls = this.options.tls;
+    return {
+      REDIS_URL: this.url,
+      ...(tls ? { REDIS_TLS_CA_FILE: tls.caFile, REDIS_TLS_SERVERNAME: 'localhost' } : {}),
+    };
   }
 
   get pid(): number | undefined {
@@ -62,7 +80,26 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
+    const { tls, user } = this.options;
+    const args = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile]
+      : ['--port', String(this.port)];
+    if (tls)
+      args.push('--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no');
+    if (user)
+      args.push(
+        '--user',
+        'default',
+        'off',
+        '--user',
+        user.name,
+        'on',
+        `>${user.password}`,
+        '~*',
+        '&*',
+        '+@all',
+      );
+    args.push('--bind', '127.0.0.1', '--dir', this.dir, '--save', '');
     args.push('--appendonly', this.options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec');
     if (this.options.maxMemory) args.push('--maxmemory', this.options.maxMemory);
     args.push('--maxmemory-policy', 'noeviction');
@@ -87,6 +124,9 @@ export class RedisServer {
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        ...(this.options.tls
+          ? { tls: { ca: readFileSync(this.options.tls.caFile), servername: 'localhost' } }
+          : {}),
       });
       client.on('error', () => undefined);
       try {

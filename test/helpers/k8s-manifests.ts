@@ -99,13 +99,14 @@ interface Kustomization {
   resources?: string[];
   labels?: Array<{ pairs: Record<string, string> }>;
   images?: Array<{ name: string; newName?: string; newTag?: string }>;
-  secretGenerator?: Array<{ name: string; literals?: string[] }>;
+  secretGenerator?: Array<{ name: string; behavior?: 'create' | 'merge'; literals?: string[] }>;
   patches?: Array<{ path: string }>;
 }
 
 /**
  * Renders a kustomization the way `kubectl apply -k` would for the features our files use (resources,
- * namespace, labels, images, literal secretGenerator, strategic-merge patches of maps and scalars) — so that
+ * namespace, labels, images, literal secretGenerator (created, or merged into the base's), strategic-merge
+ * patches of maps, scalars and the lists merged by name (containers, env, volumes; `$patch: delete`) — so that
  * the overlay's result is validated too. It refuses any other feature rather than ignore it.
  */
 export function renderKustomization(dir: string): Manifest[] {
@@ -139,13 +140,20 @@ export function renderKustomization(dir: string): Manifest[] {
         return [literal.slice(0, at), Buffer.from(literal.slice(at + 1)).toString('base64')];
       }),
     );
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: generator.name },
-      type: 'Opaque',
-      data,
-    });
+    const base = objects.find((o) => o.kind === 'Secret' && o.metadata.name === generator.name);
+    if (generator.behavior === 'merge') {
+      if (!base) throw new Error(`${dir}: secretGenerator ${generator.name} merges into no Secret`);
+      base.data = { ...(base.data as Record<string, string>), ...data };
+    } else if (generator.behavior === undefined || generator.behavior === 'create')
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: generator.name },
+        type: 'Opaque',
+        data,
+      });
+    else
+      throw new Error(`${dir}: secretGenerator behavior ${String(generator.behavior)} is not rendered here`);
   }
   for (const patch of spec.patches ?? []) {
     for (const change of readYamlDocuments(join(dir, patch.path)) as Manifest[]) {
@@ -167,14 +175,40 @@ export function renderKustomization(dir: string): Manifest[] {
   return objects;
 }
 
+/** The lists Kubernetes merges item by item in a strategic-merge patch, by the field that names an item. */
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+};
+
 function merge(target: Record<string, unknown>, change: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(change)) {
     const current = target[key];
     if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object')
       merge(current as Record<string, unknown>, value as Record<string, unknown>);
-    else if (Array.isArray(value)) throw new Error(`patching lists (${key}) is not rendered here`);
+    else if (Array.isArray(value)) target[key] = mergeList(key, (current ?? []) as unknown[], value);
     else target[key] = value;
   }
+}
+
+/** A list merged by its key: an item of the patch changes the one of the same key, is added, or deletes it. */
+function mergeList(key: string, current: unknown[], change: unknown[]): unknown[] {
+  const mergeKey = MERGE_KEYS[key];
+  if (!mergeKey) throw new Error(`patching the list ${key} is not rendered here`);
+  const items = [...current] as Array<Record<string, unknown>>;
+  for (const item of change as Array<Record<string, unknown>>) {
+    const at = items.findIndex((existing) => existing[mergeKey] === item[mergeKey]);
+    const { $patch, ...fields } = item;
+    if ($patch === 'delete') {
+      if (at < 0) throw new Error(`patch deletes ${key} ${String(item[mergeKey])}, which is not there`);
+      items.splice(at, 1);
+    } else if ($patch !== undefined) throw new Error(`$patch: ${String($patch)} is not rendered here`);
+    else if (at >= 0) merge(items[at], fields);
+    else items.push(fields);
+  }
+  return items;
 }
 
 export interface Container {
@@ -184,6 +218,7 @@ export interface Container {
   ports?: Array<{ name?: string; containerPort: number }>;
   env?: Array<{ name: string; value?: string; valueFrom?: Record<string, Record<string, unknown>> }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   livenessProbe?: { httpGet?: { path: string; port: string | number } };

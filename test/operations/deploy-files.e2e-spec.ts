@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -266,6 +267,23 @@ describe('deploy/k8s/redis-sentinel-values.yaml (Bitnami redis) gives smsfleet t
 describe('Kubernetes manifests validate against the Kubernetes schema and agree with the apps', () => {
   const base = renderKustomization(join(ROOT, 'deploy/k8s/base'));
   const overlay = renderKustomization(join(ROOT, 'deploy/k8s/overlays/example'));
+  const sentinelOverlay = renderKustomization(join(ROOT, 'deploy/k8s/overlays/redis-sentinel'));
+  const tlsOverlay = renderKustomization(join(ROOT, 'deploy/k8s/overlays/managed-tls'));
+  const ALL = [
+    ['base', base],
+    ['overlays/example', overlay],
+    ['overlays/redis-sentinel', sentinelOverlay],
+    ['overlays/managed-tls', tlsOverlay],
+  ] as const;
+  /** Secrets the overlays read but do not make (the Redis chart's), as an operator or the chart fills them. */
+  const OTHER_SECRETS: Record<string, Record<string, string>> = {
+    'smsfleet-redis': { 'redis-password': randomBytes(24).toString('hex') },
+  };
+  /** Stands in for every certificate file a pod mounts: loadConfig checks the files are readable. */
+  const standIns = mkdtempSync(join(tmpdir(), 'smsfleet-deploy-files-'));
+  const standInFile = join(standIns, 'ca.pem');
+  writeFileSync(standInFile, 'stand-in');
+  afterAll(() => rmSync(standIns, { recursive: true, force: true }));
 
   it('rejects what kubectl would reject: a misspelt field, a wrong type, a missing required field', () => {
     const deployment = base.find((o) => o.kind === 'Deployment') as Manifest;
@@ -284,10 +302,7 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
     expect(validateManifest(missing)).not.toEqual([]);
   });
 
-  it.each([
-    ['base', base],
-    ['overlays/example', overlay],
-  ])('%s: every object is valid', (_, objects) => {
+  it.each(ALL)('%s: every object is valid', (_, objects) => {
     expect(objects.length).toBeGreaterThan(10);
     const problems = objects.flatMap((o) =>
       validateManifest(o).map((p) => `${o.kind} ${o.metadata.name}: ${p}`),
@@ -334,17 +349,36 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
       const secretRef = variable.valueFrom?.secretKeyRef as { name: string; key: string } | undefined;
       if (variable.value !== undefined) env[variable.name] = variable.value;
       else if (secretRef) {
-        expect(secretRef.name).toBe('smsfleet-secrets');
-        if (secrets[secretRef.key] !== undefined) env[variable.name] = secrets[secretRef.key];
+        const values = secretRef.name === 'smsfleet-secrets' ? secrets : OTHER_SECRETS[secretRef.name];
+        expect(values).toBeDefined();
+        if (values[secretRef.key] !== undefined) env[variable.name] = values[secretRef.key];
       } else if (variable.valueFrom?.fieldRef) env[variable.name] = 'smsfleet-pod-0';
     }
     return env;
   }
 
-  describe.each([
-    ['base', base],
-    ['overlays/example', overlay],
-  ])('%s', (_, objects) => {
+  /**
+   * A certificate file (a *_FILE variable) must lie in a Secret mounted read-only in the pod; for loadConfig,
+   * which checks it can be read, the path becomes a stand-in file.
+   */
+  function withMountedFiles(
+    object: Manifest,
+    container: Container,
+    env: Record<string, string>,
+  ): Record<string, string> {
+    const volumes = ((object.spec as Yaml).template.spec.volumes ?? []) as Yaml[];
+    const resolved = { ...env };
+    for (const [name, path] of Object.entries(env)) {
+      if (!name.endsWith('_FILE')) continue;
+      const mount = (container.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath}/`));
+      expect({ name, readOnly: mount?.readOnly }).toEqual({ name, readOnly: true });
+      expect(volumes.find((v) => v.name === mount?.name)?.secret?.secretName).toEqual(expect.any(String));
+      resolved[name] = standInFile;
+    }
+    return resolved;
+  }
+
+  describe.each(ALL)('%s', (_, objects) => {
     const byKindName = (kind: string, name: string) =>
       objects.find((o) => o.kind === kind && o.metadata.name === name) as Manifest & { spec: Yaml };
 
@@ -354,7 +388,7 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
       const [container] = podContainers(deployment);
       expect(container.command).toEqual(appCommand(app));
 
-      const env = containerEnv(objects, container);
+      const env = withMountedFiles(deployment, container, containerEnv(objects, container));
       expect(Object.keys(env).filter((name) => !VARIABLES.has(name))).toEqual([]);
       const config = loadConfig(env);
       expect(config[app].host).toBe('0.0.0.0');
@@ -395,10 +429,14 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
         );
       expect(tokenEnv('status').map((v) => v.name)).toEqual(['TOKEN_SECRET', 'TOKEN_SECRET_PREVIOUS']);
       expect(tokenEnv('status')).toEqual(tokenEnv('api'));
-      if (objects === overlay) {
+      if (objects !== base) {
         const [container] = podContainers(byKindName('Deployment', 'smsfleet-status'));
         const env: Record<string, string> = {
-          ...containerEnv(objects, container),
+          ...withMountedFiles(
+            byKindName('Deployment', 'smsfleet-status'),
+            container,
+            containerEnv(objects, container),
+          ),
           NODE_ENV: 'production',
           SMSFLEET_APP: 'status',
         };
@@ -420,7 +458,7 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
       const job = byKindName('Job', 'smsfleet-migrate');
       const [container] = podContainers(job);
       expect(container.command).toEqual([...ALIASES, 'dist/tools/migrate.js']);
-      const env = containerEnv(objects, container);
+      const env = withMountedFiles(job, container, containerEnv(objects, container));
       expect(Object.keys(env).filter((name) => !VARIABLES.has(name))).toEqual([]);
       expect(() => loadConfig(env)).not.toThrow();
     });
@@ -465,6 +503,63 @@ describe('Kubernetes manifests validate against the Kubernetes schema and agree 
       );
       expect((route?.ingress.spec.tls ?? []).length).toBeGreaterThan(0);
     }
+  });
+
+  /** Each app's configuration as the overlay gives it, with the operator's values in its Secrets. */
+  function appConfigs(objects: Manifest[]) {
+    return APPS.map((app) => {
+      const deployment = objects.find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === `smsfleet-${app}`,
+      ) as Manifest;
+      const [container] = podContainers(deployment);
+      const env = withMountedFiles(deployment, container, containerEnv(objects, container));
+      return { app, container, config: loadConfig({ ...env, NODE_ENV: 'production', SMSFLEET_APP: app }) };
+    });
+  }
+
+  it("redis-sentinel: every app follows the chart's Sentinels, with its password, and no REDIS_URL", () => {
+    const values = parse(readFileSync(join(ROOT, 'deploy/k8s/redis-sentinel-values.yaml'), 'utf8')) as Yaml;
+    const header = readFileSync(join(ROOT, 'deploy/k8s/redis-sentinel-values.yaml'), 'utf8');
+    const chartSentinels = /REDIS_SENTINELS=(\S+)/.exec(header)?.[1].split(',') ?? [];
+    for (const { app, container, config } of appConfigs(sentinelOverlay)) {
+      expect({ app, url: container.env?.some((v) => v.name === 'REDIS_URL') }).toEqual({ app, url: false });
+      const { redis } = config;
+      expect(redis.target.kind).toBe('sentinel');
+      if (redis.target.kind !== 'sentinel') continue;
+      expect(redis.target.sentinels.map(({ host, port }) => `${host}:${port}`)).toEqual(chartSentinels);
+      expect(redis.target.masterName).toBe(values.sentinel.masterSet);
+      // The chart's own Secret (auth.existingSecret), for Redis and for the Sentinels (auth.sentinel).
+      expect(redis.password).toBe(OTHER_SECRETS['smsfleet-redis']['redis-password']);
+      expect(redis.target.sentinelPassword).toBe(redis.password);
+      expect(
+        (container.env ?? [])
+          .filter((v) => v.name.endsWith('PASSWORD'))
+          .map((v) => v.valueFrom?.secretKeyRef),
+      ).toEqual([
+        { name: values.auth.existingSecret, key: values.auth.existingSecretPasswordKey },
+        { name: values.auth.existingSecret, key: values.auth.existingSecretPasswordKey },
+      ]);
+    }
+  });
+
+  it('managed-tls: every app verifies Redis and PostgreSQL against CAs mounted from a Secret', () => {
+    for (const { app, container, config } of appConfigs(tlsOverlay)) {
+      expect({ app, redisTls: config.redis.tls?.caFile }).toEqual({ app, redisTls: standInFile });
+      expect(new URL(config.databaseUrl).searchParams.get('sslmode')).toBe('verify-full');
+      expect(config.databaseTls.caFile).toBe(standInFile);
+      const paths = (container.env ?? []).filter((v) => v.name.endsWith('_FILE')).map((v) => v.value);
+      expect(paths).toEqual(['/etc/smsfleet/tls/redis-ca.pem', '/etc/smsfleet/tls/postgres-ca.pem']);
+    }
+    // The migrations connect to PostgreSQL the same way.
+    const job = tlsOverlay.find((o) => o.kind === 'Job') as Manifest;
+    const [migrate] = podContainers(job);
+    const env = withMountedFiles(job, migrate, containerEnv(tlsOverlay, migrate));
+    expect(new URL(env.DATABASE_URL).searchParams.get('sslmode')).toBe('verify-full');
+    expect(env.DATABASE_SSL_CA_FILE).toBe(standInFile);
+    // Nothing else of the example changed: its Ingresses, replicas and image are there.
+    expect(tlsOverlay.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      overlay.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
+    );
   });
 });
 

@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase, postgresConnection, runMigrations } from '@smsfleet/persistence';
 import { PostgresCluster } from '../harness/postgres-cluster';
+import { makeTestCertificates, TestCertificates } from '../helpers/test-certificates';
 
 /**
  * TLS to PostgreSQL as a managed service asks for it (docs/operations.md): a private cluster with ssl=on and
@@ -13,67 +10,18 @@ import { PostgresCluster } from '../harness/postgres-cluster';
  */
 describe('PostgreSQL over TLS: sslmode and DATABASE_SSL_CA_FILE', () => {
   let cluster: PostgresCluster;
-  let dir: string;
-  const file = (name: string) => join(dir, name);
+  let certificates: TestCertificates;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'smsfleet-pg-tls-'));
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    for (const ca of ['ca', 'other-ca'])
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        `/CN=smsfleet test ${ca}`,
-        '-keyout',
-        `${ca}.key`,
-        '-out',
-        `${ca}.pem`,
-      );
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-    );
-    // Named "localhost" only: connecting to 127.0.0.1 gets the right CA but the wrong name.
-    writeFileSync(file('san.ext'), 'subjectAltName=DNS:localhost\n');
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'server.pem',
-    );
+    certificates = makeTestCertificates('smsfleet-pg-tls-');
     cluster = await PostgresCluster.start({
-      tls: { certFile: file('server.pem'), keyFile: file('server.key') },
+      tls: { certFile: certificates.serverCertFile, keyFile: certificates.serverKeyFile },
     });
   }, 60_000);
 
   afterAll(async () => {
     await cluster?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    certificates?.remove();
   });
 
   const url = (host: string, mode: string) =>
@@ -101,11 +49,11 @@ describe('PostgreSQL over TLS: sslmode and DATABASE_SSL_CA_FILE', () => {
   }
 
   it('verify-full with the right CA and name connects encrypted; a wrong CA or a wrong name is refused', async () => {
-    expect(await connect(url('localhost', 'verify-full'), file('ca.pem'))).toBe(true);
-    expect(await connect(url('localhost', 'verify-full'), file('other-ca.pem'))).toMatch(
+    expect(await connect(url('localhost', 'verify-full'), certificates.caFile)).toBe(true);
+    expect(await connect(url('localhost', 'verify-full'), certificates.otherCaFile)).toMatch(
       /self[- ]signed certificate|unable to (get|verify)/,
     );
-    expect(await connect(url('127.0.0.1', 'verify-full'), file('ca.pem'))).toMatch(
+    expect(await connect(url('127.0.0.1', 'verify-full'), certificates.caFile)).toMatch(
       /Hostname\/IP does not match certificate's altnames/,
     );
     // Without a CA file only the public CAs are trusted: ours is not one.
@@ -113,8 +61,8 @@ describe('PostgreSQL over TLS: sslmode and DATABASE_SSL_CA_FILE', () => {
   });
 
   it('verify-ca checks the chain, not the name; require encrypts without checking; no sslmode stays plain', async () => {
-    expect(await connect(url('127.0.0.1', 'verify-ca'), file('ca.pem'))).toBe(true);
-    expect(await connect(url('127.0.0.1', 'verify-ca'), file('other-ca.pem'))).toMatch(
+    expect(await connect(url('127.0.0.1', 'verify-ca'), certificates.caFile)).toBe(true);
+    expect(await connect(url('127.0.0.1', 'verify-ca'), certificates.otherCaFile)).toMatch(
       /self[- ]signed certificate|unable to (get|verify)/,
     );
     expect(await connect(url('127.0.0.1', 'require'))).toBe(true);
@@ -125,12 +73,12 @@ describe('PostgreSQL over TLS: sslmode and DATABASE_SSL_CA_FILE', () => {
   it('TypeORM (the migrations) and the database admin clients run over verify-full', async () => {
     const target = {
       url: `postgres://postgres@localhost:${cluster.port}/smsfleet_tls?sslmode=verify-full`,
-      tls: { caFile: file('ca.pem') },
+      tls: { caFile: certificates.caFile },
     };
     const ran = await runMigrations(target);
     expect(ran.length).toBeGreaterThan(10);
     // The same with a CA that did not sign the server's certificate: refused before any SQL.
-    await expect(runMigrations({ ...target, tls: { caFile: file('other-ca.pem') } })).rejects.toThrow(
+    await expect(runMigrations({ ...target, tls: { caFile: certificates.otherCaFile } })).rejects.toThrow(
       /self[- ]signed certificate|unable to (get|verify)/,
     );
     await dropDatabase(target);

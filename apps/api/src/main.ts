@@ -5,6 +5,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { AccountService } from '@smsfleet/auth';
 import { assertTokenSecretConfigured, loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
+import { assertRedisAccepts } from '@smsfleet/queueing';
 import { ApiModule } from './api.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { CallerBeforeBody, checkTokenBeforeLargeBodies } from './common/early-token-check';
@@ -26,6 +27,8 @@ const API_VERSION = '1.0.0';
 runMain('api', async () => {
   const config = loadConfig();
   assertTokenSecretConfigured(config);
+  // A wrong CA or password never heals by retrying: stop with one line naming Redis.
+  await assertRedisAccepts(config.redis);
   const limitsOf = (route: string | undefined) =>
     bodyLimitsOf(
       route,

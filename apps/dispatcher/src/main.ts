@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig, runMain } from '@smsfleet/config';
 import { startHttpApp } from '@smsfleet/observability';
+import { assertRedisAccepts } from '@smsfleet/queueing';
 import { DispatcherModule } from './dispatcher.module';
 import { MOBILE_PREFIX, MobileExceptionFilter } from './smsgate/mobile-errors';
 import { INCOMING_WEBHOOK_PATH } from './smsgate/mobile-api';
@@ -13,6 +14,8 @@ const INCOMING_SMS_BODY_LIMIT = 512 * 1024;
 
 runMain('dispatcher', async () => {
   const config = loadConfig();
+  // A wrong CA or password never heals by retrying: stop with one line naming Redis.
+  await assertRedisAccepts(config.redis);
   // socket.io for phones (namespace /devices), the SMSGate app's API (/mobile/v1) and /health share this port.
   await startHttpApp(DispatcherModule, {
     host: config.dispatcher.host,

@@ -1,5 +1,6 @@
 export * from './redis-connections';
 export * from './redis-client-options';
+export * from './redis-access-check';
 export * from './device-jobs';
 export * from './device-queues';
 export * from './device-worker';
