@@ -167,9 +167,19 @@ export const webhooks: Scenario = {
         600_000,
         200,
       );
-      const rate = events / ((receiver.lastAt - start) / 1000);
+      const lastArrival = receiver.lastAt;
+      const rate = events / ((lastArrival - start) / 1000);
       const systemPosts = receiver.posts;
       const repeats = receiver.count - receiver.arrivals.size;
+      // Where the system's time went: recording the changes and their events (the status writer), or
+      // delivering them (the worker) — the last event's transaction began at its created_at.
+      const [{ last_recorded_ms: lastRecordedMs }] = (
+        await system
+          .db()
+          .query<{ last_recorded_ms: number }>(
+            `SELECT (EXTRACT(EPOCH FROM max(created_at)) * 1000)::float8 AS last_recorded_ms FROM webhook_events`,
+          )
+      ).rows;
 
       progress.update(
         `baseline: the same ${events} bodies POSTed, ${concurrency} at a time, keep-alive`,
@@ -244,6 +254,8 @@ export const webhooks: Scenario = {
           'subscription batch_size (WEBHOOK_BENCH_BATCH_SIZE)': batchSize,
           'POSTs the worker made for them': systemPosts,
           'seconds until every report was acked by the server': round((acked - start) / 1000, 2),
+          'seconds until the last event was recorded (status writer)': round((lastRecordedMs - start) / 1000, 2),
+          'seconds until the last event reached the receiver': round((lastArrival - start) / 1000, 2),
           'events received more than once': repeats,
           'latency phase: events': latencyIds.length,
           'latency phase: changes/s': round(paced),
