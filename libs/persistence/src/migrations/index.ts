@@ -28,6 +28,7 @@ import { MessageHourCounts1765540000000 } from './1765540000000-message-hour-cou
 import { Pools1765560000000 } from './1765560000000-pools';
 import { WebhookLeaseTokens1765590000000 } from './1765590000000-webhook-lease-tokens';
 import { WebhookBatches1765590100000 } from './1765590100000-webhook-batches';
+import { WebhookDeliveriesFillfactor1765595000000 } from './1765595000000-webhook-deliveries-fillfactor';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   Pools1765560000000,
   WebhookLeaseTokens1765590000000,
   WebhookBatches1765590100000,
+  WebhookDeliveriesFillfactor1765595000000,
 ];
