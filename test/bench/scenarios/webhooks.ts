@@ -1,5 +1,6 @@
 import { Agent, createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { io, Socket } from 'socket.io-client';
 import { DEVICE_NAMESPACE, DeviceEvent, MessageStatus } from '@smsfleet/contracts';
 import { BenchSystem } from '../../harness/bench-system';
@@ -155,6 +156,7 @@ export const webhooks: Scenario = {
       const events = throughputIds.reduce((n, ids) => n + ids.length, 0);
 
       progress.update(`system: ${phones} phones report ${events} sends, the status app delivers`, true);
+      const systemLoad = loadavg()[0];
       const start = Date.now();
       await Promise.all(sockets.map((socket, i) => reportSent(socket, throughputIds[i])));
       const acked = Date.now();
@@ -192,6 +194,7 @@ export const webhooks: Scenario = {
             events,
           ])
       ).rows.map((row) => row.body);
+      const baselineLoad = loadavg()[0];
       const baseStart = Date.now();
       await postLoop(receiver.url, bodies, concurrency);
       const baseline = bodies.length / ((Date.now() - baseStart) / 1000);
@@ -257,6 +260,10 @@ export const webhooks: Scenario = {
           'seconds until the last event was recorded (status writer)': round((lastRecordedMs - start) / 1000, 2),
           'seconds until the last event reached the receiver': round((lastArrival - start) / 1000, 2),
           'events received more than once': repeats,
+          // The two phases run one after the other on cores other work shares: a ratio is only as
+          // comparable as the load each phase met.
+          'load average (1 min) as the system phase began': round(systemLoad, 2),
+          'load average (1 min) as the baseline began': round(baselineLoad, 2),
           'latency phase: events': latencyIds.length,
           'latency phase: changes/s': round(paced),
           'change → receiver p50 (ms)': percentile(latencies, 50),
