@@ -13,9 +13,11 @@ import { Metrics } from '@smsfleet/observability';
 import {
   AttemptRecord,
   ClaimedDelivery,
+  claimDueDeliveries,
   CoalescingBatcher,
   disableWebhook,
   FailedAttempt,
+  preferOrderedClaim,
   recordDeliveredMany,
   recordFailedAttempts,
   releaseDeliveries,
@@ -35,7 +37,6 @@ import {
   SafeHttpClient,
   signedHeaders,
 } from '@smsfleet/webhooks';
-import { ClaimConnection } from './claim-connection';
 
 /** A lease outlives the longest POST by this much (a wait for a free slot and the bookkeeping included). */
 const LEASE_MARGIN_SECONDS = 30;
@@ -82,7 +83,6 @@ const RETRY_MAX_MS = 5_000;
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookWorker.name);
   private readonly client: SafeHttpClient;
-  private readonly claims: ClaimConnection;
   private readonly policy: RetryPolicyOptions;
   /** POSTs in flight (at most WEBHOOK_CONCURRENCY). */
   private readonly inFlight = new Set<Promise<void>>();
@@ -128,7 +128,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       giveUpAfterMs: webhooks.retryWindowMs,
       disableAfterMs: webhooks.disableAfterMs,
     });
-    this.claims = new ClaimConnection(db);
     this.opened = new BoundedMemo((key) => {
       const split = key.indexOf(':');
       try {
@@ -156,7 +155,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    await this.claims.close();
     await this.giveBack(this.ready.splice(0).map((held) => held.delivery));
     await Promise.all(this.inFlight);
     await Promise.all(this.recording);
@@ -199,7 +197,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       const claimedAt = Date.now();
       let claimed: ClaimedDelivery[];
       try {
-        claimed = await this.claims.claim(want, leaseSeconds);
+        claimed = await this.db.transaction(async (tx) => {
+          await preferOrderedClaim(tx);
+          return claimDueDeliveries(tx, want, leaseSeconds);
+        });
         failures = 0;
       } catch (error) {
         failures++;

@@ -92,17 +92,6 @@ export async function preferOrderedClaim(db: Queryable): Promise<void> {
   );
 }
 
-/**
- * The same planner settings for the whole session of a connection that only claims (the worker's own):
- * each claim is then one statement, no transaction around it. Such a connection must never go back to
- * the pool with them: close it.
- */
-export async function preferOrderedClaimsOnSession(db: Queryable): Promise<void> {
-  await db.query(
-    `SELECT set_config('enable_bitmapscan', 'off', false), set_config('enable_sort', 'off', false)`,
-  );
-}
-
 export interface AttemptRecord extends Lease {
   webhookId: number;
   statusCode?: number;
