@@ -257,7 +257,10 @@ export const webhooks: Scenario = {
           'subscription batch_size (WEBHOOK_BENCH_BATCH_SIZE)': batchSize,
           'POSTs the worker made for them': systemPosts,
           'seconds until every report was acked by the server': round((acked - start) / 1000, 2),
-          'seconds until the last event was recorded (status writer)': round((lastRecordedMs - start) / 1000, 2),
+          'seconds until the last event was recorded (status writer)': round(
+            (lastRecordedMs - start) / 1000,
+            2,
+          ),
           'seconds until the last event reached the receiver': round((lastArrival - start) / 1000, 2),
           'events received more than once': repeats,
           // The two phases run one after the other on cores other work shares: a ratio is only as
