@@ -6,3 +6,4 @@ export * from './signature';
 export * from './retry-policy';
 export * from './webhook-event';
 export * from './batch-body';
+export * from './bounded-memo';

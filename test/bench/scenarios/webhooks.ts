@@ -1,5 +1,6 @@
 import { Agent, createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { io, Socket } from 'socket.io-client';
 import { DEVICE_NAMESPACE, DeviceEvent, MessageStatus } from '@smsfleet/contracts';
 import { BenchSystem } from '../../harness/bench-system';
@@ -155,6 +156,7 @@ export const webhooks: Scenario = {
       const events = throughputIds.reduce((n, ids) => n + ids.length, 0);
 
       progress.update(`system: ${phones} phones report ${events} sends, the status app delivers`, true);
+      const systemLoad = loadavg()[0];
       const start = Date.now();
       await Promise.all(sockets.map((socket, i) => reportSent(socket, throughputIds[i])));
       const acked = Date.now();
@@ -167,9 +169,19 @@ export const webhooks: Scenario = {
         600_000,
         200,
       );
-      const rate = events / ((receiver.lastAt - start) / 1000);
+      const lastArrival = receiver.lastAt;
+      const rate = events / ((lastArrival - start) / 1000);
       const systemPosts = receiver.posts;
       const repeats = receiver.count - receiver.arrivals.size;
+      // Where the system's time went: recording the changes and their events (the status writer), or
+      // delivering them (the worker) — the last event's transaction began at its created_at.
+      const [{ last_recorded_ms: lastRecordedMs }] = (
+        await system
+          .db()
+          .query<{ last_recorded_ms: number }>(
+            `SELECT (EXTRACT(EPOCH FROM max(created_at)) * 1000)::float8 AS last_recorded_ms FROM webhook_events`,
+          )
+      ).rows;
 
       progress.update(
         `baseline: the same ${events} bodies POSTed, ${concurrency} at a time, keep-alive`,
@@ -182,6 +194,7 @@ export const webhooks: Scenario = {
             events,
           ])
       ).rows.map((row) => row.body);
+      const baselineLoad = loadavg()[0];
       const baseStart = Date.now();
       await postLoop(receiver.url, bodies, concurrency);
       const baseline = bodies.length / ((Date.now() - baseStart) / 1000);
@@ -244,7 +257,16 @@ export const webhooks: Scenario = {
           'subscription batch_size (WEBHOOK_BENCH_BATCH_SIZE)': batchSize,
           'POSTs the worker made for them': systemPosts,
           'seconds until every report was acked by the server': round((acked - start) / 1000, 2),
+          'seconds until the last event was recorded (status writer)': round(
+            (lastRecordedMs - start) / 1000,
+            2,
+          ),
+          'seconds until the last event reached the receiver': round((lastArrival - start) / 1000, 2),
           'events received more than once': repeats,
+          // The two phases run one after the other on cores other work shares: a ratio is only as
+          // comparable as the load each phase met.
+          'load average (1 min) as the system phase began': round(systemLoad, 2),
+          'load average (1 min) as the baseline began': round(baselineLoad, 2),
           'latency phase: events': latencyIds.length,
           'latency phase: changes/s': round(paced),
           'change → receiver p50 (ms)': percentile(latencies, 50),

@@ -29,6 +29,7 @@ import { Pools1765560000000 } from './1765560000000-pools';
 import { MessagesOfPools1765570000000 } from './1765570000000-messages-of-pools';
 import { WebhookLeaseTokens1765590000000 } from './1765590000000-webhook-lease-tokens';
 import { WebhookBatches1765590100000 } from './1765590100000-webhook-batches';
+import { WebhookDeliveriesFillfactor1765595000000 } from './1765595000000-webhook-deliveries-fillfactor';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   MessagesOfPools1765570000000,
   WebhookLeaseTokens1765590000000,
   WebhookBatches1765590100000,
+  WebhookDeliveriesFillfactor1765595000000,
 ];
