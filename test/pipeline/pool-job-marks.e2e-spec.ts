@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { AppConfig } from '@smsfleet/config';
+import { loadConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, poolMovingKey, SendSmsJob } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
@@ -186,7 +186,7 @@ describe('pool jobs in Redis: the move script', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start([]);
-    const config = { app: 'test', redisUrl: system.redisUrl, redisPrefix: system.redisPrefix } as AppConfig;
+    const config = loadConfig(system.env() as Record<string, string>);
     redis = new RedisConnections(config);
     queues = new DeviceQueues(redis, config);
     remover = new WaitingJobRemover(redis, queues);
