@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { AppConfig } from '@smsfleet/config';
+import { loadConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, poolMovingKey, SendSmsJob } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
@@ -186,7 +186,8 @@ describe('pool jobs in Redis: the move script', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start([]);
-    const config = { app: 'test', redisUrl: system.redisUrl, redisPrefix: system.redisPrefix } as AppConfig;
+    // Read as the apps read the suite's settings (Redis by URL or Sentinels, the key prefix).
+    const config = loadConfig(system.env() as Record<string, string>);
     redis = new RedisConnections(config);
     queues = new DeviceQueues(redis, config);
     remover = new WaitingJobRemover(redis, queues);
