@@ -264,6 +264,69 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     );
   }
 
+  it('refuses to reschedule or cancel a pool message a phone was sent, back in wait: it keeps its mark', async () => {
+    const carol = system.createAccount();
+    // A phone that crashes on "silent": emitted (marked), never acknowledged.
+    const silentFleet = new SimulatedFleet({
+      ...urls(),
+      email: carol.email,
+      password: carol.password,
+      behaviour: {
+        sendDelayMs: 5,
+        deliveryDelayMs: 5,
+        failureShare: 0,
+        poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
+      },
+    });
+    const [{ deviceId }] = await silentFleet.provision(1);
+    const pool = (await v1(carol, 'POST', '/v1/pools', { name: 'Silent', device_ids: [deviceId] })).body.pool
+      .id;
+    await silentFleet.connectAll();
+    const queue = new Queue(`device-${deviceId}`, {
+      connection: system.redis(),
+      prefix: system.redisPrefix,
+      skipVersionCheck: true,
+    });
+    const jobKey = (id: number) => `${system.redisPrefix}:device-${deviceId}:m${id}`;
+    try {
+      const sent = await getdata(system.apiUrl, 'addsms', {
+        token: carol.token,
+        ...item({ pool_id: pool, body: 'silent' }),
+      });
+      const id = sent.body.sms_id as number;
+      await waitFor('the phone was sent it', () =>
+        silentFleet.ledger.received.some((entry) => entry.id === id),
+      );
+      // The phone leaves without acking: the job goes back to wait, marked (the phone may have sent it).
+      silentFleet.stop();
+      await waitFor(
+        'back in wait',
+        async () => (await queue.getJobState(`m${id}`)) === 'prioritized',
+        10_000,
+      );
+      expect(await system.redis().hget(jobKey(id), 'em')).toBe(String(deviceId));
+
+      for (const timetosend of ['0', new Date(Date.now() + 3_600_000).toISOString()]) {
+        const answer = await v1(carol, 'POST', `/v1/messages/${id}/reschedule`, { timetosend });
+        expect([answer.status, answer.body.code]).toEqual([409, 'not_waiting']);
+        expect(answer.body.message).toMatch(/was taken by a phone/);
+      }
+      const cancel = await v1(carol, 'POST', '/v1/messages/cancel', { ids: [id] });
+      expect(cancel.body.results).toEqual([{ id, result: 'taken', status: 1 }]);
+      // Nothing changed: the same job, still marked, still waiting for that phone alone.
+      expect(await queue.getJobState(`m${id}`)).toBe('prioritized');
+      expect(await system.redis().hget(jobKey(id), 'em')).toBe(String(deviceId));
+      const [row] = await system.query<{ status: number; device_id: number; marked: boolean }>(
+        `SELECT status, device_id, enqueued_at IS NOT NULL AS marked FROM messages WHERE id = $1`,
+        [id],
+      );
+      expect(row).toEqual({ status: 1, device_id: deviceId, marked: true });
+    } finally {
+      silentFleet.stop();
+      await queue.close();
+    }
+  });
+
   it('cancels by pool (only the pool messages, only the caller pool) and a deleted pool pins its messages', async () => {
     const pooled = (
       await bulk(
