@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { getdata, postJson } from '../helpers/api-client';
 import { Account, TestSystem } from '../harness/test-system';
@@ -190,6 +191,58 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     ]);
     expect(await messageCount()).toBe(before);
     await v1(alice, 'DELETE', `/v1/pools/${empty}`);
+  });
+
+  it('answers a pool deleted between the check and the insert with the check’s error, storing nothing', async () => {
+    const dora = system.createAccount();
+    const behaviour = { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 };
+    const doraFleet = new SimulatedFleet({
+      ...urls(),
+      email: dora.email,
+      password: dora.password,
+      behaviour,
+    });
+    const [{ deviceId }] = await doraFleet.provision(1);
+    const doomed = (await v1(dora, 'POST', '/v1/pools', { name: 'Doomed', device_ids: [deviceId] })).body.pool
+      .id as number;
+    const before = await messageCount();
+    // The pool's deletion, not yet committed: the request's check still sees the pool and its member,
+    // and its insert's foreign-key check waits for the deletion's lock.
+    const deleter = new Client({ connectionString: system.databaseUrl });
+    await deleter.connect();
+    try {
+      await deleter.query('BEGIN');
+      await deleter.query('DELETE FROM pools WHERE id = $1', [doomed]);
+      const sending = getdata(system.apiUrl, 'addsms', { token: dora.token, ...item({ pool_id: doomed }) });
+      // The same with an Idempotency-Key: its key is claimed in the insert's transaction.
+      const keyed = fetch(`${system.apiUrl}/getdata/addsms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'k-doomed' },
+        body: JSON.stringify({ token: dora.token, ...item({ pool_id: doomed }) }),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Json }));
+      await waitFor('both inserts waiting for the deleted pool', async () => {
+        const [{ n }] = await system.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO messages%'`,
+        );
+        return n === 2;
+      });
+      await deleter.query('COMMIT');
+      const answer = await sending;
+      expect(await keyed).toEqual(answer);
+      // SmsGateway24's surface answers errors with HTTP 200; `code` says which (it was `internal`).
+      expect(answer).toMatchObject({
+        status: 200,
+        body: { error: 1, code: 'validation', message: `pool_id ${doomed} not found among your pools` },
+      });
+    } finally {
+      await deleter.end();
+    }
+    expect(await messageCount()).toBe(before);
+    const [{ keys }] = await system.query<{ keys: number }>(
+      `SELECT count(*)::int AS keys FROM idempotency_keys WHERE key = 'k-doomed'`,
+    );
+    expect(keys).toBe(0);
   });
 
   it('answers any bad pool_id with a clear 400 in the API format, never a 500, storing nothing', async () => {
