@@ -380,6 +380,41 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     }
   });
 
+  it('lists the messages sent to a pool in /v1/messages, each with its pool_id, only the caller’s', async () => {
+    const pinned = (
+      await getdata(system.apiUrl, 'addsms', { token: alice.token, ...item({ device_id: phones[0] }) })
+    ).body.sms_id as number;
+    const pooled = (
+      await getdata(system.apiUrl, 'addsms', { token: alice.token, ...item({ pool_id: poolId }) })
+    ).body.sms_id as number;
+    const listed = await v1(alice, 'GET', `/v1/messages?pool_id=${poolId}&limit=500`);
+    expect(listed.status).toBe(200);
+    const messages = listed.body.messages as Json[];
+    const [{ n }] = await system.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM messages WHERE pool_id = $1`,
+      [poolId],
+    );
+    expect(messages).toHaveLength(n);
+    expect(messages.map((message) => message.id)).toContain(pooled);
+    expect(messages.every((message) => message.pool_id === poolId)).toBe(true);
+    const all = (await v1(alice, 'GET', '/v1/messages?limit=500')).body.messages as Json[];
+    expect(all.find((message) => message.id === pinned)).toMatchObject({
+      pool_id: null,
+      device_id: phones[0],
+    });
+    expect((await v1(alice, 'GET', `/v1/messages/${pooled}`)).body.sms).toMatchObject({ pool_id: poolId });
+    // Another account's pool matches nothing of the caller's, and says nothing of the other's.
+    expect((await v1(alice, 'GET', `/v1/messages?pool_id=${bobPool}`)).body).toMatchObject({
+      error: 0,
+      messages: [],
+    });
+    for (const bad of ['abc', '0', '-1', '99999999999'])
+      expect(await v1(alice, 'GET', `/v1/messages?pool_id=${bad}`)).toMatchObject({
+        status: 400,
+        body: { error: 1, code: 'validation' },
+      });
+  });
+
   it('cancels by pool (only the pool messages, only the caller pool) and a deleted pool pins its messages', async () => {
     const pooled = (
       await bulk(
