@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { EnqueuedMarker } from '@smsfleet/queueing';
 import { DeviceQueue } from '../../libs/contracts/src';
 import { writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
@@ -323,6 +325,54 @@ describe('cancel and reschedule', () => {
         'reschedule lateness at the phone',
         Object.fromEntries(lateness.map((l, n) => [`m${n}`, l.lateMs])),
       );
+    } finally {
+      phones.stop();
+    }
+  }, 40_000);
+
+  it('a mark of an add that lands after a reschedule beyond the horizon leaves the row to the sweep', async () => {
+    const phones = fleet(alice);
+    const [device] = await phones.provision(1);
+    const [id] = await add(alice, device.deviceId, 1, { timetosend: utc(Date.now() + 4_000) });
+    const [{ time_to_send: added }] = await system.query<{ time_to_send: Date }>(
+      `SELECT time_to_send FROM messages WHERE id = $1`,
+      [id],
+    );
+    // The API's deferred mark of that add, held back: this marker's pool has one connection, held here.
+    const db = new DataSource({ type: 'postgres', url: system.databaseUrl, poolSize: 1 });
+    await db.initialize();
+    const holder = db.createQueryRunner();
+    await holder.connect();
+    try {
+      const marker = new EnqueuedMarker(db);
+      marker.mark([{ id, timeToSend: added }]);
+      const answer = await v1(alice, `${id}/reschedule`, {
+        timetosend: new Date(Date.now() + HORIZON_SECONDS * 1_000 + 3_000).toISOString(),
+      });
+      expect([answer.status, answer.body.queued]).toEqual([200, false]);
+      await holder.release();
+      await marker.drain();
+    } finally {
+      if (!holder.isReleased) await holder.release();
+      await db.destroy();
+    }
+    const [row] = await system.query<{ marked: boolean }>(
+      `SELECT enqueued_at IS NOT NULL AS marked FROM messages WHERE id = $1`,
+      [id],
+    );
+    expect({ marked: row.marked, job: (await jobStates(device.deviceId, [id]))[0] }).toEqual({
+      marked: false,
+      job: 'unknown',
+    });
+    // Left in the outbox, the sweep adds it when it comes within the horizon, and the phone gets it once.
+    await phones.connectAll();
+    try {
+      await waitFor(
+        'the rescheduled message delivered',
+        async () => (await statuses([id])).get(id) === 7,
+        20_000,
+      );
+      expect(phones.ledger.received.filter((entry) => entry.id === id)).toHaveLength(1);
     } finally {
       phones.stop();
     }

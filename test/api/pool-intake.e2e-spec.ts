@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { getdata, postJson } from '../helpers/api-client';
 import { Account, TestSystem } from '../harness/test-system';
@@ -192,6 +193,58 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     await v1(alice, 'DELETE', `/v1/pools/${empty}`);
   });
 
+  it('answers a pool deleted between the check and the insert with the check’s error, storing nothing', async () => {
+    const dora = system.createAccount();
+    const behaviour = { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 };
+    const doraFleet = new SimulatedFleet({
+      ...urls(),
+      email: dora.email,
+      password: dora.password,
+      behaviour,
+    });
+    const [{ deviceId }] = await doraFleet.provision(1);
+    const doomed = (await v1(dora, 'POST', '/v1/pools', { name: 'Doomed', device_ids: [deviceId] })).body.pool
+      .id as number;
+    const before = await messageCount();
+    // The pool's deletion, not yet committed: the request's check still sees the pool and its member,
+    // and its insert's foreign-key check waits for the deletion's lock.
+    const deleter = new Client({ connectionString: system.databaseUrl });
+    await deleter.connect();
+    try {
+      await deleter.query('BEGIN');
+      await deleter.query('DELETE FROM pools WHERE id = $1', [doomed]);
+      const sending = getdata(system.apiUrl, 'addsms', { token: dora.token, ...item({ pool_id: doomed }) });
+      // The same with an Idempotency-Key: its key is claimed in the insert's transaction.
+      const keyed = fetch(`${system.apiUrl}/getdata/addsms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'k-doomed' },
+        body: JSON.stringify({ token: dora.token, ...item({ pool_id: doomed }) }),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Json }));
+      await waitFor('both inserts waiting for the deleted pool', async () => {
+        const [{ n }] = await system.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO messages%'`,
+        );
+        return n === 2;
+      });
+      await deleter.query('COMMIT');
+      const answer = await sending;
+      expect(await keyed).toEqual(answer);
+      // SmsGateway24's surface answers errors with HTTP 200; `code` says which (it was `internal`).
+      expect(answer).toMatchObject({
+        status: 200,
+        body: { error: 1, code: 'validation', message: `pool_id ${doomed} not found among your pools` },
+      });
+    } finally {
+      await deleter.end();
+    }
+    expect(await messageCount()).toBe(before);
+    const [{ keys }] = await system.query<{ keys: number }>(
+      `SELECT count(*)::int AS keys FROM idempotency_keys WHERE key = 'k-doomed'`,
+    );
+    expect(keys).toBe(0);
+  });
+
   it('answers any bad pool_id with a clear 400 in the API format, never a 500, storing nothing', async () => {
     const before = await messageCount();
     const bad = fc.oneof(
@@ -263,6 +316,104 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
       Array.from({ length: count }, () => item({ pool_id: poolId, timetosend: stamp })),
     );
   }
+
+  it('refuses to reschedule or cancel a pool message a phone was sent, back in wait: it keeps its mark', async () => {
+    const carol = system.createAccount();
+    // A phone that crashes on "silent": emitted (marked), never acknowledged.
+    const silentFleet = new SimulatedFleet({
+      ...urls(),
+      email: carol.email,
+      password: carol.password,
+      behaviour: {
+        sendDelayMs: 5,
+        deliveryDelayMs: 5,
+        failureShare: 0,
+        poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
+      },
+    });
+    const [{ deviceId }] = await silentFleet.provision(1);
+    const pool = (await v1(carol, 'POST', '/v1/pools', { name: 'Silent', device_ids: [deviceId] })).body.pool
+      .id;
+    await silentFleet.connectAll();
+    const queue = new Queue(`device-${deviceId}`, {
+      connection: system.redis(),
+      prefix: system.redisPrefix,
+      skipVersionCheck: true,
+    });
+    const jobKey = (id: number) => `${system.redisPrefix}:device-${deviceId}:m${id}`;
+    try {
+      const sent = await getdata(system.apiUrl, 'addsms', {
+        token: carol.token,
+        ...item({ pool_id: pool, body: 'silent' }),
+      });
+      const id = sent.body.sms_id as number;
+      await waitFor('the phone was sent it', () =>
+        silentFleet.ledger.received.some((entry) => entry.id === id),
+      );
+      // The phone leaves without acking: the job goes back to wait, marked (the phone may have sent it).
+      silentFleet.stop();
+      await waitFor(
+        'back in wait',
+        async () => (await queue.getJobState(`m${id}`)) === 'prioritized',
+        10_000,
+      );
+      expect(await system.redis().hget(jobKey(id), 'em')).toBe(String(deviceId));
+
+      for (const timetosend of ['0', new Date(Date.now() + 3_600_000).toISOString()]) {
+        const answer = await v1(carol, 'POST', `/v1/messages/${id}/reschedule`, { timetosend });
+        expect([answer.status, answer.body.code]).toEqual([409, 'not_waiting']);
+        expect(answer.body.message).toMatch(/was taken by a phone/);
+      }
+      const cancel = await v1(carol, 'POST', '/v1/messages/cancel', { ids: [id] });
+      expect(cancel.body.results).toEqual([{ id, result: 'taken', status: 1 }]);
+      // Nothing changed: the same job, still marked, still waiting for that phone alone.
+      expect(await queue.getJobState(`m${id}`)).toBe('prioritized');
+      expect(await system.redis().hget(jobKey(id), 'em')).toBe(String(deviceId));
+      const [row] = await system.query<{ status: number; device_id: number; marked: boolean }>(
+        `SELECT status, device_id, enqueued_at IS NOT NULL AS marked FROM messages WHERE id = $1`,
+        [id],
+      );
+      expect(row).toEqual({ status: 1, device_id: deviceId, marked: true });
+    } finally {
+      silentFleet.stop();
+      await queue.close();
+    }
+  });
+
+  it('lists the messages sent to a pool in /v1/messages, each with its pool_id, only the caller’s', async () => {
+    const pinned = (
+      await getdata(system.apiUrl, 'addsms', { token: alice.token, ...item({ device_id: phones[0] }) })
+    ).body.sms_id as number;
+    const pooled = (
+      await getdata(system.apiUrl, 'addsms', { token: alice.token, ...item({ pool_id: poolId }) })
+    ).body.sms_id as number;
+    const listed = await v1(alice, 'GET', `/v1/messages?pool_id=${poolId}&limit=500`);
+    expect(listed.status).toBe(200);
+    const messages = listed.body.messages as Json[];
+    const [{ n }] = await system.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM messages WHERE pool_id = $1`,
+      [poolId],
+    );
+    expect(messages).toHaveLength(n);
+    expect(messages.map((message) => message.id)).toContain(pooled);
+    expect(messages.every((message) => message.pool_id === poolId)).toBe(true);
+    const all = (await v1(alice, 'GET', '/v1/messages?limit=500')).body.messages as Json[];
+    expect(all.find((message) => message.id === pinned)).toMatchObject({
+      pool_id: null,
+      device_id: phones[0],
+    });
+    expect((await v1(alice, 'GET', `/v1/messages/${pooled}`)).body.sms).toMatchObject({ pool_id: poolId });
+    // Another account's pool matches nothing of the caller's, and says nothing of the other's.
+    expect((await v1(alice, 'GET', `/v1/messages?pool_id=${bobPool}`)).body).toMatchObject({
+      error: 0,
+      messages: [],
+    });
+    for (const bad of ['abc', '0', '-1', '99999999999'])
+      expect(await v1(alice, 'GET', `/v1/messages?pool_id=${bad}`)).toMatchObject({
+        status: 400,
+        body: { error: 1, code: 'validation' },
+      });
+  });
 
   it('cancels by pool (only the pool messages, only the caller pool) and a deleted pool pins its messages', async () => {
     const pooled = (

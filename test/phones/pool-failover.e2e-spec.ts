@@ -239,4 +239,106 @@ describe('a pool of five phones, two of them drop mid-run', () => {
     });
     expect(recovered).toEqual([expect.objectContaining({ messageIds: [beforeCommit, beforeAdd] })]);
   });
+
+  it('removing a member moves its pool messages no phone was sent to the others, once; what it was sent ends', async () => {
+    const owner = system.createAccount();
+    const phones = new SimulatedFleet({
+      apiUrl: system.apiUrl,
+      dispatcherUrl: system.dispatcherUrl,
+      email: owner.email,
+      password: owner.password,
+      // "silent": emitted to the phone (marked), never acknowledged.
+      behaviour: {
+        sendDelayMs: 5,
+        deliveryDelayMs: 5,
+        failureShare: 0,
+        ackDelayMs: 0,
+        poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
+      },
+    });
+    const asOwner = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${system.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${owner.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+    const [leaving, ...staying] = (await phones.provision(3)).map((phone) => phone.deviceId);
+    const pool = (await asOwner('POST', '/v1/pools', { name: 'Removal', device_ids: [leaving, ...staying] }))
+      .body.pool.id as number;
+    try {
+      // Only the leaving phone online: routing puts everything on it.
+      await phones.phones[0].connect();
+      await waitFor(
+        'one member online',
+        async () => (await asOwner('GET', `/v1/pools/${pool}`)).body.pool.online === 1,
+      );
+      const stamp = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+      const later = stamp(Date.now() + 8_000);
+      const answer = await postJson(system.apiUrl, 'addalotofsms', {
+        token: owner.token,
+        smsdata: [
+          { sendto: '+4915788800000', body: 'silent', pool_id: pool },
+          ...Array.from({ length: 6 }, (_, n) => ({
+            sendto: `+49157888${String(n + 1).padStart(5, '0')}`,
+            body: `later ${n}`,
+            pool_id: pool,
+            timetosend: later,
+          })),
+        ],
+      });
+      expect(answer.body.error).toBe(0);
+      const [silent, ...waiting] = answer.body.sms_ids as number[];
+      expect(new Set((await waitingOn([leaving])).map((row) => Number(row.id)))).toEqual(
+        new Set([silent, ...waiting]),
+      );
+      await waitFor('the silent one at the leaving phone', () =>
+        phones.ledger.received.some((entry) => entry.id === silent),
+      );
+      await Promise.all(phones.phones.slice(1).map((phone) => phone.connect()));
+      await waitFor(
+        'three members online',
+        async () => (await asOwner('GET', `/v1/pools/${pool}`)).body.pool.online === 3,
+      );
+
+      // Removed before the six are due: only the message its phone was sent is finalised.
+      const removal = await asOwner('DELETE', `/v1/devices/${leaving}`);
+      expect([removal.status, removal.body.messages_finalised]).toEqual([200, 1]);
+      await waitFor(
+        'the six delivered by the others',
+        async () =>
+          (
+            await system.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
+              [waiting],
+            )
+          )[0].n === waiting.length,
+        30_000,
+        250,
+      );
+      for (const id of waiting) {
+        const got = phones.ledger.received.filter((entry) => entry.id === id);
+        expect(got).toHaveLength(1);
+        expect(staying).toContain(got[0].deviceId);
+      }
+      const [silentRow] = await system.query<{ status: number }>(
+        `SELECT status FROM messages WHERE id = $1`,
+        [silent],
+      );
+      expect(silentRow.status).toBe(202);
+      const metrics = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
+      expect(
+        Number(/^smsfleet_pool_moves_total\{[^}]*reason="left"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0),
+      ).toBeGreaterThanOrEqual(waiting.length);
+      const moving = await system.redis().hkeys(`${system.redisPrefix}:pool-moving`);
+      expect(moving.filter((id) => waiting.includes(Number(id)))).toEqual([]);
+    } finally {
+      phones.stop();
+    }
+  });
 });

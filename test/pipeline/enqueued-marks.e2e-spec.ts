@@ -26,14 +26,16 @@ describe('enqueued_at marks never wait for rows being written elsewhere', () => 
 
   it('marks the free rows at once and leaves a locked one to the outbox sweep', async () => {
     const { userId, deviceIds } = await seedDevices(system, 'marks@example.com', 1);
-    const ids = (
-      await system.query<{ id: string }>(
+    // Due now(): microseconds in PostgreSQL, milliseconds in the JS Date the mark carries back.
+    const added = (
+      await system.query<{ id: string; time_to_send: Date }>(
         `INSERT INTO messages (user_id, device_id, sendto, phone, body, sim, time_to_send, valid_until)
          SELECT $1::int, $2::int, '+4915700000000', '+4915700000000', 'mark', 0, now(), now() + interval '1 day'
-           FROM generate_series(1, 3) AS n ORDER BY n RETURNING id`,
+           FROM generate_series(1, 3) AS n ORDER BY n RETURNING id, time_to_send`,
         [userId, deviceIds[0]],
       )
-    ).map((row) => Number(row.id));
+    ).map((row) => ({ id: Number(row.id), timeToSend: row.time_to_send }));
+    const ids = added.map((message) => message.id);
     // A status write in progress on the middle row (its transaction not yet committed).
     const writer = new Client({ connectionString: system.databaseUrl });
     await writer.connect();
@@ -41,7 +43,7 @@ describe('enqueued_at marks never wait for rows being written elsewhere', () => 
       await writer.query('BEGIN');
       await writer.query(`UPDATE messages SET status = 2 WHERE id = $1`, [ids[1]]);
       const marker = new EnqueuedMarker(db);
-      marker.mark(ids);
+      marker.mark(added);
       const marked = await Promise.race([
         marker.drain().then(() => 'marked'),
         new Promise((resolve) => setTimeout(() => resolve('waited for the locked row'), 5_000).unref()),

@@ -186,6 +186,7 @@ describe('pool jobs in Redis: the move script', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start([]);
+    // Read as the apps read the suite's settings (Redis by URL or Sentinels, the key prefix).
     const config = loadConfig(system.env() as Record<string, string>);
     redis = new RedisConnections(config);
     queues = new DeviceQueues(redis, config);

@@ -1,12 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { newSecret, newSigningKey, sha256Hex } from '@smsfleet/auth';
 import { DeviceRevoked } from '@smsfleet/contracts';
 import { DeviceQueues } from './device-queues';
 import { DeviceRevocationSignal } from './device-revocation-signal';
 import { PoolChangedSignal } from './pools/pool-changed-signal';
-import { expireWaitingOfDevice, leavePool } from '@smsfleet/persistence';
+import {
+  expireWaitingOfDevice,
+  leavePool,
+  lockWaitingPoolMessagesOfDevice,
+  messagesWithPendingReports,
+} from '@smsfleet/persistence';
+import { WaitingJobRemover } from './waiting-job-remover';
 
 /** The reason of the messages a removal finalises (202: no phone will take them). */
 export const DEVICE_REMOVED_ERROR = 'device removed before a phone took the message';
@@ -28,7 +34,8 @@ export type RotatedSecret =
 /**
  * Revoking a phone's access (security review L5): a new secret (the old one fails the next handshake), or
  * removal (its row kept for the history, its secret replaced by one nobody knows, its waiting messages
- * finalised as 202 and its queue emptied). Either way a signal cuts the connected phone off at once.
+ * finalised as 202 — but pool messages no phone was sent, which move to another member — and its queue
+ * emptied). Either way a signal cuts the connected phone off at once.
  */
 @Injectable()
 export class DeviceRevocation {
@@ -39,6 +46,7 @@ export class DeviceRevocation {
     private readonly queues: DeviceQueues,
     private readonly signal: DeviceRevocationSignal,
     private readonly poolChanged: PoolChangedSignal,
+    private readonly remover: WaitingJobRemover,
   ) {}
 
   /**
@@ -77,7 +85,8 @@ export class DeviceRevocation {
         [ref.deviceId, ref.account ?? null, sha256Hex(newSecret())],
       );
       if (removed.length === 0) return undefined;
-      const finalised = await expireWaitingOfDevice(tx, ref.deviceId, DEVICE_REMOVED_ERROR);
+      const movable = await this.takeMovablePoolJobs(tx, ref.deviceId);
+      const finalised = await expireWaitingOfDevice(tx, ref.deviceId, DEVICE_REMOVED_ERROR, movable);
       // A removed phone takes nothing more: it leaves its pool with the removal (ADR 2221).
       await leavePool(tx, ref.deviceId);
       return { userId: removed[0].user_id, finalised };
@@ -93,6 +102,23 @@ export class DeviceRevocation {
         this.logger.warn({ err: error, deviceId: ref.deviceId }, 'queue of a removed device not emptied'),
       );
     return outcome.finalised;
+  }
+
+  /**
+   * The device's pool messages that no phone was sent: their jobs are taken out of its queue by the move
+   * script (atomic against the dispatcher's fetch, `pool-moving` recorded), and the rows stay waiting for
+   * the pool mover, which sees a device no longer in the pool ("left") and moves them to a member (ADR 2221
+   * §4); if it cannot before the record is stale, its recovery hands them to the outbox sweep, which routes
+   * them. A job a phone was sent (`em`), active or with a report on its way is the phone's: finalised as
+   * the rest. Answers the ids left to move.
+   */
+  private async takeMovablePoolJobs(tx: EntityManager, deviceId: number): Promise<number[]> {
+    const waiting = await lockWaitingPoolMessagesOfDevice(tx, deviceId);
+    if (waiting.length === 0) return [];
+    const reported = await messagesWithPendingReports(tx, waiting);
+    const candidates = waiting.filter((id) => !reported.has(id));
+    const answers = await Promise.all(candidates.map((id) => this.remover.removeToMove(deviceId, id)));
+    return candidates.filter((_, index) => answers[index] !== 'held');
   }
 
   /** Stored either way; a dispatcher that misses the signal refuses the phone at its next handshake. */

@@ -116,7 +116,7 @@ export class MessageEnqueuer {
       // Inside a caller's transaction (the scheduler's claim): the mark belongs to that transaction.
       await markEnqueuedInTransaction(tx, ids);
     } else {
-      this.marker.mark(ids);
+      this.marker.mark(messages.map((message) => ({ id: message.id, timeToSend: message.timeToSend })));
     }
     await signalled;
   }

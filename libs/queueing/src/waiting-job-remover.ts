@@ -9,7 +9,8 @@ import { RedisConnections } from './redis-connections';
  * - `removed`: it was waiting (wait list, prioritized or delayed zset, paused list) and is gone: no
  *   dispatcher can fetch it any more;
  * - `held`: it exists but is not waiting: active (a dispatcher handed it to a phone), or finished
- *   (completed or failed, its report on its way to PostgreSQL): a phone took it, it stays;
+ *   (completed or failed, its report on its way to PostgreSQL): a phone took it, it stays; so is a pool
+ *   job ever emitted to a phone (`em`, ADR 2221 §6) even back in wait: that phone may have it;
  * - `absent`: no job (never added, added and finished long ago, or Redis lost it): PostgreSQL decides.
  */
 export type WaitingJobRemoval = 'removed' | 'held' | 'absent';
@@ -26,12 +27,17 @@ export const TOMBSTONE_FIELD = 'smsfleetTombstone';
  * KEYS: 1 wait, 2 paused, 3 prioritized, 4 delayed, 5 the job's hash, 6 events stream.
  * ARGV: 1 job id, 2 tombstone ms (0: none), 3 events kept.
  *
+ * A job with `em` (a pool job some phone was emitted, ADR 2221 §6) is `held` wherever it is, as for the
+ * mover: removing it would drop the mark, and a reschedule's re-add (or the sweep's, beyond the horizon,
+ * which may route it to another phone) would bring back a job the mover may move while a phone holds it.
+ *
  * With a tombstone, the job's key is left behind as a small hash that expires: BullMQ's add of an
  * existing job id is a no-op, so an add still in flight (the API enqueues after its commit) cannot bring
  * the job back after it was removed. The tombstone is in no list, so no worker ever sees it.
  */
 const REMOVE_IF_WAITING = `
 local id = ARGV[1]
+if redis.call("HEXISTS", KEYS[5], "${EMITTED_BY_FIELD}") == 1 then return "held" end
 local tombstoneMs = tonumber(ARGV[2])
 local from = nil
 if redis.call("ZREM", KEYS[3], id) == 1 then from = "prioritized"

@@ -13,6 +13,7 @@ import { readMessageFilter } from './message-filter';
 
 export const BROWSE_DEFAULT_LIMIT = 50;
 export const BROWSE_MAX_LIMIT = 500;
+const MAX_POOL_ID = 2_147_483_647;
 
 /**
  * The messages as the dashboard (or a script) pages through them: getallsms's filters, keyset paging by
@@ -30,6 +31,8 @@ export class MessageBrowseController {
   async list(@Params() params: RequestParams, @Req() request: FastifyRequest) {
     const account = await this.caller.byToken(params, request);
     const filter = readMessageFilter(params, account.timezone);
+    // Ours, beside getallsms's filters: another account's pool matches nothing (every predicate has the tenant).
+    filter.poolId = params.optionalInt(['pool_id', 'poolid'], 1, MAX_POOL_ID);
     // Newest first unless `order=asc`.
     const order = params.optionalString('order', 4) ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw ApiError.validation('order must be "asc" or "desc"');
@@ -83,6 +86,7 @@ function messageJson(row: BrowsedMessageRow) {
     final: isFinalStatus(row.status),
     error: row.status_error,
     device_id: row.device_id,
+    pool_id: row.pool_id,
     sim: row.sim,
     urgent: row.urgent,
     newsletter_id: row.newsletter_id,

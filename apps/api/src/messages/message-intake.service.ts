@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { Account, TtlCache } from '@smsfleet/auth';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import { SimSlot } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import { EnqueueableMessage, MessageEnqueuer } from '@smsfleet/queueing';
 import { ApiError } from '../common/api-error';
+import { sqlState } from '../common/dependency-failure';
 import { IdempotencyClaim } from '../common/idempotency-key';
 import { SendCapabilities } from '../devices/send-capabilities';
 import { describeItemErrors } from '../common/item-errors';
@@ -116,10 +117,15 @@ export class MessageIntakeService {
     const due = messages.map((message) => dueTime(message.timeToSend, now));
     const request: InsertRequest = { userId: account.id, rows: messages, due, createdAt: now };
     // Concurrent requests may share their statements (keyed ones: their transaction).
-    const outcome =
-      claim === undefined
-        ? { ids: await this.inserter.insert(request), replayed: false }
-        : await this.inserter.insertOnce(request, claim);
+    let outcome: { ids: number[]; replayed: boolean };
+    try {
+      outcome =
+        claim === undefined
+          ? { ids: await this.inserter.insert(request), replayed: false }
+          : await this.inserter.insertOnce(request, claim);
+    } catch (error) {
+      throw poolGoneMeanwhile(error, messages) ?? error;
+    }
     // A replay answers the first request's ids; those were enqueued then (or are the sweep's).
     if (outcome.replayed) {
       this.logger.log(
@@ -226,4 +232,18 @@ export class MessageIntakeService {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A pool deleted after the request's check and before its insert: the foreign key `messages_pool` refused
+ * the statement, so nothing of the request was stored (its rows are one statement, a keyed one's claim is
+ * in the same transaction). The answer is the check's own, as if the pool had gone a moment earlier.
+ */
+function poolGoneMeanwhile(error: unknown, messages: readonly RoutedMessage[]): ApiError | undefined {
+  if (!(error instanceof QueryFailedError) || sqlState(error) !== '23503') return undefined;
+  const cause = error.driverError as { constraint?: string; detail?: string };
+  if (cause.constraint !== 'messages_pool') return undefined;
+  const named = /\(pool_id\)=\((\d+)\)/.exec(cause.detail ?? '')?.[1];
+  const poolId = named ?? messages.find((message) => message.poolId !== undefined)?.poolId;
+  return ApiError.validation(`pool_id ${poolId} not found among your pools`);
 }

@@ -92,6 +92,7 @@ const MESSAGE = {
   final: true,
   error: null,
   device_id: 12,
+  pool_id: null,
   sim: 0,
   urgent: false,
   newsletter_id: null,
@@ -104,6 +105,11 @@ const MESSAGE = {
 };
 const FILTERS: ParameterObject[] = [
   query('device_id', 'integer', 'One of your devices.'),
+  query(
+    'pool_id',
+    'integer',
+    'One of your pools: the messages sent to it (`pool_id` of each; null: sent to a device).',
+  ),
   query('status', 'integer', 'A status code (docs/api.md).'),
   query('begindate', 'string', 'Created at or after (`YYYY-MM-DD[ HH:MM[:SS]]`, account time zone).'),
   query('enddate', 'string', 'Created at or before (a date alone: the whole day).'),

@@ -71,19 +71,39 @@ export async function markEnqueuedInTransaction(tx: Queryable, ids: readonly num
   );
 }
 
+/** A message added to its queue, with the send time its job was added with. */
+export interface AddedMessage {
+  id: number;
+  timeToSend: Date;
+}
+
 /**
  * Marks these messages enqueued, on its own. SKIP LOCKED: a row another statement is updating (the status
  * writer moving it on, many rows at once in its own order) is left unmarked rather than waited for, since
  * waiting deadlocks with those writers. An unmarked row costs only a no-op add by the outbox sweep, and a
  * rebuild bounded by the heartbeat checks it (ADR 0605); the status writer fills in enqueued_at of a row
  * it moves on.
+ *
+ * Only a row still as it was when its job was added: the mark comes ~50 ms or more after the add, and a
+ * reschedule may commit in between — it removed that job and cleared `enqueued_at` (beyond the horizon:
+ * the outbox sweep is to add it later). Marking that row would leave it with no job and no sweep to add
+ * one: never sent. A reschedule always changes `time_to_send` (beyond the horizon it is later than any
+ * time an add before it carried), so a row whose time is not the added one is left alone. Within 1 ms:
+ * the time came back from PostgreSQL (microseconds) into a JS Date (milliseconds) for some callers.
  */
-export async function markEnqueuedSkippingLocked(db: Queryable, ids: readonly number[]): Promise<void> {
+export async function markEnqueuedSkippingLocked(
+  db: Queryable,
+  added: readonly AddedMessage[],
+): Promise<void> {
   await db.query(
     `UPDATE messages SET enqueued_at = now()
-            WHERE id IN (SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND enqueued_at IS NULL
-                           FOR UPDATE SKIP LOCKED)`,
-    [ids],
+            WHERE id IN (SELECT m.id FROM messages m
+                           JOIN unnest($1::bigint[], $2::timestamptz[]) AS a(id, time_to_send) ON m.id = a.id
+                          WHERE m.enqueued_at IS NULL
+                            AND m.time_to_send > a.time_to_send - interval '1 millisecond'
+                            AND m.time_to_send < a.time_to_send + interval '1 millisecond'
+                            FOR UPDATE OF m SKIP LOCKED)`,
+    [added.map((message) => message.id), added.map((message) => message.timeToSend)],
   );
 }
 

@@ -7,6 +7,8 @@ import { statusIn, statusIsNot } from './status-sql';
 /** What a listing narrows by; every predicate is a bound parameter. */
 export interface MessageListFilter {
   deviceId?: number;
+  /** Messages sent to this pool (/v1/messages only). */
+  poolId?: number;
   status?: number;
   /** created_at >= from */
   from?: Date;
@@ -46,6 +48,8 @@ export interface BrowsedMessageRow {
   status: number;
   status_error: string | null;
   device_id: number;
+  /** The pool it was sent to (null: sent to its device). */
+  pool_id: number | null;
   sim: number;
   urgent: boolean;
   created_at: Date;
@@ -86,6 +90,7 @@ export function whereClause(userId: number, filter: MessageListFilter): { where:
     predicates.push(sql(`$${params.length}`));
   };
   if (filter.deviceId !== undefined) add((p) => `m.device_id = ${p}`, filter.deviceId);
+  if (filter.poolId !== undefined) add((p) => `m.pool_id = ${p}`, filter.poolId);
   if (filter.status !== undefined) add((p) => `m.status = ${p}`, filter.status);
   if (filter.from !== undefined) add((p) => `m.created_at >= ${p}`, filter.from);
   if (filter.until !== undefined) add((p) => `m.created_at < ${p}`, filter.until);
@@ -148,7 +153,7 @@ export async function listPage(
   )) as MessageListRow[];
 }
 
-const BROWSED_COLUMNS = `m.id, m.sendto, m.body, m.customer_id, m.status, m.status_error, m.device_id, m.sim, m.urgent,
+const BROWSED_COLUMNS = `m.id, m.sendto, m.body, m.customer_id, m.status, m.status_error, m.device_id, m.pool_id, m.sim, m.urgent,
   m.created_at, m.time_to_send, m.taken_at, m.sent_at, m.delivered_at, m.failed_at, m.newsletter_id`;
 
 /** /v1/messages by keyset (id): up to `limit` + 1 rows after the cursor, the extra one only says a next page exists. */

@@ -174,6 +174,7 @@ export async function finaliseWaitingMessages(
   matchParam: unknown,
   status: MessageStatus,
   error: string,
+  moreParams: readonly unknown[] = [],
 ): Promise<number[]> {
   const finalised = (await tx.query(
     `WITH finalised AS (
@@ -191,7 +192,7 @@ export async function finaliseWaitingMessages(
        FROM finalised f
        LEFT JOIN history h ON h.message_id = f.id
        LEFT JOIN newsletters n ON f.hooked AND n.id = f.newsletter_id`,
-    [matchParam, error],
+    [matchParam, error, ...moreParams],
   )) as Array<MessageStepRow & { id: string; recorded: boolean }>;
   await recordMessageStepEvents(
     tx,
@@ -200,7 +201,24 @@ export async function finaliseWaitingMessages(
   return finalised.map((row) => Number(row.id));
 }
 
-/** Makes the device's waiting messages Expired with `error`, with their history; answers how many. Run inside a transaction. */
-export async function expireWaitingOfDevice(tx: Queryable, deviceId: number, error: string): Promise<number> {
-  return (await finaliseWaitingMessages(tx, 'device_id = $1', deviceId, MessageStatus.Expired, error)).length;
+/**
+ * Makes the device's waiting messages Expired with `error`, with their history, but those of `except`;
+ * answers how many. Run inside a transaction.
+ */
+export async function expireWaitingOfDevice(
+  tx: Queryable,
+  deviceId: number,
+  error: string,
+  except: readonly number[] = [],
+): Promise<number> {
+  return (
+    await finaliseWaitingMessages(
+      tx,
+      'device_id = $1 AND NOT (m.id = ANY($3::bigint[]))',
+      deviceId,
+      MessageStatus.Expired,
+      error,
+      [except],
+    )
+  ).length;
 }

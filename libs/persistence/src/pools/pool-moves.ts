@@ -111,3 +111,15 @@ export async function returnToOutbox(tx: Queryable, ids: readonly number[]): Pro
   if (ids.length === 0) return;
   await tx.query(`UPDATE messages SET enqueued_at = NULL WHERE id = ANY($1::bigint[])`, [ids]);
 }
+
+/**
+ * The device's waiting pool messages, locked in id order (waiting for a row another statement holds):
+ * a removal decides which of them a phone was sent before it lets them move (ADR 2221 §4, "left").
+ */
+export async function lockWaitingPoolMessagesOfDevice(tx: Queryable, deviceId: number): Promise<number[]> {
+  const rows = (await tx.query(
+    `SELECT id FROM messages WHERE device_id = $1 AND pool_id IS NOT NULL AND ${WAITING} ORDER BY id FOR UPDATE`,
+    [deviceId],
+  )) as Array<{ id: string }>;
+  return rows.map((row) => Number(row.id));
+}
