@@ -120,7 +120,7 @@ describe('dispatch: per-SIM quotas across two dispatcher nodes', () => {
       );
       expect(await heldJobs(deviceId, sent.get(deviceId) as number[])).toBe(SENT_EACH - LIMIT);
     }
-    // The held ones wait for the next hour (UTC), not for ever and not before.
+    // The held ones wait for the next hour (UTC: no send hours, no zone), not for ever and not before.
     const nextHour = Math.ceil((Date.now() + 1) / 3_600_000) * 3_600_000;
     const scores = await system
       .redis()
@@ -172,6 +172,49 @@ describe('dispatch: per-SIM quotas across two dispatcher nodes', () => {
     expect(distinctAt(deviceId).size).toBe(LIMIT + 2);
     // The other phones kept their quota: rebuilt, not reset.
     for (const other of deviceIds.slice(1)) expect(distinctAt(other).size).toBe(LIMIT);
+  });
+
+  it('counts in the phone’s time zone: after a change to UTC+05:45 a full day holds until local midnight', async () => {
+    const deviceId = deviceIds[1];
+    // It took LIMIT messages this (UTC) hour and holds the rest. Kathmandu has no DST: its days start at
+    // 18:15 UTC. The zone change moves the phone to new counters, rebuilt from what PostgreSQL says it took.
+    expect(
+      await changeSettings(deviceId, {
+        simquotas: `all 100/hour ${LIMIT}/day`,
+        sendhours: 'daily 00:00-24:00',
+        sendhours_timezone: 'Asia/Kathmandu',
+        sendhours_urgent: '0',
+      }),
+    ).toMatchObject({ status: 200, body: { settings: { sendhours_timezone: 'Asia/Kathmandu' } } });
+    const now = Date.now();
+    const today = new Date(now);
+    let localMidnight = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), 18, 15);
+    if (localMidnight <= now) localMidnight += 86_400_000;
+    const localDay = new Date(localMidnight - 1).toISOString().slice(0, 10).replace(/-/g, '');
+    const delayedKey = `${system.redisPrefix}:device-${deviceId}:delayed`;
+    // Made due by the change, then held again: until Kathmandu's midnight, not UTC's.
+    await waitFor(
+      'the held ones due at local midnight',
+      async () => {
+        const scores = await system.redis().zrange(delayedKey, 0, -1, 'WITHSCORES');
+        const dues = scores.filter((_, index) => index % 2 === 1).map((score) => Number(score) / 0x1000);
+        return (
+          dues.length === SENT_EACH - LIMIT && dues.every((due) => Math.abs(due - localMidnight) < 2_000)
+        );
+      },
+      10_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(distinctAt(deviceId).size).toBe(LIMIT);
+    expect(
+      await system.redis().get(`${system.redisPrefix}:quota:${deviceId}:0:d${localDay}@Asia/Kathmandu`),
+    ).toBe(String(LIMIT));
+    const listed = await getdata(system.apiUrl, 'getalldevices', { token: account.token });
+    expect((listed.body.device as Record<string, Record<string, unknown>>)[String(deviceId)]).toMatchObject({
+      sendhours_timezone: 'Asia/Kathmandu',
+      simquotas_used: { '0': { day: LIMIT } },
+    });
+    expect(system.cliResult('check').stdout).toMatch(/^L11 ok .*overQuota=0/m);
   });
 
   it('refuses quotas it cannot read, and clears them with none', async () => {

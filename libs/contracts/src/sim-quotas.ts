@@ -1,6 +1,8 @@
+import { DateTime } from 'luxon';
+import { SendHours } from './send-hours';
 import { isSimSlot, SimSlot } from './sim-slot';
 
-/** The periods a SIM's quota counts in, in UTC (a day is a UTC day; docs/api.md). */
+/** The periods a SIM's quota counts in, in the phone's time zone (its send hours' zone, else UTC; ADR 2201). */
 export type QuotaPeriod = 'hour' | 'day' | 'month';
 export const QUOTA_PERIODS: readonly QuotaPeriod[] = ['hour', 'day', 'month'];
 
@@ -94,24 +96,46 @@ export interface QuotaWindow {
   end: number;
 }
 
-/** The hour, day and month (UTC) that `at` falls in. */
-export function quotaWindows(at: number): Record<QuotaPeriod, QuotaWindow> {
-  const date = new Date(at);
-  const [y, m, d, h] = [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours()];
-  const pad = (n: number) => String(n).padStart(2, '0');
+const HOUR_MS = 3_600_000;
+
+/** The zone a phone's quota periods are counted in: its send hours' zone, UTC when it has none (ADR 2201). */
+export function quotaZoneOf(sendHours: SendHours | null | undefined): string {
+  return sendHours?.zone ?? 'UTC';
+}
+
+/**
+ * The hour, day and month that `at` falls in, in `zone` (an IANA name; carriers count local days).
+ * Days and months run from local midnight to local midnight, so a DST day lasts 23 or 25 hours; an hour
+ * starts at a local full hour (at :30 in a +05:30 zone), and the two 01:00 hours of a DST fall-back are
+ * told apart by their offset. A zone other than UTC is part of the id: after a change of zone the phone
+ * counts in new counters, rebuilt from PostgreSQL for the new periods. UTC ids are the ones used before
+ * zones counted, so existing counters carry on.
+ */
+export function quotaWindows(at: number, zone = 'UTC'): Record<QuotaPeriod, QuotaWindow> {
+  const local = DateTime.fromMillis(at, { zone });
+  const utc = zone === 'UTC';
+  const tag = utc ? '' : `@${zone}`;
+  // Arithmetic rather than startOf('hour'): in a fall-back's repeated hour luxon would pick the earlier offset.
+  const offsetMs = local.offset * 60_000;
+  const hourStart = at - ((((at + offsetMs) % HOUR_MS) + HOUR_MS) % HOUR_MS);
+  const hourId = utc
+    ? local.toFormat('yyyyMMddHH')
+    : `${local.toFormat('yyyyMMddHH')}${local.toFormat('ZZZ')}`;
+  const day = local.startOf('day');
+  const month = local.startOf('month');
   return {
-    hour: {
-      period: 'hour',
-      id: `h${y}${pad(m + 1)}${pad(d)}${pad(h)}`,
-      start: Date.UTC(y, m, d, h),
-      end: Date.UTC(y, m, d, h + 1),
-    },
+    hour: { period: 'hour', id: `h${hourId}${tag}`, start: hourStart, end: hourStart + HOUR_MS },
     day: {
       period: 'day',
-      id: `d${y}${pad(m + 1)}${pad(d)}`,
-      start: Date.UTC(y, m, d),
-      end: Date.UTC(y, m, d + 1),
+      id: `d${local.toFormat('yyyyMMdd')}${tag}`,
+      start: day.toMillis(),
+      end: day.plus({ days: 1 }).startOf('day').toMillis(),
     },
-    month: { period: 'month', id: `m${y}${pad(m + 1)}`, start: Date.UTC(y, m), end: Date.UTC(y, m + 1) },
+    month: {
+      period: 'month',
+      id: `m${local.toFormat('yyyyMM')}${tag}`,
+      start: month.toMillis(),
+      end: month.plus({ months: 1 }).startOf('month').toMillis(),
+    },
   };
 }

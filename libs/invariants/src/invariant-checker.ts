@@ -11,6 +11,7 @@ import {
   QUOTA_PERIODS,
   quotaOfSlot,
   quotaWindows,
+  quotaZoneOf,
   SimSlot,
   FAILURE_STATUSES,
   MessageStatus,
@@ -121,14 +122,15 @@ export class InvariantChecker {
   }
 
   /**
-   * L11: no SIM slot of a device with quotas took more messages in a UTC hour, day or month than its
-   * quota allows, judged from `taken_at` against the device's current quotas (ADR 2201). A message is
+   * L11: no SIM slot of a device with quotas took more messages in an hour, day or month of the device's
+   * zone (its send hours' zone, else UTC) than its quota allows, judged from `taken_at` against the
+   * device's current quotas and zone (ADR 2201). A message is
    * counted when it is emitted and recorded when its ack arrives: one emitted in the last ack timeout of
    * a period may be recorded in the next, so that much of the next period is read as the previous one.
    */
   private async l11(): Promise<InvariantResult> {
-    const devices: Array<{ id: number; sim_quotas: unknown }> = await this.db.query(
-      `SELECT id, sim_quotas FROM devices WHERE sim_quotas IS NOT NULL`,
+    const devices: Array<{ id: number; sim_quotas: unknown; send_hours: unknown }> = await this.db.query(
+      `SELECT id, sim_quotas, send_hours FROM devices WHERE sim_quotas IS NOT NULL`,
     );
     const counts = { devices: 0, periods: 0, overQuota: 0 };
     const examples: number[] = [];
@@ -136,6 +138,7 @@ export class InvariantChecker {
     for (const device of devices) {
       if (!isSimQuotas(device.sim_quotas)) continue;
       counts.devices++;
+      const zone = quotaZoneOf(isSendHours(device.send_hours) ? device.send_hours : null);
       const rows: Array<{ sim: number; at: Date }> = await this.db.query(
         `SELECT sim, taken_at AS at FROM messages WHERE device_id = $1 AND taken_at IS NOT NULL`,
         [device.id],
@@ -144,7 +147,7 @@ export class InvariantChecker {
       for (const row of rows) {
         const quota = quotaOfSlot(device.sim_quotas, row.sim as SimSlot);
         if (!quota) continue;
-        const windows = quotaWindows(row.at.getTime() - graceMs);
+        const windows = quotaWindows(row.at.getTime() - graceMs, zone);
         for (const period of QUOTA_PERIODS) {
           const limit = quota[period];
           if (limit === undefined) continue;

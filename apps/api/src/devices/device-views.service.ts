@@ -8,6 +8,7 @@ import {
   QuotaPeriod,
   quotaOfSlot,
   quotaWindows,
+  quotaZoneOf,
   SendHours,
   SimInfo,
   SimQuotas,
@@ -125,11 +126,12 @@ export class DeviceViewsService {
 
   /** The quota counters of the devices that have quotas, one MGET for all; null for all when Redis fails. */
   private async quotaUse(rows: DeviceRow[]): Promise<Map<number, DeviceView['simQuotaUse']>> {
-    const windows = quotaWindows(Date.now());
+    const now = Date.now();
     const wanted: Array<{ deviceId: number; slot: SimSlot; period: QuotaPeriod; key: string }> = [];
     for (const row of rows)
       for (const slot of row.send_slots) {
         const quota = quotaOfSlot(row.sim_quotas ?? undefined, slot);
+        const windows = quotaWindows(now, quotaZoneOf(row.send_hours));
         for (const period of QUOTA_PERIODS)
           if (quota?.[period] !== undefined)
             wanted.push({

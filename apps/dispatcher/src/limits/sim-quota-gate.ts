@@ -14,7 +14,8 @@ export type QuotaReservation = { keys: string[] } | { heldUntil: number };
 
 /**
  * Per-SIM quotas for the sessions of this node (ADR 2201): before a message is emitted, one atomic Redis
- * script takes it from the counters of its slot's hour, day and month if every one is under its limit.
+ * script takes it from the counters of its slot's hour, day and month (in the phone's zone) if every one
+ * is under its limit.
  * A counter that does not exist yet (a new period, or Redis lost it) is rebuilt from the messages
  * PostgreSQL says the phone took from that slot in the period.
  */
@@ -30,9 +31,10 @@ export class SimQuotaGate {
     deviceId: number,
     slot: SimSlot,
     quota: SimQuota,
+    zone: string,
     now = Date.now(),
   ): Promise<QuotaReservation> {
-    const windows = quotaWindows(now);
+    const windows = quotaWindows(now, zone);
     const periods = QUOTA_PERIODS.filter((period) => quota[period] !== undefined);
     const keys = periods.map((period) => this.counters.key(deviceId, slot, windows[period].id));
     const limits = periods.map((period) => quota[period] as number);

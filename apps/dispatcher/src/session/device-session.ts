@@ -6,6 +6,7 @@ import {
   isWithinSendHours,
   nextSendOpening,
   quotaOfSlot,
+  quotaZoneOf,
   SendHours,
   SimQuota,
   SimSlot,
@@ -39,7 +40,7 @@ export interface SessionContext {
   markEmitted(deviceId: number, messageId: number, data?: SendSmsJob): Promise<void>;
   /** Per-SIM quotas: takes a message from its slot's counters, or says until when it must wait (ADR 2201). */
   quotas: {
-    reserve(deviceId: number, slot: SimSlot, quota: SimQuota): Promise<QuotaReservation>;
+    reserve(deviceId: number, slot: SimSlot, quota: SimQuota, zone: string): Promise<QuotaReservation>;
     release(keys: string[]): Promise<void>;
   };
   /** Bounds the fetches and completions of every session of this node (urgent ones skip the line). */
@@ -283,7 +284,12 @@ export class DeviceSession {
       // Counted once, when first emitted (a resend was counted then). Past its validity a message is not
       // sent (dispatch ends it as 202): it takes nothing from a quota.
       if (quota && !job.data.quotaKeys && job.data.validUntil >= Date.now()) {
-        const reservation = await this.context.quotas.reserve(this.deviceId, job.data.sim, quota);
+        const reservation = await this.context.quotas.reserve(
+          this.deviceId,
+          job.data.sim,
+          quota,
+          quotaZoneOf(this.settings.sendHours),
+        );
         if ('heldUntil' in reservation) {
           await this.hold(job, 'quota', reservation.heldUntil);
           return;

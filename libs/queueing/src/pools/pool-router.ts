@@ -11,6 +11,7 @@ import {
   QUOTA_PERIODS,
   quotaOfSlot,
   quotaWindows,
+  quotaZoneOf,
   SendHours,
   SIM_SLOTS,
   SimQuotas,
@@ -131,7 +132,6 @@ export class PoolRouter {
   ): Promise<{ states: PoolMemberState[]; rowFacts: RowFacts[] }> {
     const members = await this.membersOf(poolId);
     const now = Date.now();
-    const windows = quotaWindows(now);
     const prefix = this.config.redisPrefix;
     const queueKey = (deviceId: number, part: string) => `${prefix}:${DeviceQueue.name(deviceId)}:${part}`;
     const keys: string[] = [];
@@ -147,6 +147,7 @@ export class PoolRouter {
         queueKey(member.deviceId, 'delayed'),
       );
       const counters: Array<{ slot: SimSlot; limit: number; endsAt: number }> = [];
+      const windows = quotaWindows(now, quotaZoneOf(member.sendHours));
       for (const slot of member.sendSlots) {
         const quota = quotaOfSlot(member.simQuotas, slot);
         if (!quota) continue;
