@@ -130,6 +130,31 @@ describe('pool jobs in Redis: emission marks', () => {
     }
   });
 
+  it('marks every pool message of a window fetched at once (one call), none of the pinned ones', async () => {
+    const phones = new SimulatedFleet({
+      apiUrl: system.apiUrl,
+      dispatcherUrl: system.dispatcherUrl,
+      email: account.email,
+      password: account.password,
+      // Never acked: each stays active, as a phone that has it leaves it.
+      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, poison: () => 'ignore' },
+    });
+    const [device] = await phones.provision(1);
+    try {
+      // Queued before the phone connects: its first fetch takes one, the next the rest of its window.
+      const pooled = [];
+      for (let i = 0; i < 4; i++) pooled.push(await addPoolJob(device.deviceId, `window ${i}`));
+      const pinned = await addPoolJob(device.deviceId, 'window pinned', null);
+      await phones.connectAll();
+      await waitFor('five messages at the phone', () => phones.ledger.received.length >= 5, 10_000);
+      for (const messageId of pooled)
+        expect((await jobHash(device.deviceId, messageId)).em).toBe(String(device.deviceId));
+      expect((await jobHash(device.deviceId, pinned)).em).toBeUndefined();
+    } finally {
+      phones.stop();
+    }
+  });
+
   it('leaves no mark on a pool message held for send hours before any emission', async () => {
     const phones = new SimulatedFleet({
       apiUrl: system.apiUrl,

@@ -26,6 +26,19 @@ end
 return 0
 `;
 
+/**
+ * KEYS: the jobs' hashes. ARGV: 1 device id. Marks each job that exists with its data, as MARK_EMITTED;
+ * answers how many did not.
+ */
+const MARK_EMITTED_MANY = `
+local missing = 0
+for _, key in ipairs(KEYS) do
+  if redis.call("HEXISTS", key, "data") == 0 then missing = missing + 1
+  else redis.call("HSET", key, "${EMITTED_BY_FIELD}", ARGV[1]) end
+end
+return missing
+`;
+
 /** Marks a pool job as emitted to a device before the phone can have it (ADR 2221 §6). */
 @Injectable()
 export class EmissionMark {
@@ -45,6 +58,18 @@ export class EmissionMark {
       data ? JSON.stringify(data) : '',
     );
     if (result !== 0) throw new Error(`job ${DeviceQueue.jobId(messageId)} of device ${deviceId} is gone`);
+  }
+
+  /**
+   * Marks jobs of one device fetched together, in one call: one round trip per fetch instead of one per
+   * emission (ADR 2221 §6). Throws, as `mark`, when one is gone (the others are marked).
+   */
+  async markMany(deviceId: number, messageIds: readonly number[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    const queue = this.queues.queue(deviceId);
+    const keys = messageIds.map((messageId) => queue.toKey(DeviceQueue.jobId(messageId)));
+    const missing = await this.redis.shared.eval(MARK_EMITTED_MANY, keys.length, ...keys, deviceId);
+    if (missing !== 0) throw new Error(`${String(missing)} pool jobs of device ${deviceId} are gone`);
   }
 
   /**

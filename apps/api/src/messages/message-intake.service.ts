@@ -72,8 +72,12 @@ export class MessageIntakeService {
       input.recipients.map((recipient) => ({ ...input, recipient })),
       false,
     );
-    await this.capabilities.assertSendable(routed);
-    return this.store(account, routed, claim);
+    try {
+      await this.capabilities.assertSendable(routed);
+      return await this.store(account, routed, claim);
+    } finally {
+      this.routing.release(routed);
+    }
   }
 
   /** Many messages of one request; every device must be the caller's (else nothing is stored). */
@@ -100,8 +104,12 @@ export class MessageIntakeService {
       throw new ApiError('not_found', describeItemErrors(details), details);
     }
     const routed = await this.routing.route(account, messages, true);
-    await this.capabilities.assertSendable(routed, true);
-    return this.store(account, routed, claim, answerBy);
+    try {
+      await this.capabilities.assertSendable(routed, true);
+      return await this.store(account, routed, claim, answerBy);
+    } finally {
+      this.routing.release(routed);
+    }
   }
 
   /** `answerBy` (a performance.now() time) caps how long the request waits for the queues. */

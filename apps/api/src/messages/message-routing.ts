@@ -43,7 +43,8 @@ export class MessageRouting {
     );
     const devices: Array<number | null> = messages.map((message) => message.deviceId ?? null);
     const refusals: ItemError[] = [];
-    await Promise.all(
+    // Settled, not all: a failed pool must not leave another pool's held choice unreleased.
+    const outcomes = await Promise.allSettled(
       [...byPool].map(async ([poolId, indexes]) => {
         const pool = pools.get(poolId);
         const state = pool && pool.members > 0 ? await this.router.readState(poolId) : [];
@@ -55,7 +56,7 @@ export class MessageRouting {
         const chosen = await this.router.route(
           poolId,
           indexes.map((index) => ({ sim: messages[index].sim, urgent: messages[index].urgent })),
-          { state },
+          { state, hold: true },
         );
         indexes.forEach((index, n) => {
           devices[index] = chosen[n];
@@ -68,12 +69,30 @@ export class MessageRouting {
         });
       }),
     );
+    const failed = outcomes.find(
+      (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+    );
+    if (failed || refusals.length > 0)
+      this.release(messages.map((message, index) => ({ poolId: message.poolId, deviceId: devices[index] })));
+    if (failed) throw failed.reason;
     if (refusals.length > 0) {
       refusals.sort((a, b) => a.index - b.index);
       if (bulk) throw new ApiError('validation', describeItemErrors(refusals), refusals);
       throw ApiError.validation(refusals[0].message);
     }
     return messages.map((message, index) => ({ ...message, deviceId: devices[index] as number }));
+  }
+
+  /**
+   * The routed messages' jobs are added (or left to the sweep): the router counts queue lengths again.
+   * Every routed message must come back here once, whatever became of the request.
+   */
+  release(messages: ReadonlyArray<{ poolId?: number; deviceId: number | null }>): void {
+    this.router.release(
+      messages.flatMap((message) =>
+        message.poolId !== undefined && message.deviceId !== null ? [message.deviceId] : [],
+      ),
+    );
   }
 }
 

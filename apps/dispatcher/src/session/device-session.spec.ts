@@ -128,6 +128,9 @@ function buildSession(
     markEmitted: async (_deviceId, messageId, data) => {
       marks.push({ messageId, data, receivedBefore: phone.received.length });
     },
+    markEmittedMany: async (_deviceId, messageIds) => {
+      for (const messageId of messageIds) marks.push({ messageId, receivedBefore: phone.received.length });
+    },
     quotas: { reserve: async () => ({ keys: [] }), release: async () => undefined },
     queueCalls,
     metrics: new Metrics(),
@@ -317,6 +320,32 @@ describe('DeviceSession emission marks of pool messages (ADR 2221 §6)', () => {
     // The pinned one kept BullMQ's own data write.
     expect(built.worker.fetched[0].updatedData).toMatchObject({ quotaKeys: ['q:7:0:d'] });
     expect(built.worker.fetched[1].updatedData).toBeUndefined();
+    built.phone.ackAll();
+    await flush();
+    for (const release of built.heldReports.splice(0)) release();
+    await built.session.close();
+  });
+
+  it('marks the pool messages of one fetch in one call, before the phone gets any of them', async () => {
+    const built = buildSession(10);
+    built.worker.waiting.splice(0);
+    const ids = [1, 2, 3, 4, 5].map(() => built.worker.add(false, 3));
+    const calls: number[][] = [];
+    const markMany = built.context.markEmittedMany;
+    built.context.markEmittedMany = async (deviceId, messageIds) => {
+      calls.push([...messageIds]);
+      await markMany(deviceId, messageIds);
+    };
+    await built.session.start();
+    await flush();
+    await flush();
+    expect(built.phone.received.map((entry) => entry.payload.id)).toEqual(ids);
+    // An idle phone's first fetch takes one job (marked alone); the rest of the window comes in one fetch.
+    expect(calls).toEqual([ids.slice(1)]);
+    expect(built.marks.map((mark) => [mark.messageId, mark.receivedBefore])).toEqual([
+      [ids[0], 0],
+      ...ids.slice(1).map((id) => [id, 1]),
+    ]);
     built.phone.ackAll();
     await flush();
     for (const release of built.heldReports.splice(0)) release();

@@ -38,6 +38,8 @@ export interface SessionContext {
    * the same call when given (ADR 2221 §6): the pool mover never moves it then.
    */
   markEmitted(deviceId: number, messageId: number, data?: SendSmsJob): Promise<void>;
+  /** `markEmitted` of several jobs without data, in one call. */
+  markEmittedMany(deviceId: number, messageIds: readonly number[]): Promise<void>;
   /** Per-SIM quotas: takes a message from its slot's counters, or says until when it must wait (ADR 2201). */
   quotas: {
     reserve(deviceId: number, slot: SimSlot, quota: SimQuota, zone: string): Promise<QuotaReservation>;
@@ -250,7 +252,8 @@ export class DeviceSession {
             const untilDue = this.untilNextPoll();
             if (untilDue < retryIn) [retryIn, retryIsDue] = [untilDue, untilDue < this.context.idlePollMs];
           }
-          for (const job of jobs) await this.take(job);
+          const marked = await this.markFetchedPoolJobs(jobs);
+          for (const job of jobs) await this.take(job, marked.has(job));
           if (jobs.length < count) break;
           found = true;
         }
@@ -270,13 +273,48 @@ export class DeviceSession {
     for (const resolve of waiters) resolve();
   }
 
-  /** A fetched job: sent, or handed back if the session ended meanwhile, or discarded if Redis lost its data. */
-  private async take(job: DeviceJob): Promise<void> {
+  /**
+   * Marks, in one call, the fetched pool jobs `take` will emit without a quota reservation (ADR 2221 §6):
+   * one round trip per fetch, not one per emission. Jobs held back or needing a reservation are left to
+   * `take` (a held one must stay movable; a reservation writes its mark with the counters).
+   */
+  private async markFetchedPoolJobs(jobs: DeviceJob[]): Promise<Set<DeviceJob>> {
+    const marked = new Set<DeviceJob>();
+    if (this.closed) return marked;
+    for (const job of jobs)
+      if (
+        isSendSmsJob(job.data) &&
+        job.data.poolId !== undefined &&
+        !this.holdsBack(job) &&
+        !this.reserves(job)
+      )
+        marked.add(job);
+    if (marked.size < 2) return new Set();
+    await this.context.markEmittedMany(
+      this.deviceId,
+      [...marked].map((job) => (job.data as SendSmsJob).messageId),
+    );
+    return marked;
+  }
+
+  /** Whether emitting the job first takes it from its slot's quota (ADR 2201). */
+  private reserves(job: DeviceJob): boolean {
+    const data = job.data as SendSmsJob;
+    return (
+      !!quotaOfSlot(this.settings.simQuotas, data.sim) && !data.quotaKeys && data.validUntil >= Date.now()
+    );
+  }
+
+  /**
+   * A fetched job: sent, or handed back if the session ended meanwhile, or discarded if Redis lost its data.
+   * `marked`: its emission mark is written (judged not held back moments ago, by `markFetchedPoolJobs`).
+   */
+  private async take(job: DeviceJob, marked = false): Promise<void> {
     if (this.closed) {
       await this.requeue(job);
     } else if (!isSendSmsJob(job.data)) {
       await this.discardBroken(job);
-    } else if (this.holdsBack(job)) {
+    } else if (!marked && this.holdsBack(job)) {
       const hours = this.settings.sendHours as SendHours;
       await this.hold(job, 'hours', nextSendOpening(hours, Date.now()));
     } else {
@@ -307,7 +345,7 @@ export class DeviceSession {
           await this.context.markEmitted(this.deviceId, data.messageId, data);
           job.data = data;
         } else await job.updateData(data);
-      } else if (job.data.poolId !== undefined) {
+      } else if (job.data.poolId !== undefined && !marked) {
         // Every emission, not only the first: the same device id again, and a resend is rare.
         await this.context.markEmitted(this.deviceId, job.data.messageId);
       }

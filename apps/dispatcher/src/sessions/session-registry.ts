@@ -55,6 +55,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
       reclaim: (deviceId: number) => queues.reclaimActive(deviceId),
       releaseHeld: (deviceId: number) => queues.releaseHeld(deviceId),
       markEmitted: (deviceId, messageId, data) => emissions.mark(deviceId, messageId, data),
+      markEmittedMany: (deviceId, messageIds) => emissions.markMany(deviceId, messageIds),
       quotas,
       queueCalls: new CallGate(config.dispatcher.queueCallsInFlight),
       metrics,

@@ -54,6 +54,12 @@ export class PoolRouter {
   private subscribed = false;
   /** Starts anywhere: concurrent replicas do not all break ties towards the same phone. */
   private rotation = Math.floor(Math.random() * 1_000_000);
+  /**
+   * Per device, messages this process routed with `hold` whose jobs are not in its queue yet (the API
+   * inserts rows between choice and add): counted in its load, or concurrent requests, reading the same
+   * queue lengths, all pile onto the members that looked idle (ADR 2221 §3).
+   */
+  private readonly inFlight = new Map<number, number>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -70,20 +76,40 @@ export class PoolRouter {
 
   /**
    * One device id per request, in order; never a device in `excluded` (the mover passes draining members);
-   * null when no member is left (or none can send the request's slot).
+   * null when no member is left (or none can send the request's slot). Loads count what is in flight;
+   * `hold` puts this choice in flight too, until the caller passes the devices to `release` (its jobs added
+   * or given up).
    */
   async route(
     poolId: number,
     requests: readonly PoolRouteRequest[],
-    options: { excluded?: ReadonlySet<number>; state?: PoolMemberState[] } = {},
+    options: { excluded?: ReadonlySet<number>; state?: PoolMemberState[]; hold?: boolean } = {},
   ): Promise<Array<number | null>> {
     if (requests.length === 0) return [];
     const state = options.state ?? (await this.readState(poolId));
-    return choosePoolDevices(state, requests, {
+    const withInFlight = state.map((member) => {
+      const inFlight = this.inFlight.get(member.deviceId);
+      return inFlight ? { ...member, load: member.load + inFlight } : member;
+    });
+    const chosen = choosePoolDevices(withInFlight, requests, {
       excluded: options.excluded,
       now: Date.now(),
       tieBreak: () => this.rotation++,
     });
+    // Same tick as the choice: a concurrent request's choice already sees it.
+    if (options.hold) for (const deviceId of chosen) if (deviceId !== null) this.addInFlight(deviceId, 1);
+    return chosen;
+  }
+
+  /** Takes held messages out of flight (one entry per message): their jobs are in their queues, or never will be. */
+  release(deviceIds: Iterable<number>): void {
+    for (const deviceId of deviceIds) this.addInFlight(deviceId, -1);
+  }
+
+  private addInFlight(deviceId: number, count: number): void {
+    const total = (this.inFlight.get(deviceId) ?? 0) + count;
+    if (total > 0) this.inFlight.set(deviceId, total);
+    else this.inFlight.delete(deviceId);
   }
 
   /**
