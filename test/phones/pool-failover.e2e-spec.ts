@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writePhoneLedger } from '../../tools/ledger-files';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
+import type { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { postJson } from '../helpers/api-client';
 import { reportFigure } from '../helpers/figures';
 import { Account, TestSystem } from '../harness/test-system';
@@ -20,12 +21,15 @@ const MOVE_SLACK_MS = 4_000;
  * others within the grace and a few seconds, every message is delivered once, and `cli check --settled`
  * with the phone ledger passes (L4 sent once, L6 no residue, L13 no message at two phones). The dropped
  * phones come back after the moves: anything they were sent before dropping is theirs alone to send.
+ * The last test covers the other drain reason, a member whose SIM quota is full.
  */
 describe('a pool of five phones, two of them drop mid-run', () => {
   let system: TestSystem;
   let account: Account;
   let fleet: SimulatedFleet;
   let dir: string;
+  /** Every phone of every test so far: a later `cli check --settled` judges the whole database. */
+  const ledgers: PhoneLedger[] = [];
 
   beforeAll(async () => {
     system = await TestSystem.start(['api', 'dispatcher', 'scheduler', 'status'], {
@@ -79,6 +83,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
       password: account.password,
       behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 },
     });
+    ledgers.push(fleet.ledger);
     const devices = (await fleet.provision(PHONES)).map((phone) => phone.deviceId);
     for (const deviceId of devices)
       expect((await v1('POST', `/v1/devices/${deviceId}/settings`, { delaybetweeneachsms: 1 })).status).toBe(
@@ -256,6 +261,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
         poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
       },
     });
+    ledgers.push(phones.ledger);
     const asOwner = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${system.apiUrl}${path}`, {
         method,
@@ -337,6 +343,122 @@ describe('a pool of five phones, two of them drop mid-run', () => {
       ).toBeGreaterThanOrEqual(waiting.length);
       const moving = await system.redis().hkeys(`${system.redisPrefix}:pool-moving`);
       expect(moving.filter((id) => waiting.includes(Number(id)))).toEqual([]);
+    } finally {
+      phones.stop();
+    }
+  });
+
+  it('a member at its SIM quota sends exactly its quota; its held pool messages move to the others, once', async () => {
+    const QUOTA = 3;
+    const SENT = 8;
+    const owner = system.createAccount();
+    const phones = new SimulatedFleet({
+      apiUrl: system.apiUrl,
+      dispatcherUrl: system.dispatcherUrl,
+      email: owner.email,
+      password: owner.password,
+      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 },
+    });
+    ledgers.push(phones.ledger);
+    const asOwner = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${system.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${owner.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+    const [limited, ...others] = (await phones.provision(3)).map((phone) => phone.deviceId);
+    expect(
+      (await asOwner('POST', `/v1/devices/${limited}/settings`, { simquotas: `all ${QUOTA}/hour` })).status,
+    ).toBe(200);
+    const pool = (await asOwner('POST', '/v1/pools', { name: 'Quota', device_ids: [limited, ...others] }))
+      .body.pool.id as number;
+    const metricsBefore = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
+    const quotaMoves = (metrics: string) =>
+      Number(/^smsfleet_pool_moves_total\{[^}]*reason="quota"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    try {
+      // Only the limited phone online: routing has nowhere else to put the batch.
+      await phones.phones[0].connect();
+      await waitFor(
+        'one member online',
+        async () => (await asOwner('GET', `/v1/pools/${pool}`)).body.pool.online === 1,
+      );
+      const answer = await postJson(system.apiUrl, 'addalotofsms', {
+        token: owner.token,
+        smsdata: Array.from({ length: SENT }, (_, n) => ({
+          sendto: `+49157777${String(n).padStart(5, '0')}`,
+          body: `quota ${n}`,
+          pool_id: pool,
+        })),
+      });
+      expect(answer.body.error).toBe(0);
+      const ids = answer.body.sms_ids as number[];
+      const routed = await system.query<{ id: string; device_id: number }>(
+        `SELECT id, device_id FROM messages WHERE id = ANY($1::bigint[])`,
+        [ids],
+      );
+      const onLimited = routed.filter((row) => row.device_id === limited).length;
+      expect(onLimited).toBeGreaterThan(QUOTA);
+
+      // It sends its quota; the rest wait held for the quota, never emitted to it.
+      await waitFor('the quota sent', () => phones.ledger.received.length >= QUOTA);
+      const held = await waitFor('the rest held for the quota', async () => {
+        const rows = await waitingOn([limited]);
+        const hashes = await Promise.all(
+          rows.map((row) => system.redis().hgetall(`${system.redisPrefix}:device-${limited}:m${row.id}`)),
+        );
+        return (
+          rows.length === onLimited - QUOTA &&
+          hashes.every((hash) => hash.em === undefined && JSON.parse(hash.data ?? '{}').held === 'quota') &&
+          rows.map((row) => Number(row.id))
+        );
+      });
+
+      // The others come online: the mover gives them what the limited phone may not send.
+      await Promise.all(phones.phones.slice(1).map((phone) => phone.connect()));
+      await waitFor(
+        'every message delivered',
+        async () =>
+          (
+            await system.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
+              [ids],
+            )
+          )[0].n === SENT,
+        20_000,
+        250,
+      );
+      for (const id of ids) expect(phones.ledger.sends.get(id)).toBe(1);
+      expect(phones.ledger.received.filter((entry) => entry.deviceId === limited)).toHaveLength(QUOTA);
+      for (const id of held) {
+        const got = phones.ledger.received.filter((entry) => entry.id === id);
+        expect(got).toHaveLength(1);
+        expect(others).toContain(got[0].deviceId);
+      }
+      const metrics = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
+      expect(quotaMoves(metrics) - quotaMoves(metricsBefore)).toBe(held.length);
+      const ledger = join(dir, 'quota-phones.jsonl');
+      writePhoneLedger(ledger, ledgers);
+      let check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
+      await waitFor(
+        'cli check --settled passes',
+        () => {
+          check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
+          return check.status === 0;
+        },
+        15_000,
+        1_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${check.stdout}${check.stderr}`);
+      });
+      expect(check.stdout).toMatch(/^L4 ok .*sentMoreThanOnce=0/m);
+      expect(check.stdout).toMatch(/^L11 ok .*overQuota=0/m);
+      expect(check.stdout).toMatch(/^L13 ok .*receivedByTwoPhones=0/m);
     } finally {
       phones.stop();
     }
