@@ -1,3 +1,4 @@
+import { CertificateFiles } from './certificate-files';
 import { ConfigError } from './config-error';
 import { assertReadableFile, EnvReader } from './env-reader';
 
@@ -6,11 +7,7 @@ export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-fu
 export type DatabaseSslMode = (typeof DATABASE_SSL_MODES)[number];
 
 /** Certificate files for TLS to PostgreSQL; `sslmode` itself stays in DATABASE_URL, where libpq has it. */
-export interface DatabaseTlsFiles {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-}
+export type DatabaseTlsFiles = CertificateFiles;
 
 /** The `sslmode` of a PostgreSQL URL (undefined: none given, no TLS), or a ConfigError naming DATABASE_URL. */
 export function databaseSslMode(databaseUrl: string): DatabaseSslMode | undefined {

@@ -1,5 +1,6 @@
 export * from './app-config';
 export * from './config-error';
+export * from './certificate-files';
 export * from './database-ssl';
 export * from './redis-settings';
 export * from './config.module';

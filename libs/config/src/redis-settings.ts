@@ -1,3 +1,4 @@
+import { CertificateFiles } from './certificate-files';
 import { ConfigError } from './config-error';
 import { assertReadableFile, EnvReader } from './env-reader';
 import { placeholderProblem } from './secret-strength';
@@ -30,10 +31,7 @@ export interface SentinelRedis {
 }
 
 /** Files are paths: they are read when the connections are made, at start-up. */
-export interface RedisTls {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
+export interface RedisTls extends CertificateFiles {
   /** The name the server's certificate must carry, when it is not the address connected to. */
   servername?: string;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AppConfig, ConfigError, DatabaseTlsFiles, databaseSslMode } from '@smsfleet/config';
+import { AppConfig, DatabaseTlsFiles, databaseSslMode, readCertificateFiles } from '@smsfleet/config';
 
 /** A PostgreSQL database: its URL (with `sslmode`, as libpq has it) and the certificate files TLS needs. */
 export type DatabaseTarget = string | { url: string; tls?: DatabaseTlsFiles };
@@ -43,22 +43,10 @@ export function postgresConnection(
   const connectionString = parsed.toString();
   if (mode === undefined) return { connectionString };
   if (mode === 'disable') return { connectionString, ssl: false };
-  const read = (variable: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      return readFile(path);
-    } catch (error) {
-      throw new ConfigError(variable, `cannot be read (${(error as Error).message})`);
-    }
-  };
-  const ca = read('DATABASE_SSL_CA_FILE', tls.caFile);
-  const cert = read('DATABASE_SSL_CERT_FILE', tls.certFile);
-  const key = read('DATABASE_SSL_KEY_FILE', tls.keyFile);
+  const certificates = readCertificateFiles(tls, 'DATABASE_SSL_', readFile);
   const ssl: PostgresTls = {
-    ...(ca ? { ca } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
-    rejectUnauthorized: mode !== 'require' || ca !== undefined,
+    ...certificates,
+    rejectUnauthorized: mode !== 'require' || certificates.ca !== undefined,
   };
   // verify-ca (and require with a CA): the chain is checked, the host name is not.
   if (mode !== 'verify-full') ssl.checkServerIdentity = () => undefined;

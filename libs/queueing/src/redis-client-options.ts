@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import IORedis, { Redis, RedisOptions } from 'ioredis';
-import { ConfigError, RedisSettings, RedisTls } from '@smsfleet/config';
+import { readCertificateFiles, RedisSettings, RedisTls } from '@smsfleet/config';
 
 /**
  * ioredis options for the configured Redis: one server, or the primary Sentinel names (followed across a
@@ -46,21 +46,8 @@ export function createRedisClient(settings: RedisSettings, extra: RedisOptions =
 }
 
 function tlsOptions(files: RedisTls, readFile: (path: string) => Buffer): ConnectionOptions {
-  const read = (variable: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      return readFile(path);
-    } catch (error) {
-      throw new ConfigError(variable, `cannot be read (${(error as Error).message})`);
-    }
-  };
-  const ca = read('REDIS_TLS_CA_FILE', files.caFile);
-  const cert = read('REDIS_TLS_CERT_FILE', files.certFile);
-  const key = read('REDIS_TLS_KEY_FILE', files.keyFile);
   return {
-    ...(ca ? { ca } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
+    ...readCertificateFiles(files, 'REDIS_TLS_', readFile),
     ...(files.servername === undefined ? {} : { servername: files.servername }),
   };
 }
