@@ -124,12 +124,7 @@ export class WaitingJobRemover {
     const result = await this.redis.shared.eval(
       MOVE_IF_NEVER_EMITTED,
       7,
-      queue.toKey('wait'),
-      queue.toKey('paused'),
-      queue.toKey('prioritized'),
-      queue.toKey('delayed'),
-      queue.toKey(jobId),
-      queue.toKey('events'),
+      ...waitingJobKeys(queue, jobId),
       poolMovingKey(this.queues.redisPrefix),
       jobId,
       JOB_TOMBSTONE_MS,
@@ -146,16 +141,16 @@ export class WaitingJobRemover {
     const result = await this.redis.shared.eval(
       REMOVE_IF_WAITING,
       6,
-      queue.toKey('wait'),
-      queue.toKey('paused'),
-      queue.toKey('prioritized'),
-      queue.toKey('delayed'),
-      queue.toKey(jobId),
-      queue.toKey('events'),
+      ...waitingJobKeys(queue, jobId),
       jobId,
       Math.max(0, Math.round(tombstoneMs)),
       DEVICE_QUEUE_EVENTS_MAX_LEN,
     );
     return result as WaitingJobRemoval;
   }
+}
+
+/** The keys both scripts take first, in their order: where a waiting job can be, its hash, the events stream. */
+function waitingJobKeys(queue: { toKey(type: string): string }, jobId: string): string[] {
+  return ['wait', 'paused', 'prioritized', 'delayed', jobId, 'events'].map((type) => queue.toKey(type));
 }
