@@ -3,11 +3,9 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { getdata, postJson } from '../helpers/api-client';
+import { createPool, fleetFor, Json, poolOnline, v1Call } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 /** Beyond it, a message waits in PostgreSQL and the outbox sweep routes it again when it comes near. */
 const HORIZON_SECONDS = 3;
@@ -38,17 +36,15 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     });
     alice = system.createAccount();
     bob = system.createAccount();
-    const behaviour = { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 };
-    fleet = new SimulatedFleet({ ...urls(), email: alice.email, password: alice.password, behaviour });
+    fleet = fleetFor(system, alice);
     phones = (await fleet.provision(4)).map((phone) => phone.deviceId);
     await Promise.all(fleet.phones.slice(0, 3).map((phone) => phone.connect()));
-    const bobFleet = new SimulatedFleet({ ...urls(), email: bob.email, password: bob.password, behaviour });
-    [{ deviceId: bobPhone }] = await bobFleet.provision(1);
-    poolId = (await v1(alice, 'POST', '/v1/pools', { name: 'Shop', device_ids: phones })).body.pool.id;
-    bobPool = (await v1(bob, 'POST', '/v1/pools', { name: 'Bob', device_ids: [bobPhone] })).body.pool.id;
+    [{ deviceId: bobPhone }] = await fleetFor(system, bob).provision(1);
+    poolId = await createPool(system.apiUrl, alice, 'Shop', phones);
+    bobPool = await createPool(system.apiUrl, bob, 'Bob', [bobPhone]);
     await waitFor(
       'three members online',
-      async () => (await v1(alice, 'GET', `/v1/pools/${poolId}`)).body.pool.online === 3,
+      async () => (await poolOnline(system.apiUrl, alice, poolId)) === 3,
       15_000,
     );
   }, 120_000);
@@ -58,21 +54,8 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
     await system?.stop();
   });
 
-  function urls() {
-    return { apiUrl: system.apiUrl, dispatcherUrl: system.dispatcherUrl };
-  }
-
-  async function v1(account: Account, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${system.apiUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  }
+  const v1 = (account: Account, method: string, path: string, body?: unknown) =>
+    v1Call(system.apiUrl, account, method, path, body);
 
   const rowsOf = (ids: number[]) =>
     system.query<{ id: string; device_id: number; pool_id: number | null; status: number }>(
@@ -195,16 +178,9 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
 
   it('answers a pool deleted between the check and the insert with the check’s error, storing nothing', async () => {
     const dora = system.createAccount();
-    const behaviour = { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 };
-    const doraFleet = new SimulatedFleet({
-      ...urls(),
-      email: dora.email,
-      password: dora.password,
-      behaviour,
-    });
+    const doraFleet = fleetFor(system, dora, { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 });
     const [{ deviceId }] = await doraFleet.provision(1);
-    const doomed = (await v1(dora, 'POST', '/v1/pools', { name: 'Doomed', device_ids: [deviceId] })).body.pool
-      .id as number;
+    const doomed = await createPool(system.apiUrl, dora, 'Doomed', [deviceId]);
     const before = await messageCount();
     // The pool's deletion, not yet committed: the request's check still sees the pool and its member,
     // and its insert's foreign-key check waits for the deletion's lock.
@@ -320,20 +296,14 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
   it('refuses to reschedule or cancel a pool message a phone was sent, back in wait: it keeps its mark', async () => {
     const carol = system.createAccount();
     // A phone that crashes on "silent": emitted (marked), never acknowledged.
-    const silentFleet = new SimulatedFleet({
-      ...urls(),
-      email: carol.email,
-      password: carol.password,
-      behaviour: {
-        sendDelayMs: 5,
-        deliveryDelayMs: 5,
-        failureShare: 0,
-        poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
-      },
+    const silentFleet = fleetFor(system, carol, {
+      sendDelayMs: 5,
+      deliveryDelayMs: 5,
+      failureShare: 0,
+      poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
     });
     const [{ deviceId }] = await silentFleet.provision(1);
-    const pool = (await v1(carol, 'POST', '/v1/pools', { name: 'Silent', device_ids: [deviceId] })).body.pool
-      .id;
+    const pool = await createPool(system.apiUrl, carol, 'Silent', [deviceId]);
     await silentFleet.connectAll();
     const queue = new Queue(`device-${deviceId}`, {
       connection: system.redis(),

@@ -1,11 +1,8 @@
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import { getdata } from '../helpers/api-client';
+import { fleetFor, Json, v1Call } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
-
-/** An answer's JSON, read loosely: each test states the shape it expects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 /**
  * Phone pools (`/v1/pools`, ADR 2221) against the real API, dispatcher, PostgreSQL and Redis: CRUD with
@@ -25,24 +22,11 @@ describe('pools: CRUD, members, isolation, bad input', () => {
     system = await TestSystem.start(['api', 'dispatcher']);
     alice = system.createAccount();
     bob = system.createAccount();
-    fleet = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: alice.email,
-      password: alice.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 },
-    });
+    fleet = fleetFor(system, alice);
     phones = (await fleet.provision(4)).map((phone) => phone.deviceId);
     // Only the first connects: the pool's answer must tell online from offline members.
     await fleet.phones[0].connect();
-    const bobFleet = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: bob.email,
-      password: bob.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 },
-    });
-    [{ deviceId: bobPhone }] = await bobFleet.provision(1);
+    [{ deviceId: bobPhone }] = await fleetFor(system, bob).provision(1);
   }, 90_000);
 
   afterAll(async () => {
@@ -50,22 +34,8 @@ describe('pools: CRUD, members, isolation, bad input', () => {
     await system?.stop();
   });
 
-  const call = async (
-    account: Account,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Json }> => {
-    const response = await fetch(`${system.apiUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  };
+  const call = (account: Account, method: string, path: string, body?: unknown) =>
+    v1Call(system.apiUrl, account, method, path, body);
   const create = async (account: Account, body: unknown) => {
     const answer = await call(account, 'POST', '/v1/pools', body);
     expect(answer).toMatchObject({ status: 200, body: { error: 0 } });

@@ -6,6 +6,7 @@ import { SimulatedFleet } from '../../tools/simulator/fleet';
 import type { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { postJson } from '../helpers/api-client';
 import { reportFigure } from '../helpers/figures';
+import { createPool, fleetFor, poolOnline, v1Call } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
@@ -47,18 +48,48 @@ describe('a pool of five phones, two of them drop mid-run', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function v1(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${system.apiUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  const v1 = (method: string, path: string, body?: unknown) =>
+    v1Call(system.apiUrl, account, method, path, body);
+
+  /** Waits until the API counts this many of the pool's members online. */
+  const membersOnline = (owner: Account, pool: number, count: number, timeoutMs?: number) =>
+    waitFor(
+      `${count} members online`,
+      async () => (await poolOnline(system.apiUrl, owner, pool)) === count,
+      timeoutMs,
+    );
+  const deliveredCount = async (ids: number[]) =>
+    (
+      await system.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
+        [ids],
+      )
+    )[0].n;
+  /** The scheduler's count of pool moves for this reason. */
+  const poolMoves = async (reason: string) => {
+    const metrics = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
+    const line = new RegExp(`^smsfleet_pool_moves_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)$`, 'm');
+    return Number(line.exec(metrics)?.[1] ?? 0);
+  };
+  /**
+   * `cli check --settled` with this phone ledger, retried until it passes (the jobs of the last acks may
+   * still be completing); its output.
+   */
+  const checkSettled = async (ledger: string, timeoutMs: number) => {
+    let check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
+    await waitFor(
+      'cli check --settled passes',
+      () => {
+        check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
+        return check.status === 0;
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs,
+      1_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${check.stdout}${check.stderr}`);
     });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  }
+    return check.stdout;
+  };
 
   const waitingOn = async (deviceIds: number[]) =>
     system.query<{ id: string; device_id: number }>(
@@ -76,27 +107,16 @@ describe('a pool of five phones, two of them drop mid-run', () => {
   };
 
   it('moves the dropped phones’ untaken messages within the grace, delivers each once, and the checks pass', async () => {
-    fleet = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: account.email,
-      password: account.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 },
-    });
+    fleet = fleetFor(system, account);
     ledgers.push(fleet.ledger);
     const devices = (await fleet.provision(PHONES)).map((phone) => phone.deviceId);
     for (const deviceId of devices)
       expect((await v1('POST', `/v1/devices/${deviceId}/settings`, { delaybetweeneachsms: 1 })).status).toBe(
         200,
       );
-    const pool = (await v1('POST', '/v1/pools', { name: 'Failover', device_ids: devices })).body.pool
-      .id as number;
+    const pool = await createPool(system.apiUrl, account, 'Failover', devices);
     await fleet.connectAll();
-    await waitFor(
-      'five members online',
-      async () => (await v1('GET', `/v1/pools/${pool}`)).body.pool.online === PHONES,
-      15_000,
-    );
+    await membersOnline(account, pool, PHONES, 15_000);
 
     const answer = await postJson(system.apiUrl, 'addalotofsms', {
       token: account.token,
@@ -136,10 +156,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
       100,
     );
     const movedMs = movedBy - droppedAt;
-    const metrics = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
-    const moved = Number(
-      /^smsfleet_pool_moves_total\{[^}]*reason="offline"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
-    );
+    const moved = await poolMoves('offline');
     reportFigure('pool failover: moved after the drop', { movedMs, graceMs: GRACE_SECONDS * 1_000, moved });
     expect(moved).toBeGreaterThan(0);
     expect(movedMs).toBeGreaterThanOrEqual(GRACE_SECONDS * 1_000);
@@ -159,13 +176,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
     for (const phone of dropped) phone.restoreConnection();
     await waitFor(
       'every message delivered',
-      async () =>
-        (
-          await system.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
-            [ids],
-          )
-        )[0].n === MESSAGES,
+      async () => (await deliveredCount(ids)) === MESSAGES,
       30_000,
       250,
     );
@@ -174,23 +185,10 @@ describe('a pool of five phones, two of them drop mid-run', () => {
     const ledger = join(dir, 'phone.jsonl');
     writePhoneLedger(ledger, [fleet.ledger]);
     // Settled: the jobs of the last acks may still be completing (L6 counts active ones).
-    let check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
-    await waitFor(
-      'cli check --settled passes',
-      () => {
-        check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
-        return check.status === 0;
-      },
-      30_000,
-      1_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${check.stdout}${check.stderr}`);
-    });
-    expect(check.stdout).toMatch(/^L4 ok .*sentMoreThanOnce=0/m);
-    expect(check.stdout).toMatch(/^L6 ok /m);
-    expect(check.stdout).toMatch(
-      new RegExp(`^L13 ok .*idsWithDevice=${MESSAGES} receivedByTwoPhones=0`, 'm'),
-    );
+    const checked = await checkSettled(ledger, 30_000);
+    expect(checked).toMatch(/^L4 ok .*sentMoreThanOnce=0/m);
+    expect(checked).toMatch(/^L6 ok /m);
+    expect(checked).toMatch(new RegExp(`^L13 ok .*idsWithDevice=${MESSAGES} receivedByTwoPhones=0`, 'm'));
   });
 
   it('finishes moves a mover left half-done: the messages go back to the outbox and out, once', async () => {
@@ -222,13 +220,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
       .hset(key, '987654321', `${x}:${longAgo}`, '987654322', `${x}:${Date.now() + 60_000}`);
     await waitFor(
       'both delivered',
-      async () =>
-        (
-          await system.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
-            [[beforeCommit, beforeAdd]],
-          )
-        )[0].n === 2,
+      async () => (await deliveredCount([beforeCommit, beforeAdd])) === 2,
       20_000,
       250,
     );
@@ -247,43 +239,23 @@ describe('a pool of five phones, two of them drop mid-run', () => {
 
   it('removing a member moves its pool messages no phone was sent to the others, once; what it was sent ends', async () => {
     const owner = system.createAccount();
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: owner.email,
-      password: owner.password,
-      // "silent": emitted to the phone (marked), never acknowledged.
-      behaviour: {
-        sendDelayMs: 5,
-        deliveryDelayMs: 5,
-        failureShare: 0,
-        ackDelayMs: 0,
-        poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
-      },
+    // "silent": emitted to the phone (marked), never acknowledged.
+    const phones = fleetFor(system, owner, {
+      sendDelayMs: 5,
+      deliveryDelayMs: 5,
+      failureShare: 0,
+      ackDelayMs: 0,
+      poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
     });
     ledgers.push(phones.ledger);
-    const asOwner = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${system.apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${owner.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return { status: response.status, body: (await response.json()) as Record<string, any> };
-    };
+    const asOwner = (method: string, path: string, body?: unknown) =>
+      v1Call(system.apiUrl, owner, method, path, body);
     const [leaving, ...staying] = (await phones.provision(3)).map((phone) => phone.deviceId);
-    const pool = (await asOwner('POST', '/v1/pools', { name: 'Removal', device_ids: [leaving, ...staying] }))
-      .body.pool.id as number;
+    const pool = await createPool(system.apiUrl, owner, 'Removal', [leaving, ...staying]);
     try {
       // Only the leaving phone online: routing puts everything on it.
       await phones.phones[0].connect();
-      await waitFor(
-        'one member online',
-        async () => (await asOwner('GET', `/v1/pools/${pool}`)).body.pool.online === 1,
-      );
+      await membersOnline(owner, pool, 1);
       const stamp = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
       const later = stamp(Date.now() + 8_000);
       const answer = await postJson(system.apiUrl, 'addalotofsms', {
@@ -307,23 +279,14 @@ describe('a pool of five phones, two of them drop mid-run', () => {
         phones.ledger.received.some((entry) => entry.id === silent),
       );
       await Promise.all(phones.phones.slice(1).map((phone) => phone.connect()));
-      await waitFor(
-        'three members online',
-        async () => (await asOwner('GET', `/v1/pools/${pool}`)).body.pool.online === 3,
-      );
+      await membersOnline(owner, pool, 3);
 
       // Removed before the six are due: only the message its phone was sent is finalised.
       const removal = await asOwner('DELETE', `/v1/devices/${leaving}`);
       expect([removal.status, removal.body.messages_finalised]).toEqual([200, 1]);
       await waitFor(
         'the six delivered by the others',
-        async () =>
-          (
-            await system.query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
-              [waiting],
-            )
-          )[0].n === waiting.length,
+        async () => (await deliveredCount(waiting)) === waiting.length,
         30_000,
         250,
       );
@@ -337,10 +300,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
         [silent],
       );
       expect(silentRow.status).toBe(202);
-      const metrics = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
-      expect(
-        Number(/^smsfleet_pool_moves_total\{[^}]*reason="left"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0),
-      ).toBeGreaterThanOrEqual(waiting.length);
+      expect(await poolMoves('left')).toBeGreaterThanOrEqual(waiting.length);
       const moving = await system.redis().hkeys(`${system.redisPrefix}:pool-moving`);
       expect(moving.filter((id) => waiting.includes(Number(id)))).toEqual([]);
     } finally {
@@ -352,42 +312,20 @@ describe('a pool of five phones, two of them drop mid-run', () => {
     const QUOTA = 3;
     const SENT = 8;
     const owner = system.createAccount();
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: owner.email,
-      password: owner.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, ackDelayMs: 0 },
-    });
+    const phones = fleetFor(system, owner);
     ledgers.push(phones.ledger);
-    const asOwner = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${system.apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${owner.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return { status: response.status, body: (await response.json()) as Record<string, any> };
-    };
+    const asOwner = (method: string, path: string, body?: unknown) =>
+      v1Call(system.apiUrl, owner, method, path, body);
     const [limited, ...others] = (await phones.provision(3)).map((phone) => phone.deviceId);
     expect(
       (await asOwner('POST', `/v1/devices/${limited}/settings`, { simquotas: `all ${QUOTA}/hour` })).status,
     ).toBe(200);
-    const pool = (await asOwner('POST', '/v1/pools', { name: 'Quota', device_ids: [limited, ...others] }))
-      .body.pool.id as number;
-    const metricsBefore = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
-    const quotaMoves = (metrics: string) =>
-      Number(/^smsfleet_pool_moves_total\{[^}]*reason="quota"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    const pool = await createPool(system.apiUrl, owner, 'Quota', [limited, ...others]);
+    const quotaMovesBefore = await poolMoves('quota');
     try {
       // Only the limited phone online: routing has nowhere else to put the batch.
       await phones.phones[0].connect();
-      await waitFor(
-        'one member online',
-        async () => (await asOwner('GET', `/v1/pools/${pool}`)).body.pool.online === 1,
-      );
+      await membersOnline(owner, pool, 1);
       const answer = await postJson(system.apiUrl, 'addalotofsms', {
         token: owner.token,
         smsdata: Array.from({ length: SENT }, (_, n) => ({
@@ -421,18 +359,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
 
       // The others come online: the mover gives them what the limited phone may not send.
       await Promise.all(phones.phones.slice(1).map((phone) => phone.connect()));
-      await waitFor(
-        'every message delivered',
-        async () =>
-          (
-            await system.query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::bigint[]) AND status = 7`,
-              [ids],
-            )
-          )[0].n === SENT,
-        20_000,
-        250,
-      );
+      await waitFor('every message delivered', async () => (await deliveredCount(ids)) === SENT, 20_000, 250);
       for (const id of ids) expect(phones.ledger.sends.get(id)).toBe(1);
       expect(phones.ledger.received.filter((entry) => entry.deviceId === limited)).toHaveLength(QUOTA);
       for (const id of held) {
@@ -440,25 +367,13 @@ describe('a pool of five phones, two of them drop mid-run', () => {
         expect(got).toHaveLength(1);
         expect(others).toContain(got[0].deviceId);
       }
-      const metrics = await (await fetch(`${system.url('scheduler')}/metrics`)).text();
-      expect(quotaMoves(metrics) - quotaMoves(metricsBefore)).toBe(held.length);
+      expect((await poolMoves('quota')) - quotaMovesBefore).toBe(held.length);
       const ledger = join(dir, 'quota-phones.jsonl');
       writePhoneLedger(ledger, ledgers);
-      let check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
-      await waitFor(
-        'cli check --settled passes',
-        () => {
-          check = system.cliResult('check', '--settled', '--phone-ledger', ledger);
-          return check.status === 0;
-        },
-        15_000,
-        1_000,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}\n${check.stdout}${check.stderr}`);
-      });
-      expect(check.stdout).toMatch(/^L4 ok .*sentMoreThanOnce=0/m);
-      expect(check.stdout).toMatch(/^L11 ok .*overQuota=0/m);
-      expect(check.stdout).toMatch(/^L13 ok .*receivedByTwoPhones=0/m);
+      const checked = await checkSettled(ledger, 15_000);
+      expect(checked).toMatch(/^L4 ok .*sentMoreThanOnce=0/m);
+      expect(checked).toMatch(/^L11 ok .*overQuota=0/m);
+      expect(checked).toMatch(/^L13 ok .*receivedByTwoPhones=0/m);
     } finally {
       phones.stop();
     }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { loadConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, poolMovingKey, SendSmsJob } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
-import { SimulatedFleet } from '../../tools/simulator/fleet';
+import { fleetFor } from '../helpers/pools';
 import { startApps } from '../helpers/smsgate-phones';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
@@ -82,18 +82,12 @@ describe('pool jobs in Redis: emission marks', () => {
   }
 
   it('marks a pool message emitted to a socket phone, folded with its quota; it keeps the mark unacknowledged and back in wait', async () => {
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: account.email,
-      password: account.password,
-      // The phone crashes on "silent" messages: never acked, never sent.
-      behaviour: {
-        sendDelayMs: 5,
-        deliveryDelayMs: 5,
-        failureShare: 0,
-        poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
-      },
+    // The phone crashes on "silent" messages: never acked, never sent.
+    const phones = fleetFor(system, account, {
+      sendDelayMs: 5,
+      deliveryDelayMs: 5,
+      failureShare: 0,
+      poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
     });
     const [device] = await phones.provision(1);
     await changeSettings(device.deviceId, { simquotas: 'all 100/day' });
@@ -131,13 +125,12 @@ describe('pool jobs in Redis: emission marks', () => {
   });
 
   it('marks every pool message of a window fetched at once (one call), none of the pinned ones', async () => {
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: account.email,
-      password: account.password,
-      // Never acked: each stays active, as a phone that has it leaves it.
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0, poison: () => 'ignore' },
+    // Never acked: each stays active, as a phone that has it leaves it.
+    const phones = fleetFor(system, account, {
+      sendDelayMs: 5,
+      deliveryDelayMs: 5,
+      failureShare: 0,
+      poison: () => 'ignore',
     });
     const [device] = await phones.provision(1);
     try {
@@ -156,13 +149,7 @@ describe('pool jobs in Redis: emission marks', () => {
   });
 
   it('leaves no mark on a pool message held for send hours before any emission', async () => {
-    const phones = new SimulatedFleet({
-      apiUrl: system.apiUrl,
-      dispatcherUrl: system.dispatcherUrl,
-      email: account.email,
-      password: account.password,
-      behaviour: { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 },
-    });
+    const phones = fleetFor(system, account, { sendDelayMs: 5, deliveryDelayMs: 5, failureShare: 0 });
     const [device] = await phones.provision(1);
     // One hour a day, twelve hours from now: closed.
     const hour = (new Date().getUTCHours() + 12) % 24;
