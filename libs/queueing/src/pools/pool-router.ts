@@ -162,6 +162,14 @@ export class PoolRouter {
     const queueKey = (deviceId: number, part: string) => `${prefix}:${DeviceQueue.name(deviceId)}:${part}`;
     const keys: string[] = [];
     const quotaCounts: number[] = [];
+    // Once per zone and only for members with a quota: luxon's zone arithmetic per member of every pool of
+    // every request was the API's largest CPU cost in `dispatch-pools` (ADR 2221 §9).
+    const windowsByZone = new Map<string, ReturnType<typeof quotaWindows>>();
+    const windowsIn = (zone: string) => {
+      let windows = windowsByZone.get(zone);
+      if (!windows) windowsByZone.set(zone, (windows = quotaWindows(now, zone)));
+      return windows;
+    };
     // Per member, the counters read: which slot and period each is, with its limit.
     const layouts = members.map((member) => {
       keys.push(
@@ -173,10 +181,10 @@ export class PoolRouter {
         queueKey(member.deviceId, 'delayed'),
       );
       const counters: Array<{ slot: SimSlot; limit: number; endsAt: number }> = [];
-      const windows = quotaWindows(now, quotaZoneOf(member.sendHours));
       for (const slot of member.sendSlots) {
         const quota = quotaOfSlot(member.simQuotas, slot);
         if (!quota) continue;
+        const windows = windowsIn(quotaZoneOf(member.sendHours));
         for (const period of QUOTA_PERIODS) {
           const limit = quota[period];
           if (limit === undefined) continue;
