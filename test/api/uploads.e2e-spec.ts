@@ -164,8 +164,15 @@ describe('addsms with an image (local storage)', () => {
     const [keptUrl, oldUrl] = [await bodyOf(kept.sms_id as number), await bodyOf(old.sms_id as number)];
     const oldKey = oldUrl.split('/').pop() as string;
     await system.query(`UPDATE uploads SET created_at = now() - interval '31 days' WHERE key = $1`, [oldKey]);
-    await waitFor('the old upload deleted', async () => (await fetch(oldUrl)).status === 404, 10_000, 200);
-    expect(await system.query(`SELECT 1 FROM uploads WHERE key = $1`, [oldKey])).toEqual([]);
+    // The sweep deletes the file, then the row in its transaction's commit: a moment apart, so wait for both.
+    await waitFor(
+      'the old upload deleted, file and row',
+      async () =>
+        (await fetch(oldUrl)).status === 404 &&
+        (await system.query(`SELECT 1 FROM uploads WHERE key = $1`, [oldKey])).length === 0,
+      10_000,
+      200,
+    );
     expect((await fetch(keptUrl)).status).toBe(200);
     expect(readdirSync(uploadDir)).not.toContain(oldKey);
   });
