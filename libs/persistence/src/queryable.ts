@@ -5,3 +5,10 @@
 export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
 }
+
+/** TypeORM answers [rows, count] for UPDATE … RETURNING, rows otherwise; pg a result holding rows. */
+export function rowsOf<T>(result: T[] | [T[], number] | { rows: T[] }): T[] {
+  if (!Array.isArray(result)) return result.rows;
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
+  return result as T[];
+}

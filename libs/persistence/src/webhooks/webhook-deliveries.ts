@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../queryable';
+import { Queryable, rowsOf } from '../queryable';
 
 /** A delivery a worker claimed, with what sending it needs. */
 export interface ClaimedDelivery {
@@ -294,11 +294,4 @@ export async function webhookBacklog(db: Queryable): Promise<{ pending: number; 
     )) as Array<{ pending: string; oldest: number }> | [Array<{ pending: string; oldest: number }>, number],
   );
   return { pending: Number(rows[0]?.pending ?? 0), oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
-}
-
-/** TypeORM answers [rows, count] for UPDATE … RETURNING, rows otherwise; pg a result holding rows. */
-function rowsOf<T>(result: T[] | [T[], number] | { rows: T[] }): T[] {
-  if (!Array.isArray(result)) return result.rows;
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
-  return result as T[];
 }

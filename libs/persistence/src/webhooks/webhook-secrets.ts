@@ -1,4 +1,4 @@
-import type { Queryable } from '../queryable';
+import { Queryable, rowsOf } from '../queryable';
 
 /** A subscription's stored secrets (sealed, or in clear on a row from before sealing). */
 export interface StoredWebhookSecrets {
@@ -42,10 +42,4 @@ export async function resealWebhookSecret(
     )) as Array<{ id: number }> | [Array<{ id: number }>, number],
   );
   return rows.length > 0;
-}
-
-/** TypeORM answers [rows, count] for UPDATE … RETURNING, rows otherwise. */
-function rowsOf<T>(result: T[] | [T[], number]): T[] {
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
-  return result as T[];
 }
