@@ -459,6 +459,22 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
     await waitFor('delivered', async () => (await deliveries(hook.id))[0]?.status === 'delivered', 10_000);
   });
 
+  it('a batch answered 410 disables its subscription, and every event it carried fails with why', async () => {
+    receiver.script('/gone-batch', [{ status: 410 }]);
+    const hook = await create('/gone-batch', { batch_size: 10, paused: true });
+    for (let i = 0; i < 5; i++) await testEvent(hook.id);
+    expect((await call(alice, 'PATCH', `/v1/webhooks/${hook.id}`, { paused: false })).status).toBe(200);
+    await waitFor(
+      'every event failed',
+      async () => (await deliveries(hook.id)).filter((d) => d.last_status_code === 410).length === 5,
+      10_000,
+    );
+    const webhook = (await call(alice, 'GET', `/v1/webhooks/${hook.id}`)).body.webhook;
+    expect(webhook).toMatchObject({ state: 'disabled', disabled_reason: 'the receiver answered 410 Gone' });
+    expect((await deliveries(hook.id)).map((d) => d.status)).toEqual(Array(5).fill('failed'));
+    expect(receiver.at('/gone-batch').length).toBe(1);
+  });
+
   it('redelivers one delivery, or every failed one, with the same event id', async () => {
     const hook = await create('/again');
     const eventId = await testEvent(hook.id);

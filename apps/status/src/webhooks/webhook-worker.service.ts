@@ -51,6 +51,8 @@ const CLAIM_CHUNK_FACTOR = 8;
 const RENEWALS_PER_LEASE = 4;
 /** Bookkeeping statements in flight at once, per kind; outcomes arriving meanwhile share the next one. */
 const RECORDS_IN_FLIGHT = 2;
+/** Why a subscription whose receiver answered 410 is disabled (and its deliveries failed). */
+const GONE = 'the receiver answered 410 Gone';
 /** Pause after a failed claim or bookkeeping (PostgreSQL away), doubling up to the maximum. */
 const RETRY_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -398,10 +400,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
    * in one turn), retried a few times; never throws (a lost one leaves the lease to expire).
    */
   private async keep(group: ClaimedDelivery[], outcome: DeliveryOutcome): Promise<void> {
+    const disable = this.disablerOf(group[0].webhook_id);
     await Promise.all(
       group.map(async (delivery) => {
         try {
-          await this.keepTrying(delivery, outcome);
+          await this.keepTrying(delivery, outcome, disable);
         } finally {
           this.held.delete(delivery.id);
         }
@@ -409,10 +412,30 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     );
   }
 
-  private async keepTrying(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
+  /**
+   * Disables a POST's subscription once for every delivery it carried: a batch answered 410 is one UPDATE
+   * and one log line, not one per event. A failed UPDATE is tried again by the next caller.
+   */
+  private disablerOf(webhookId: number): (reason: string) => Promise<void> {
+    let disabling: Promise<void> | undefined;
+    return (reason) =>
+      (disabling ??= disableWebhook(this.db, webhookId, reason).then(
+        () => this.logger.log({ webhookId, reason }, 'webhook disabled'),
+        (error: unknown) => {
+          disabling = undefined;
+          throw error;
+        },
+      ));
+  }
+
+  private async keepTrying(
+    delivery: ClaimedDelivery,
+    outcome: DeliveryOutcome,
+    disable: (reason: string) => Promise<void>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.record(delivery, outcome);
+        await this.record(delivery, outcome, disable);
         return;
       } catch (error) {
         if (attempt >= 3 || this.stopped) {
@@ -433,7 +456,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  private async record(delivery: ClaimedDelivery, outcome: DeliveryOutcome): Promise<void> {
+  private async record(
+    delivery: ClaimedDelivery,
+    outcome: DeliveryOutcome,
+    disable: (reason: string) => Promise<void>,
+  ): Promise<void> {
     const attempt: AttemptRecord = {
       deliveryId: delivery.id,
       leaseToken: delivery.lease_token,
@@ -455,10 +482,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       // Delivered nowhere: kept, retried once the owner resumes the subscription. Disabled first, while
       // this worker still holds the lease: recorded first, the delivery (due at once) could be claimed
       // and sent again before the subscription is disabled.
-      await disableWebhook(this.db, delivery.webhook_id, 'the receiver answered 410 Gone');
-      await this.failed.submit({ ...attempt, error: 'the receiver answered 410 Gone', retryAt: now });
+      await disable(GONE);
+      await this.failed.submit({ ...attempt, error: GONE, retryAt: now });
       this.metrics.webhookDeliveries.inc({ outcome: 'gone' });
-      this.logger.log(ids, 'webhook disabled: the receiver answered 410 Gone');
       return;
     }
     const decision = nextRetry(
@@ -481,10 +507,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       { failingSince, now, lastOutcome: { kind: outcome.kind, error: outcome.error } },
       this.policy,
     );
-    if (reason !== undefined) {
-      await disableWebhook(this.db, delivery.webhook_id, reason);
-      this.logger.log({ ...ids, reason }, 'webhook disabled');
-    }
+    if (reason !== undefined) await disable(reason);
   }
 
   private async refreshBacklog(): Promise<void> {
