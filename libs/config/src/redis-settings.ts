@@ -134,6 +134,8 @@ export function readRedisSettings(read: EnvReader, production: boolean): RedisSe
     tls = parsed.protocol === 'rediss:';
     urlUsername = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
     urlPassword = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
+    if (production && urlPassword !== undefined && placeholderProblem(urlPassword))
+      throw new ConfigError('REDIS_URL', 'has a placeholder password: set a generated one');
     if (password !== undefined && urlPassword !== undefined)
       throw new ConfigError('REDIS_PASSWORD', 'and a password in REDIS_URL are both set: keep one');
     if (username !== undefined && urlUsername !== undefined)
