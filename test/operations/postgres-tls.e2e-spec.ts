@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { dropDatabase, postgresConnection, runMigrations } from '@smsfleet/persistence';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, dropDatabase, postgresConnection, runMigrations } from '@smsfleet/persistence';
 import { PostgresCluster } from '../harness/postgres-cluster';
 import { makeTestCertificates, TestCertificates } from '../helpers/test-certificates';
 
@@ -77,6 +78,19 @@ describe('PostgreSQL over TLS: sslmode and DATABASE_SSL_CA_FILE', () => {
     };
     const ran = await runMigrations(target);
     expect(ran.length).toBeGreaterThan(10);
+    // The server also takes plain connections: TypeORM's own session (every app's) must be the encrypted one.
+    const dataSource = new DataSource(dataSourceOptions(target, 'tls-test'));
+    await dataSource.initialize();
+    try {
+      const rows = (await dataSource.query(
+        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      )) as Array<{
+        ssl: boolean;
+      }>;
+      expect(rows).toEqual([{ ssl: true }]);
+    } finally {
+      await dataSource.destroy();
+    }
     // The same with a CA that did not sign the server's certificate: refused before any SQL.
     await expect(runMigrations({ ...target, tls: { caFile: certificates.otherCaFile } })).rejects.toThrow(
       /self[- ]signed certificate|unable to (get|verify)/,

@@ -285,10 +285,7 @@ export function loadConfig(
   ]);
   const databaseTls = readDatabaseTls(read, databaseUrl);
   const redis = readRedisSettings(read, nodeEnv === 'production');
-  if (nodeEnv === 'production') {
-    refusePlaceholderPassword('DATABASE_URL', databaseUrl);
-    refusePlaceholderPassword('REDIS_URL', read.string('REDIS_URL', 'redis://127.0.0.1:6379/0'));
-  }
+  if (nodeEnv === 'production') refusePlaceholderPassword('DATABASE_URL', databaseUrl);
   return {
     app: read.string('SMSFLEET_APP', 'app'),
     nodeEnv,

@@ -1,6 +1,11 @@
-import { CertificateFiles } from './certificate-files';
+import {
+  assertCertificatePair,
+  assertReadableCertificateFiles,
+  CertificateFiles,
+  readCertificateFileSettings,
+} from './certificate-files';
 import { ConfigError } from './config-error';
-import { assertReadableFile, EnvReader } from './env-reader';
+import { EnvReader } from './env-reader';
 
 /** libpq's `sslmode` values that pg can honour (it cannot fall back to plain text: no prefer, no allow). */
 export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -29,11 +34,7 @@ export function databaseSslMode(databaseUrl: string): DatabaseSslMode | undefine
 
 /** Reads the TLS files of PostgreSQL and checks them against the URL's sslmode. */
 export function readDatabaseTls(read: EnvReader, databaseUrl: string): DatabaseTlsFiles {
-  const files: DatabaseTlsFiles = {
-    caFile: read.optionalString('DATABASE_SSL_CA_FILE'),
-    certFile: read.optionalString('DATABASE_SSL_CERT_FILE'),
-    keyFile: read.optionalString('DATABASE_SSL_KEY_FILE'),
-  };
+  const files = readCertificateFileSettings(read, 'DATABASE_SSL_');
   const mode = databaseSslMode(databaseUrl);
   const tls = mode !== undefined && mode !== 'disable';
   const set = Object.entries({
@@ -48,14 +49,7 @@ export function readDatabaseTls(read: EnvReader, databaseUrl: string): DatabaseT
       'DATABASE_SSL_CA_FILE',
       'is required with sslmode=verify-ca (without hostname checks, any certificate of a public CA would pass)',
     );
-  if ((files.certFile === undefined) !== (files.keyFile === undefined))
-    throw new ConfigError(
-      files.certFile === undefined ? 'DATABASE_SSL_CERT_FILE' : 'DATABASE_SSL_KEY_FILE',
-      'must be set together with ' +
-        (files.certFile === undefined ? 'DATABASE_SSL_KEY_FILE' : 'DATABASE_SSL_CERT_FILE'),
-    );
-  assertReadableFile('DATABASE_SSL_CA_FILE', files.caFile);
-  assertReadableFile('DATABASE_SSL_CERT_FILE', files.certFile);
-  assertReadableFile('DATABASE_SSL_KEY_FILE', files.keyFile);
+  assertCertificatePair(files, 'DATABASE_SSL_');
+  assertReadableCertificateFiles(files, 'DATABASE_SSL_');
   return Object.fromEntries(Object.entries(files).filter(([, value]) => value !== undefined));
 }

@@ -1,6 +1,11 @@
-import { CertificateFiles } from './certificate-files';
+import {
+  assertCertificatePair,
+  assertReadableCertificateFiles,
+  CertificateFiles,
+  readCertificateFileSettings,
+} from './certificate-files';
 import { ConfigError } from './config-error';
-import { assertReadableFile, EnvReader } from './env-reader';
+import { EnvReader } from './env-reader';
 import { placeholderProblem } from './secret-strength';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -63,9 +68,7 @@ export function readRedisSettings(read: EnvReader, production: boolean): RedisSe
   const tlsFlag = read.flag('REDIS_TLS', false);
   const sentinelTls = read.flag('REDIS_SENTINEL_TLS', tlsFlag);
   const files: RedisTls = {
-    caFile: read.optionalString('REDIS_TLS_CA_FILE'),
-    certFile: read.optionalString('REDIS_TLS_CERT_FILE'),
-    keyFile: read.optionalString('REDIS_TLS_KEY_FILE'),
+    ...readCertificateFileSettings(read, 'REDIS_TLS_'),
     servername: read.optionalString('REDIS_TLS_SERVERNAME'),
   };
   if (production) {
@@ -76,12 +79,7 @@ export function readRedisSettings(read: EnvReader, production: boolean): RedisSe
       if (value !== undefined && placeholderProblem(value))
         throw new ConfigError(name, 'is a placeholder: set a generated password');
   }
-  if ((files.certFile === undefined) !== (files.keyFile === undefined))
-    throw new ConfigError(
-      files.certFile === undefined ? 'REDIS_TLS_CERT_FILE' : 'REDIS_TLS_KEY_FILE',
-      'must be set together with ' +
-        (files.certFile === undefined ? 'REDIS_TLS_KEY_FILE' : 'REDIS_TLS_CERT_FILE'),
-    );
+  assertCertificatePair(files, 'REDIS_TLS_');
 
   let target: StandaloneRedis | SentinelRedis;
   let tls: boolean;
@@ -136,6 +134,8 @@ export function readRedisSettings(read: EnvReader, production: boolean): RedisSe
     tls = parsed.protocol === 'rediss:';
     urlUsername = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
     urlPassword = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
+    if (production && urlPassword !== undefined && placeholderProblem(urlPassword))
+      throw new ConfigError('REDIS_URL', 'has a placeholder password: set a generated one');
     if (password !== undefined && urlPassword !== undefined)
       throw new ConfigError('REDIS_PASSWORD', 'and a password in REDIS_URL are both set: keep one');
     if (username !== undefined && urlUsername !== undefined)
@@ -151,9 +151,7 @@ export function readRedisSettings(read: EnvReader, production: boolean): RedisSe
       tlsFileSet[0],
       `is set but TLS is off: use a rediss: URL${sentinelsValue === undefined ? '' : ' (with Sentinel: REDIS_TLS=true)'}`,
     );
-  assertReadableFile('REDIS_TLS_CA_FILE', files.caFile);
-  assertReadableFile('REDIS_TLS_CERT_FILE', files.certFile);
-  assertReadableFile('REDIS_TLS_KEY_FILE', files.keyFile);
+  assertReadableCertificateFiles(files, 'REDIS_TLS_');
   const user = username ?? urlUsername;
   const secret = password ?? urlPassword;
   return {

@@ -46,6 +46,8 @@ export async function assertRedisAccepts(settings: RedisSettings): Promise<void>
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       sentinelRetryStrategy: () => null,
+      // A check that disconnects at once follows no failover: no subscription to every Sentinel.
+      failoverDetector: false,
       connectTimeout: CHECK_TIMEOUT_MS,
       connectionName: 'smsfleet:start-up-check',
     });
