@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
-import { getdata, postJson } from '../helpers/api-client';
-import { createPool, fleetFor, Json, poolOnline, v1Call } from '../helpers/pools';
+import { getdata, Json, postJson, v1Call } from '../helpers/api-client';
+import { createPool, fleetFor, poolOnline } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 

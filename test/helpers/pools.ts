@@ -1,10 +1,7 @@
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import type { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
 import type { Account, TestSystem } from '../harness/test-system';
-
-/** An answer's JSON, read loosely: each test states the shape it expects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = Record<string, any>;
+import { v1Call } from './api-client';
 
 /** Phones that send, deliver and ack at once and never fail. */
 export const QUICK_PHONES: PhoneBehaviour = {
@@ -23,25 +20,6 @@ export function fleetFor(system: TestSystem, account: Account, behaviour: PhoneB
     password: account.password,
     behaviour,
   });
-}
-
-/** A call to the `/v1` JSON API as this account; the status is the test's to check. */
-export async function v1Call(
-  apiUrl: string,
-  account: Account,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${account.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
 }
 
 /** Creates a pool of these devices for the account; its id. */

@@ -6,7 +6,8 @@ import { SimulatedFleet } from '../../tools/simulator/fleet';
 import type { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { postJson } from '../helpers/api-client';
 import { reportFigure } from '../helpers/figures';
-import { createPool, fleetFor, poolOnline, v1Call } from '../helpers/pools';
+import { v1Call } from '../helpers/api-client';
+import { createPool, fleetFor, poolOnline } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 

@@ -5,13 +5,10 @@ import { verifySignature } from '@smsfleet/webhooks';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
+import { Json, v1Call } from '../helpers/api-client';
 import { independentlyVerified, Receiver } from '../helpers/webhook-receiver';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** An answer's JSON, read loosely: each test states the shape it expects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 describe('webhooks: subscriptions and delivery to real receivers', () => {
   let system: TestSystem;
@@ -43,23 +40,8 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
     await receiver?.stop();
   });
 
-  const call = async (
-    account: Account,
-    method: string,
-    path: string,
-    body?: unknown,
-    base = system.apiUrl,
-  ): Promise<{ status: number; body: Json }> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  };
+  const call = (account: Account, method: string, path: string, body?: unknown, base = system.apiUrl) =>
+    v1Call(base, account, method, path, body);
   const create = async (path: string, extra: Record<string, unknown> = {}) => {
     const answer = await call(alice, 'POST', '/v1/webhooks', {
       url: receiver.url(path),
