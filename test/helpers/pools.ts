@@ -24,8 +24,10 @@ export function fleetFor(system: TestSystem, account: Account, behaviour: PhoneB
 
 /** Creates a pool of these devices for the account; its id. */
 export async function createPool(apiUrl: string, account: Account, name: string, deviceIds: number[]) {
-  return (await v1Call(apiUrl, account, 'POST', '/v1/pools', { name, device_ids: deviceIds })).body.pool
-    .id as number;
+  const answer = await v1Call(apiUrl, account, 'POST', '/v1/pools', { name, device_ids: deviceIds });
+  if (answer.body.error !== 0)
+    throw new Error(`pool not created: HTTP ${answer.status} ${answer.body.message}`);
+  return answer.body.pool.id as number;
 }
 
 /** How many of the pool's members the API counts online. */
