@@ -11,6 +11,12 @@ export const QUICK_PHONES: PhoneBehaviour = {
   ackDelayMs: 0,
 };
 
+/** As QUICK_PHONES, but crashing on a "silent" body: emitted (marked), never acked or sent. */
+export const SILENT_ON_SILENT: PhoneBehaviour = {
+  ...QUICK_PHONES,
+  poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
+};
+
 /** A simulated fleet whose phones register for this account. */
 export function fleetFor(system: TestSystem, account: Account, behaviour: PhoneBehaviour = QUICK_PHONES) {
   return new SimulatedFleet({
