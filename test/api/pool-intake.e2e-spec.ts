@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { SimulatedFleet } from '../../tools/simulator/fleet';
-import { getdata, postJson } from '../helpers/api-client';
-import { createPool, fleetFor, Json, poolOnline, v1Call } from '../helpers/pools';
+import { getdata, Json, postJson, v1Call } from '../helpers/api-client';
+import { createPool, fleetFor, poolOnline, SILENT_ON_SILENT } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
@@ -296,12 +296,7 @@ describe('pool intake: addsms and addalotofsms with pool_id', () => {
   it('refuses to reschedule or cancel a pool message a phone was sent, back in wait: it keeps its mark', async () => {
     const carol = system.createAccount();
     // A phone that crashes on "silent": emitted (marked), never acknowledged.
-    const silentFleet = fleetFor(system, carol, {
-      sendDelayMs: 5,
-      deliveryDelayMs: 5,
-      failureShare: 0,
-      poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
-    });
+    const silentFleet = fleetFor(system, carol, SILENT_ON_SILENT);
     const [{ deviceId }] = await silentFleet.provision(1);
     const pool = await createPool(system.apiUrl, carol, 'Silent', [deviceId]);
     await silentFleet.connectAll();

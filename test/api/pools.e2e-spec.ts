@@ -1,6 +1,6 @@
 import { SimulatedFleet } from '../../tools/simulator/fleet';
-import { getdata } from '../helpers/api-client';
-import { fleetFor, Json, v1Call } from '../helpers/pools';
+import { getdata, Json, v1Call } from '../helpers/api-client';
+import { fleetFor } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 

@@ -1,3 +1,5 @@
+import type { Account } from '../harness/test-system';
+
 export type Encoding = 'get' | 'form' | 'json' | 'multipart';
 export const ENCODINGS: readonly Encoding[] = ['get', 'form', 'json', 'multipart'];
 
@@ -52,4 +54,27 @@ export async function postJson(
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** An answer's JSON, read loosely: each test states the shape it expects. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+/** A call to the `/v1` JSON API as this account; the status is the test's to check. */
+export async function v1Call(
+  apiUrl: string,
+  account: Account,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Json }> {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${account.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Json };
 }

@@ -1,10 +1,7 @@
 import { SimulatedFleet } from '../../tools/simulator/fleet';
 import type { PhoneBehaviour } from '../../tools/simulator/simulated-phone';
 import type { Account, TestSystem } from '../harness/test-system';
-
-/** An answer's JSON, read loosely: each test states the shape it expects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = Record<string, any>;
+import { v1Call } from './api-client';
 
 /** Phones that send, deliver and ack at once and never fail. */
 export const QUICK_PHONES: PhoneBehaviour = {
@@ -12,6 +9,12 @@ export const QUICK_PHONES: PhoneBehaviour = {
   deliveryDelayMs: 5,
   failureShare: 0,
   ackDelayMs: 0,
+};
+
+/** As QUICK_PHONES, but crashing on a "silent" body: emitted (marked), never acked or sent. */
+export const SILENT_ON_SILENT: PhoneBehaviour = {
+  ...QUICK_PHONES,
+  poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
 };
 
 /** A simulated fleet whose phones register for this account. */
@@ -25,29 +28,12 @@ export function fleetFor(system: TestSystem, account: Account, behaviour: PhoneB
   });
 }
 
-/** A call to the `/v1` JSON API as this account; the status is the test's to check. */
-export async function v1Call(
-  apiUrl: string,
-  account: Account,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${account.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-}
-
 /** Creates a pool of these devices for the account; its id. */
 export async function createPool(apiUrl: string, account: Account, name: string, deviceIds: number[]) {
-  return (await v1Call(apiUrl, account, 'POST', '/v1/pools', { name, device_ids: deviceIds })).body.pool
-    .id as number;
+  const answer = await v1Call(apiUrl, account, 'POST', '/v1/pools', { name, device_ids: deviceIds });
+  if (answer.body.error !== 0)
+    throw new Error(`pool not created: HTTP ${answer.status} ${answer.body.message}`);
+  return answer.body.pool.id as number;
 }
 
 /** How many of the pool's members the API counts online. */

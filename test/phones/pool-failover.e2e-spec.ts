@@ -6,7 +6,8 @@ import { SimulatedFleet } from '../../tools/simulator/fleet';
 import type { PhoneLedger } from '../../tools/simulator/phone-ledger';
 import { postJson } from '../helpers/api-client';
 import { reportFigure } from '../helpers/figures';
-import { createPool, fleetFor, poolOnline, v1Call } from '../helpers/pools';
+import { v1Call } from '../helpers/api-client';
+import { createPool, fleetFor, poolOnline, SILENT_ON_SILENT } from '../helpers/pools';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
 
@@ -240,13 +241,7 @@ describe('a pool of five phones, two of them drop mid-run', () => {
   it('removing a member moves its pool messages no phone was sent to the others, once; what it was sent ends', async () => {
     const owner = system.createAccount();
     // "silent": emitted to the phone (marked), never acknowledged.
-    const phones = fleetFor(system, owner, {
-      sendDelayMs: 5,
-      deliveryDelayMs: 5,
-      failureShare: 0,
-      ackDelayMs: 0,
-      poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
-    });
+    const phones = fleetFor(system, owner, SILENT_ON_SILENT);
     ledgers.push(phones.ledger);
     const asOwner = (method: string, path: string, body?: unknown) =>
       v1Call(system.apiUrl, owner, method, path, body);

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { loadConfig } from '@smsfleet/config';
 import { DeviceQueue, JobPriority, poolMovingKey, SendSmsJob } from '@smsfleet/contracts';
 import { DeviceQueues, RedisConnections, WaitingJobRemover } from '@smsfleet/queueing';
-import { fleetFor } from '../helpers/pools';
+import { fleetFor, SILENT_ON_SILENT } from '../helpers/pools';
 import { startApps } from '../helpers/smsgate-phones';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
@@ -83,12 +83,7 @@ describe('pool jobs in Redis: emission marks', () => {
 
   it('marks a pool message emitted to a socket phone, folded with its quota; it keeps the mark unacknowledged and back in wait', async () => {
     // The phone crashes on "silent" messages: never acked, never sent.
-    const phones = fleetFor(system, account, {
-      sendDelayMs: 5,
-      deliveryDelayMs: 5,
-      failureShare: 0,
-      poison: (payload) => (payload.body === 'silent' ? 'ignore' : undefined),
-    });
+    const phones = fleetFor(system, account, SILENT_ON_SILENT);
     const [device] = await phones.provision(1);
     await changeSettings(device.deviceId, { simquotas: 'all 100/day' });
     await phones.connectAll();

@@ -12,6 +12,7 @@ import {
   WaitingJobRemover,
 } from '@smsfleet/queueing';
 import { TestSystem } from '../harness/test-system';
+import { waitFor } from '../harness/wait-for';
 import { seedDevices } from '../helpers/seed';
 
 /**
@@ -149,13 +150,12 @@ describe('pool router: state from PostgreSQL and Redis', () => {
     expect((await router.readState(poolId)).map((s) => s.deviceId)).not.toContain(e);
     await signal.publish({ poolId });
     // The signal arrives on another connection: a few milliseconds.
-    const deadline = Date.now() + 900;
-    let seen = false;
-    while (!seen && Date.now() < deadline) {
-      seen = (await router.readState(poolId)).some((s) => s.deviceId === e);
-      if (!seen) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(seen).toBe(true);
+    await waitFor(
+      'the new member seen before the 1 s cache expires',
+      async () => (await router.readState(poolId)).some((s) => s.deviceId === e),
+      900,
+      20,
+    );
     await system.query(`DELETE FROM pool_devices WHERE device_id = $1`, [e]);
     await signal.publish({ deviceId: e });
   });

@@ -1,17 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { verifySignature } from '@smsfleet/webhooks';
 import { registerPhone } from '../../tools/simulator/fleet';
 import { Account, TestSystem } from '../harness/test-system';
 import { waitFor } from '../harness/wait-for';
+import { Json, v1Call } from '../helpers/api-client';
 import { independentlyVerified, Receiver } from '../helpers/webhook-receiver';
-
-const ROOT = join(__dirname, '..', '..');
-
-/** An answer's JSON, read loosely: each test states the shape it expects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 describe('webhooks: subscriptions and delivery to real receivers', () => {
   let system: TestSystem;
@@ -43,23 +36,8 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
     await receiver?.stop();
   });
 
-  const call = async (
-    account: Account,
-    method: string,
-    path: string,
-    body?: unknown,
-    base = system.apiUrl,
-  ): Promise<{ status: number; body: Json }> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  };
+  const call = (account: Account, method: string, path: string, body?: unknown, base = system.apiUrl) =>
+    v1Call(base, account, method, path, body);
   const create = async (path: string, extra: Record<string, unknown> = {}) => {
     const answer = await call(alice, 'POST', '/v1/webhooks', {
       url: receiver.url(path),
@@ -308,12 +286,6 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
       return header;
     };
     const legacySecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
-    const cli = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        ['-r', join(ROOT, 'scripts/register-aliases.js'), join(ROOT, 'dist/tools/cli.js'), ...args],
-        { cwd: ROOT, env: system.env(), encoding: 'utf8' },
-      );
 
     it('the stored columns never hold the secret shown at creation or after rotation; deliveries verify', async () => {
       const hook = await create('/sealed');
@@ -384,7 +356,7 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
       const lost = `v1:00000000:${randomBytes(12).toString('base64url')}:${randomBytes(40).toString('base64url')}:${randomBytes(16).toString('base64url')}`;
       await system.query(`UPDATE webhooks SET secret = $2 WHERE id = $1`, [lostHook.id, lost]);
 
-      const run = cli('webhooks:reseal');
+      const run = system.cliResult('webhooks:reseal');
       expect(run.status).toBe(2);
       const report = JSON.parse(run.stdout.trim()) as {
         webhooks: number;
@@ -399,7 +371,7 @@ describe('webhooks: subscriptions and delivery to real receivers', () => {
       expectHidden(row.previous_secret, [secret, previous]);
       await verifiesWith(clearHook.id, '/resealed', 1, [secret, previous]);
       // Nothing left to seal: a second run changes nothing.
-      expect(JSON.parse(cli('webhooks:reseal').stdout.trim())).toMatchObject({ sealed: 0 });
+      expect(JSON.parse(system.cliResult('webhooks:reseal').stdout.trim())).toMatchObject({ sealed: 0 });
 
       await testEvent(lostHook.id);
       await waitFor(

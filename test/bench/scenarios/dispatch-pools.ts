@@ -1,6 +1,8 @@
 import { loadavg } from 'node:os';
 import { BenchAccount, BenchSystem } from '../../harness/bench-system';
 import { SimulatedFleet } from '../../../tools/simulator/fleet';
+import { postJson, v1Call } from '../../helpers/api-client';
+import { createPool } from '../../helpers/pools';
 import { connectFleet, waitUntil } from '../phones';
 import { Progress } from '../progress';
 import { BenchContext, scaled, Scenario, ScenarioResult } from '../result';
@@ -52,7 +54,7 @@ export const dispatchPools: Scenario = {
       const pools: number[] = [];
       for (let p = 0; p < poolCount; p++) {
         const members = deviceIds.filter((_, index) => index % poolCount === p);
-        pools.push(await createPool(system, account, `bench pool ${p + 1}`, members));
+        pools.push(await createPool(system.apiUrl, account, `bench pool ${p + 1}`, members));
       }
       const fleet = await connectFleet(
         system,
@@ -123,23 +125,9 @@ export const dispatchPools: Scenario = {
   },
 };
 
-async function createPool(system: BenchSystem, account: BenchAccount, name: string, deviceIds: number[]) {
-  const response = await fetch(`${system.apiUrl}/v1/pools`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${account.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, device_ids: deviceIds }),
-  });
-  const answer = (await response.json()) as { error: number; message: string; pool: { id: number } };
-  if (answer.error !== 0) throw new Error(`pool not created: ${answer.message}`);
-  return answer.pool.id;
-}
-
 async function onlineMembers(system: BenchSystem, account: BenchAccount): Promise<number> {
-  const response = await fetch(`${system.apiUrl}/v1/pools`, {
-    headers: { authorization: `Bearer ${account.token}` },
-  });
-  const answer = (await response.json()) as { pools: Array<{ online: number }> };
-  return answer.pools.reduce((sum, pool) => sum + pool.online, 0);
+  const answer = await v1Call(system.apiUrl, account, 'GET', '/v1/pools');
+  return (answer.body.pools as Array<{ online: number }>).reduce((sum, pool) => sum + pool.online, 0);
 }
 
 /** Sends `total` messages, BATCH per request, IN_FLIGHT at once; waits until every one is at a phone. */
@@ -164,14 +152,12 @@ async function timedRun(
         body: 'benchmark',
         ...target(first + k),
       }));
-      const response = await fetch(`${system.apiUrl}/getdata/addalotofsms`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: account.token, smsdata }),
+      const { body: answer } = await postJson(system.apiUrl, 'addalotofsms', {
+        token: account.token,
+        smsdata,
       });
-      const answer = (await response.json()) as { error: number; message: string; sms_ids: number[] };
-      if (answer.error !== 0) throw new Error(`addalotofsms refused: ${answer.message}`);
-      for (const id of answer.sms_ids) ids.add(id);
+      if (answer.error !== 0) throw new Error(`addalotofsms refused: ${String(answer.message)}`);
+      for (const id of answer.sms_ids as number[]) ids.add(id);
       onProgress(`accepted ${ids.size}/${total}`);
     }
   };
