@@ -186,13 +186,15 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
         candidates.map((row) => ({ sim: row.sim, urgent: row.urgent ?? false })),
         { excluded, state },
       );
-      for (const [index, row] of candidates.entries()) {
+      const routed = candidates.flatMap((row, index) => {
         const target = targets[index];
-        if (target === null || !online.has(target)) continue;
-        const message = enqueueableFrom(row);
-        if ((await this.remover.removeToMove(member.deviceId, message.id)) === 'held') continue;
-        moving.push({ ...message, deviceId: target });
-      }
+        return target !== null && online.has(target) ? [{ ...enqueueableFrom(row), deviceId: target }] : [];
+      });
+      // All sent at once, as the revocation does: one round trip per chunk, not per message, under the locks.
+      const answers = await Promise.all(
+        routed.map((message) => this.remover.removeToMove(member.deviceId, message.id)),
+      );
+      moving.push(...routed.filter((_, index) => answers[index] !== 'held'));
       await moveLockedMessages(
         tx,
         moving.map((message) => ({ id: message.id, deviceId: message.deviceId })),
