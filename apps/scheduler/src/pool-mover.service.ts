@@ -6,6 +6,7 @@ import { DeviceQueue, poolMovingKey } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import {
   claimPoolForMoves,
+  existingMessageIds,
   lockMovableMessages,
   lockMovingMessages,
   messagesWithPendingReports,
@@ -257,11 +258,10 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
       }
       await returnToOutbox(tx, back);
       // Rows gone (deleted with their account) are settled too; locked ones wait for the next round.
-      const [{ present }] = (await tx.query(
-        `SELECT coalesce(array_agg(id), '{}') AS present FROM messages WHERE id = ANY($1::bigint[])`,
-        [stale.map((entry) => entry.id)],
-      )) as Array<{ present: string[] }>;
-      const existing = new Set(present.map(Number));
+      const existing = await existingMessageIds(
+        tx,
+        stale.map((entry) => entry.id),
+      );
       return {
         settled: stale.map((entry) => entry.id).filter((id) => locked.has(id) || !existing.has(id)),
         returned: back,

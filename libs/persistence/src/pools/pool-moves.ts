@@ -106,6 +106,15 @@ export async function lockMovingMessages(tx: Queryable, ids: readonly number[]):
   return rows.map((row) => ({ id: Number(row.id), device_id: row.device_id, waiting: row.waiting }));
 }
 
+/** Which of these messages still exist (a move's row is gone once its account was deleted). */
+export async function existingMessageIds(db: Queryable, ids: readonly number[]): Promise<Set<number>> {
+  const [{ present }] = (await db.query(
+    `SELECT coalesce(array_agg(id), '{}') AS present FROM messages WHERE id = ANY($1::bigint[])`,
+    [ids],
+  )) as Array<{ present: string[] }>;
+  return new Set(present.map(Number));
+}
+
 /** Hands waiting messages whose job is in no queue back to the outbox sweep, which routes and adds them. */
 export async function returnToOutbox(tx: Queryable, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
