@@ -1,5 +1,5 @@
 import { WAITING_STATUSES } from '@smsfleet/contracts';
-import { QueueableRow } from '../messages/dispatch';
+import { QUEUEABLE_COLUMNS, QueueableRow } from '../messages/dispatch';
 import { statusIn } from '../messages/status-sql';
 import { Queryable } from '../queryable';
 
@@ -57,7 +57,7 @@ export async function lockMovableMessages(
   limit: number,
 ): Promise<MovableRow[]> {
   return (await tx.query(
-    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until, pool_id
+    `SELECT ${QUEUEABLE_COLUMNS}
        FROM messages
       WHERE pool_id = $1 AND device_id = $2 AND ${WAITING} AND id > $3
         AND ($5::int[] IS NULL OR sim = ANY($5::int[]))
