@@ -250,12 +250,11 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
       );
       const locked = new Set(rows.map((row) => row.id));
       const inInbox = await messagesWithPendingReports(tx, [...locked]);
-      const back: number[] = [];
-      for (const row of rows) {
-        if (!row.waiting || inInbox.has(row.id)) continue;
-        if (row.device_id === oldDevices.get(row.id) || !(await this.hasJob(row.device_id, row.id)))
-          back.push(row.id);
-      }
+      const unsettled = rows.filter((row) => row.waiting && !inInbox.has(row.id));
+      // Moved rows are asked whether their new queue has the job, all in one round trip.
+      const moved = unsettled.filter((row) => row.device_id !== oldDevices.get(row.id));
+      const added = await this.withJobs(moved);
+      const back = unsettled.filter((row) => !added.has(row.id)).map((row) => row.id);
       await returnToOutbox(tx, back);
       // Rows gone (deleted with their account) are settled too; locked ones wait for the next round.
       const existing = await existingMessageIds(
@@ -276,8 +275,15 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
     return returned.length;
   }
 
-  private async hasJob(deviceId: number, messageId: number): Promise<boolean> {
-    const key = this.queues.queue(deviceId).toKey(DeviceQueue.jobId(messageId));
-    return (await this.redis.shared.hexists(key, 'data')) === 1;
+  /** Of these rows, the ids whose job exists in the queue the row names. */
+  private async withJobs(rows: ReadonlyArray<{ id: number; device_id: number }>): Promise<Set<number>> {
+    if (rows.length === 0) return new Set();
+    const pipeline = this.redis.shared.pipeline();
+    for (const row of rows)
+      pipeline.hexists(this.queues.queue(row.device_id).toKey(DeviceQueue.jobId(row.id)), 'data');
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0] as Error;
+    return new Set(rows.filter((_, index) => replies[index]?.[1] === 1).map((row) => row.id));
   }
 }
