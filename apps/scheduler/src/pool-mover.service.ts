@@ -6,6 +6,7 @@ import { DeviceQueue, poolMovingKey } from '@smsfleet/contracts';
 import { Metrics } from '@smsfleet/observability';
 import {
   claimPoolForMoves,
+  existingMessageIds,
   lockMovableMessages,
   lockMovingMessages,
   messagesWithPendingReports,
@@ -186,13 +187,15 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
         candidates.map((row) => ({ sim: row.sim, urgent: row.urgent ?? false })),
         { excluded, state },
       );
-      for (const [index, row] of candidates.entries()) {
+      const routed = candidates.flatMap((row, index) => {
         const target = targets[index];
-        if (target === null || !online.has(target)) continue;
-        const message = enqueueableFrom(row);
-        if ((await this.remover.removeToMove(member.deviceId, message.id)) === 'held') continue;
-        moving.push({ ...message, deviceId: target });
-      }
+        return target !== null && online.has(target) ? [{ ...enqueueableFrom(row), deviceId: target }] : [];
+      });
+      // All sent at once, as the revocation does: one round trip per chunk, not per message, under the locks.
+      const answers = await Promise.all(
+        routed.map((message) => this.remover.removeToMove(member.deviceId, message.id)),
+      );
+      moving.push(...routed.filter((_, index) => answers[index] !== 'held'));
       await moveLockedMessages(
         tx,
         moving.map((message) => ({ id: message.id, deviceId: message.deviceId })),
@@ -247,19 +250,17 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
       );
       const locked = new Set(rows.map((row) => row.id));
       const inInbox = await messagesWithPendingReports(tx, [...locked]);
-      const back: number[] = [];
-      for (const row of rows) {
-        if (!row.waiting || inInbox.has(row.id)) continue;
-        if (row.device_id === oldDevices.get(row.id) || !(await this.hasJob(row.device_id, row.id)))
-          back.push(row.id);
-      }
+      const unsettled = rows.filter((row) => row.waiting && !inInbox.has(row.id));
+      // Moved rows are asked whether their new queue has the job, all in one round trip.
+      const moved = unsettled.filter((row) => row.device_id !== oldDevices.get(row.id));
+      const added = await this.withJobs(moved);
+      const back = unsettled.filter((row) => !added.has(row.id)).map((row) => row.id);
       await returnToOutbox(tx, back);
       // Rows gone (deleted with their account) are settled too; locked ones wait for the next round.
-      const [{ present }] = (await tx.query(
-        `SELECT coalesce(array_agg(id), '{}') AS present FROM messages WHERE id = ANY($1::bigint[])`,
-        [stale.map((entry) => entry.id)],
-      )) as Array<{ present: string[] }>;
-      const existing = new Set(present.map(Number));
+      const existing = await existingMessageIds(
+        tx,
+        stale.map((entry) => entry.id),
+      );
       return {
         settled: stale.map((entry) => entry.id).filter((id) => locked.has(id) || !existing.has(id)),
         returned: back,
@@ -274,8 +275,15 @@ export class PoolMoverService implements OnApplicationBootstrap, OnApplicationSh
     return returned.length;
   }
 
-  private async hasJob(deviceId: number, messageId: number): Promise<boolean> {
-    const key = this.queues.queue(deviceId).toKey(DeviceQueue.jobId(messageId));
-    return (await this.redis.shared.hexists(key, 'data')) === 1;
+  /** Of these rows, the ids whose job exists in the queue the row names. */
+  private async withJobs(rows: ReadonlyArray<{ id: number; device_id: number }>): Promise<Set<number>> {
+    if (rows.length === 0) return new Set();
+    const pipeline = this.redis.shared.pipeline();
+    for (const row of rows)
+      pipeline.hexists(this.queues.queue(row.device_id).toKey(DeviceQueue.jobId(row.id)), 'data');
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0] as Error;
+    return new Set(rows.filter((_, index) => replies[index]?.[1] === 1).map((row) => row.id));
   }
 }

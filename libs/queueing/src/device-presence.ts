@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
-import { devicePresenceKey, DevicePresenceRecord } from '@smsfleet/contracts';
+import { deviceLastSeenKey, devicePresenceKey, DevicePresenceRecord } from '@smsfleet/contracts';
 import { RedisConnections } from './redis-connections';
 
 /** A presence record outlives its last refresh by this much; a dead node's phones then read as offline. */
@@ -30,7 +30,7 @@ export class DevicePresence {
     private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.lastSeenKey = (deviceId) => `${devicePresenceKey(config.redisPrefix, deviceId)}:last-seen`;
+    this.lastSeenKey = (deviceId) => deviceLastSeenKey(config.redisPrefix, deviceId);
   }
 
   /**

@@ -19,6 +19,26 @@ export type WaitingJobRemoval = 'removed' | 'held' | 'absent';
 export const TOMBSTONE_FIELD = 'smsfleetTombstone';
 
 /**
+ * The first step of both scripts below: a job with `em` is `held`; otherwise the job leaves whichever
+ * waiting place holds it (its hash and logs deleted, BullMQ's `removed` event written) and `from` names
+ * that place, or stays nil when it waits nowhere. KEYS 1-6 and ARGV 1 and 3 as both scripts take them.
+ */
+const TAKE_IF_WAITING_AND_NEVER_EMITTED = `
+local id = ARGV[1]
+if redis.call("HEXISTS", KEYS[5], "${EMITTED_BY_FIELD}") == 1 then return "held" end
+local from = nil
+if redis.call("ZREM", KEYS[3], id) == 1 then from = "prioritized"
+elseif redis.call("ZREM", KEYS[4], id) == 1 then from = "delayed"
+elseif redis.call("LREM", KEYS[1], 1, id) == 1 then from = "wait"
+elseif redis.call("LREM", KEYS[2], 1, id) == 1 then from = "paused"
+end
+if from then
+  redis.call("DEL", KEYS[5], KEYS[5] .. ":logs")
+  redis.call("XADD", KEYS[6], "MAXLEN", "~", ARGV[3], "*", "event", "removed", "jobId", id, "prev", from)
+end
+`;
+
+/**
  * One atomic step against BullMQ 6's key layout (its removeJob-2.lua removes from any state, completed and
  * active-but-unlocked included, which is exactly what must not happen here; ADR 2211). Redis runs a script
  * alone, so the dispatcher's fetch (moveToActive: wait/prioritized → active, delayed promoted first) either
@@ -35,16 +55,8 @@ export const TOMBSTONE_FIELD = 'smsfleetTombstone';
  * existing job id is a no-op, so an add still in flight (the API enqueues after its commit) cannot bring
  * the job back after it was removed. The tombstone is in no list, so no worker ever sees it.
  */
-const REMOVE_IF_WAITING = `
-local id = ARGV[1]
-if redis.call("HEXISTS", KEYS[5], "${EMITTED_BY_FIELD}") == 1 then return "held" end
+const REMOVE_IF_WAITING = `${TAKE_IF_WAITING_AND_NEVER_EMITTED}
 local tombstoneMs = tonumber(ARGV[2])
-local from = nil
-if redis.call("ZREM", KEYS[3], id) == 1 then from = "prioritized"
-elseif redis.call("ZREM", KEYS[4], id) == 1 then from = "delayed"
-elseif redis.call("LREM", KEYS[1], 1, id) == 1 then from = "wait"
-elseif redis.call("LREM", KEYS[2], 1, id) == 1 then from = "paused"
-end
 local function tombstone()
   if tombstoneMs > 0 then
     redis.call("HSET", KEYS[5], "${TOMBSTONE_FIELD}", "1")
@@ -55,8 +67,6 @@ local function tombstone()
   end
 end
 if from then
-  redis.call("DEL", KEYS[5], KEYS[5] .. ":logs")
-  redis.call("XADD", KEYS[6], "MAXLEN", "~", ARGV[3], "*", "event", "removed", "jobId", id, "prev", from)
   tombstone()
   return "removed"
 end
@@ -77,19 +87,9 @@ return "held"
  * KEYS: 1 wait, 2 paused, 3 prioritized, 4 delayed, 5 the job's hash, 6 events stream, 7 pool-moving hash.
  * ARGV: 1 job id, 2 tombstone ms, 3 events kept, 4 message id, 5 "<old device>:<epoch ms>".
  */
-const MOVE_IF_NEVER_EMITTED = `
-local id = ARGV[1]
-if redis.call("HEXISTS", KEYS[5], "${EMITTED_BY_FIELD}") == 1 then return "held" end
-local from = nil
-if redis.call("ZREM", KEYS[3], id) == 1 then from = "prioritized"
-elseif redis.call("ZREM", KEYS[4], id) == 1 then from = "delayed"
-elseif redis.call("LREM", KEYS[1], 1, id) == 1 then from = "wait"
-elseif redis.call("LREM", KEYS[2], 1, id) == 1 then from = "paused"
-end
+const MOVE_IF_NEVER_EMITTED = `${TAKE_IF_WAITING_AND_NEVER_EMITTED}
 local answer = "absent"
 if from then
-  redis.call("DEL", KEYS[5], KEYS[5] .. ":logs")
-  redis.call("XADD", KEYS[6], "MAXLEN", "~", ARGV[3], "*", "event", "removed", "jobId", id, "prev", from)
   answer = "removed"
 elseif redis.call("EXISTS", KEYS[5]) == 1 and redis.call("HEXISTS", KEYS[5], "${TOMBSTONE_FIELD}") == 0 then
   return "held"

@@ -286,7 +286,7 @@ export class DeviceSession {
         isSendSmsJob(job.data) &&
         job.data.poolId !== undefined &&
         !this.holdsBack(job) &&
-        !this.reserves(job)
+        !this.quotaToReserve(job)
       )
         marked.add(job);
     if (marked.size < 2) return new Set();
@@ -297,12 +297,15 @@ export class DeviceSession {
     return marked;
   }
 
-  /** Whether emitting the job first takes it from its slot's quota (ADR 2201). */
-  private reserves(job: DeviceJob): boolean {
+  /**
+   * The slot's quota when emitting the job first takes it from there (ADR 2201): counted once, when first
+   * emitted (a resend was counted then); past its validity a message is not sent (dispatch ends it as 202)
+   * and takes nothing.
+   */
+  private quotaToReserve(job: DeviceJob): SimQuota | undefined {
     const data = job.data as SendSmsJob;
-    return (
-      !!quotaOfSlot(this.settings.simQuotas, data.sim) && !data.quotaKeys && data.validUntil >= Date.now()
-    );
+    if (data.quotaKeys || data.validUntil < Date.now()) return undefined;
+    return quotaOfSlot(this.settings.simQuotas, data.sim);
   }
 
   /**
@@ -318,10 +321,8 @@ export class DeviceSession {
       const hours = this.settings.sendHours as SendHours;
       await this.hold(job, 'hours', nextSendOpening(hours, Date.now()));
     } else {
-      const quota = quotaOfSlot(this.settings.simQuotas, job.data.sim);
-      // Counted once, when first emitted (a resend was counted then). Past its validity a message is not
-      // sent (dispatch ends it as 202): it takes nothing from a quota.
-      if (quota && !job.data.quotaKeys && job.data.validUntil >= Date.now()) {
+      const quota = this.quotaToReserve(job);
+      if (quota) {
         const reservation = await this.context.quotas.reserve(
           this.deviceId,
           job.data.sim,

@@ -19,6 +19,10 @@ export interface QueueableRow {
   pool_id?: number | null;
 }
 
+/** The columns of `messages` a QueueableRow is read from: one list, so a new job field reaches every reader. */
+export const QUEUEABLE_COLUMNS =
+  'id, device_id, sendto, body, sim, urgent, time_to_send, valid_until, pool_id';
+
 /**
  * The outbox: New messages never enqueued, due within `horizonSeconds`, older than `graceSeconds` (the
  * API enqueues its own meanwhile), soonest first. Locked for the caller's transaction; rows another
@@ -31,7 +35,7 @@ export async function claimOutbox(
   limit: number,
 ): Promise<QueueableRow[]> {
   return (await tx.query(
-    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until, pool_id
+    `SELECT ${QUEUEABLE_COLUMNS}
            FROM messages
           WHERE enqueued_at IS NULL AND ${statusIs(MessageStatus.New)}
             AND time_to_send <= now() + make_interval(secs => $1)

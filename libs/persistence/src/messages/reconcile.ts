@@ -1,6 +1,6 @@
 import { WAITING_STATUSES } from '@smsfleet/contracts';
 import { Queryable } from '../queryable';
-import { QueueableRow } from './dispatch';
+import { QUEUEABLE_COLUMNS, QueueableRow } from './dispatch';
 import { statusIn } from './status-sql';
 
 /**
@@ -74,7 +74,7 @@ export async function waitingRowsByIds(
   horizonSeconds: number,
 ): Promise<QueueableRow[]> {
   return (await db.query(
-    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until, pool_id
+    `SELECT ${QUEUEABLE_COLUMNS}
          FROM (SELECT * FROM messages WHERE id = ANY($1::bigint[]) OFFSET 0) AS m
         WHERE ${statusIn(WAITING_STATUSES)} AND valid_until > now()
           AND time_to_send <= now() + make_interval(secs => $2)

@@ -1,5 +1,5 @@
 import { WAITING_STATUSES } from '@smsfleet/contracts';
-import { QueueableRow } from '../messages/dispatch';
+import { QUEUEABLE_COLUMNS, QueueableRow } from '../messages/dispatch';
 import { statusIn } from '../messages/status-sql';
 import { Queryable } from '../queryable';
 
@@ -57,7 +57,7 @@ export async function lockMovableMessages(
   limit: number,
 ): Promise<MovableRow[]> {
   return (await tx.query(
-    `SELECT id, device_id, sendto, body, sim, urgent, time_to_send, valid_until, pool_id
+    `SELECT ${QUEUEABLE_COLUMNS}
        FROM messages
       WHERE pool_id = $1 AND device_id = $2 AND ${WAITING} AND id > $3
         AND ($5::int[] IS NULL OR sim = ANY($5::int[]))
@@ -104,6 +104,15 @@ export async function lockMovingMessages(tx: Queryable, ids: readonly number[]):
     [ids],
   )) as Array<{ id: string; device_id: number; waiting: boolean }>;
   return rows.map((row) => ({ id: Number(row.id), device_id: row.device_id, waiting: row.waiting }));
+}
+
+/** Which of these messages still exist (a move's row is gone once its account was deleted). */
+export async function existingMessageIds(db: Queryable, ids: readonly number[]): Promise<Set<number>> {
+  const [{ present }] = (await db.query(
+    `SELECT coalesce(array_agg(id), '{}') AS present FROM messages WHERE id = ANY($1::bigint[])`,
+    [ids],
+  )) as Array<{ present: string[] }>;
+  return new Set(present.map(Number));
 }
 
 /** Hands waiting messages whose job is in no queue back to the outbox sweep, which routes and adds them. */

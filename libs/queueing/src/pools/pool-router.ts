@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@smsfleet/config';
 import {
+  deviceLastSeenKey,
   devicePresenceKey,
   DeviceQueue,
   isSendHours,
@@ -174,7 +175,7 @@ export class PoolRouter {
     const layouts = members.map((member) => {
       keys.push(
         devicePresenceKey(prefix, member.deviceId),
-        `${devicePresenceKey(prefix, member.deviceId)}:last-seen`,
+        deviceLastSeenKey(prefix, member.deviceId),
         queueKey(member.deviceId, 'wait'),
         queueKey(member.deviceId, 'prioritized'),
         queueKey(member.deviceId, 'active'),
